@@ -1,0 +1,89 @@
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <sluice/core/dataset.hpp>
+#include <sluice/core/export.hpp>
+#include <sluice/core/param.hpp>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace sluice {
+
+struct Registry;
+
+/// Name → dataset. Every load, save and release of a run goes through the catalog.
+///
+/// Thread-safe: lookups, loads, saves and releases may run concurrently from worker threads;
+/// the catalog holds its lock only to find a dataset, never during I/O.
+class SLUICE_API Catalog {
+ public:
+  Catalog() = default;
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+  Catalog(Catalog&&) noexcept;
+  Catalog& operator=(Catalog&&) noexcept;
+  ~Catalog();
+
+  /// Registers a dataset. A name already taken is an error unless `replace`.
+  void add(std::string name, std::shared_ptr<Dataset> dataset, bool replace = false);
+  bool contains(std::string_view name) const;
+  /// The dataset, or nullptr.
+  std::shared_ptr<Dataset> find(std::string_view name) const;
+  /// The dataset; DatasetError with close matches when absent.
+  std::shared_ptr<Dataset> get(std::string_view name) const;
+  /// The dataset, registering a MemoryDataset first when the name is unknown.
+  std::shared_ptr<Dataset> get_or_add_default(std::string_view name);
+  /// Registered names, sorted.
+  std::vector<std::string> list() const;
+
+  /// These wrap dataset failures in a DatasetError naming the dataset and its description.
+  Value load(std::string_view name) const;
+  void save(std::string_view name, const Value& value);
+  void release(std::string_view name) const;
+  bool exists(std::string_view name) const;
+
+  /// Registers `parameters` (the whole tree) and `params:<dotted.key>` for every key of every
+  /// nested map, as read-only ParameterDatasets.
+  void add_parameters(const Param& parameters);
+  static bool is_parameter(std::string_view name);
+
+ private:
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view name) const noexcept {
+      return std::hash<std::string_view>{}(name);
+    }
+  };
+
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<Dataset>, NameHash, std::equal_to<>> datasets_;
+};
+
+/// How to build a catalog from configuration.
+struct CatalogOptions {
+  /// Relative file paths in the catalog resolve against this folder (the project folder).
+  std::filesystem::path root = ".";
+  /// Shared by every versioned dataset of the run; empty: a new stamp from the system clock.
+  std::string save_version;
+  /// dataset → version to load.
+  std::map<std::string, std::string> load_versions;
+  /// Overrides merged into parameters.yml by dotted key (`model.alpha` → {model: {alpha}}).
+  Param runtime_params;
+};
+
+/// Builds a catalog from parsed catalog, credentials and parameters configuration. Errors name
+/// the file, line and column of the offending entry; credentials never appear in messages.
+SLUICE_API Catalog make_catalog(const Param& catalog_config, const Param& credentials,
+                                const Param& parameters, const Registry& registry,
+                                const CatalogOptions& options = {});
+
+/// Sets `dotted.key` in a map tree, creating the maps on the way.
+SLUICE_API void set_dotted(Param& tree, std::string_view dotted_key, Param value);
+
+}  // namespace sluice

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <sluice/core/export.hpp>
+#include <sluice/core/value.hpp>
+#include <string>
+
+namespace sluice {
+
+/// Where a dataset's data lives, and how to load and save it.
+///
+/// Thread-safety contract: implementations must allow load, save, exists and release from
+/// several threads at once (the shipped datasets guard their state with a mutex).
+class SLUICE_API Dataset {
+ public:
+  virtual ~Dataset() = default;
+
+  /// Throws DatasetError when there is nothing to load or the data is unreadable.
+  virtual Value load() = 0;
+  virtual void save(const Value& value) = 0;
+  virtual bool exists() const = 0;
+  /// Drops whatever the dataset holds in memory. Persisted data stays.
+  virtual void release() {}
+  /// The registered type name, e.g. "BinaryDataset".
+  virtual std::string dataset_type() const = 0;
+  /// A one-line description for logs, e.g. "BinaryDataset(filepath=data/x.bin)". Never
+  /// includes credentials.
+  virtual std::string describe() const { return dataset_type(); }
+  /// Memory-only: its data is gone at the end of the process, so it is not a resume point.
+  virtual bool is_ephemeral() const { return false; }
+};
+
+}  // namespace sluice

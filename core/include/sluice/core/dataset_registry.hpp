@@ -1,0 +1,84 @@
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sluice/core/dataset.hpp>
+#include <sluice/core/export.hpp>
+#include <sluice/core/param.hpp>
+#include <string>
+#include <vector>
+
+namespace sluice {
+
+class CodecRegistry;
+class DatasetTypeRegistry;
+
+/// What a dataset factory is given to build one catalog entry.
+struct DatasetContext {
+  /// The dataset's name in the catalog.
+  std::string name;
+  /// The entry's options: everything but `type` and `credentials`.
+  Param options;
+  /// The credentials the entry refers to, resolved from credentials.yml (null if none).
+  Param credentials;
+  /// Where the entry was written.
+  SourceMark mark;
+  const CodecRegistry* codecs = nullptr;
+  const DatasetTypeRegistry* types = nullptr;
+  /// Relative file paths are resolved against this folder.
+  std::filesystem::path root;
+  /// The run's save version, shared by every versioned dataset.
+  std::string save_version;
+  /// The version to load (from --load-versions); empty for the latest.
+  std::string load_version;
+};
+
+/// Reads a factory's options and rejects the ones it did not read, naming the file and line.
+class SLUICE_API DatasetOptions {
+ public:
+  DatasetOptions(const DatasetContext& context, std::string type);
+
+  std::string required_string(const std::string& key);
+  std::optional<std::string> optional_string(const std::string& key);
+  bool flag(const std::string& key, bool fallback);
+  /// A nested map option (for wrappers such as CachedDataset).
+  const Param& required_map(const std::string& key);
+  /// `filepath` resolved against the context's root.
+  std::filesystem::path filepath();
+
+  /// Throws ConfigError for every option that was not read.
+  void finish() const;
+
+  /// "conf/base/catalog.yml:4:3: dataset 'x' (BinaryDataset)".
+  std::string where() const;
+
+ private:
+  const Param* take(const std::string& key);
+
+  const DatasetContext& context_;
+  std::string type_;
+  std::set<std::string> known_;
+};
+
+using DatasetFactory = std::function<std::shared_ptr<Dataset>(const DatasetContext&)>;
+
+/// Dataset types by the name YAML uses (`type: BinaryDataset`). Filled at start-up (built-ins,
+/// then plugins); read concurrently afterwards.
+class SLUICE_API DatasetTypeRegistry {
+ public:
+  /// Refuses a name that is already registered.
+  void add(std::string type, DatasetFactory factory);
+  bool contains(std::string_view type) const;
+  /// ConfigError naming the entry and listing known types when `type` is unknown.
+  std::shared_ptr<Dataset> create(std::string_view type, const DatasetContext& context) const;
+  std::vector<std::string> names() const;
+
+ private:
+  std::map<std::string, DatasetFactory, std::less<>> factories_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,199 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <sluice/core/error.hpp>
+#include <sluice/core/export.hpp>
+#include <sluice/core/names.hpp>
+#include <sluice/core/param.hpp>
+#include <sluice/core/value.hpp>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace sluice {
+
+struct NodeOptions {
+  std::vector<std::string> tags;
+  /// Prefixes the node's name: namespace "training" and name "fit" give "training.fit".
+  std::string namespace_name;
+};
+
+/// A named function with named inputs and outputs. Immutable; copies share one definition.
+///
+/// Build nodes with sluice::node(), which adapts any typed callable.
+class SLUICE_API Node {
+ public:
+  /// Runs the function on values given in input order and returns values in output order.
+  using Function = std::function<std::vector<Value>(const std::vector<Value>& inputs,
+                                                    const std::vector<std::string>& input_names)>;
+
+  Node(std::string name, std::vector<std::string> inputs, std::vector<std::string> outputs,
+       Function function, NodeOptions options = {});
+
+  /// The full name, namespace included.
+  const std::string& name() const { return impl_->name; }
+  const std::string& namespace_name() const { return impl_->options.namespace_name; }
+  const std::vector<std::string>& inputs() const { return impl_->inputs; }
+  const std::vector<std::string>& outputs() const { return impl_->outputs; }
+  const std::vector<std::string>& tags() const { return impl_->options.tags; }
+  bool has_tag(std::string_view tag) const;
+
+  /// Calls the function. Throws sluice::Error if `inputs` does not match the declared inputs
+  /// or the function returns the wrong number of values; anything the function throws passes
+  /// through unchanged.
+  std::vector<Value> run(const std::vector<Value>& inputs) const;
+
+  /// Same definition (copies of one node).
+  bool same_as(const Node& other) const { return impl_ == other.impl_; }
+
+ private:
+  struct Impl {
+    std::string name;
+    std::vector<std::string> inputs;
+    std::vector<std::string> outputs;
+    Function function;
+    NodeOptions options;
+  };
+  std::shared_ptr<const Impl> impl_;
+};
+
+namespace detail {
+
+template <class F>
+struct callable_traits : callable_traits<decltype(&F::operator())> {};
+template <class R, class... A>
+struct callable_traits<R(A...)> {
+  using result = R;
+  using args = std::tuple<std::decay_t<A>...>;
+};
+template <class R, class... A>
+struct callable_traits<R (*)(A...)> : callable_traits<R(A...)> {};
+template <class R, class... A>
+struct callable_traits<R (*)(A...) noexcept> : callable_traits<R(A...)> {};
+template <class C, class R, class... A>
+struct callable_traits<R (C::*)(A...)> : callable_traits<R(A...)> {};
+template <class C, class R, class... A>
+struct callable_traits<R (C::*)(A...) const> : callable_traits<R(A...)> {};
+template <class C, class R, class... A>
+struct callable_traits<R (C::*)(A...) noexcept> : callable_traits<R(A...)> {};
+template <class C, class R, class... A>
+struct callable_traits<R (C::*)(A...) const noexcept> : callable_traits<R(A...)> {};
+
+template <class T>
+struct is_tuple : std::false_type {};
+template <class... T>
+struct is_tuple<std::tuple<T...>> : std::true_type {};
+
+template <class R>
+constexpr std::size_t output_count() {
+  if constexpr (std::is_void_v<R>) {
+    return 0;
+  } else if constexpr (is_tuple<R>::value) {
+    return std::tuple_size_v<R>;
+  } else {
+    return 1;
+  }
+}
+
+// Shares the input's data when the type matches (no copy); converts parameters to the plain
+// C++ type a node asks for (`double` from `params:ratio`).
+template <class T>
+std::shared_ptr<const T> bind_input(const Value& value, const std::string& dataset) {
+  if constexpr (!std::is_same_v<T, Param> && is_param_convertible<T>::value) {
+    if (value.holds<Param>()) {
+      return std::make_shared<const T>(value.get<Param>().as<T>(dataset));
+    }
+  }
+  return value.share<T>(dataset);
+}
+
+template <class T>
+Value wrap_output(T&& output) {
+  if constexpr (std::is_same_v<std::decay_t<T>, Value>) {
+    return std::forward<T>(output);
+  } else {
+    return Value::of<std::decay_t<T>>(std::forward<T>(output));
+  }
+}
+
+template <class F, class Args, std::size_t... I>
+std::vector<Value> invoke_node(F& function, const std::vector<Value>& inputs,
+                               const std::vector<std::string>& names,
+                               std::index_sequence<I...>) {
+  // Bind every input first so a type mismatch is reported before the function runs.
+  auto bound = std::make_tuple([&]() -> decltype(auto) {
+    using Arg = std::tuple_element_t<I, Args>;
+    if constexpr (std::is_same_v<Arg, Value>) {
+      return inputs[I];
+    } else {
+      return bind_input<Arg>(inputs[I], names[I]);
+    }
+  }()...);
+  auto argument = [](const auto& holder) -> decltype(auto) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(holder)>, Value>) {
+      return holder;
+    } else {
+      return *holder;
+    }
+  };
+  using R = std::invoke_result_t<F&, decltype(argument(std::get<I>(bound)))...>;
+  if constexpr (std::is_void_v<R>) {
+    std::invoke(function, argument(std::get<I>(bound))...);
+    return {};
+  } else if constexpr (is_tuple<R>::value) {
+    R result = std::invoke(function, argument(std::get<I>(bound))...);
+    return std::apply(
+        [](auto&&... outputs) {
+          std::vector<Value> values;
+          values.reserve(sizeof...(outputs));
+          (values.push_back(wrap_output(std::move(outputs))), ...);
+          return values;
+        },
+        std::move(result));
+  } else {
+    std::vector<Value> values;
+    values.push_back(wrap_output(std::invoke(function, argument(std::get<I>(bound))...)));
+    return values;
+  }
+}
+
+[[noreturn]] SLUICE_API void throw_arity_mismatch(const std::string& node, const char* what,
+                                                  std::size_t function_count,
+                                                  const std::vector<std::string>& declared);
+
+}  // namespace detail
+
+/// Builds a node from a typed callable.
+///
+/// Each argument receives the input of the same position: `const T&` (shared, never copied),
+/// `T` (copied), `sluice::Value` (untyped) or, for `params:` inputs, a plain type such as
+/// `double`. A function returning `std::tuple<A, B>` has two outputs; `void` has none.
+/// A mismatch between the function's arity and the declared names throws PipelineError
+/// naming the node.
+template <class F>
+Node node(std::string name, F function, Names inputs, Names outputs, NodeOptions options = {}) {
+  using Traits = detail::callable_traits<std::decay_t<F>>;
+  using Args = typename Traits::args;
+  constexpr std::size_t arity = std::tuple_size_v<Args>;
+  constexpr std::size_t produced = detail::output_count<typename Traits::result>();
+  if (inputs.items.size() != arity) {
+    detail::throw_arity_mismatch(name, "input", arity, inputs.items);
+  }
+  if (outputs.items.size() != produced) {
+    detail::throw_arity_mismatch(name, "output", produced, outputs.items);
+  }
+  Node::Function erased = [function = std::move(function)](
+                              const std::vector<Value>& values,
+                              const std::vector<std::string>& names) mutable {
+    return detail::invoke_node<F, Args>(function, values, names,
+                                        std::make_index_sequence<arity>{});
+  };
+  return Node(std::move(name), std::move(inputs.items), std::move(outputs.items),
+              std::move(erased), std::move(options));
+}
+
+}  // namespace sluice

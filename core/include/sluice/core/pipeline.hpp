@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sluice/core/export.hpp>
+#include <sluice/core/names.hpp>
+#include <sluice/core/node.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice {
+
+/// An immutable, validated DAG of nodes.
+///
+/// Construction rejects duplicate node names, datasets produced by two nodes, and cycles (the
+/// message shows the cycle). Nodes are kept in a deterministic topological order: among the
+/// nodes ready to run, the smallest name comes first. Dataset sets and the producer/consumer
+/// index are computed once, at construction. Copies share the same data.
+class SLUICE_API Pipeline {
+ public:
+  Pipeline();
+  Pipeline(std::vector<Node> nodes);
+  Pipeline(std::initializer_list<Node> nodes);
+
+  /// Nodes in topological order.
+  const std::vector<Node>& nodes() const;
+  std::size_t size() const { return nodes().size(); }
+  bool empty() const { return nodes().empty(); }
+  std::vector<std::string> node_names() const;
+
+  /// Free inputs: consumed by some node, produced by none (parameters included).
+  const std::set<std::string>& inputs() const;
+  /// Free outputs: produced by some node, consumed by none.
+  const std::set<std::string>& outputs() const;
+  const std::set<std::string>& all_inputs() const;
+  const std::set<std::string>& all_outputs() const;
+  /// Every dataset a node reads or writes.
+  const std::set<std::string>& datasets() const;
+  const std::set<std::string>& tags() const;
+
+  const Node* find_node(std::string_view name) const;
+  /// Position of the node in nodes(); PipelineError with close matches when unknown.
+  std::size_t index_of(std::string_view name) const;
+  /// Position of the producer of `dataset`, if a node produces it.
+  std::optional<std::size_t> producer_of(std::string_view dataset) const;
+  /// Positions of the nodes that consume `dataset` (empty for unknown datasets).
+  const std::vector<std::size_t>& consumers_of(std::string_view dataset) const;
+
+  /// Exactly the named nodes.
+  Pipeline only_nodes(const Names& names) const;
+  /// The named nodes and everything downstream of them.
+  Pipeline from_nodes(const Names& names) const;
+  /// The named nodes and everything upstream of them.
+  Pipeline to_nodes(const Names& names) const;
+  /// Nodes that depend, directly or transitively, on the named datasets.
+  Pipeline from_inputs(const Names& datasets) const;
+  /// Nodes needed to produce the named datasets.
+  Pipeline to_outputs(const Names& datasets) const;
+  /// Nodes carrying at least one of the tags.
+  Pipeline only_nodes_with_tags(const Names& tags) const;
+
+  /// Union. A node present in both (same definition, or same name, inputs and outputs) counts
+  /// once; two different nodes with one name are an error.
+  Pipeline operator+(const Pipeline& other) const;
+  /// The nodes of this pipeline whose names are not in `other`.
+  Pipeline operator-(const Pipeline& other) const;
+
+ private:
+  struct Impl;
+  explicit Pipeline(std::shared_ptr<const Impl> impl);
+  Pipeline keep(const std::vector<bool>& selected) const;
+  std::vector<std::size_t> node_indices(const Names& names, std::string_view filter) const;
+  std::vector<bool> downstream(const std::vector<std::size_t>& starts) const;
+  std::vector<bool> upstream(const std::vector<std::size_t>& starts) const;
+
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,246 @@
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+#include <sluice/core/catalog.hpp>
+#include <sluice/core/clock.hpp>
+#include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/error.hpp>
+#include <sluice/core/log.hpp>
+#include <sluice/core/registry.hpp>
+#include <sluice/core/suggest.hpp>
+
+namespace sluice {
+
+Catalog::Catalog(Catalog&& other) noexcept {
+  std::unique_lock lock(other.mutex_);
+  datasets_ = std::move(other.datasets_);
+}
+
+Catalog& Catalog::operator=(Catalog&& other) noexcept {
+  if (this != &other) {
+    std::scoped_lock lock(mutex_, other.mutex_);
+    datasets_ = std::move(other.datasets_);
+  }
+  return *this;
+}
+
+Catalog::~Catalog() = default;
+
+void Catalog::add(std::string name, std::shared_ptr<Dataset> dataset, bool replace) {
+  if (!dataset) {
+    throw DatasetError(fmt::format("cannot add dataset '{}': it is null", name));
+  }
+  std::unique_lock lock(mutex_);
+  auto [at, fresh] = datasets_.try_emplace(std::move(name), dataset);
+  if (!fresh) {
+    if (!replace) {
+      throw DatasetError(fmt::format(
+          "dataset '{}' is already in the catalog; pass replace=true to swap it", at->first));
+    }
+    at->second = std::move(dataset);
+  }
+}
+
+bool Catalog::contains(std::string_view name) const { return find(name) != nullptr; }
+
+std::shared_ptr<Dataset> Catalog::find(std::string_view name) const {
+  std::shared_lock lock(mutex_);
+  auto found = datasets_.find(name);
+  return found == datasets_.end() ? nullptr : found->second;
+}
+
+std::shared_ptr<Dataset> Catalog::get(std::string_view name) const {
+  if (auto dataset = find(name)) {
+    return dataset;
+  }
+  throw DatasetError(
+      fmt::format("dataset '{}' is not in the catalog{}", name, did_you_mean(name, list())));
+}
+
+std::shared_ptr<Dataset> Catalog::get_or_add_default(std::string_view name) {
+  if (auto dataset = find(name)) {
+    return dataset;
+  }
+  std::unique_lock lock(mutex_);
+  auto [at, fresh] = datasets_.try_emplace(std::string(name), nullptr);
+  if (fresh) {
+    at->second = std::make_shared<MemoryDataset>();
+  }
+  return at->second;
+}
+
+std::vector<std::string> Catalog::list() const {
+  std::vector<std::string> names;
+  {
+    std::shared_lock lock(mutex_);
+    names.reserve(datasets_.size());
+    for (const auto& [name, dataset] : datasets_) {
+      names.push_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+namespace {
+
+template <class Action>
+auto with_dataset_error(std::string_view verb, std::string_view name, const Dataset& dataset,
+                        Action&& action) {
+  try {
+    return action();
+  } catch (const std::exception& error) {
+    throw DatasetError(fmt::format("failed to {} dataset '{}' ({}): {}", verb, name,
+                                   dataset.describe(), error.what()));
+  }
+}
+
+}  // namespace
+
+Value Catalog::load(std::string_view name) const {
+  const auto dataset = get(name);
+  logger().info("Loading data from '{}' ({})...", name, dataset->dataset_type());
+  return with_dataset_error("load", name, *dataset, [&] { return dataset->load(); });
+}
+
+void Catalog::save(std::string_view name, const Value& value) {
+  const auto dataset = get_or_add_default(name);
+  logger().info("Saving data to '{}' ({})...", name, dataset->dataset_type());
+  with_dataset_error("save", name, *dataset, [&] { dataset->save(value); });
+}
+
+void Catalog::release(std::string_view name) const {
+  if (const auto dataset = find(name)) {
+    logger().debug("Releasing '{}'", name);
+    with_dataset_error("release", name, *dataset, [&] { dataset->release(); });
+  }
+}
+
+bool Catalog::exists(std::string_view name) const {
+  const auto dataset = find(name);
+  if (!dataset) {
+    return false;
+  }
+  return with_dataset_error("check", name, *dataset, [&] { return dataset->exists(); });
+}
+
+bool Catalog::is_parameter(std::string_view name) {
+  return name == "parameters" || name.starts_with("params:");
+}
+
+namespace {
+
+void add_nested_parameters(Catalog& catalog, const Param& tree, const std::string& prefix) {
+  for (const auto& [key, value] : tree.as_map()) {
+    const std::string dotted = prefix.empty() ? key : prefix + "." + key;
+    catalog.add("params:" + dotted, std::make_shared<ParameterDataset>(Value::of(value)), true);
+    if (value.is_map()) {
+      add_nested_parameters(catalog, value, dotted);
+    }
+  }
+}
+
+}  // namespace
+
+void Catalog::add_parameters(const Param& parameters) {
+  const Param tree = parameters.is_null() ? Param(Param::Map{}) : parameters;
+  add("parameters", std::make_shared<ParameterDataset>(Value::of(tree)), true);
+  if (tree.is_map()) {
+    add_nested_parameters(*this, tree, "");
+  }
+}
+
+void set_dotted(Param& tree, std::string_view dotted_key, Param value) {
+  const auto dot = dotted_key.find('.');
+  const std::string head(dotted_key.substr(0, dot));
+  if (head.empty()) {
+    throw ConfigError(fmt::format("parameter key '{}' has an empty part", dotted_key));
+  }
+  if (dot == std::string_view::npos) {
+    tree.set(head, std::move(value));
+    return;
+  }
+  if (tree.is_null()) {
+    tree = Param(Param::Map{});
+  }
+  const Param* existing = tree.find(head);
+  Param child = existing != nullptr && existing->is_map() ? *existing : Param(Param::Map{});
+  set_dotted(child, dotted_key.substr(dot + 1), std::move(value));
+  tree.set(head, std::move(child));
+}
+
+Catalog make_catalog(const Param& catalog_config, const Param& credentials,
+                     const Param& parameters, const Registry& registry,
+                     const CatalogOptions& options) {
+  Catalog catalog;
+  const std::string save_version =
+      options.save_version.empty() ? make_version(system_clock()) : options.save_version;
+  if (!catalog_config.is_null()) {
+    if (!catalog_config.is_map()) {
+      throw ConfigError(fmt::format("{}: the catalog must be a map of dataset name to entry",
+                                    catalog_config.mark().str()));
+    }
+    for (const auto& [name, entry] : catalog_config.as_map()) {
+      const std::string where =
+          fmt::format("{}{}dataset '{}'", entry.mark().str(), entry.mark().known() ? ": " : "", name);
+      if (!entry.is_map()) {
+        throw ConfigError(fmt::format("{}: an entry must be a map with a 'type' (got {})", where,
+                                      entry.to_string()));
+      }
+      DatasetContext context;
+      context.name = name;
+      context.mark = entry.mark();
+      context.codecs = &registry.codecs;
+      context.types = &registry.dataset_types;
+      context.root = options.root;
+      context.save_version = save_version;
+      if (auto version = options.load_versions.find(name); version != options.load_versions.end()) {
+        context.load_version = version->second;
+      }
+      std::string type;
+      Param::Map rest;
+      for (const auto& [key, value] : entry.as_map()) {
+        if (key == "type") {
+          type = value.as<std::string>(fmt::format("the type of dataset '{}'", name));
+        } else if (key == "credentials") {
+          const auto& credentials_name =
+              value.as<std::string>(fmt::format("the credentials of dataset '{}'", name));
+          const Param* found = credentials.find(credentials_name);
+          if (found == nullptr) {
+            std::vector<std::string> known;
+            if (credentials.is_map()) {
+              for (const auto& [known_name, secret] : credentials.as_map()) {
+                known.push_back(known_name);
+              }
+            }
+            throw ConfigError(fmt::format(
+                "{}: refers to credentials '{}', which credentials.yml does not define{}", where,
+                credentials_name, did_you_mean(credentials_name, known)));
+          }
+          context.credentials = *found;
+        } else {
+          rest.emplace_back(key, value);
+        }
+      }
+      if (type.empty()) {
+        throw ConfigError(fmt::format("{}: the entry has no 'type'; known types: {}", where,
+                                      fmt::join(registry.dataset_types.names(), ", ")));
+      }
+      context.options = Param(std::move(rest));
+      context.options.set_mark(entry.mark());
+      catalog.add(name, registry.dataset_types.create(type, context));
+    }
+  }
+  Param merged_parameters = parameters.is_null() ? Param(Param::Map{}) : parameters;
+  if (options.runtime_params.is_map()) {
+    for (const auto& [key, value] : options.runtime_params.as_map()) {
+      set_dotted(merged_parameters, key, value);
+    }
+  }
+  catalog.add_parameters(merged_parameters);
+  return catalog;
+}
+
+}  // namespace sluice

@@ -1,0 +1,165 @@
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/std.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sluice/core/clock.hpp>
+#include <sluice/core/datasets/file_dataset.hpp>
+#include <sluice/core/error.hpp>
+
+namespace sluice {
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw DatasetError(fmt::format("cannot open '{}': {}", path.string(),
+                                   fs::exists(path) ? std::strerror(errno) : "no such file"));
+  }
+  std::string bytes;
+  in.seekg(0, std::ios::end);
+  bytes.resize(static_cast<std::size_t>(in.tellg()));
+  in.seekg(0, std::ios::beg);
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!in) {
+    throw DatasetError(fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno)));
+  }
+  return bytes;
+}
+
+namespace {
+
+[[noreturn]] void throw_write_error(const fs::path& path, const char* step, int error) {
+  throw DatasetError(
+      fmt::format("cannot write '{}' ({} failed: {})", path.string(), step, std::strerror(error)));
+}
+
+}  // namespace
+
+void write_file_atomically(const fs::path& path, std::string_view bytes) {
+  static std::atomic<unsigned> counter{0};
+  std::error_code error;
+  if (path.has_parent_path()) {
+    fs::create_directories(path.parent_path(), error);
+    if (error) {
+      throw DatasetError(fmt::format("cannot create folder '{}' for '{}': {}",
+                                     path.parent_path().string(), path.string(), error.message()));
+    }
+  }
+  fs::path temp = path;
+  temp.replace_filename(fmt::format(".{}.tmp-{}-{}", path.filename().string(), ::getpid(),
+                                    counter.fetch_add(1)));
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw_write_error(path, "open", errno);
+  }
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      const int saved = errno;
+      ::close(fd);
+      fs::remove(temp, error);
+      throw_write_error(path, "write", saved);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const int saved = errno;
+    fs::remove(temp, error);
+    throw_write_error(path, "fsync", saved);
+  }
+  fs::rename(temp, path, error);
+  if (error) {
+    fs::remove(temp, error);
+    throw DatasetError(fmt::format("cannot write '{}' (rename failed: {})", path.string(),
+                                   error.message()));
+  }
+}
+
+FileDataset::FileDataset(fs::path filepath, Versioning versioning)
+    : filepath_(std::move(filepath)), versioning_(std::move(versioning)) {
+  if (filepath_.empty()) {
+    throw ConfigError("a file dataset needs a non-empty filepath");
+  }
+  if (versioning_.enabled && versioning_.save_version.empty()) {
+    versioning_.save_version = make_version(system_clock());
+  }
+}
+
+fs::path FileDataset::load_path() const {
+  if (!versioning_.enabled) {
+    return filepath_;
+  }
+  if (!versioning_.load_version.empty()) {
+    return filepath_ / versioning_.load_version / filepath_.filename();
+  }
+  // Version stamps sort by time as text, so the greatest name with the file in it is the latest.
+  std::string latest;
+  std::error_code error;
+  for (fs::directory_iterator it(filepath_, error), end; !error && it != end; it.increment(error)) {
+    const std::string version = it->path().filename().string();
+    if (version > latest && fs::exists(it->path() / filepath_.filename())) {
+      latest = version;
+    }
+  }
+  if (latest.empty()) {
+    throw DatasetError(fmt::format("no saved versions of '{}' under '{}'; run the node that "
+                                   "produces it first, or check the filepath",
+                                   filepath_.filename().string(), filepath_.string()));
+  }
+  return filepath_ / latest / filepath_.filename();
+}
+
+fs::path FileDataset::save_path() const {
+  if (!versioning_.enabled) {
+    return filepath_;
+  }
+  return filepath_ / versioning_.save_version / filepath_.filename();
+}
+
+Value FileDataset::load() {
+  const fs::path path = load_path();
+  return decode(read_file(path), path);
+}
+
+void FileDataset::save(const Value& value) {
+  const fs::path path = save_path();
+  if (versioning_.enabled && fs::exists(path)) {
+    throw DatasetError(fmt::format(
+        "version '{}' of '{}' already exists; versions are never overwritten (save under a new "
+        "version)",
+        versioning_.save_version, filepath_.string()));
+  }
+  write_file_atomically(path, encode(value));
+}
+
+bool FileDataset::exists() const {
+  try {
+    return fs::is_regular_file(load_path());
+  } catch (const DatasetError&) {
+    return false;
+  }
+}
+
+std::string FileDataset::describe() const {
+  std::string options = fmt::format("filepath={}", filepath_.string());
+  if (versioning_.enabled) {
+    options += fmt::format(", version={}", versioning_.load_version.empty()
+                                               ? std::string("latest")
+                                               : versioning_.load_version);
+  }
+  if (std::string extra = describe_options(); !extra.empty()) {
+    options += ", " + extra;
+  }
+  return fmt::format("{}({})", dataset_type(), options);
+}
+
+}  // namespace sluice

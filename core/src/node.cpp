@@ -1,0 +1,74 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+#include <sluice/core/node.hpp>
+
+namespace sluice {
+
+Node::Node(std::string name, std::vector<std::string> inputs, std::vector<std::string> outputs,
+           Function function, NodeOptions options) {
+  if (name.empty()) {
+    throw PipelineError(fmt::format("a node with inputs [{}] and outputs [{}] has no name; every "
+                                    "node needs a unique name",
+                                    fmt::join(inputs, ", "), fmt::join(outputs, ", ")));
+  }
+  if (!options.namespace_name.empty()) {
+    name = options.namespace_name + "." + name;
+  }
+  auto check_names = [&name](const std::vector<std::string>& names, const char* what) {
+    std::set<std::string_view> seen;
+    for (const auto& dataset : names) {
+      if (dataset.empty()) {
+        throw PipelineError(fmt::format("node '{}': an {} has an empty name", name, what));
+      }
+      if (std::string_view(what) == "output" && !seen.insert(dataset).second) {
+        throw PipelineError(
+            fmt::format("node '{}': output '{}' is declared twice", name, dataset));
+      }
+    }
+  };
+  check_names(inputs, "input");
+  check_names(outputs, "output");
+  for (const auto& output : outputs) {
+    if (std::find(inputs.begin(), inputs.end(), output) != inputs.end()) {
+      throw PipelineError(fmt::format(
+          "node '{}': '{}' is both an input and an output; a node cannot feed itself", name,
+          output));
+    }
+  }
+  impl_ = std::make_shared<const Impl>(Impl{std::move(name), std::move(inputs), std::move(outputs),
+                                            std::move(function), std::move(options)});
+}
+
+bool Node::has_tag(std::string_view tag) const {
+  const auto& tags = impl_->options.tags;
+  return std::find(tags.begin(), tags.end(), tag) != tags.end();
+}
+
+std::vector<Value> Node::run(const std::vector<Value>& inputs) const {
+  if (inputs.size() != impl_->inputs.size()) {
+    throw Error(fmt::format("node '{}' takes {} inputs ({}) but was given {}", impl_->name,
+                            impl_->inputs.size(), fmt::join(impl_->inputs, ", "), inputs.size()));
+  }
+  std::vector<Value> outputs = impl_->function(inputs, impl_->inputs);
+  if (outputs.size() != impl_->outputs.size()) {
+    throw Error(fmt::format("node '{}' returned {} values but declares {} outputs ({})",
+                            impl_->name, outputs.size(), impl_->outputs.size(),
+                            fmt::join(impl_->outputs, ", ")));
+  }
+  return outputs;
+}
+
+namespace detail {
+
+void throw_arity_mismatch(const std::string& node, const char* what, std::size_t function_count,
+                          const std::vector<std::string>& declared) {
+  throw PipelineError(fmt::format(
+      "node '{}': the function has {} {}{} but {} {}{} declared ([{}]); make them match", node,
+      function_count, what, function_count == 1 ? "" : "s", declared.size(), what,
+      declared.size() == 1 ? " is" : "s are", fmt::join(declared, ", ")));
+}
+
+}  // namespace detail
+}  // namespace sluice

@@ -1,0 +1,66 @@
+#include <sluice/core/datasets/binary_dataset.hpp>
+#include <sluice/core/datasets/cached_dataset.hpp>
+#include <sluice/core/datasets/csv_dataset.hpp>
+#include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/datasets/text_dataset.hpp>
+#include <sluice/core/registry.hpp>
+
+namespace sluice {
+namespace {
+
+Versioning versioning(DatasetOptions& options, const DatasetContext& context) {
+  return Versioning{options.flag("versioned", false), context.load_version,
+                    context.save_version};
+}
+
+template <class FileType>
+DatasetFactory file_dataset_factory(const char* type) {
+  return [type](const DatasetContext& context) -> std::shared_ptr<Dataset> {
+    DatasetOptions options(context, type);
+    auto path = options.filepath();
+    auto versions = versioning(options, context);
+    options.finish();
+    return std::make_shared<FileType>(std::move(path), std::move(versions));
+  };
+}
+
+}  // namespace
+
+void register_builtins(Registry& registry) {
+  add_builtin_codecs(registry.codecs);
+  auto& types = registry.dataset_types;
+  types.add("MemoryDataset", [](const DatasetContext& context) -> std::shared_ptr<Dataset> {
+    DatasetOptions(context, "MemoryDataset").finish();
+    return std::make_shared<MemoryDataset>();
+  });
+  types.add("BinaryDataset", [](const DatasetContext& context) -> std::shared_ptr<Dataset> {
+    DatasetOptions options(context, "BinaryDataset");
+    auto path = options.filepath();
+    auto codec = options.optional_string("codec").value_or("");
+    auto versions = versioning(options, context);
+    options.finish();
+    return std::make_shared<BinaryDataset>(std::move(path), *context.codecs, std::move(codec),
+                                           std::move(versions));
+  });
+  types.add("CSVDataset", file_dataset_factory<CSVDataset>("CSVDataset"));
+  types.add("TextDataset", file_dataset_factory<TextDataset>("TextDataset"));
+  types.add("CachedDataset", [](const DatasetContext& context) -> std::shared_ptr<Dataset> {
+    DatasetOptions options(context, "CachedDataset");
+    const Param& inner = options.required_map("dataset");
+    options.finish();
+    DatasetContext inner_context = context;
+    inner_context.options = inner;
+    inner_context.mark = inner.mark();
+    const Param* type = inner.find("type");
+    if (type == nullptr) {
+      throw ConfigError(options.where() + ": option 'dataset' needs a 'type'");
+    }
+    inner_context.options.as_map().erase(
+        std::find_if(inner_context.options.as_map().begin(), inner_context.options.as_map().end(),
+                     [](const auto& entry) { return entry.first == "type"; }));
+    return std::make_shared<CachedDataset>(context.types->create(
+        type->as<std::string>("the 'type' of a cached dataset"), inner_context));
+  });
+}
+
+}  // namespace sluice

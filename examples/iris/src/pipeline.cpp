@@ -1,0 +1,16 @@
+#include <iris/nodes.hpp>
+#include <iris/pipeline.hpp>
+
+namespace iris {
+
+sluice::Pipeline create_pipeline() {
+  using sluice::node;
+  return sluice::Pipeline{
+      node("split", split_data, {"example_iris_data", "parameters"},
+           {"X_train", "X_test", "y_train", "y_test"}),
+      node("make_predictions", make_predictions, {"X_train", "X_test", "y_train"}, "y_pred"),
+      node("report_accuracy", report_accuracy, {"y_pred", "y_test"}, {}),
+  };
+}
+
+}  // namespace iris

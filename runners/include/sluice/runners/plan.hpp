@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <sluice/core/export.hpp>
+#include <sluice/core/pipeline.hpp>
+#include <string>
+#include <vector>
+
+namespace sluice {
+
+/// What every runner needs to schedule a pipeline, computed once in O(nodes + edges): datasets
+/// as dense ids, each node's distinct inputs and outputs by id, how many nodes consume each
+/// dataset, and which datasets are free outputs (kept after the run).
+class SLUICE_API Plan {
+ public:
+  using DatasetId = std::uint32_t;
+
+  explicit Plan(Pipeline pipeline);
+
+  const Pipeline& pipeline() const { return pipeline_; }
+  std::size_t node_count() const { return pipeline_.size(); }
+  std::size_t dataset_count() const { return names_.size(); }
+
+  const std::string& dataset_name(DatasetId id) const { return names_[id]; }
+  /// Distinct datasets node `node` reads (a dataset read twice by one node counts once).
+  const std::vector<DatasetId>& inputs_of(std::size_t node) const { return inputs_[node]; }
+  const std::vector<DatasetId>& outputs_of(std::size_t node) const { return outputs_[node]; }
+  /// Number of nodes that read the dataset.
+  std::uint32_t consumer_count(DatasetId id) const { return consumers_[id]; }
+  /// Free outputs survive the run; everything else is released after its last consumer.
+  bool is_free_output(DatasetId id) const { return free_output_[id] != 0; }
+
+ private:
+  Pipeline pipeline_;
+  std::vector<std::string> names_;
+  std::vector<std::vector<DatasetId>> inputs_;
+  std::vector<std::vector<DatasetId>> outputs_;
+  std::vector<std::uint32_t> consumers_;
+  std::vector<char> free_output_;
+};
+
+}  // namespace sluice

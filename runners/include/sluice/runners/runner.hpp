@@ -1,0 +1,54 @@
+#pragma once
+
+#include <map>
+#include <sluice/core/catalog.hpp>
+#include <sluice/core/export.hpp>
+#include <sluice/core/pipeline.hpp>
+#include <sluice/core/value.hpp>
+#include <sluice/runners/plan.hpp>
+#include <string>
+
+namespace sluice {
+
+/// Runs pipelines against a catalog.
+///
+/// Shared rules, for every runner:
+/// - every free input must be registered in the catalog before anything runs;
+/// - datasets the catalog does not name get a MemoryDataset;
+/// - a dataset is released as soon as its last consumer has finished, free pipeline inputs
+///   included; free outputs are kept;
+/// - a node failure throws NodeError with the resume suggestion.
+class SLUICE_API Runner {
+ public:
+  virtual ~Runner() = default;
+  virtual std::string name() const = 0;
+
+  /// Runs the pipeline and returns its free outputs that live in memory (ephemeral datasets);
+  /// persisted free outputs are in their datasets.
+  std::map<std::string, Value> run(const Pipeline& pipeline, Catalog& catalog);
+
+ protected:
+  /// Executes the plan's nodes (through run_node), marking each in `finished` when it is done
+  /// and releasing datasets through a ReleaseTracker. Lets the first NodeError escape; run()
+  /// adds the resume suggestion.
+  virtual void run_plan(const Plan& plan, Catalog& catalog, std::vector<bool>& finished) = 0;
+
+  /// Loads the node's inputs, runs it, saves its outputs. Throws NodeError (without resume
+  /// suggestion) naming the phase that failed.
+  static void run_node(const Plan& plan, std::size_t node, Catalog& catalog);
+};
+
+/// Releases each dataset once its last consumer has finished (free outputs excepted).
+/// Not thread-safe; a parallel runner serialises calls to it.
+class SLUICE_API ReleaseTracker {
+ public:
+  explicit ReleaseTracker(const Plan& plan);
+  /// Call when node `node` finished; releases the inputs it was the last consumer of.
+  void node_finished(std::size_t node, const Catalog& catalog);
+
+ private:
+  const Plan& plan_;
+  std::vector<std::uint32_t> remaining_;
+};
+
+}  // namespace sluice
