@@ -21,7 +21,13 @@ inline std::size_t byte_size(const std::string& text) {
   return sizeof(std::string) + (text.capacity() > 15 ? text.capacity() : 0);
 }
 
+template <class T, class A>
+std::size_t byte_size(const std::vector<T, A>& values);
+template <class K, class V, class C, class A>
+std::size_t byte_size(const std::map<K, V, C, A>& values);
+
 namespace detail {
+// Unqualified lookup here sees the overloads above; ADL adds the user's own.
 template <class T>
 std::size_t byte_size_of(const T& value) {
   using sluice::byte_size;

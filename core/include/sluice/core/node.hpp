@@ -17,9 +17,9 @@
 namespace sluice {
 
 struct NodeOptions {
-  std::vector<std::string> tags;
+  std::vector<std::string> tags = {};
   /// Prefixes the node's name: namespace "training" and name "fit" give "training.fit".
-  std::string namespace_name;
+  std::string namespace_name = {};
 };
 
 /// A named function with named inputs and outputs. Immutable; copies share one definition.

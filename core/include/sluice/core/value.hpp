@@ -53,12 +53,16 @@ class SLUICE_API Value {
 
   /// The held data as a T. Throws TypeMismatchError naming `dataset` (when given) and both types.
   template <class T>
-  const T& get(std::string_view dataset = {}) const {
+  const T& get(std::string_view dataset = {}) const& {
     if (!holds<T>()) {
       throw_type_mismatch(typeid(T), dataset);
     }
     return *static_cast<const T*>(data_.get());
   }
+  /// A temporary Value may hold the last reference to its data: keep the Value (or share<T>())
+  /// instead of a reference that would dangle.
+  template <class T>
+  const T& get(std::string_view dataset = {}) const&& = delete;
 
   /// Shares ownership of the held T (no copy).
   template <class T>

@@ -1,0 +1,145 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sluice/core/catalog.hpp>
+#include <sluice/core/config_loader.hpp>
+#include <sluice/core/datasets/cached_dataset.hpp>
+#include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/registry.hpp>
+
+#include "support/recording_dataset.hpp"
+#include "support/temp_dir.hpp"
+#include "support/value_as.hpp"
+
+namespace sluice {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::ThrowsMessage;
+using testing::TempDir;
+
+class CatalogFromConfig : public ::testing::Test {
+ protected:
+  CatalogFromConfig() { register_builtins(registry); }
+
+  Catalog build(const std::string& catalog_yml, const std::string& credentials_yml = "",
+                const std::string& parameters_yml = "", CatalogOptions options = {}) {
+    dir.write("conf/base/catalog.yml", catalog_yml);
+    dir.write("conf/local/credentials.yml", credentials_yml);
+    dir.write("conf/base/parameters.yml", parameters_yml);
+    const ConfigLoader conf(dir / "conf");
+    options.root = dir.path();
+    return make_catalog(conf.get("catalog"), conf.get("credentials"), conf.get("parameters"),
+                        registry, options);
+  }
+
+  Registry registry;
+  TempDir dir;
+};
+
+TEST_F(CatalogFromConfig, BuildsDatasetsWithPathsRelativeToTheProject) {
+  Catalog catalog = build(
+      "numbers:\n  type: BinaryDataset\n  filepath: data/n.bin\n"
+      "cached:\n  type: CachedDataset\n  dataset:\n    type: TextDataset\n    filepath: t.txt\n");
+  catalog.save("numbers", Value::of(std::vector<double>{1, 2}));
+  EXPECT_TRUE(std::filesystem::exists(dir / "data/n.bin"));
+  EXPECT_EQ(catalog.get("numbers")->describe(),
+            "BinaryDataset(filepath=" + (dir / "data/n.bin").string() + ")");
+  EXPECT_EQ(catalog.get("cached")->dataset_type(), "CachedDataset");
+  EXPECT_THAT(catalog.list(), ElementsAre("cached", "numbers", "parameters"));
+}
+
+TEST_F(CatalogFromConfig, UnknownTypeNamesTheEntryAndListsKnownTypes) {
+  EXPECT_THAT([&] { build("a:\n  type: BinaryDatset\n  filepath: x\n"); },
+              ThrowsMessage<ConfigError>(AllOf(
+                  HasSubstr("catalog.yml:2:3: dataset 'a': unknown type 'BinaryDatset' (did you "
+                            "mean 'BinaryDataset'?)"),
+                  HasSubstr("known types: BinaryDataset, CSVDataset, CachedDataset"))));
+}
+
+TEST_F(CatalogFromConfig, UnknownOptionAndMissingFilepathAreReported) {
+  EXPECT_THAT([&] { build("a:\n  type: CSVDataset\n  filepath: x.csv\n  filpath: y\n"); },
+              ThrowsMessage<ConfigError>(AllOf(HasSubstr("dataset 'a' (CSVDataset)"),
+                                               HasSubstr("unknown option 'filpath'"),
+                                               HasSubstr("catalog.yml:4:12"))));
+  EXPECT_THAT([&] { build("a:\n  type: CSVDataset\n"); },
+              ThrowsMessage<ConfigError>(HasSubstr("option 'filepath' is required")));
+  EXPECT_THAT([&] { build("a: just text\n"); },
+              ThrowsMessage<ConfigError>(HasSubstr("an entry must be a map with a 'type'")));
+  EXPECT_THAT([&] { build("a:\n  filepath: x\n"); },
+              ThrowsMessage<ConfigError>(HasSubstr("the entry has no 'type'")));
+}
+
+TEST_F(CatalogFromConfig, CredentialsAreResolvedButNeverShown) {
+  registry.dataset_types.add("SecretDataset", [](const DatasetContext& context) {
+    DatasetOptions options(context, "SecretDataset");
+    options.finish();
+    EXPECT_EQ(context.credentials.at("token").as_string(), "hunter2");
+    return std::make_shared<MemoryDataset>();
+  });
+  Catalog catalog = build("s:\n  type: SecretDataset\n  credentials: api\n",
+                          "api:\n  token: hunter2\n");
+  EXPECT_THAT(catalog.get("s")->describe(), Not(HasSubstr("hunter2")));
+  try {
+    build("s:\n  type: SecretDataset\n  credentials: apii\n", "api:\n  token: hunter2\n");
+    FAIL();
+  } catch (const ConfigError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("credentials 'apii'"));
+    EXPECT_THAT(error.what(), HasSubstr("did you mean 'api'"));
+    EXPECT_THAT(error.what(), Not(HasSubstr("hunter2")));
+  }
+}
+
+TEST_F(CatalogFromConfig, ParametersAreExposedByDottedKeyWithRuntimeOverrides) {
+  CatalogOptions options;
+  options.runtime_params = Param(Param::Map{{"model.alpha", 0.9}, {"extra", "x"}});
+  Catalog catalog = build("", "", "model:\n  alpha: 0.1\n  layers: [1, 2]\nseed: 3\n", options);
+  EXPECT_DOUBLE_EQ(testing::value_as<Param>(catalog.load("params:model.alpha")).as_double(), 0.9);
+  EXPECT_EQ(testing::value_as<Param>(catalog.load("params:seed")).as_int(), 3);
+  EXPECT_EQ(testing::value_as<Param>(catalog.load("params:extra")).as_string(), "x");
+  EXPECT_TRUE(testing::value_as<Param>(catalog.load("params:model")).is_map());
+  EXPECT_EQ(testing::value_as<Param>(catalog.load("parameters")).at("seed").as_int(), 3);
+  EXPECT_FALSE(catalog.get("params:seed")->is_ephemeral());
+}
+
+TEST_F(CatalogFromConfig, VersionedDatasetsShareTheRunsSaveVersion) {
+  CatalogOptions options;
+  options.save_version = "2026-11-21T00.00.00.000Z";
+  Catalog catalog = build(
+      "a:\n  type: TextDataset\n  filepath: a.txt\n  versioned: true\n"
+      "b:\n  type: TextDataset\n  filepath: b.txt\n  versioned: true\n",
+      "", "", options);
+  catalog.save("a", Value::of(std::string("1")));
+  catalog.save("b", Value::of(std::string("2")));
+  EXPECT_TRUE(std::filesystem::exists(dir / "a.txt/2026-11-21T00.00.00.000Z/a.txt"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "b.txt/2026-11-21T00.00.00.000Z/b.txt"));
+}
+
+TEST(Catalog, UnregisteredNamesDefaultToMemory) {
+  Catalog catalog;
+  const Value value = Value::of(1);
+  catalog.save("scratch", value);
+  EXPECT_TRUE(catalog.get("scratch")->is_ephemeral());
+  EXPECT_TRUE(catalog.load("scratch").same_data(value));
+}
+
+TEST(Catalog, ErrorsNameTheDataset) {
+  Catalog catalog;
+  auto broken = std::make_shared<testing::RecordingDataset>();
+  broken->fail_load = true;
+  catalog.add("raw_data", broken);
+  EXPECT_THAT([&] { catalog.load("raw_data"); },
+              ThrowsMessage<DatasetError>(AllOf(HasSubstr("failed to load dataset 'raw_data'"),
+                                                HasSubstr("disk on fire"))));
+  EXPECT_THAT([&] { catalog.load("raw_dat"); },
+              ThrowsMessage<DatasetError>(HasSubstr("did you mean 'raw_data'")));
+  EXPECT_THROW(catalog.add("raw_data", std::make_shared<MemoryDataset>()), DatasetError);
+  catalog.add("raw_data", std::make_shared<MemoryDataset>(), true);
+  EXPECT_TRUE(catalog.get("raw_data")->is_ephemeral());
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,176 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sluice/core/codec.hpp>
+#include <sluice/core/datasets/binary_dataset.hpp>
+#include <sluice/core/datasets/cached_dataset.hpp>
+#include <sluice/core/datasets/csv_dataset.hpp>
+#include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/datasets/text_dataset.hpp>
+#include <sluice/core/param.hpp>
+#include <sluice/core/table.hpp>
+
+#include "support/recording_dataset.hpp"
+#include "support/temp_dir.hpp"
+#include "support/value_as.hpp"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+using testing::TempDir;
+
+class FileDatasets : public ::testing::Test {
+ protected:
+  FileDatasets() { add_builtin_codecs(codecs); }
+  CodecRegistry codecs;
+  TempDir dir;
+};
+
+TEST(MemoryDataset, NeverCopiesAndIsEphemeral) {
+  MemoryDataset dataset;
+  EXPECT_FALSE(dataset.exists());
+  EXPECT_THROW(dataset.load(), DatasetError);
+  const Value value = Value::of(std::vector<double>(10));
+  dataset.save(value);
+  EXPECT_TRUE(dataset.load().same_data(value));
+  EXPECT_TRUE(dataset.is_ephemeral());
+  dataset.release();
+  EXPECT_FALSE(dataset.exists());
+}
+
+TEST(ParameterDataset, IsReadOnlyPersistedAndNeverReleased) {
+  ParameterDataset dataset(Value::of(Param(3)));
+  EXPECT_FALSE(dataset.is_ephemeral());
+  dataset.release();
+  EXPECT_EQ(testing::value_as<Param>(dataset.load()).as_int(), 3);
+  EXPECT_THROW(dataset.save(Value::of(Param(4))), DatasetError);
+}
+
+TEST_F(FileDatasets, BinaryRoundTripCreatesFoldersAndLeavesNoTempFiles) {
+  BinaryDataset dataset(dir / "a/b/c/data.bin", codecs);
+  EXPECT_FALSE(dataset.exists());
+  dataset.save(Value::of(std::vector<double>{1, 2, 3}));
+  EXPECT_TRUE(dataset.exists());
+  EXPECT_EQ(testing::value_as<std::vector<double>>(dataset.load()), (std::vector<double>{1, 2, 3}));
+  EXPECT_FALSE(dataset.is_ephemeral());
+  int files = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir / "a/b/c")) {
+    ++files;
+  }
+  EXPECT_EQ(files, 1);
+}
+
+TEST_F(FileDatasets, BinaryFileNamesItsCodecInTheHeader) {
+  BinaryDataset writer(dir / "t.bin", codecs);
+  writer.save(Value::of(std::string("hello")));
+  // A reader configured without a codec finds it in the file.
+  BinaryDataset reader(dir / "t.bin", codecs);
+  EXPECT_EQ(testing::value_as<std::string>(reader.load()), "hello");
+  // A reader that insists on another codec is told what the file holds.
+  BinaryDataset strict(dir / "t.bin", codecs, "table");
+  EXPECT_THAT([&] { strict.load(); },
+              ThrowsMessage<DatasetError>(HasSubstr("written with codec 'string'")));
+}
+
+TEST_F(FileDatasets, TruncatedCorruptAndForeignFilesAreReported) {
+  BinaryDataset dataset(dir / "d.bin", codecs);
+  dataset.save(Value::of(std::vector<double>(100, 7.0)));
+  std::string bytes = read_file(dir / "d.bin");
+
+  dir.write("truncated.bin", bytes.substr(0, bytes.size() - 10));
+  EXPECT_THAT([&] { BinaryDataset(dir / "truncated.bin", codecs).load(); },
+              ThrowsMessage<DatasetError>(HasSubstr("is truncated")));
+
+  std::string flipped = bytes;
+  flipped[flipped.size() - 5] ^= 0x40;
+  dir.write("corrupt.bin", flipped);
+  EXPECT_THAT([&] { BinaryDataset(dir / "corrupt.bin", codecs).load(); },
+              ThrowsMessage<DatasetError>(HasSubstr("checksum mismatch")));
+
+  dir.write("foreign.bin", "PK\x03\x04 not ours");
+  EXPECT_THAT([&] { BinaryDataset(dir / "foreign.bin", codecs).load(); },
+              ThrowsMessage<DatasetError>(HasSubstr("not a sluice binary file")));
+
+  dir.write("short.bin", "SLUICEB1\x05");
+  EXPECT_THROW(BinaryDataset(dir / "short.bin", codecs).load(), DatasetError);
+}
+
+TEST_F(FileDatasets, MissingFileNamesThePath) {
+  BinaryDataset dataset(dir / "nope.bin", codecs);
+  EXPECT_THAT([&] { dataset.load(); },
+              ThrowsMessage<DatasetError>(HasSubstr("nope.bin': no such file")));
+}
+
+TEST_F(FileDatasets, ValueWithoutCodecCannotBeSaved) {
+  struct Opaque {};
+  BinaryDataset dataset(dir / "o.bin", codecs);
+  EXPECT_THROW(dataset.save(Value::of(Opaque{})), DatasetError);
+  EXPECT_FALSE(fs::exists(dir / "o.bin"));
+}
+
+TEST_F(FileDatasets, CsvAndTextDatasets) {
+  Table table;
+  table.add_column("x", std::vector<double>{1.5, 2.5});
+  CSVDataset csv(dir / "t.csv");
+  csv.save(Value::of(table));
+  EXPECT_EQ(testing::value_as<Table>(csv.load()), table);
+  EXPECT_EQ(read_file(dir / "t.csv"), "x\n1.5\n2.5\n");
+
+  TextDataset text(dir / "notes.txt");
+  text.save(Value::of(std::string("line\n")));
+  EXPECT_EQ(testing::value_as<std::string>(text.load()), "line\n");
+  EXPECT_THROW(text.save(Value::of(42)), TypeMismatchError);
+}
+
+TEST_F(FileDatasets, VersionedSavesNeverOverwriteAndLoadTheLatest) {
+  CSVDataset first(dir / "v.csv", Versioning{true, "", "2026-01-01T00.00.00.000Z"});
+  CSVDataset second(dir / "v.csv", Versioning{true, "", "2026-02-01T00.00.00.000Z"});
+  Table a, b;
+  a.add_column("x", std::vector<std::int64_t>{1});
+  b.add_column("x", std::vector<std::int64_t>{2});
+  first.save(Value::of(a));
+  second.save(Value::of(b));
+  EXPECT_TRUE(fs::exists(dir / "v.csv/2026-01-01T00.00.00.000Z/v.csv"));
+  EXPECT_EQ(testing::value_as<Table>(first.load()), b);  // latest
+  CSVDataset pinned(dir / "v.csv", Versioning{true, "2026-01-01T00.00.00.000Z", "x"});
+  EXPECT_EQ(testing::value_as<Table>(pinned.load()), a);
+  EXPECT_THAT([&] { second.save(Value::of(a)); },
+              ThrowsMessage<DatasetError>(HasSubstr("already exists")));
+  CSVDataset none(dir / "none.csv", Versioning{true, "", ""});
+  EXPECT_FALSE(none.exists());
+  EXPECT_THAT([&] { none.load(); }, ThrowsMessage<DatasetError>(HasSubstr("no saved versions")));
+}
+
+TEST(CachedDataset, LoadsAfterASaveComeFromMemory) {
+  auto inner = std::make_shared<testing::RecordingDataset>();
+  CachedDataset cached(inner);
+  const Value value = Value::of(std::string("x"));
+  cached.save(value);
+  EXPECT_EQ(inner->saves, 1);  // written through
+  EXPECT_TRUE(cached.load().same_data(value));
+  EXPECT_TRUE(cached.load().same_data(value));
+  EXPECT_EQ(inner->loads, 0);
+  EXPECT_FALSE(cached.is_ephemeral());
+  cached.release();
+  EXPECT_FALSE(cached.is_cached());
+  EXPECT_EQ(inner->releases, 1);
+  cached.load();
+  EXPECT_EQ(inner->loads, 1);
+  cached.load();
+  EXPECT_EQ(inner->loads, 1);
+}
+
+TEST(CachedDataset, AFailedSaveCachesNothing) {
+  auto inner = std::make_shared<testing::RecordingDataset>();
+  inner->fail_save = true;
+  CachedDataset cached(inner);
+  EXPECT_THROW(cached.save(Value::of(1)), std::runtime_error);
+  EXPECT_FALSE(cached.is_cached());
+}
+
+}  // namespace
+}  // namespace sluice

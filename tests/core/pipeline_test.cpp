@@ -1,0 +1,106 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sluice/core/pipeline.hpp>
+
+namespace sluice {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+Node pass(std::string name, Names in, Names out, std::vector<std::string> tags = {}) {
+  return Node(std::move(name), in.items, out.items,
+              [n = out.items.size()](const std::vector<Value>&, const std::vector<std::string>&) {
+                return std::vector<Value>(n, Value::of(0));
+              },
+              NodeOptions{.tags = std::move(tags)});
+}
+
+// raw -> clean -> features -> model ; features -> report
+Pipeline sample() {
+  return Pipeline{
+      pass("train", {"features", "params:alpha"}, "model", {"ml"}),
+      pass("clean", "raw", "cleaned"),
+      pass("featurize", "cleaned", "features", {"ml"}),
+      pass("report", {"features", "model"}, "report_md"),
+  };
+}
+
+TEST(Pipeline, TopologicalOrderIsDeterministic) {
+  EXPECT_THAT(sample().node_names(), ElementsAre("clean", "featurize", "train", "report"));
+  const Pipeline reversed{pass("b", {}, "y"), pass("a", {}, "x")};
+  EXPECT_THAT(reversed.node_names(), ElementsAre("a", "b"));
+}
+
+TEST(Pipeline, DatasetSets) {
+  const Pipeline p = sample();
+  EXPECT_THAT(p.inputs(), ElementsAre("params:alpha", "raw"));
+  EXPECT_THAT(p.outputs(), ElementsAre("report_md"));
+  EXPECT_THAT(p.all_outputs(), ElementsAre("cleaned", "features", "model", "report_md"));
+  EXPECT_EQ(p.datasets().size(), 6U);
+  EXPECT_EQ(p.consumers_of("features").size(), 2U);
+  EXPECT_EQ(p.nodes()[*p.producer_of("model")].name(), "train");
+  EXPECT_FALSE(p.producer_of("raw").has_value());
+}
+
+TEST(Pipeline, DuplicateNodeNamesAreRejected) {
+  EXPECT_THAT([] { Pipeline({pass("a", {}, "x"), pass("a", {}, "y")}); },
+              ThrowsMessage<PipelineError>(HasSubstr("two nodes are named 'a'")));
+}
+
+TEST(Pipeline, DuplicateOutputsNameBothProducers) {
+  EXPECT_THAT([] { Pipeline({pass("a", {}, "x"), pass("b", {}, "x")}); },
+              ThrowsMessage<PipelineError>(
+                  HasSubstr("dataset 'x' is an output of both node 'a' and node 'b'")));
+}
+
+TEST(Pipeline, CycleMessageShowsTheCycle) {
+  EXPECT_THAT(
+      [] {
+        Pipeline({pass("start", {}, "s"), pass("a", {"s", "z"}, "x"), pass("b", "x", "y"),
+                  pass("c", "y", "z")});
+      },
+      ThrowsMessage<PipelineError>(
+          HasSubstr("cycle: a -> [x] -> b -> [y] -> c -> [z] -> a")));
+}
+
+TEST(Pipeline, Filters) {
+  const Pipeline p = sample();
+  EXPECT_THAT(p.only_nodes({"train", "clean"}).node_names(), ElementsAre("clean", "train"));
+  EXPECT_THAT(p.from_nodes("featurize").node_names(),
+              ElementsAre("featurize", "train", "report"));
+  EXPECT_THAT(p.to_nodes("train").node_names(), ElementsAre("clean", "featurize", "train"));
+  EXPECT_THAT(p.from_inputs("model").node_names(), ElementsAre("report"));
+  EXPECT_THAT(p.from_inputs("raw").size(), 4U);
+  EXPECT_THAT(p.to_outputs("cleaned").node_names(), ElementsAre("clean"));
+  EXPECT_THAT(p.only_nodes_with_tags("ml").node_names(), ElementsAre("featurize", "train"));
+  // A filtered pipeline has its own free inputs.
+  EXPECT_THAT(p.from_nodes("train").inputs(), ElementsAre("features", "params:alpha"));
+}
+
+TEST(Pipeline, UnknownNamesInFiltersListCloseMatches) {
+  const Pipeline p = sample();
+  EXPECT_THAT([&] { p.only_nodes("trian"); },
+              ThrowsMessage<PipelineError>(HasSubstr("no node named 'trian' (did you mean 'train'?)")));
+  EXPECT_THAT([&] { p.from_nodes({"clean", "feturize"}); },
+              ThrowsMessage<PipelineError>(HasSubstr("'feturize' (did you mean 'featurize'?)")));
+  EXPECT_THAT([&] { p.to_outputs("modle"); },
+              ThrowsMessage<PipelineError>(HasSubstr("'modle' (did you mean 'model'?)")));
+  EXPECT_THROW(p.from_inputs("nothing"), PipelineError);
+  EXPECT_THAT([&] { p.only_nodes_with_tags("ml2"); },
+              ThrowsMessage<PipelineError>(HasSubstr("tags in use: ml")));
+}
+
+TEST(Pipeline, UnionAndDifference) {
+  const Pipeline p = sample();
+  const Pipeline left = p.only_nodes({"clean", "featurize"});
+  const Pipeline right = p.only_nodes({"featurize", "train", "report"});
+  EXPECT_EQ((left + right).node_names(), p.node_names());
+  EXPECT_THAT((p - left).node_names(), ElementsAre("train", "report"));
+  EXPECT_THROW(left + Pipeline{pass("clean", "other", "cleaned")}, PipelineError);
+}
+
+}  // namespace
+}  // namespace sluice

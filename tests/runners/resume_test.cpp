@@ -1,0 +1,56 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/runners/resume.hpp>
+
+#include "support/recording_dataset.hpp"
+
+namespace sluice {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::RecordingDataset;
+
+Node pass(std::string name, Names in, Names out) {
+  return Node(std::move(name), in.items, out.items,
+              [n = out.items.size()](const std::vector<Value>&, const std::vector<std::string>&) {
+                return std::vector<Value>(n, Value::of(0));
+              });
+}
+
+// a -> m1 (memory) -> b -> p1 (persisted) -> c -> m2 (memory) -> d
+//                      \-> m3 (memory) -----------------------/
+class Resume : public ::testing::Test {
+ protected:
+  Resume() {
+    catalog.add("p1", p1);
+    catalog.add("m1", std::make_shared<MemoryDataset>());
+  }
+  Pipeline pipeline{pass("a", "params:x", "m1"), pass("b", "m1", {"p1", "m3"}),
+                    pass("c", "p1", "m2"), pass("d", {"m2", "m3"}, "out")};
+  std::shared_ptr<RecordingDataset> p1 = std::make_shared<RecordingDataset>();
+  Catalog catalog;
+};
+
+TEST_F(Resume, WalksBackThroughMemoryDatasetsToPersistedOnes) {
+  p1->save(Value::of(1));
+  // c and d did not finish; d needs m3 (memory) from b, which needs m1 (memory) from a.
+  EXPECT_THAT(find_resume_nodes(pipeline, catalog, {true, true, false, false}), ElementsAre("a"));
+}
+
+TEST_F(Resume, PersistedInputsThatExistAreResumePoints) {
+  p1->save(Value::of(1));
+  const Pipeline no_m3{pass("a", "params:x", "m1"), pass("b", "m1", "p1"), pass("c", "p1", "m2"),
+                       pass("d", "m2", "out")};
+  EXPECT_THAT(find_resume_nodes(no_m3, catalog, {true, true, false, false}), ElementsAre("c"));
+}
+
+TEST_F(Resume, PersistedDatasetsThatWereNeverWrittenAreNot) {
+  const Pipeline no_m3{pass("a", "params:x", "m1"), pass("b", "m1", "p1"), pass("c", "p1", "m2"),
+                       pass("d", "m2", "out")};
+  EXPECT_THAT(find_resume_nodes(no_m3, catalog, {true, true, false, false}), ElementsAre("a"));
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,183 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sluice/core/datasets/cached_dataset.hpp>
+#include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/runners/node_error.hpp>
+#include <sluice/runners/sequential_runner.hpp>
+
+#include "support/recording_dataset.hpp"
+
+namespace sluice {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+using testing::RecordingDataset;
+
+int twice(int x) { return 2 * x; }
+
+TEST(SequentialRunner, RunsInOrderAndReturnsFreeOutputsHeldInMemory) {
+  Catalog catalog;
+  catalog.add("x", std::make_shared<MemoryDataset>(Value::of(3)));
+  auto persisted = std::make_shared<RecordingDataset>();
+  catalog.add("persisted_out", persisted);
+  const Pipeline pipeline{
+      node("double", twice, "x", "y"),
+      node("quadruple", twice, "y", "z"),
+      node("also", twice, "y", "persisted_out"),
+  };
+  const auto outputs = SequentialRunner().run(pipeline, catalog);
+  ASSERT_EQ(outputs.size(), 1U);
+  EXPECT_EQ(outputs.at("z").get<int>(), 12);
+  EXPECT_EQ(persisted->saves, 1);
+  EXPECT_EQ(persisted->releases, 0);  // free outputs are kept
+}
+
+TEST(SequentialRunner, CachedFreeInputIsReleasedRightAfterItsOnlyConsumer) {
+  // Kedro keeps free pipeline inputs for the whole run; sluice releases them after their last
+  // consumer, so a large cached input does not pin memory while the rest of the chain runs.
+  auto source = std::make_shared<RecordingDataset>(Value::of(std::vector<int>(1000, 1)));
+  auto cached = std::make_shared<CachedDataset>(source);
+  Catalog catalog;
+  catalog.add("big_input", cached);
+  std::vector<bool> cached_while_running;
+  auto observe = [&](int x) {
+    cached_while_running.push_back(cached->is_cached());
+    return x;
+  };
+  const Pipeline chain{
+      node("first", [](const std::vector<int>& v) { return static_cast<int>(v.size()); },
+           "big_input", "a"),
+      node("second", observe, "a", "b"),
+      node("third", observe, "b", "c"),
+  };
+  SequentialRunner().run(chain, catalog);
+  EXPECT_THAT(cached_while_running, ElementsAre(false, false));
+  EXPECT_EQ(source->loads, 1);
+  EXPECT_EQ(source->releases, 1);
+}
+
+TEST(SequentialRunner, IntermediatesAreReleasedAfterTheirLastConsumer) {
+  Catalog catalog;
+  catalog.add("x", std::make_shared<MemoryDataset>(Value::of(1)));
+  auto mid = std::make_shared<MemoryDataset>();
+  catalog.add("mid", mid);
+  std::vector<bool> mid_alive;
+  auto observe = [&](int x) {
+    mid_alive.push_back(mid->exists());
+    return x;
+  };
+  const Pipeline pipeline{
+      node("make", twice, "x", "mid"),
+      node("use1", observe, "mid", "u1"),
+      node("use2", observe, "mid", "u2"),
+      node("z_after", observe, "u1", "u3"),
+  };
+  SequentialRunner().run(pipeline, catalog);
+  // mid lives through both consumers, then goes before "z_after" runs.
+  EXPECT_THAT(mid_alive, ElementsAre(true, true, false));
+  EXPECT_FALSE(catalog.get("x")->exists());  // a free input, released too
+}
+
+TEST(SequentialRunner, MissingFreeInputsFailBeforeAnythingRuns) {
+  Catalog catalog;
+  bool ran = false;
+  const Pipeline pipeline{
+      node("a", [&](int x) { ran = true; return x; }, "rw_data", "y"),
+  };
+  EXPECT_THAT([&] { SequentialRunner().run(pipeline, catalog); },
+              ThrowsMessage<RunError>(AllOf(HasSubstr("'rw_data' (read by node 'a')"),
+                                            HasSubstr("not in the catalog"))));
+  EXPECT_FALSE(ran);
+}
+
+class NodeFailures : public ::testing::Test {
+ protected:
+  // load -> clean (persisted) -> features (memory) -> train -> report
+  NodeFailures() {
+    catalog.add("raw", std::make_shared<RecordingDataset>(Value::of(1)));
+    catalog.add("cleaned", cleaned);
+    catalog.add_parameters(Param(Param::Map{{"rate", 2}}));
+  }
+
+  Pipeline pipeline(bool fail_train) {
+    return Pipeline{
+        node("clean", twice, "raw", "cleaned"),
+        node("featurize", twice, "cleaned", "features"),
+        node("train",
+             [fail_train](int features, int rate) {
+               if (fail_train) {
+                 throw std::invalid_argument("learning rate too high");
+               }
+               return features * rate;
+             },
+             {"features", "params:rate"}, "model"),
+        node("report", twice, "model", "summary"),
+    };
+  }
+
+  Catalog catalog;
+  std::shared_ptr<RecordingDataset> cleaned = std::make_shared<RecordingDataset>();
+};
+
+TEST_F(NodeFailures, ErrorNamesTheNodeAndCauseAndSuggestsTheNearestPersistedResumePoint) {
+  try {
+    SequentialRunner().run(pipeline(true), catalog);
+    FAIL() << "expected NodeError";
+  } catch (const NodeError& error) {
+    EXPECT_EQ(error.node(), "train");
+    EXPECT_EQ(error.phase(), NodePhase::run);
+    // "features" is in memory and gone; "cleaned" is persisted, so resume from featurize.
+    EXPECT_THAT(error.resume_nodes(), ElementsAre("featurize"));
+    EXPECT_THAT(error.what(), AllOf(HasSubstr("node 'train' failed while running"),
+                                    HasSubstr("learning rate too high"),
+                                    HasSubstr("--from-nodes \"featurize\"")));
+    EXPECT_THROW(std::rethrow_exception(error.cause()), std::invalid_argument);
+  }
+}
+
+TEST_F(NodeFailures, LoadAndSaveFailuresReportTheirPhase) {
+  cleaned->fail_save = true;
+  try {
+    SequentialRunner().run(pipeline(false), catalog);
+    FAIL();
+  } catch (const NodeError& error) {
+    EXPECT_EQ(error.node(), "clean");
+    EXPECT_EQ(error.phase(), NodePhase::save);
+    EXPECT_THAT(error.what(), AllOf(HasSubstr("saving its outputs"), HasSubstr("disk full")));
+    EXPECT_THAT(error.resume_nodes(), ElementsAre("clean"));
+  }
+  cleaned->fail_save = false;
+  auto raw = std::dynamic_pointer_cast<RecordingDataset>(catalog.get("raw"));
+  raw->fail_load = true;
+  try {
+    SequentialRunner().run(pipeline(false), catalog);
+    FAIL();
+  } catch (const NodeError& error) {
+    EXPECT_EQ(error.phase(), NodePhase::load);
+    EXPECT_THAT(error.what(), AllOf(HasSubstr("loading its inputs"), HasSubstr("'raw'")));
+  }
+}
+
+TEST(SequentialRunner, TypeMismatchBetweenNodeAndDatasetNamesBoth) {
+  Catalog catalog;
+  catalog.add("text", std::make_shared<MemoryDataset>(Value::of(std::string("abc"))));
+  const Pipeline pipeline{node("count", twice, "text", "n")};
+  EXPECT_THAT([&] { SequentialRunner().run(pipeline, catalog); },
+              ThrowsMessage<NodeError>(AllOf(HasSubstr("node 'count'"),
+                                             HasSubstr("dataset 'text' holds std::string but int "
+                                                       "was expected"))));
+}
+
+TEST(SequentialRunner, NonStandardExceptionsAreStillReported) {
+  Catalog catalog;
+  const Pipeline pipeline{node("odd", []() -> int { throw 42; }, {}, "x")};
+  EXPECT_THAT([&] { SequentialRunner().run(pipeline, catalog); },
+              ThrowsMessage<NodeError>(HasSubstr("not a std::exception")));
+}
+
+}  // namespace
+}  // namespace sluice
