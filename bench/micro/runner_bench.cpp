@@ -1,7 +1,10 @@
 // Sequential runner overhead per node on chains of no-op nodes. The per-node time must stay
 // flat as the chain grows from 1k to 100k nodes (Kedro's runner grows quadratically).
 //
-//   build/release/bench/micro/runner_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   build/release/bench/micro/runner_bench --benchmark_repetitions=5
+//   --benchmark_report_aggregates_only=true
+
+#include <string>
 
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
@@ -9,7 +12,6 @@
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/runners/sequential_runner.hpp>
-#include <string>
 
 namespace {
 
@@ -43,6 +45,6 @@ void BM_SequentialChain(benchmark::State& state) {
       static_cast<double>(length),
       benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(BM_SequentialChain)->Arg(1'000)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SequentialChain)->Arg(1'000)->Arg(10'000)->Arg(100'000)->Arg(200'000)->Unit(benchmark::kMillisecond);
 
 }  // namespace

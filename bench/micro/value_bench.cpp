@@ -1,12 +1,14 @@
 // Passing a Value between nodes must cost the same for 1 KiB and 100 MiB: copies share data.
 //
-//   build/release/bench/micro/value_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   build/release/bench/micro/value_bench --benchmark_repetitions=5
+//   --benchmark_report_aggregates_only=true
+
+#include <vector>
 
 #include <benchmark/benchmark.h>
 
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/node.hpp>
-#include <vector>
 
 namespace {
 

@@ -2,14 +2,15 @@
 
 // Little-endian byte writing and bounds-checked reading for codecs and file headers.
 
-#include <fmt/format.h>
-
 #include <bit>
 #include <cstdint>
 #include <cstring>
-#include <sluice/core/error.hpp>
 #include <string>
 #include <string_view>
+
+#include <fmt/format.h>
+
+#include <sluice/core/error.hpp>
 
 namespace sluice {
 
@@ -68,9 +69,10 @@ class ByteReader {
   /// Throws unless `size` more bytes are available (checked before allocating for them).
   void need(std::uint64_t size) const {
     if (size > remaining()) {
-      throw Error(fmt::format("{}: data ends early (needs {} more bytes, {} left); it is truncated "
-                              "or corrupt",
-                              what_, size, remaining()));
+      throw Error(
+          fmt::format("{}: data ends early (needs {} more bytes, {} left); it is truncated "
+                      "or corrupt",
+                      what_, size, remaining()));
     }
   }
   void expect_end() const {

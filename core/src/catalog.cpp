@@ -1,8 +1,9 @@
+#include <algorithm>
+#include <mutex>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <mutex>
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/clock.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
@@ -43,7 +44,9 @@ void Catalog::add(std::string name, std::shared_ptr<Dataset> dataset, bool repla
   }
 }
 
-bool Catalog::contains(std::string_view name) const { return find(name) != nullptr; }
+bool Catalog::contains(std::string_view name) const {
+  return find(name) != nullptr;
+}
 
 std::shared_ptr<Dataset> Catalog::find(std::string_view name) const {
   std::shared_lock lock(mutex_);
@@ -171,9 +174,8 @@ void set_dotted(Param& tree, std::string_view dotted_key, Param value) {
   tree.set(head, std::move(child));
 }
 
-Catalog make_catalog(const Param& catalog_config, const Param& credentials,
-                     const Param& parameters, const Registry& registry,
-                     const CatalogOptions& options) {
+Catalog make_catalog(const Param& catalog_config, const Param& credentials, const Param& parameters,
+                     const Registry& registry, const CatalogOptions& options) {
   Catalog catalog;
   const std::string save_version =
       options.save_version.empty() ? make_version(system_clock()) : options.save_version;
@@ -183,8 +185,8 @@ Catalog make_catalog(const Param& catalog_config, const Param& credentials,
                                     catalog_config.mark().str()));
     }
     for (const auto& [name, entry] : catalog_config.as_map()) {
-      const std::string where =
-          fmt::format("{}{}dataset '{}'", entry.mark().str(), entry.mark().known() ? ": " : "", name);
+      const std::string where = fmt::format("{}{}dataset '{}'", entry.mark().str(),
+                                            entry.mark().known() ? ": " : "", name);
       if (!entry.is_map()) {
         throw ConfigError(fmt::format("{}: an entry must be a map with a 'type' (got {})", where,
                                       entry.to_string()));

@@ -1,9 +1,10 @@
+#include <thread>
+
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <sluice/core/clock.hpp>
 #include <sluice/core/error.hpp>
-#include <thread>
 
 namespace sluice {
 
@@ -13,7 +14,9 @@ Clock::duration SystemClock::now() const {
   return std::chrono::duration_cast<duration>(std::chrono::steady_clock::now() - start_);
 }
 
-void SystemClock::sleep_for(duration d) const { std::this_thread::sleep_for(d); }
+void SystemClock::sleep_for(duration d) const {
+  std::this_thread::sleep_for(d);
+}
 
 std::chrono::system_clock::time_point SystemClock::wall_time() const {
   return std::chrono::system_clock::now();
@@ -24,7 +27,8 @@ ScaledClock::ScaledClock(double real_per_simulated)
       start_(std::chrono::steady_clock::now()),
       wall_start_(std::chrono::system_clock::now()) {
   if (!(real_per_simulated > 0)) {
-    throw ConfigError(fmt::format("time scale must be greater than 0 (got {})", real_per_simulated));
+    throw ConfigError(
+        fmt::format("time scale must be greater than 0 (got {})", real_per_simulated));
   }
 }
 
@@ -34,7 +38,8 @@ Clock::duration ScaledClock::now() const {
 }
 
 void ScaledClock::sleep_for(duration d) const {
-  std::this_thread::sleep_for(duration(static_cast<duration::rep>(static_cast<double>(d.count()) * scale_)));
+  std::this_thread::sleep_for(
+      duration(static_cast<duration::rep>(static_cast<double>(d.count()) * scale_)));
 }
 
 std::chrono::system_clock::time_point ScaledClock::wall_time() const {
@@ -44,11 +49,17 @@ std::chrono::system_clock::time_point ScaledClock::wall_time() const {
 ManualClock::ManualClock(std::chrono::system_clock::time_point wall_start)
     : wall_start_(wall_start) {}
 
-Clock::duration ManualClock::now() const { return duration(elapsed_.load()); }
+Clock::duration ManualClock::now() const {
+  return duration(elapsed_.load());
+}
 
-void ManualClock::sleep_for(duration d) const { advance(d); }
+void ManualClock::sleep_for(duration d) const {
+  advance(d);
+}
 
-void ManualClock::advance(duration d) const { elapsed_.fetch_add(d.count()); }
+void ManualClock::advance(duration d) const {
+  elapsed_.fetch_add(d.count());
+}
 
 std::chrono::system_clock::time_point ManualClock::wall_time() const {
   return wall_start_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(now());

@@ -1,7 +1,8 @@
-#include <fmt/format.h>
-
 #include <cstdint>
 #include <cstring>
+
+#include <fmt/format.h>
+
 #include <sluice/core/codec.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/param.hpp>
@@ -17,8 +18,7 @@ void CodecRegistry::add(Codec codec) {
   }
   if (auto existing = name_by_type_.find(codec.type); existing != name_by_type_.end()) {
     throw ConfigError(fmt::format("codec '{}' is for {}, which codec '{}' already handles",
-                                  codec.name, type_name(codec.type),
-                                  existing->second));
+                                  codec.name, type_name(codec.type), existing->second));
   }
   name_by_type_.emplace(codec.type, codec.name);
   std::string name = codec.name;
@@ -164,8 +164,8 @@ Param decode_param(ByteReader& in, int depth) {
       return Param(std::move(map));
     }
   }
-  throw Error(fmt::format("params: unknown value kind {}; the data is corrupt",
-                          static_cast<int>(kind)));
+  throw Error(
+      fmt::format("params: unknown value kind {}; the data is corrupt", static_cast<int>(kind)));
 }
 
 enum class ColumnTag : std::uint8_t { floating = 0, integer = 1, string = 2 };

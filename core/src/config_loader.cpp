@@ -1,9 +1,10 @@
-#include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <charconv>
 #include <map>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/error.hpp>
@@ -85,8 +86,9 @@ Param convert(const YAML::Node& node, const std::string& source) {
         for (const auto& [existing, value] : map) {
           if (existing == key) {
             const SourceMark at = mark_of(entry.first, source);
-            throw ConfigError(fmt::format("{}: key '{}' appears twice in the same map (first at {})",
-                                          at.str(), key, value.mark().str()));
+            throw ConfigError(
+                fmt::format("{}: key '{}' appears twice in the same map (first at {})", at.str(),
+                            key, value.mark().str()));
           }
         }
         Param value = convert(entry.second, source);
@@ -173,8 +175,8 @@ Param ConfigLoader::read_env(const fs::path& folder, std::string_view name) cons
   for (const auto& file : files_for(folder, name)) {
     const Param content = load_yaml_file(file);
     if (!content.is_map()) {
-      throw ConfigError(fmt::format("{}: the top level must be a map (got {})", content.mark().str(),
-                                    Param::kind_name(content.kind())));
+      throw ConfigError(fmt::format("{}: the top level must be a map (got {})",
+                                    content.mark().str(), Param::kind_name(content.kind())));
     }
     for (const auto& [key, value] : content.as_map()) {
       if (key.starts_with("_")) {

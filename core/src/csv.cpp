@@ -1,14 +1,15 @@
-#include <fmt/format.h>
-
 #include <charconv>
 #include <cmath>
 #include <istream>
 #include <iterator>
 #include <limits>
 #include <ostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
 #include <sluice/core/error.hpp>
 #include <sluice/core/table.hpp>
-#include <sstream>
 
 namespace sluice {
 namespace {
@@ -41,8 +42,8 @@ std::vector<Record> parse_records(std::string_view text, std::string_view source
   };
   auto end_record = [&] {
     end_field();
-    const bool blank = record.fields.size() == 1 && record.fields[0].text.empty() &&
-                       !record.fields[0].quoted;
+    const bool blank =
+        record.fields.size() == 1 && record.fields[0].text.empty() && !record.fields[0].quoted;
     if (!blank) {
       records.push_back(std::move(record));
     }
@@ -217,8 +218,8 @@ Table read_csv_string(std::string_view text, std::string_view source) {
   for (std::size_t c = 0; c < header.fields.size(); ++c) {
     const std::string& name = header.fields[c].text;
     if (table.has_column(name)) {
-      throw DatasetError(fmt::format("{}:{}: column '{}' appears twice in the header", source,
-                                     header.line, name));
+      throw DatasetError(
+          fmt::format("{}:{}: column '{}' appears twice in the header", source, header.line, name));
     }
     table.add_column(name, infer_column(records, c));
   }

@@ -16,8 +16,7 @@ DatasetOptions::DatasetOptions(const DatasetContext& context, std::string type)
 
 std::string DatasetOptions::where() const {
   const std::string mark = context_.mark.str();
-  return fmt::format("{}{}dataset '{}' ({})", mark, mark.empty() ? "" : ": ", context_.name,
-                     type_);
+  return fmt::format("{}{}dataset '{}' ({})", mark, mark.empty() ? "" : ": ", context_.name, type_);
 }
 
 const Param* DatasetOptions::take(const std::string& key) {
@@ -53,8 +52,8 @@ bool DatasetOptions::flag(const std::string& key, bool fallback) {
 const Param& DatasetOptions::required_map(const std::string& key) {
   const Param* value = take(key);
   if (value == nullptr || !value->is_map()) {
-    throw ConfigError(fmt::format("{}: option '{}' must be a map (a dataset entry with a type)",
-                                  where(), key));
+    throw ConfigError(
+        fmt::format("{}: option '{}' must be a map (a dataset entry with a type)", where(), key));
   }
   return *value;
 }

@@ -1,7 +1,8 @@
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <set>
+
+#include <fmt/format.h>
+
 #include <sluice/core/node.hpp>
 
 namespace sluice {
@@ -9,9 +10,10 @@ namespace sluice {
 Node::Node(std::string name, std::vector<std::string> inputs, std::vector<std::string> outputs,
            Function function, NodeOptions options) {
   if (name.empty()) {
-    throw PipelineError(fmt::format("a node with inputs [{}] and outputs [{}] has no name; every "
-                                    "node needs a unique name",
-                                    fmt::join(inputs, ", "), fmt::join(outputs, ", ")));
+    throw PipelineError(
+        fmt::format("a node with inputs [{}] and outputs [{}] has no name; every "
+                    "node needs a unique name",
+                    fmt::join(inputs, ", "), fmt::join(outputs, ", ")));
   }
   if (!options.namespace_name.empty()) {
     name = options.namespace_name + "." + name;
@@ -23,8 +25,7 @@ Node::Node(std::string name, std::vector<std::string> inputs, std::vector<std::s
         throw PipelineError(fmt::format("node '{}': an {} has an empty name", name, what));
       }
       if (std::string_view(what) == "output" && !seen.insert(dataset).second) {
-        throw PipelineError(
-            fmt::format("node '{}': output '{}' is declared twice", name, dataset));
+        throw PipelineError(fmt::format("node '{}': output '{}' is declared twice", name, dataset));
       }
     }
   };
@@ -32,9 +33,9 @@ Node::Node(std::string name, std::vector<std::string> inputs, std::vector<std::s
   check_names(outputs, "output");
   for (const auto& output : outputs) {
     if (std::find(inputs.begin(), inputs.end(), output) != inputs.end()) {
-      throw PipelineError(fmt::format(
-          "node '{}': '{}' is both an input and an output; a node cannot feed itself", name,
-          output));
+      throw PipelineError(
+          fmt::format("node '{}': '{}' is both an input and an output; a node cannot feed itself",
+                      name, output));
     }
   }
   impl_ = std::make_shared<const Impl>(Impl{std::move(name), std::move(inputs), std::move(outputs),

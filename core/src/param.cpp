@@ -193,7 +193,9 @@ const SourceMark& Param::mark() const {
   return mark_ ? *mark_ : unknown;
 }
 
-void Param::set_mark(SourceMark mark) { mark_ = std::make_shared<const SourceMark>(std::move(mark)); }
+void Param::set_mark(SourceMark mark) {
+  mark_ = std::make_shared<const SourceMark>(std::move(mark));
+}
 
 std::size_t byte_size(const Param& param) {
   std::size_t total = sizeof(Param);

@@ -1,11 +1,12 @@
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <functional>
 #include <queue>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
 #include <sluice/core/pipeline.hpp>
 #include <sluice/core/suggest.hpp>
-#include <unordered_map>
 
 namespace sluice {
 
@@ -85,8 +86,8 @@ Graph build_graph(const std::vector<Node>& nodes) {
   for (std::size_t k = path.size(); k-- > position[current];) {
     cycle += fmt::format(" -> [{}] -> {}", via[k], nodes[path[k]].name());
   }
-  throw PipelineError(fmt::format(
-      "the pipeline has a cycle: {}; a node cannot depend on its own outputs", cycle));
+  throw PipelineError(
+      fmt::format("the pipeline has a cycle: {}; a node cannot depend on its own outputs", cycle));
 }
 
 }  // namespace
@@ -148,24 +149,36 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
     }
     impl->tags.insert(node.tags().begin(), node.tags().end());
   }
-  std::set_difference(impl->all_inputs.begin(), impl->all_inputs.end(),
-                      impl->all_outputs.begin(), impl->all_outputs.end(),
-                      std::inserter(impl->inputs, impl->inputs.end()));
-  std::set_difference(impl->all_outputs.begin(), impl->all_outputs.end(),
-                      impl->all_inputs.begin(), impl->all_inputs.end(),
-                      std::inserter(impl->outputs, impl->outputs.end()));
+  std::set_difference(impl->all_inputs.begin(), impl->all_inputs.end(), impl->all_outputs.begin(),
+                      impl->all_outputs.end(), std::inserter(impl->inputs, impl->inputs.end()));
+  std::set_difference(impl->all_outputs.begin(), impl->all_outputs.end(), impl->all_inputs.begin(),
+                      impl->all_inputs.end(), std::inserter(impl->outputs, impl->outputs.end()));
   std::set_union(impl->all_inputs.begin(), impl->all_inputs.end(), impl->all_outputs.begin(),
                  impl->all_outputs.end(), std::inserter(impl->datasets, impl->datasets.end()));
   impl_ = std::move(impl);
 }
 
-const std::vector<Node>& Pipeline::nodes() const { return impl_->nodes; }
-const std::set<std::string>& Pipeline::inputs() const { return impl_->inputs; }
-const std::set<std::string>& Pipeline::outputs() const { return impl_->outputs; }
-const std::set<std::string>& Pipeline::all_inputs() const { return impl_->all_inputs; }
-const std::set<std::string>& Pipeline::all_outputs() const { return impl_->all_outputs; }
-const std::set<std::string>& Pipeline::datasets() const { return impl_->datasets; }
-const std::set<std::string>& Pipeline::tags() const { return impl_->tags; }
+const std::vector<Node>& Pipeline::nodes() const {
+  return impl_->nodes;
+}
+const std::set<std::string>& Pipeline::inputs() const {
+  return impl_->inputs;
+}
+const std::set<std::string>& Pipeline::outputs() const {
+  return impl_->outputs;
+}
+const std::set<std::string>& Pipeline::all_inputs() const {
+  return impl_->all_inputs;
+}
+const std::set<std::string>& Pipeline::all_outputs() const {
+  return impl_->all_outputs;
+}
+const std::set<std::string>& Pipeline::datasets() const {
+  return impl_->datasets;
+}
+const std::set<std::string>& Pipeline::tags() const {
+  return impl_->tags;
+}
 
 std::vector<std::string> Pipeline::node_names() const {
   std::vector<std::string> names;
@@ -185,8 +198,8 @@ std::size_t Pipeline::index_of(std::string_view name) const {
   if (auto found = impl_->index_by_name.find(name); found != impl_->index_by_name.end()) {
     return found->second;
   }
-  throw PipelineError(fmt::format("the pipeline has no node named '{}'{}", name,
-                                  did_you_mean(name, node_names())));
+  throw PipelineError(
+      fmt::format("the pipeline has no node named '{}'{}", name, did_you_mean(name, node_names())));
 }
 
 std::optional<std::size_t> Pipeline::producer_of(std::string_view dataset) const {
@@ -203,8 +216,7 @@ const std::vector<std::size_t>& Pipeline::consumers_of(std::string_view dataset)
   return found == impl_->consumers.end() ? none : found->second;
 }
 
-std::vector<std::size_t> Pipeline::node_indices(const Names& names,
-                                                std::string_view filter) const {
+std::vector<std::size_t> Pipeline::node_indices(const Names& names, std::string_view filter) const {
   std::vector<std::size_t> indices;
   std::vector<std::string> unknown;
   for (const auto& name : names.items) {
@@ -215,8 +227,8 @@ std::vector<std::size_t> Pipeline::node_indices(const Names& names,
     }
   }
   if (!unknown.empty()) {
-    throw PipelineError(fmt::format("{}: the pipeline has no node named {}", filter,
-                                    fmt::join(unknown, ", ")));
+    throw PipelineError(
+        fmt::format("{}: the pipeline has no node named {}", filter, fmt::join(unknown, ", ")));
   }
   return indices;
 }

@@ -9,8 +9,7 @@ namespace sluice {
 namespace {
 
 Versioning versioning(DatasetOptions& options, const DatasetContext& context) {
-  return Versioning{options.flag("versioned", false), context.load_version,
-                    context.save_version};
+  return Versioning{options.flag("versioned", false), context.load_version, context.save_version};
 }
 
 template <class FileType>

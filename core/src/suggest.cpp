@@ -1,6 +1,7 @@
+#include <algorithm>
+
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <sluice/core/suggest.hpp>
 
 namespace sluice {

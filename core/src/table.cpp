@@ -34,8 +34,8 @@ std::size_t Table::index_of(std::string_view name) const {
       return i;
     }
   }
-  throw Error(fmt::format("table has no column '{}'; its columns are: {}", name,
-                          fmt::join(names_, ", ")));
+  throw Error(
+      fmt::format("table has no column '{}'; its columns are: {}", name, fmt::join(names_, ", ")));
 }
 
 const Table::Column& Table::column(std::string_view name) const {

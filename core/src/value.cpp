@@ -1,14 +1,17 @@
+#include <cstdlib>
+#include <memory>
+
 #include <cxxabi.h>
 #include <fmt/format.h>
 
-#include <cstdlib>
-#include <memory>
 #include <sluice/core/type_name.hpp>
 #include <sluice/core/value.hpp>
 
 namespace sluice {
 
-std::string type_name(const std::type_info& type) { return type_name(std::type_index(type)); }
+std::string type_name(const std::type_info& type) {
+  return type_name(std::type_index(type));
+}
 
 std::string type_name(std::type_index type) {
   int status = 0;
@@ -45,8 +48,8 @@ std::string type_name(std::type_index type) {
 void Value::throw_type_mismatch(const std::type_info& wanted, std::string_view dataset) const {
   const std::string where = dataset.empty() ? "value" : fmt::format("dataset '{}'", dataset);
   if (!has_value()) {
-    throw TypeMismatchError(fmt::format("{} is empty; expected a value of type {}", where,
-                                        sluice::type_name(wanted)));
+    throw TypeMismatchError(
+        fmt::format("{} is empty; expected a value of type {}", where, sluice::type_name(wanted)));
   }
   throw TypeMismatchError(fmt::format("{} holds {} but {} was expected", where, type_name(),
                                       sluice::type_name(wanted)));

@@ -20,7 +20,8 @@ namespace {
 
 std::string describe(const std::string& node, NodePhase phase, const std::string& cause,
                      const std::vector<std::string>& resume_nodes) {
-  std::string message = fmt::format("node '{}' failed while {}: {}", node, phase_name(phase), cause);
+  std::string message =
+      fmt::format("node '{}' failed while {}: {}", node, phase_name(phase), cause);
   if (!resume_nodes.empty()) {
     message += fmt::format(
         "\nResume from the nearest nodes with persisted inputs by adding to your command:\n"

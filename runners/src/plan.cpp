@@ -1,6 +1,7 @@
 #include <algorithm>
-#include <sluice/runners/plan.hpp>
 #include <unordered_map>
+
+#include <sluice/runners/plan.hpp>
 
 namespace sluice {
 

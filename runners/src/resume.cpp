@@ -1,4 +1,5 @@
 #include <algorithm>
+
 #include <sluice/runners/resume.hpp>
 
 namespace sluice {
@@ -46,11 +47,11 @@ std::vector<std::string> find_resume_nodes(const Pipeline& pipeline, const Catal
     if (!rerun[i]) {
       continue;
     }
-    const bool fed_by_rerun = std::any_of(
-        nodes[i].inputs().begin(), nodes[i].inputs().end(), [&](const std::string& input) {
-          const auto producer = pipeline.producer_of(input);
-          return producer && rerun[*producer];
-        });
+    const bool fed_by_rerun = std::any_of(nodes[i].inputs().begin(), nodes[i].inputs().end(),
+                                          [&](const std::string& input) {
+                                            const auto producer = pipeline.producer_of(input);
+                                            return producer && rerun[*producer];
+                                          });
     if (!fed_by_rerun) {
       starts.push_back(nodes[i].name());
     }

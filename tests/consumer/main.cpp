@@ -1,4 +1,5 @@
 #include <iostream>
+
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/pipeline.hpp>
@@ -8,8 +9,10 @@ int main() {
   sluice::Catalog catalog;
   catalog.add("x", std::make_shared<sluice::MemoryDataset>(sluice::Value::of(20)));
   const sluice::Pipeline pipeline{
-      sluice::node("add_one", [](int x) { return x + 1; }, "x", "y"),
-      sluice::node("double", [](int y) { return 2 * y; }, "y", "answer"),
+      sluice::node(
+          "add_one", [](int x) { return x + 1; }, "x", "y"),
+      sluice::node(
+          "double", [](int y) { return 2 * y; }, "y", "answer"),
   };
   const auto outputs = sluice::SequentialRunner().run(pipeline, catalog);
   std::cout << "answer=" << outputs.at("answer").get<int>() << "\n";

@@ -18,8 +18,8 @@ using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using ::testing::ThrowsMessage;
 using testing::TempDir;
+using ::testing::ThrowsMessage;
 
 class CatalogFromConfig : public ::testing::Test {
  protected:
@@ -80,8 +80,8 @@ TEST_F(CatalogFromConfig, CredentialsAreResolvedButNeverShown) {
     EXPECT_EQ(context.credentials.at("token").as_string(), "hunter2");
     return std::make_shared<MemoryDataset>();
   });
-  Catalog catalog = build("s:\n  type: SecretDataset\n  credentials: api\n",
-                          "api:\n  token: hunter2\n");
+  Catalog catalog =
+      build("s:\n  type: SecretDataset\n  credentials: api\n", "api:\n  token: hunter2\n");
   EXPECT_THAT(catalog.get("s")->describe(), Not(HasSubstr("hunter2")));
   try {
     build("s:\n  type: SecretDataset\n  credentials: apii\n", "api:\n  token: hunter2\n");

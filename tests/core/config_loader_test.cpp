@@ -9,8 +9,8 @@ namespace sluice {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::ThrowsMessage;
 using testing::TempDir;
+using ::testing::ThrowsMessage;
 
 TEST(Yaml, TypesPlainScalarsAndKeepsQuotedOnesAsText) {
   const Param tree =

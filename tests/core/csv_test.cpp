@@ -1,7 +1,8 @@
+#include <cmath>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <sluice/core/error.hpp>
 #include <sluice/core/table.hpp>
 
@@ -20,7 +21,8 @@ TEST(Csv, InfersColumnTypes) {
 }
 
 TEST(Csv, QuotedFieldsKeepCommasQuotesAndNewlines) {
-  const Table table = read_csv_string("a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n\"multi\nline\",2\r\n");
+  const Table table =
+      read_csv_string("a,b\r\n\"x, y\",\"say \"\"hi\"\"\"\r\n\"multi\nline\",2\r\n");
   EXPECT_EQ(table.column_as<std::string>("a"), (std::vector<std::string>{"x, y", "multi\nline"}));
   // A quoted field keeps the whole column text.
   EXPECT_EQ(table.column_as<std::string>("b"), (std::vector<std::string>{"say \"hi\"", "2"}));

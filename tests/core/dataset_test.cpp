@@ -1,7 +1,8 @@
+#include <fstream>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <sluice/core/codec.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/datasets/cached_dataset.hpp>
@@ -20,8 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-using ::testing::ThrowsMessage;
 using testing::TempDir;
+using ::testing::ThrowsMessage;
 
 class FileDatasets : public ::testing::Test {
  protected:

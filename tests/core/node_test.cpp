@@ -10,7 +10,9 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
-int add(int a, int b) { return a + b; }
+int add(int a, int b) {
+  return a + b;
+}
 
 TEST(Node, RunsATypedFreeFunction) {
   const Node n = node("add", add, {"a", "b"}, "sum");
@@ -22,9 +24,9 @@ TEST(Node, RunsATypedFreeFunction) {
 }
 
 TEST(Node, TupleResultsAreSeveralOutputsAndVoidIsNone) {
-  const Node split = node(
-      "split", [](const std::string& s) { return std::make_tuple(s.substr(0, 1), s.size()); },
-      "text", {"head", "length"});
+  const Node split =
+      node("split", [](const std::string& s) { return std::make_tuple(s.substr(0, 1), s.size()); },
+           "text", {"head", "length"});
   const auto outputs = split.run({Value::of(std::string("abc"))});
   EXPECT_EQ(outputs[0].get<std::string>(), "a");
   EXPECT_EQ(outputs[1].get<std::size_t>(), 3U);
@@ -37,36 +39,43 @@ TEST(Node, TupleResultsAreSeveralOutputsAndVoidIsNone) {
 
 TEST(Node, ConstReferenceInputsAreNotCopied) {
   const std::vector<double>* seen = nullptr;
-  const Node n = node(
-      "look", [&seen](const std::vector<double>& v) { seen = &v; }, "data", {});
+  const Node n = node("look", [&seen](const std::vector<double>& v) { seen = &v; }, "data", {});
   const Value data = Value::of(std::vector<double>(1000));
   n.run({data});
   EXPECT_EQ(seen, &data.get<std::vector<double>>());
 }
 
 TEST(Node, ParametersConvertToThePlainTypeTheFunctionTakes) {
-  const Node n = node("scale", [](double factor, int times) { return factor * times; },
-                      {"params:factor", "params:times"}, "scaled");
+  const Node n = node(
+      "scale", [](double factor, int times) { return factor * times; },
+      {"params:factor", "params:times"}, "scaled");
   const auto outputs = n.run({Value::of(Param(0.5)), Value::of(Param(4))});
   EXPECT_DOUBLE_EQ(outputs[0].get<double>(), 2.0);
-  EXPECT_THAT([&] { n.run({Value::of(Param("x")), Value::of(Param(4))}); },
-              ThrowsMessage<ConfigError>(HasSubstr("params:factor is a string")));
+  EXPECT_THAT(
+      [&] {
+        n.run({Value::of(Param("x")), Value::of(Param(4))});
+      },
+      ThrowsMessage<ConfigError>(HasSubstr("params:factor is a string")));
 }
 
 TEST(Node, InputTypeMismatchNamesTheDatasetAndTypes) {
-  const Node n = node("count", [](const std::vector<int>& v) { return v.size(); }, "items", "n");
-  EXPECT_THAT([&] { n.run({Value::of(std::string("oops"))}); },
-              ThrowsMessage<TypeMismatchError>(AllOf(
-                  HasSubstr("dataset 'items'"), HasSubstr("std::string"),
-                  HasSubstr("std::vector<int>"))));
+  const Node n = node(
+      "count", [](const std::vector<int>& v) { return v.size(); }, "items", "n");
+  EXPECT_THAT(
+      [&] { n.run({Value::of(std::string("oops"))}); },
+      ThrowsMessage<TypeMismatchError>(AllOf(HasSubstr("dataset 'items'"), HasSubstr("std::string"),
+                                             HasSubstr("std::vector<int>"))));
 }
 
 TEST(Node, ArityMismatchIsAConstructionErrorNamingTheNode) {
   EXPECT_THAT([] { node("add", add, {"a"}, "sum"); },
               ThrowsMessage<PipelineError>(
                   AllOf(HasSubstr("node 'add'"), HasSubstr("2 inputs but 1 input is declared"))));
-  EXPECT_THAT([] { node("add", add, {"a", "b"}, {"x", "y"}); },
-              ThrowsMessage<PipelineError>(HasSubstr("1 output but 2 outputs are declared")));
+  EXPECT_THAT(
+      [] {
+        node("add", add, {"a", "b"}, {"x", "y"});
+      },
+      ThrowsMessage<PipelineError>(HasSubstr("1 output but 2 outputs are declared")));
 }
 
 TEST(Node, NamespaceTagsAndNameChecks) {
@@ -79,7 +88,8 @@ TEST(Node, NamespaceTagsAndNameChecks) {
 }
 
 TEST(Node, UntypedValuesPassThrough) {
-  const Node n = node("id", [](Value v) { return v; }, "in", "out");
+  const Node n = node(
+      "id", [](Value v) { return v; }, "in", "out");
   const Value in = Value::of(std::string("same"));
   EXPECT_TRUE(n.run({in})[0].same_data(in));
 }

@@ -10,8 +10,8 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(Param, ConvertsToPlainTypes) {
-  const Param tree = parse_yaml("ratio: 0.25\ncount: 3\nname: iris\nflag: true\nsizes: [1, 2]\n",
-                                "params.yml");
+  const Param tree =
+      parse_yaml("ratio: 0.25\ncount: 3\nname: iris\nflag: true\nsizes: [1, 2]\n", "params.yml");
   EXPECT_DOUBLE_EQ(tree.at("ratio").as<double>(), 0.25);
   EXPECT_DOUBLE_EQ(tree.at("count").as<double>(), 3.0);  // integers widen to double
   EXPECT_EQ(tree.at("count").as<int>(), 3);

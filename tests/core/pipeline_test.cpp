@@ -11,11 +11,12 @@ using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
 Node pass(std::string name, Names in, Names out, std::vector<std::string> tags = {}) {
-  return Node(std::move(name), in.items, out.items,
-              [n = out.items.size()](const std::vector<Value>&, const std::vector<std::string>&) {
-                return std::vector<Value>(n, Value::of(0));
-              },
-              NodeOptions{.tags = std::move(tags)});
+  return Node(
+      std::move(name), in.items, out.items,
+      [n = out.items.size()](const std::vector<Value>&, const std::vector<std::string>&) {
+        return std::vector<Value>(n, Value::of(0));
+      },
+      NodeOptions{.tags = std::move(tags)});
 }
 
 // raw -> clean -> features -> model ; features -> report
@@ -46,14 +47,20 @@ TEST(Pipeline, DatasetSets) {
 }
 
 TEST(Pipeline, DuplicateNodeNamesAreRejected) {
-  EXPECT_THAT([] { Pipeline({pass("a", {}, "x"), pass("a", {}, "y")}); },
-              ThrowsMessage<PipelineError>(HasSubstr("two nodes are named 'a'")));
+  EXPECT_THAT(
+      [] {
+        Pipeline({pass("a", {}, "x"), pass("a", {}, "y")});
+      },
+      ThrowsMessage<PipelineError>(HasSubstr("two nodes are named 'a'")));
 }
 
 TEST(Pipeline, DuplicateOutputsNameBothProducers) {
-  EXPECT_THAT([] { Pipeline({pass("a", {}, "x"), pass("b", {}, "x")}); },
-              ThrowsMessage<PipelineError>(
-                  HasSubstr("dataset 'x' is an output of both node 'a' and node 'b'")));
+  EXPECT_THAT(
+      [] {
+        Pipeline({pass("a", {}, "x"), pass("b", {}, "x")});
+      },
+      ThrowsMessage<PipelineError>(
+          HasSubstr("dataset 'x' is an output of both node 'a' and node 'b'")));
 }
 
 TEST(Pipeline, CycleMessageShowsTheCycle) {
@@ -62,15 +69,13 @@ TEST(Pipeline, CycleMessageShowsTheCycle) {
         Pipeline({pass("start", {}, "s"), pass("a", {"s", "z"}, "x"), pass("b", "x", "y"),
                   pass("c", "y", "z")});
       },
-      ThrowsMessage<PipelineError>(
-          HasSubstr("cycle: a -> [x] -> b -> [y] -> c -> [z] -> a")));
+      ThrowsMessage<PipelineError>(HasSubstr("cycle: a -> [x] -> b -> [y] -> c -> [z] -> a")));
 }
 
 TEST(Pipeline, Filters) {
   const Pipeline p = sample();
   EXPECT_THAT(p.only_nodes({"train", "clean"}).node_names(), ElementsAre("clean", "train"));
-  EXPECT_THAT(p.from_nodes("featurize").node_names(),
-              ElementsAre("featurize", "train", "report"));
+  EXPECT_THAT(p.from_nodes("featurize").node_names(), ElementsAre("featurize", "train", "report"));
   EXPECT_THAT(p.to_nodes("train").node_names(), ElementsAre("clean", "featurize", "train"));
   EXPECT_THAT(p.from_inputs("model").node_names(), ElementsAre("report"));
   EXPECT_THAT(p.from_inputs("raw").size(), 4U);
@@ -82,10 +87,14 @@ TEST(Pipeline, Filters) {
 
 TEST(Pipeline, UnknownNamesInFiltersListCloseMatches) {
   const Pipeline p = sample();
-  EXPECT_THAT([&] { p.only_nodes("trian"); },
-              ThrowsMessage<PipelineError>(HasSubstr("no node named 'trian' (did you mean 'train'?)")));
-  EXPECT_THAT([&] { p.from_nodes({"clean", "feturize"}); },
-              ThrowsMessage<PipelineError>(HasSubstr("'feturize' (did you mean 'featurize'?)")));
+  EXPECT_THAT(
+      [&] { p.only_nodes("trian"); },
+      ThrowsMessage<PipelineError>(HasSubstr("no node named 'trian' (did you mean 'train'?)")));
+  EXPECT_THAT(
+      [&] {
+        p.from_nodes({"clean", "feturize"});
+      },
+      ThrowsMessage<PipelineError>(HasSubstr("'feturize' (did you mean 'featurize'?)")));
   EXPECT_THAT([&] { p.to_outputs("modle"); },
               ThrowsMessage<PipelineError>(HasSubstr("'modle' (did you mean 'model'?)")));
   EXPECT_THROW(p.from_inputs("nothing"), PipelineError);

@@ -35,8 +35,7 @@ TEST(Table, TakeSelectDrop) {
   const Table table = sample();
   const Table taken = table.take_rows({2, 0});
   EXPECT_EQ(taken.column_as<std::string>("name"), (std::vector<std::string>{"c", "a"}));
-  EXPECT_EQ(table.select({"name", "id"}).column_names(),
-            (std::vector<std::string>{"name", "id"}));
+  EXPECT_EQ(table.select({"name", "id"}).column_names(), (std::vector<std::string>{"name", "id"}));
   EXPECT_EQ(table.drop("score").column_names(), (std::vector<std::string>{"id", "name"}));
   EXPECT_THROW(table.take_rows({7}), std::out_of_range);
 }

@@ -8,7 +8,9 @@ namespace demo {
 struct Blob {
   std::size_t bytes;
 };
-std::size_t byte_size(const Blob& blob) { return blob.bytes; }
+std::size_t byte_size(const Blob& blob) {
+  return blob.bytes;
+}
 }  // namespace demo
 
 namespace sluice {

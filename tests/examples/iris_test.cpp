@@ -1,9 +1,10 @@
+#include <cstdlib>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
-#include <cstdlib>
 #include <iris/nodes.hpp>
 #include <iris/pipeline.hpp>
+
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
@@ -18,7 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 using sluice::testing::TempDir;
 
-fs::path iris_project() { return fs::path(std::getenv("SLUICE_SOURCE_DIR")) / "examples/iris"; }
+fs::path iris_project() {
+  return fs::path(std::getenv("SLUICE_SOURCE_DIR")) / "examples/iris";
+}
 
 // A copy of the example project, so the test never writes into the source tree.
 struct IrisProject {
@@ -73,9 +76,9 @@ TEST(Iris, SplitIsDeterministicForASeedAndDiffersAcrossSeeds) {
   const auto again = iris::split_data(data, parameters);
   EXPECT_EQ(std::get<0>(first), std::get<0>(again));
   EXPECT_EQ(std::get<0>(first).num_rows(), 120U);
-  EXPECT_EQ(std::get<0>(first).column_names(),
-            (std::vector<std::string>{"sepal_length", "sepal_width", "petal_length",
-                                      "petal_width"}));
+  EXPECT_EQ(
+      std::get<0>(first).column_names(),
+      (std::vector<std::string>{"sepal_length", "sepal_width", "petal_length", "petal_width"}));
   sluice::Param other = parameters;
   other.set("random_state", 4);
   EXPECT_NE(std::get<0>(iris::split_data(data, other)), std::get<0>(first));

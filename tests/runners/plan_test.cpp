@@ -13,8 +13,8 @@ Node pass(std::string name, Names in, Names out) {
 }
 
 TEST(Plan, CountsDistinctConsumersAndMarksFreeOutputs) {
-  const Plan plan(Pipeline{pass("a", "in", "x"), pass("b", {"x", "x", "in"}, "y"),
-                           pass("c", "x", "z")});
+  const Plan plan(
+      Pipeline{pass("a", "in", "x"), pass("b", {"x", "x", "in"}, "y"), pass("c", "x", "z")});
   std::map<std::string, Plan::DatasetId> ids;
   for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
     ids[plan.dataset_name(id)] = id;

@@ -14,10 +14,12 @@ namespace {
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::ThrowsMessage;
 using testing::RecordingDataset;
+using ::testing::ThrowsMessage;
 
-int twice(int x) { return 2 * x; }
+int twice(int x) {
+  return 2 * x;
+}
 
 TEST(SequentialRunner, RunsInOrderAndReturnsFreeOutputsHeldInMemory) {
   Catalog catalog;
@@ -49,8 +51,9 @@ TEST(SequentialRunner, CachedFreeInputIsReleasedRightAfterItsOnlyConsumer) {
     return x;
   };
   const Pipeline chain{
-      node("first", [](const std::vector<int>& v) { return static_cast<int>(v.size()); },
-           "big_input", "a"),
+      node(
+          "first", [](const std::vector<int>& v) { return static_cast<int>(v.size()); },
+          "big_input", "a"),
       node("second", observe, "a", "b"),
       node("third", observe, "b", "c"),
   };
@@ -86,7 +89,13 @@ TEST(SequentialRunner, MissingFreeInputsFailBeforeAnythingRuns) {
   Catalog catalog;
   bool ran = false;
   const Pipeline pipeline{
-      node("a", [&](int x) { ran = true; return x; }, "rw_data", "y"),
+      node(
+          "a",
+          [&](int x) {
+            ran = true;
+            return x;
+          },
+          "rw_data", "y"),
   };
   EXPECT_THAT([&] { SequentialRunner().run(pipeline, catalog); },
               ThrowsMessage<RunError>(AllOf(HasSubstr("'rw_data' (read by node 'a')"),
@@ -107,14 +116,15 @@ class NodeFailures : public ::testing::Test {
     return Pipeline{
         node("clean", twice, "raw", "cleaned"),
         node("featurize", twice, "cleaned", "features"),
-        node("train",
-             [fail_train](int features, int rate) {
-               if (fail_train) {
-                 throw std::invalid_argument("learning rate too high");
-               }
-               return features * rate;
-             },
-             {"features", "params:rate"}, "model"),
+        node(
+            "train",
+            [fail_train](int features, int rate) {
+              if (fail_train) {
+                throw std::invalid_argument("learning rate too high");
+              }
+              return features * rate;
+            },
+            {"features", "params:rate"}, "model"),
         node("report", twice, "model", "summary"),
     };
   }
@@ -174,7 +184,8 @@ TEST(SequentialRunner, TypeMismatchBetweenNodeAndDatasetNamesBoth) {
 
 TEST(SequentialRunner, NonStandardExceptionsAreStillReported) {
   Catalog catalog;
-  const Pipeline pipeline{node("odd", []() -> int { throw 42; }, {}, "x")};
+  const Pipeline pipeline{node(
+      "odd", []() -> int { throw 42; }, {}, "x")};
   EXPECT_THAT([&] { SequentialRunner().run(pipeline, catalog); },
               ThrowsMessage<NodeError>(HasSubstr("not a std::exception")));
 }

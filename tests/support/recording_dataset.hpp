@@ -2,9 +2,10 @@
 
 #include <atomic>
 #include <memory>
-#include <sluice/core/datasets/memory_dataset.hpp>
 #include <stdexcept>
 #include <string>
+
+#include <sluice/core/datasets/memory_dataset.hpp>
 
 namespace sluice::testing {
 

@@ -1,7 +1,8 @@
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include <sluice/core/datasets/binary_dataset.hpp>
-#include <string_view>
 
 #include "../byte_io.hpp"
 

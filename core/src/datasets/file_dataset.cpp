@@ -1,12 +1,13 @@
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/std.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <sluice/core/clock.hpp>
 #include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/error.hpp>
@@ -51,8 +52,8 @@ void write_file_atomically(const fs::path& path, std::string_view bytes) {
     }
   }
   fs::path temp = path;
-  temp.replace_filename(fmt::format(".{}.tmp-{}-{}", path.filename().string(), ::getpid(),
-                                    counter.fetch_add(1)));
+  temp.replace_filename(
+      fmt::format(".{}.tmp-{}-{}", path.filename().string(), ::getpid(), counter.fetch_add(1)));
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     throw_write_error(path, "open", errno);
@@ -79,8 +80,8 @@ void write_file_atomically(const fs::path& path, std::string_view bytes) {
   fs::rename(temp, path, error);
   if (error) {
     fs::remove(temp, error);
-    throw DatasetError(fmt::format("cannot write '{}' (rename failed: {})", path.string(),
-                                   error.message()));
+    throw DatasetError(
+        fmt::format("cannot write '{}' (rename failed: {})", path.string(), error.message()));
   }
 }
 
@@ -111,9 +112,10 @@ fs::path FileDataset::load_path() const {
     }
   }
   if (latest.empty()) {
-    throw DatasetError(fmt::format("no saved versions of '{}' under '{}'; run the node that "
-                                   "produces it first, or check the filepath",
-                                   filepath_.filename().string(), filepath_.string()));
+    throw DatasetError(
+        fmt::format("no saved versions of '{}' under '{}'; run the node that "
+                    "produces it first, or check the filepath",
+                    filepath_.filename().string(), filepath_.string()));
   }
   return filepath_ / latest / filepath_.filename();
 }
@@ -152,9 +154,9 @@ bool FileDataset::exists() const {
 std::string FileDataset::describe() const {
   std::string options = fmt::format("filepath={}", filepath_.string());
   if (versioning_.enabled) {
-    options += fmt::format(", version={}", versioning_.load_version.empty()
-                                               ? std::string("latest")
-                                               : versioning_.load_version);
+    options +=
+        fmt::format(", version={}", versioning_.load_version.empty() ? std::string("latest")
+                                                                     : versioning_.load_version);
   }
   if (std::string extra = describe_options(); !extra.empty()) {
     options += ", " + extra;

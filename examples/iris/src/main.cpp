@@ -1,12 +1,13 @@
 // Runs the iris pipeline: configuration from conf/ (base overlaid by the environment), data
 // paths relative to the project folder, the sequential runner.
 
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-
 #include <filesystem>
 #include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <iris/pipeline.hpp>
+
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/registry.hpp>

@@ -1,11 +1,12 @@
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include <cmath>
-#include <iris/nodes.hpp>
 #include <limits>
 #include <numeric>
 #include <random>
+
+#include <fmt/format.h>
+#include <iris/nodes.hpp>
+#include <spdlog/spdlog.h>
+
 #include <sluice/core/error.hpp>
 #include <sluice/core/log.hpp>
 
@@ -28,8 +29,8 @@ std::vector<double> as_doubles(const sluice::Table& table, std::size_t column) {
 
 const std::vector<std::string>& only_string_column(const sluice::Table& table, const char* what) {
   if (table.num_columns() != 1) {
-    throw sluice::Error(fmt::format("{} must have exactly one column, it has {}", what,
-                                    table.num_columns()));
+    throw sluice::Error(
+        fmt::format("{} must have exactly one column, it has {}", what, table.num_columns()));
   }
   return table.column_as<std::string>(table.column_names().front());
 }
@@ -102,9 +103,10 @@ double accuracy(const sluice::Table& y_pred, const sluice::Table& y_test) {
   const auto& predicted = only_string_column(y_pred, "y_pred");
   const auto& truth = only_string_column(y_test, "y_test");
   if (predicted.size() != truth.size() || truth.empty()) {
-    throw sluice::Error(fmt::format("y_pred has {} rows and y_test {}; they must match and be "
-                                    "non-empty",
-                                    predicted.size(), truth.size()));
+    throw sluice::Error(
+        fmt::format("y_pred has {} rows and y_test {}; they must match and be "
+                    "non-empty",
+                    predicted.size(), truth.size()));
   }
   std::size_t correct = 0;
   for (std::size_t i = 0; i < truth.size(); ++i) {

@@ -5,13 +5,14 @@
 #include <map>
 #include <memory>
 #include <shared_mutex>
-#include <sluice/core/dataset.hpp>
-#include <sluice/core/export.hpp>
-#include <sluice/core/param.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include <sluice/core/dataset.hpp>
+#include <sluice/core/export.hpp>
+#include <sluice/core/param.hpp>
 
 namespace sluice {
 

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+
 #include <sluice/core/export.hpp>
 
 namespace sluice {

@@ -2,12 +2,13 @@
 
 #include <functional>
 #include <map>
-#include <sluice/core/export.hpp>
-#include <sluice/core/value.hpp>
 #include <string>
 #include <string_view>
 #include <typeindex>
 #include <vector>
+
+#include <sluice/core/export.hpp>
+#include <sluice/core/value.hpp>
 
 namespace sluice {
 

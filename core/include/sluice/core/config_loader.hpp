@@ -1,11 +1,12 @@
 #pragma once
 
 #include <filesystem>
-#include <sluice/core/export.hpp>
-#include <sluice/core/param.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sluice/core/export.hpp>
+#include <sluice/core/param.hpp>
 
 namespace sluice {
 

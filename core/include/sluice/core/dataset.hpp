@@ -1,8 +1,9 @@
 #pragma once
 
+#include <string>
+
 #include <sluice/core/export.hpp>
 #include <sluice/core/value.hpp>
-#include <string>
 
 namespace sluice {
 

@@ -6,11 +6,12 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string>
+#include <vector>
+
 #include <sluice/core/dataset.hpp>
 #include <sluice/core/export.hpp>
 #include <sluice/core/param.hpp>
-#include <string>
-#include <vector>
 
 namespace sluice {
 

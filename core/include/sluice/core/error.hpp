@@ -1,8 +1,9 @@
 #pragma once
 
-#include <sluice/core/export.hpp>
 #include <stdexcept>
 #include <string>
+
+#include <sluice/core/export.hpp>
 
 namespace sluice {
 

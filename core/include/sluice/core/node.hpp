@@ -3,16 +3,17 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <sluice/core/error.hpp>
-#include <sluice/core/export.hpp>
-#include <sluice/core/names.hpp>
-#include <sluice/core/param.hpp>
-#include <sluice/core/value.hpp>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <sluice/core/error.hpp>
+#include <sluice/core/export.hpp>
+#include <sluice/core/names.hpp>
+#include <sluice/core/param.hpp>
+#include <sluice/core/value.hpp>
 
 namespace sluice {
 
@@ -122,8 +123,7 @@ Value wrap_output(T&& output) {
 
 template <class F, class Args, std::size_t... I>
 std::vector<Value> invoke_node(F& function, const std::vector<Value>& inputs,
-                               const std::vector<std::string>& names,
-                               std::index_sequence<I...>) {
+                               const std::vector<std::string>& names, std::index_sequence<I...>) {
   // Bind every input first so a type mismatch is reported before the function runs.
   auto bound = std::make_tuple([&]() -> decltype(auto) {
     using Arg = std::tuple_element_t<I, Args>;
@@ -189,11 +189,10 @@ Node node(std::string name, F function, Names inputs, Names outputs, NodeOptions
   Node::Function erased = [function = std::move(function)](
                               const std::vector<Value>& values,
                               const std::vector<std::string>& names) mutable {
-    return detail::invoke_node<F, Args>(function, values, names,
-                                        std::make_index_sequence<arity>{});
+    return detail::invoke_node<F, Args>(function, values, names, std::make_index_sequence<arity>{});
   };
-  return Node(std::move(name), std::move(inputs.items), std::move(outputs.items),
-              std::move(erased), std::move(options));
+  return Node(std::move(name), std::move(inputs.items), std::move(outputs.items), std::move(erased),
+              std::move(options));
 }
 
 }  // namespace sluice

@@ -2,14 +2,15 @@
 
 #include <cstdint>
 #include <memory>
-#include <sluice/core/error.hpp>
-#include <sluice/core/export.hpp>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include <sluice/core/error.hpp>
+#include <sluice/core/export.hpp>
 
 namespace sluice {
 
@@ -38,8 +39,8 @@ class SLUICE_API Param {
   Param(std::nullptr_t) {}
   Param(bool value) : data_(value) {}
   template <class I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
-  Param(I value) : data_(static_cast<std::int64_t>(value)) {}
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool>) Param(I value)
+      : data_(static_cast<std::int64_t>(value)) {}
   Param(double value) : data_(value) {}
   Param(std::string value) : data_(std::move(value)) {}
   Param(const char* value) : data_(std::string(value)) {}
@@ -107,19 +108,24 @@ T Param::as(std::string_view what) const {
   if constexpr (std::is_same_v<T, Param>) {
     return *this;
   } else if constexpr (std::is_same_v<T, bool>) {
-    if (kind() != Kind::boolean) throw_kind("a boolean", what);
+    if (kind() != Kind::boolean)
+      throw_kind("a boolean", what);
     return as_bool();
   } else if constexpr (std::is_integral_v<T>) {
-    if (kind() != Kind::integer) throw_kind("an integer", what);
+    if (kind() != Kind::integer)
+      throw_kind("an integer", what);
     return static_cast<T>(as_int());
   } else if constexpr (std::is_floating_point_v<T>) {
-    if (kind() != Kind::integer && kind() != Kind::floating) throw_kind("a number", what);
+    if (kind() != Kind::integer && kind() != Kind::floating)
+      throw_kind("a number", what);
     return static_cast<T>(as_double());
   } else if constexpr (std::is_same_v<T, std::string>) {
-    if (kind() != Kind::string) throw_kind("a string", what);
+    if (kind() != Kind::string)
+      throw_kind("a string", what);
     return as_string();
   } else if constexpr (is_std_vector<T>::value) {
-    if (kind() != Kind::list) throw_kind("a list", what);
+    if (kind() != Kind::list)
+      throw_kind("a list", what);
     T result;
     result.reserve(as_list().size());
     for (const Param& item : as_list()) {

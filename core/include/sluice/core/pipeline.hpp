@@ -5,12 +5,13 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <sluice/core/export.hpp>
-#include <sluice/core/names.hpp>
-#include <sluice/core/node.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sluice/core/export.hpp>
+#include <sluice/core/names.hpp>
+#include <sluice/core/node.hpp>
 
 namespace sluice {
 

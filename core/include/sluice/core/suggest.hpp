@@ -1,9 +1,10 @@
 #pragma once
 
-#include <sluice/core/export.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sluice/core/export.hpp>
 
 namespace sluice {
 

@@ -3,11 +3,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
-#include <sluice/core/export.hpp>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include <sluice/core/export.hpp>
 
 namespace sluice {
 
@@ -16,8 +17,8 @@ namespace sluice {
 /// The home for CSV-style data, as a DataFrame is for Kedro. Not a dataframe library.
 class SLUICE_API Table {
  public:
-  using Column = std::variant<std::vector<double>, std::vector<std::int64_t>,
-                              std::vector<std::string>>;
+  using Column =
+      std::variant<std::vector<double>, std::vector<std::int64_t>, std::vector<std::string>>;
 
   Table() = default;
 

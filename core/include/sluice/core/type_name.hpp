@@ -1,9 +1,10 @@
 #pragma once
 
-#include <sluice/core/export.hpp>
 #include <string>
 #include <typeindex>
 #include <typeinfo>
+
+#include <sluice/core/export.hpp>
 
 namespace sluice {
 

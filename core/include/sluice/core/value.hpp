@@ -2,15 +2,16 @@
 
 #include <cstddef>
 #include <memory>
-#include <sluice/core/byte_size.hpp>
-#include <sluice/core/error.hpp>
-#include <sluice/core/export.hpp>
-#include <sluice/core/type_name.hpp>
 #include <string>
 #include <string_view>
 #include <typeindex>
 #include <typeinfo>
 #include <utility>
+
+#include <sluice/core/byte_size.hpp>
+#include <sluice/core/error.hpp>
+#include <sluice/core/export.hpp>
+#include <sluice/core/type_name.hpp>
 
 namespace sluice {
 

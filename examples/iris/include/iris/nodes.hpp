@@ -3,9 +3,10 @@
 // The Kedro pandas-iris starter, ported: split the data, predict with 1-nearest-neighbour,
 // report the accuracy.
 
+#include <tuple>
+
 #include <sluice/core/param.hpp>
 #include <sluice/core/table.hpp>
-#include <tuple>
 
 namespace iris {
 

@@ -1,11 +1,12 @@
 #pragma once
 
 #include <exception>
-#include <sluice/core/error.hpp>
-#include <sluice/core/export.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sluice/core/error.hpp>
+#include <sluice/core/export.hpp>
 
 namespace sluice {
 

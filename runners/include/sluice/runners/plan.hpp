@@ -1,10 +1,11 @@
 #pragma once
 
 #include <cstdint>
-#include <sluice/core/export.hpp>
-#include <sluice/core/pipeline.hpp>
 #include <string>
 #include <vector>
+
+#include <sluice/core/export.hpp>
+#include <sluice/core/pipeline.hpp>
 
 namespace sluice {
 

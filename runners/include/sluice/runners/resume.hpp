@@ -1,10 +1,11 @@
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/export.hpp>
 #include <sluice/core/pipeline.hpp>
-#include <string>
-#include <vector>
 
 namespace sluice {
 

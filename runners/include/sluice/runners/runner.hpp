@@ -1,12 +1,13 @@
 #pragma once
 
 #include <map>
+#include <string>
+
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/export.hpp>
 #include <sluice/core/pipeline.hpp>
 #include <sluice/core/value.hpp>
 #include <sluice/runners/plan.hpp>
-#include <string>
 
 namespace sluice {
 

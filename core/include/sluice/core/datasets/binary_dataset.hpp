@@ -14,8 +14,8 @@ namespace sluice {
 /// `codec`). Truncated, corrupt and foreign files are reported as such.
 class SLUICE_API BinaryDataset : public FileDataset {
  public:
-  BinaryDataset(std::filesystem::path filepath, const CodecRegistry& codecs,
-                std::string codec = {}, Versioning versioning = {});
+  BinaryDataset(std::filesystem::path filepath, const CodecRegistry& codecs, std::string codec = {},
+                Versioning versioning = {});
 
   std::string dataset_type() const override { return "BinaryDataset"; }
 

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <mutex>
+
 #include <sluice/core/dataset.hpp>
 
 namespace sluice {

@@ -1,8 +1,9 @@
 #pragma once
 
 #include <filesystem>
-#include <sluice/core/dataset.hpp>
 #include <string>
+
+#include <sluice/core/dataset.hpp>
 
 namespace sluice {
 

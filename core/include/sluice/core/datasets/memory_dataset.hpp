@@ -1,6 +1,7 @@
 #pragma once
 
 #include <mutex>
+
 #include <sluice/core/dataset.hpp>
 
 namespace sluice {
