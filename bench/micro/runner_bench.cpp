@@ -45,6 +45,11 @@ void BM_SequentialChain(benchmark::State& state) {
       static_cast<double>(length),
       benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(BM_SequentialChain)->Arg(1'000)->Arg(10'000)->Arg(100'000)->Arg(200'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SequentialChain)
+    ->Arg(1'000)
+    ->Arg(10'000)
+    ->Arg(100'000)
+    ->Arg(200'000)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -103,22 +103,38 @@ auto with_dataset_error(std::string_view verb, std::string_view name, const Data
 }  // namespace
 
 Value Catalog::load(std::string_view name) const {
-  const auto dataset = get(name);
-  logger().info("Loading data from '{}' ({})...", name, dataset->dataset_type());
-  return with_dataset_error("load", name, *dataset, [&] { return dataset->load(); });
+  return load(name, *get(name));
 }
 
 void Catalog::save(std::string_view name, const Value& value) {
-  const auto dataset = get_or_add_default(name);
-  logger().info("Saving data to '{}' ({})...", name, dataset->dataset_type());
-  with_dataset_error("save", name, *dataset, [&] { dataset->save(value); });
+  save(name, *get_or_add_default(name), value);
 }
 
 void Catalog::release(std::string_view name) const {
   if (const auto dataset = find(name)) {
-    logger().debug("Releasing '{}'", name);
-    with_dataset_error("release", name, *dataset, [&] { dataset->release(); });
+    release(name, *dataset);
   }
+}
+
+Value Catalog::load(std::string_view name, Dataset& dataset) const {
+  auto& log = logger();
+  if (log.should_log(spdlog::level::info)) {
+    log.info("Loading data from '{}' ({})...", name, dataset.dataset_type());
+  }
+  return with_dataset_error("load", name, dataset, [&] { return dataset.load(); });
+}
+
+void Catalog::save(std::string_view name, Dataset& dataset, const Value& value) const {
+  auto& log = logger();
+  if (log.should_log(spdlog::level::info)) {
+    log.info("Saving data to '{}' ({})...", name, dataset.dataset_type());
+  }
+  with_dataset_error("save", name, dataset, [&] { dataset.save(value); });
+}
+
+void Catalog::release(std::string_view name, Dataset& dataset) const {
+  logger().debug("Releasing '{}'", name);
+  with_dataset_error("release", name, dataset, [&] { dataset.release(); });
 }
 
 bool Catalog::exists(std::string_view name) const {

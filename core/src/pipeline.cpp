@@ -11,10 +11,16 @@
 namespace sluice {
 
 struct Pipeline::Impl {
+  static constexpr std::size_t kNoProducer = static_cast<std::size_t>(-1);
+
   std::vector<Node> nodes;
   std::unordered_map<std::string_view, std::size_t> index_by_name;
-  std::unordered_map<std::string_view, std::size_t> producer;
-  std::unordered_map<std::string_view, std::vector<std::size_t>> consumers;
+  // Datasets by dense id, in order of first appearance in nodes().
+  std::unordered_map<std::string_view, DatasetId> dataset_ids;
+  std::vector<const std::string*> dataset_names;
+  std::vector<std::size_t> producer;
+  std::vector<std::vector<std::size_t>> consumers;
+  std::vector<std::vector<DatasetId>> input_ids, output_ids;
   std::set<std::string> inputs, outputs, all_inputs, all_outputs, datasets, tags;
 };
 
@@ -133,18 +139,34 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
     impl->nodes.push_back(std::move(nodes[i]));
   }
   // The maps view strings owned by the nodes, which live as long as the Impl.
+  auto id_of = [&impl](const std::string& dataset) {
+    auto [at, fresh] =
+        impl->dataset_ids.try_emplace(dataset, static_cast<DatasetId>(impl->dataset_names.size()));
+    if (fresh) {
+      impl->dataset_names.push_back(&dataset);
+      impl->producer.push_back(Impl::kNoProducer);
+      impl->consumers.emplace_back();
+    }
+    return at->second;
+  };
+  impl->input_ids.resize(impl->nodes.size());
+  impl->output_ids.resize(impl->nodes.size());
   for (std::size_t i = 0; i < impl->nodes.size(); ++i) {
     const Node& node = impl->nodes[i];
     impl->index_by_name.emplace(node.name(), i);
     for (const auto& input : node.inputs()) {
-      auto& consumers = impl->consumers[input];
+      const DatasetId id = id_of(input);
+      impl->input_ids[i].push_back(id);
+      auto& consumers = impl->consumers[id];
       if (consumers.empty() || consumers.back() != i) {
         consumers.push_back(i);
       }
       impl->all_inputs.insert(input);
     }
     for (const auto& output : node.outputs()) {
-      impl->producer.emplace(output, i);
+      const DatasetId id = id_of(output);
+      impl->output_ids[i].push_back(id);
+      impl->producer[id] = i;
       impl->all_outputs.insert(output);
     }
     impl->tags.insert(node.tags().begin(), node.tags().end());
@@ -202,18 +224,51 @@ std::size_t Pipeline::index_of(std::string_view name) const {
       fmt::format("the pipeline has no node named '{}'{}", name, did_you_mean(name, node_names())));
 }
 
-std::optional<std::size_t> Pipeline::producer_of(std::string_view dataset) const {
-  auto found = impl_->producer.find(dataset);
-  if (found == impl_->producer.end()) {
+std::size_t Pipeline::dataset_count() const {
+  return impl_->dataset_names.size();
+}
+
+const std::string& Pipeline::dataset_name(DatasetId id) const {
+  return *impl_->dataset_names.at(id);
+}
+
+std::optional<Pipeline::DatasetId> Pipeline::dataset_id(std::string_view dataset) const {
+  auto found = impl_->dataset_ids.find(dataset);
+  if (found == impl_->dataset_ids.end()) {
     return std::nullopt;
   }
   return found->second;
 }
 
+const std::vector<Pipeline::DatasetId>& Pipeline::input_ids(std::size_t node) const {
+  return impl_->input_ids[node];
+}
+
+const std::vector<Pipeline::DatasetId>& Pipeline::output_ids(std::size_t node) const {
+  return impl_->output_ids[node];
+}
+
+std::optional<std::size_t> Pipeline::producer_of(DatasetId id) const {
+  const std::size_t producer = impl_->producer.at(id);
+  if (producer == Impl::kNoProducer) {
+    return std::nullopt;
+  }
+  return producer;
+}
+
+const std::vector<std::size_t>& Pipeline::consumers_of(DatasetId id) const {
+  return impl_->consumers.at(id);
+}
+
+std::optional<std::size_t> Pipeline::producer_of(std::string_view dataset) const {
+  const auto id = dataset_id(dataset);
+  return id ? producer_of(*id) : std::nullopt;
+}
+
 const std::vector<std::size_t>& Pipeline::consumers_of(std::string_view dataset) const {
   static const std::vector<std::size_t> none;
-  auto found = impl_->consumers.find(dataset);
-  return found == impl_->consumers.end() ? none : found->second;
+  const auto id = dataset_id(dataset);
+  return id ? consumers_of(*id) : none;
 }
 
 std::vector<std::size_t> Pipeline::node_indices(const Names& names, std::string_view filter) const {
@@ -243,8 +298,8 @@ std::vector<bool> Pipeline::downstream(const std::vector<std::size_t>& starts) c
       continue;
     }
     reached[i] = true;
-    for (const auto& output : impl_->nodes[i].outputs()) {
-      for (std::size_t consumer : consumers_of(output)) {
+    for (DatasetId output : impl_->output_ids[i]) {
+      for (std::size_t consumer : impl_->consumers[output]) {
         stack.push_back(consumer);
       }
     }
@@ -262,7 +317,7 @@ std::vector<bool> Pipeline::upstream(const std::vector<std::size_t>& starts) con
       continue;
     }
     reached[i] = true;
-    for (const auto& input : impl_->nodes[i].inputs()) {
+    for (DatasetId input : impl_->input_ids[i]) {
       if (auto producer = producer_of(input)) {
         stack.push_back(*producer);
       }

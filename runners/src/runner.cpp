@@ -39,15 +39,22 @@ void check_free_inputs(const Pipeline& pipeline, const Catalog& catalog) {
 
 }  // namespace
 
+RunState::RunState(const Plan& plan_, Catalog& catalog_) : plan(plan_), catalog(catalog_) {
+  const Pipeline& pipeline = plan.pipeline();
+  datasets.resize(plan.dataset_count());
+  for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
+    // Free inputs were checked to be registered; everything else may default to memory.
+    datasets[id] = catalog.get_or_add_default(pipeline.dataset_name(id));
+  }
+}
+
 std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& catalog) {
   check_free_inputs(pipeline, catalog);
-  for (const auto& dataset : pipeline.all_outputs()) {
-    catalog.get_or_add_default(dataset);
-  }
   const Plan plan(pipeline);
+  const RunState state(plan, catalog);
   std::vector<bool> finished(plan.node_count(), false);
   try {
-    run_plan(plan, catalog, finished);
+    run_plan(state, finished);
   } catch (const NodeError& error) {
     throw NodeError(error.node(), error.phase(), error.cause_message(),
                     find_resume_nodes(pipeline, catalog, finished), error.cause());
@@ -55,30 +62,34 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
   logger().info("Pipeline execution completed successfully.");
 
   std::map<std::string, Value> outputs;
-  for (const auto& output : pipeline.outputs()) {
-    if (const auto dataset = catalog.find(output); dataset && dataset->is_ephemeral()) {
-      outputs.emplace(output, catalog.load(output));
+  for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
+    if (plan.is_free_output(id) && state.dataset(id).is_ephemeral()) {
+      outputs.emplace(pipeline.dataset_name(id),
+                      catalog.load(pipeline.dataset_name(id), state.dataset(id)));
     }
   }
   return outputs;
 }
 
-void Runner::run_node(const Plan& plan, std::size_t index, Catalog& catalog) {
-  const Node& node = plan.pipeline().nodes()[index];
+void Runner::run_node(const RunState& state, std::size_t index) {
+  const Pipeline& pipeline = state.plan.pipeline();
+  const Node& node = pipeline.nodes()[index];
   auto fail = [&node](NodePhase phase) {
     throw NodeError(node.name(), phase, current_exception_message(), {}, std::current_exception());
   };
   std::vector<Value> inputs;
   inputs.reserve(node.inputs().size());
   try {
-    for (const auto& input : node.inputs()) {
-      inputs.push_back(catalog.load(input));
+    for (Plan::DatasetId id : pipeline.input_ids(index)) {
+      inputs.push_back(state.catalog.load(pipeline.dataset_name(id), state.dataset(id)));
     }
   } catch (...) {
     fail(NodePhase::load);
   }
-  logger().info("Running node: {}([{}]) -> [{}]", node.name(), fmt::join(node.inputs(), ","),
-                fmt::join(node.outputs(), ","));
+  if (auto& log = logger(); log.should_log(spdlog::level::info)) {
+    log.info("Running node: {}([{}]) -> [{}]", node.name(), fmt::join(node.inputs(), ","),
+             fmt::join(node.outputs(), ","));
+  }
   std::vector<Value> outputs;
   try {
     outputs = node.run(inputs);
@@ -87,25 +98,29 @@ void Runner::run_node(const Plan& plan, std::size_t index, Catalog& catalog) {
   }
   inputs.clear();
   try {
+    const auto& output_ids = pipeline.output_ids(index);
     for (std::size_t i = 0; i < outputs.size(); ++i) {
-      catalog.save(node.outputs()[i], outputs[i]);
+      state.catalog.save(pipeline.dataset_name(output_ids[i]), state.dataset(output_ids[i]),
+                         outputs[i]);
     }
   } catch (...) {
     fail(NodePhase::save);
   }
 }
 
-ReleaseTracker::ReleaseTracker(const Plan& plan) : plan_(plan) {
+ReleaseTracker::ReleaseTracker(const RunState& state) : state_(state) {
+  const Plan& plan = state.plan;
   remaining_.resize(plan.dataset_count());
   for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
     remaining_[id] = plan.consumer_count(id);
   }
 }
 
-void ReleaseTracker::node_finished(std::size_t node, const Catalog& catalog) {
-  for (Plan::DatasetId id : plan_.inputs_of(node)) {
-    if (--remaining_[id] == 0 && !plan_.is_free_output(id)) {
-      catalog.release(plan_.dataset_name(id));
+void ReleaseTracker::node_finished(std::size_t node) {
+  const Plan& plan = state_.plan;
+  for (Plan::DatasetId id : plan.inputs_of(node)) {
+    if (--remaining_[id] == 0 && !plan.is_free_output(id)) {
+      state_.catalog.release(plan.dataset_name(id), state_.dataset(id));
     }
   }
 }

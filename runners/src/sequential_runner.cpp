@@ -5,13 +5,13 @@
 
 namespace sluice {
 
-void SequentialRunner::run_plan(const Plan& plan, Catalog& catalog, std::vector<bool>& finished) {
-  ReleaseTracker releases(plan);
-  const std::size_t total = plan.node_count();
+void SequentialRunner::run_plan(const RunState& state, std::vector<bool>& finished) {
+  ReleaseTracker releases(state);
+  const std::size_t total = state.plan.node_count();
   for (std::size_t node = 0; node < total; ++node) {
-    run_node(plan, node, catalog);
+    run_node(state, node);
     finished[node] = true;
-    releases.node_finished(node, catalog);
+    releases.node_finished(node);
     logger().info("Completed {} out of {} tasks", node + 1, total);
   }
 }

@@ -49,6 +49,12 @@ class SLUICE_API Catalog {
   void release(std::string_view name) const;
   bool exists(std::string_view name) const;
 
+  /// The same for runners that looked `dataset` (registered as `name`) up once per run, so a
+  /// node costs no name lookups.
+  Value load(std::string_view name, Dataset& dataset) const;
+  void save(std::string_view name, Dataset& dataset, const Value& value) const;
+  void release(std::string_view name, Dataset& dataset) const;
+
   /// Registers `parameters` (the whole tree) and `params:<dotted.key>` for every key of every
   /// nested map, as read-only ParameterDatasets.
   void add_parameters(const Param& parameters);

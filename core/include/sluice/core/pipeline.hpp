@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -23,6 +24,9 @@ namespace sluice {
 /// index are computed once, at construction. Copies share the same data.
 class SLUICE_API Pipeline {
  public:
+  /// Datasets are numbered 0..dataset_count()-1 in order of first appearance in nodes().
+  using DatasetId = std::uint32_t;
+
   Pipeline();
   Pipeline(std::vector<Node> nodes);
   Pipeline(std::initializer_list<Node> nodes);
@@ -48,8 +52,18 @@ class SLUICE_API Pipeline {
   std::size_t index_of(std::string_view name) const;
   /// Position of the producer of `dataset`, if a node produces it.
   std::optional<std::size_t> producer_of(std::string_view dataset) const;
-  /// Positions of the nodes that consume `dataset` (empty for unknown datasets).
+  /// Positions of the nodes that consume `dataset`, ascending (empty for unknown datasets).
   const std::vector<std::size_t>& consumers_of(std::string_view dataset) const;
+
+  /// The dense dataset index, for schedulers that must not hash names per node.
+  std::size_t dataset_count() const;
+  const std::string& dataset_name(DatasetId id) const;
+  std::optional<DatasetId> dataset_id(std::string_view dataset) const;
+  /// The ids of a node's inputs and outputs, in declaration order.
+  const std::vector<DatasetId>& input_ids(std::size_t node) const;
+  const std::vector<DatasetId>& output_ids(std::size_t node) const;
+  std::optional<std::size_t> producer_of(DatasetId id) const;
+  const std::vector<std::size_t>& consumers_of(DatasetId id) const;
 
   /// Exactly the named nodes.
   Pipeline only_nodes(const Names& names) const;

@@ -11,6 +11,18 @@
 
 namespace sluice {
 
+/// One run's working set: the plan, the catalog, and every dataset of the plan resolved from
+/// the catalog once (by dataset id), so running a node costs no name lookups.
+struct SLUICE_API RunState {
+  RunState(const Plan& plan, Catalog& catalog);
+
+  Dataset& dataset(Plan::DatasetId id) const { return *datasets[id]; }
+
+  const Plan& plan;
+  Catalog& catalog;
+  std::vector<std::shared_ptr<Dataset>> datasets;
+};
+
 /// Runs pipelines against a catalog.
 ///
 /// Shared rules, for every runner:
@@ -32,23 +44,23 @@ class SLUICE_API Runner {
   /// Executes the plan's nodes (through run_node), marking each in `finished` when it is done
   /// and releasing datasets through a ReleaseTracker. Lets the first NodeError escape; run()
   /// adds the resume suggestion.
-  virtual void run_plan(const Plan& plan, Catalog& catalog, std::vector<bool>& finished) = 0;
+  virtual void run_plan(const RunState& state, std::vector<bool>& finished) = 0;
 
   /// Loads the node's inputs, runs it, saves its outputs. Throws NodeError (without resume
   /// suggestion) naming the phase that failed.
-  static void run_node(const Plan& plan, std::size_t node, Catalog& catalog);
+  static void run_node(const RunState& state, std::size_t node);
 };
 
 /// Releases each dataset once its last consumer has finished (free outputs excepted).
 /// Not thread-safe; a parallel runner serialises calls to it.
 class SLUICE_API ReleaseTracker {
  public:
-  explicit ReleaseTracker(const Plan& plan);
+  explicit ReleaseTracker(const RunState& state);
   /// Call when node `node` finished; releases the inputs it was the last consumer of.
-  void node_finished(std::size_t node, const Catalog& catalog);
+  void node_finished(std::size_t node);
 
  private:
-  const Plan& plan_;
+  const RunState& state_;
   std::vector<std::uint32_t> remaining_;
 };
 

@@ -10,7 +10,7 @@ class SLUICE_API SequentialRunner final : public Runner {
   std::string name() const override { return "sequential"; }
 
  protected:
-  void run_plan(const Plan& plan, Catalog& catalog, std::vector<bool>& finished) override;
+  void run_plan(const RunState& state, std::vector<bool>& finished) override;
 };
 
 }  // namespace sluice
