@@ -194,7 +194,9 @@ Catalog make_catalog(const Param& catalog_config, const Param& credentials, cons
                      const Registry& registry, const CatalogOptions& options) {
   Catalog catalog;
   const std::string save_version =
-      options.save_version.empty() ? make_version(system_clock()) : options.save_version;
+      options.save_version.empty()
+          ? make_version(options.clock != nullptr ? *options.clock : system_clock())
+          : options.save_version;
   if (!catalog_config.is_null()) {
     if (!catalog_config.is_map()) {
       throw ConfigError(fmt::format("{}: the catalog must be a map of dataset name to entry",

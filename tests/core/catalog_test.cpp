@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <sluice/core/catalog.hpp>
+#include <sluice/core/clock.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/cached_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
@@ -116,6 +117,16 @@ TEST_F(CatalogFromConfig, VersionedDatasetsShareTheRunsSaveVersion) {
   catalog.save("b", Value::of(std::string("2")));
   EXPECT_TRUE(std::filesystem::exists(dir / "a.txt/2026-11-21T00.00.00.000Z/a.txt"));
   EXPECT_TRUE(std::filesystem::exists(dir / "b.txt/2026-11-21T00.00.00.000Z/b.txt"));
+}
+
+TEST_F(CatalogFromConfig, TheSaveVersionIsStampedFromTheGivenClock) {
+  const ManualClock clock(std::chrono::system_clock::time_point(std::chrono::seconds(0)));
+  CatalogOptions options;
+  options.clock = &clock;
+  Catalog catalog =
+      build("a:\n  type: TextDataset\n  filepath: a.txt\n  versioned: true\n", "", "", options);
+  catalog.save("a", Value::of(std::string("1")));
+  EXPECT_TRUE(std::filesystem::exists(dir / "a.txt/1970-01-01T00.00.00.000Z/a.txt"));
 }
 
 TEST(Catalog, UnregisteredNamesDefaultToMemory) {

@@ -16,6 +16,7 @@
 
 namespace sluice {
 
+class Clock;
 struct Registry;
 
 /// Name → dataset. Every load, save and release of a run goes through the catalog.
@@ -76,8 +77,10 @@ class SLUICE_API Catalog {
 struct CatalogOptions {
   /// Relative file paths in the catalog resolve against this folder (the project folder).
   std::filesystem::path root = ".";
-  /// Shared by every versioned dataset of the run; empty: a new stamp from the system clock.
+  /// Shared by every versioned dataset of the run; empty: a new stamp from `clock`.
   std::string save_version;
+  /// Stamps the save version; nullptr means the system clock.
+  const Clock* clock = nullptr;
   /// dataset → version to load.
   std::map<std::string, std::string> load_versions;
   /// Overrides merged into parameters.yml by dotted key (`model.alpha` → {model: {alpha}}).

@@ -10,7 +10,8 @@ namespace sluice {
 /// Where a dataset's data lives, and how to load and save it.
 ///
 /// Thread-safety contract: implementations must allow load, save, exists and release from
-/// several threads at once (the shipped datasets guard their state with a mutex).
+/// several threads at once. Memory datasets guard their state with a mutex; file datasets
+/// write through a unique temp file and an atomic rename, so readers see whole files only.
 class SLUICE_API Dataset {
  public:
   virtual ~Dataset() = default;
