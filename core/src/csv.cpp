@@ -115,7 +115,9 @@ std::vector<Record> parse_records(std::string_view text, std::string_view source
   return records;
 }
 
-bool parse_int(std::string_view text, std::int64_t& out) {
+// The whole field must be the number; a leading '+' is allowed.
+template <class Number>
+bool parse_number(std::string_view text, Number& out) {
   const char* begin = text.data();
   if (!text.empty() && text.front() == '+') {
     ++begin;
@@ -125,14 +127,11 @@ bool parse_int(std::string_view text, std::int64_t& out) {
   return ec == std::errc() && ptr == end && begin != end;
 }
 
+bool parse_int(std::string_view text, std::int64_t& out) {
+  return parse_number(text, out);
+}
 bool parse_double(std::string_view text, double& out) {
-  const char* begin = text.data();
-  if (!text.empty() && text.front() == '+') {
-    ++begin;
-  }
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(begin, end, out);
-  return ec == std::errc() && ptr == end && begin != end;
+  return parse_number(text, out);
 }
 
 Table::Column infer_column(const std::vector<Record>& rows, std::size_t c) {

@@ -288,42 +288,45 @@ std::vector<std::size_t> Pipeline::node_indices(const Names& names, std::string_
   return indices;
 }
 
-std::vector<bool> Pipeline::downstream(const std::vector<std::size_t>& starts) const {
-  std::vector<bool> reached(size(), false);
+namespace {
+
+// Nodes reachable from `starts`, where `neighbours(i, visit)` calls visit for each next node.
+template <class Neighbours>
+std::vector<bool> reach(std::size_t node_count, const std::vector<std::size_t>& starts,
+                        Neighbours&& neighbours) {
+  std::vector<bool> reached(node_count, false);
   std::vector<std::size_t> stack = starts;
   while (!stack.empty()) {
     const std::size_t i = stack.back();
     stack.pop_back();
-    if (reached[i]) {
-      continue;
-    }
-    reached[i] = true;
-    for (DatasetId output : impl_->output_ids[i]) {
-      for (std::size_t consumer : impl_->consumers[output]) {
-        stack.push_back(consumer);
-      }
+    if (!reached[i]) {
+      reached[i] = true;
+      neighbours(i, [&stack](std::size_t next) { stack.push_back(next); });
     }
   }
   return reached;
 }
 
-std::vector<bool> Pipeline::upstream(const std::vector<std::size_t>& starts) const {
-  std::vector<bool> reached(size(), false);
-  std::vector<std::size_t> stack = starts;
-  while (!stack.empty()) {
-    const std::size_t i = stack.back();
-    stack.pop_back();
-    if (reached[i]) {
-      continue;
-    }
-    reached[i] = true;
-    for (DatasetId input : impl_->input_ids[i]) {
-      if (auto producer = producer_of(input)) {
-        stack.push_back(*producer);
+}  // namespace
+
+std::vector<bool> Pipeline::downstream(const std::vector<std::size_t>& starts) const {
+  return reach(size(), starts, [this](std::size_t i, auto&& visit) {
+    for (DatasetId output : impl_->output_ids[i]) {
+      for (std::size_t consumer : impl_->consumers[output]) {
+        visit(consumer);
       }
     }
-  }
-  return reached;
+  });
+}
+
+std::vector<bool> Pipeline::upstream(const std::vector<std::size_t>& starts) const {
+  return reach(size(), starts, [this](std::size_t i, auto&& visit) {
+    for (DatasetId input : impl_->input_ids[i]) {
+      if (const std::size_t producer = impl_->producer[input]; producer != Impl::kNoProducer) {
+        visit(producer);
+      }
+    }
+  });
 }
 
 Pipeline Pipeline::keep(const std::vector<bool>& selected) const {

@@ -3,21 +3,16 @@
 
 #include <sluice/core/pipeline.hpp>
 
+#include "support/pass_node.hpp"
+
 namespace sluice {
 namespace {
+
+using testing::pass;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
-
-Node pass(std::string name, Names in, Names out, std::vector<std::string> tags = {}) {
-  return Node(
-      std::move(name), in.items, out.items,
-      [n = out.items.size()](const std::vector<Value>&, const std::vector<std::string>&) {
-        return std::vector<Value>(n, Value::of(0));
-      },
-      NodeOptions{.tags = std::move(tags)});
-}
 
 // raw -> clean -> features -> model ; features -> report
 Pipeline sample() {

@@ -2,15 +2,12 @@
 
 #include <sluice/runners/plan.hpp>
 
+#include "support/pass_node.hpp"
+
 namespace sluice {
 namespace {
 
-Node pass(std::string name, Names in, Names out) {
-  return Node(std::move(name), in.items, out.items,
-              [n = out.items.size()](const std::vector<Value>&, const std::vector<std::string>&) {
-                return std::vector<Value>(n, Value::of(0));
-              });
-}
+using testing::pass;
 
 TEST(Plan, CountsDistinctConsumersAndMarksFreeOutputs) {
   const Plan plan(

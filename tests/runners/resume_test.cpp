@@ -4,20 +4,16 @@
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/runners/resume.hpp>
 
+#include "support/pass_node.hpp"
 #include "support/recording_dataset.hpp"
 
 namespace sluice {
 namespace {
 
+using testing::pass;
+
 using ::testing::ElementsAre;
 using testing::RecordingDataset;
-
-Node pass(std::string name, Names in, Names out) {
-  return Node(std::move(name), in.items, out.items,
-              [n = out.items.size()](const std::vector<Value>&, const std::vector<std::string>&) {
-                return std::vector<Value>(n, Value::of(0));
-              });
-}
 
 // a -> m1 (memory) -> b -> p1 (persisted) -> c -> m2 (memory) -> d
 //                      \-> m3 (memory) -----------------------/
