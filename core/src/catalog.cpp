@@ -8,6 +8,7 @@
 #include <sluice/core/clock.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/error.hpp>
+#include <sluice/core/hook_manager.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/registry.hpp>
 #include <sluice/core/suggest.hpp>
@@ -17,14 +18,20 @@ namespace sluice {
 Catalog::Catalog(Catalog&& other) noexcept {
   std::unique_lock lock(other.mutex_);
   datasets_ = std::move(other.datasets_);
+  hooks_ = std::move(other.hooks_);
 }
 
 Catalog& Catalog::operator=(Catalog&& other) noexcept {
   if (this != &other) {
     std::scoped_lock lock(mutex_, other.mutex_);
     datasets_ = std::move(other.datasets_);
+    hooks_ = std::move(other.hooks_);
   }
   return *this;
+}
+
+void Catalog::set_hooks(std::shared_ptr<const HookManager> hooks) {
+  hooks_ = std::move(hooks);
 }
 
 Catalog::~Catalog() = default;
@@ -116,25 +123,42 @@ void Catalog::release(std::string_view name) const {
   }
 }
 
-Value Catalog::load(std::string_view name, Dataset& dataset) const {
+Value Catalog::load(std::string_view name, Dataset& dataset, const Node* node) const {
+  if (hooks_) {
+    hooks_->before_dataset_loaded(name, node);
+  }
   auto& log = logger();
   if (log.should_log(spdlog::level::info)) {
     log.info("Loading data from '{}' ({})...", name, dataset.dataset_type());
   }
-  return with_dataset_error("load", name, dataset, [&] { return dataset.load(); });
+  Value value = with_dataset_error("load", name, dataset, [&] { return dataset.load(); });
+  if (hooks_) {
+    hooks_->after_dataset_loaded(name, node, value);
+  }
+  return value;
 }
 
-void Catalog::save(std::string_view name, Dataset& dataset, const Value& value) const {
+void Catalog::save(std::string_view name, Dataset& dataset, const Value& value,
+                   const Node* node) const {
+  if (hooks_) {
+    hooks_->before_dataset_saved(name, node, value);
+  }
   auto& log = logger();
   if (log.should_log(spdlog::level::info)) {
     log.info("Saving data to '{}' ({})...", name, dataset.dataset_type());
   }
   with_dataset_error("save", name, dataset, [&] { dataset.save(value); });
+  if (hooks_) {
+    hooks_->after_dataset_saved(name, node, value);
+  }
 }
 
 void Catalog::release(std::string_view name, Dataset& dataset) const {
   logger().debug("Releasing '{}'", name);
   with_dataset_error("release", name, dataset, [&] { dataset.release(); });
+  if (hooks_) {
+    hooks_->on_dataset_released(name);
+  }
 }
 
 bool Catalog::exists(std::string_view name) const {

@@ -4,18 +4,6 @@
 
 namespace sluice {
 
-std::string_view phase_name(NodePhase phase) {
-  switch (phase) {
-    case NodePhase::load:
-      return "loading its inputs";
-    case NodePhase::run:
-      return "running";
-    case NodePhase::save:
-      return "saving its outputs";
-  }
-  return "running";
-}
-
 namespace {
 
 std::string describe(const std::string& node, NodePhase phase, const std::string& cause,

@@ -39,7 +39,8 @@ void check_free_inputs(const Pipeline& pipeline, const Catalog& catalog) {
 
 }  // namespace
 
-RunState::RunState(const Plan& plan_, Catalog& catalog_) : plan(plan_), catalog(catalog_) {
+RunState::RunState(const Plan& plan_, Catalog& catalog_)
+    : plan(plan_), catalog(catalog_), hooks(catalog_.hooks()) {
   const Pipeline& pipeline = plan.pipeline();
   datasets.resize(plan.dataset_count());
   for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
@@ -48,25 +49,41 @@ RunState::RunState(const Plan& plan_, Catalog& catalog_) : plan(plan_), catalog(
   }
 }
 
-std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& catalog) {
-  check_free_inputs(pipeline, catalog);
-  const Plan plan(pipeline);
-  const RunState state(plan, catalog);
-  std::vector<bool> finished(plan.node_count(), false);
+std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& catalog, RunInfo info) {
+  if (info.runner.empty()) {
+    info.runner = name();
+  }
+  const HookManager* hooks = catalog.hooks();
+  std::map<std::string, Value> outputs;
   try {
-    run_plan(state, finished);
-  } catch (const NodeError& error) {
-    throw NodeError(error.node(), error.phase(), error.cause_message(),
-                    find_resume_nodes(pipeline, catalog, finished), error.cause());
+    if (hooks != nullptr) {
+      hooks->before_pipeline_run(info, pipeline, catalog);
+    }
+    check_free_inputs(pipeline, catalog);
+    const Plan plan(pipeline);
+    const RunState state(plan, catalog);
+    std::vector<bool> finished(plan.node_count(), false);
+    try {
+      run_plan(state, finished);
+    } catch (const NodeError& error) {
+      throw NodeError(error.node(), error.phase(), error.cause_message(),
+                      find_resume_nodes(pipeline, catalog, finished), error.cause());
+    }
+    for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
+      if (plan.is_free_output(id) && state.dataset(id).is_ephemeral()) {
+        outputs.emplace(pipeline.dataset_name(id),
+                        catalog.load(pipeline.dataset_name(id), state.dataset(id)));
+      }
+    }
+  } catch (const std::exception& error) {
+    if (hooks != nullptr) {
+      hooks->on_pipeline_error(info, pipeline, catalog, error);
+    }
+    throw;
   }
   logger().info("Pipeline execution completed successfully.");
-
-  std::map<std::string, Value> outputs;
-  for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
-    if (plan.is_free_output(id) && state.dataset(id).is_ephemeral()) {
-      outputs.emplace(pipeline.dataset_name(id),
-                      catalog.load(pipeline.dataset_name(id), state.dataset(id)));
-    }
+  if (hooks != nullptr) {
+    hooks->after_pipeline_run(info, pipeline, catalog);
   }
   return outputs;
 }
@@ -74,14 +91,25 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
 void Runner::run_node(const RunState& state, std::size_t index) {
   const Pipeline& pipeline = state.plan.pipeline();
   const Node& node = pipeline.nodes()[index];
-  auto fail = [&node](NodePhase phase) {
-    throw NodeError(node.name(), phase, current_exception_message(), {}, std::current_exception());
+  const HookManager* hooks = state.hooks;
+  auto fail = [&](NodePhase phase) {
+    const std::string message = current_exception_message();
+    if (hooks != nullptr) {
+      try {
+        throw;
+      } catch (const std::exception& error) {
+        hooks->on_node_error(node, error, phase);
+      } catch (...) {
+        hooks->on_node_error(node, std::runtime_error(message), phase);
+      }
+    }
+    throw NodeError(node.name(), phase, message, {}, std::current_exception());
   };
   std::vector<Value> inputs;
   inputs.reserve(node.inputs().size());
   try {
     for (Plan::DatasetId id : pipeline.input_ids(index)) {
-      inputs.push_back(state.catalog.load(pipeline.dataset_name(id), state.dataset(id)));
+      inputs.push_back(state.catalog.load(pipeline.dataset_name(id), state.dataset(id), &node));
     }
   } catch (...) {
     fail(NodePhase::load);
@@ -92,7 +120,13 @@ void Runner::run_node(const RunState& state, std::size_t index) {
   }
   std::vector<Value> outputs;
   try {
+    if (hooks != nullptr) {
+      hooks->before_node_run(node, inputs);
+    }
     outputs = node.run(inputs);
+    if (hooks != nullptr) {
+      hooks->after_node_run(node, inputs, outputs);
+    }
   } catch (...) {
     fail(NodePhase::run);
   }
@@ -101,7 +135,7 @@ void Runner::run_node(const RunState& state, std::size_t index) {
     const auto& output_ids = pipeline.output_ids(index);
     for (std::size_t i = 0; i < outputs.size(); ++i) {
       state.catalog.save(pipeline.dataset_name(output_ids[i]), state.dataset(output_ids[i]),
-                         outputs[i]);
+                         outputs[i], &node);
     }
   } catch (...) {
     fail(NodePhase::save);

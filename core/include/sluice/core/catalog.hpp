@@ -17,6 +17,8 @@
 namespace sluice {
 
 class Clock;
+class HookManager;
+class Node;
 struct Registry;
 
 /// Name → dataset. Every load, save and release of a run goes through the catalog.
@@ -51,10 +53,16 @@ class SLUICE_API Catalog {
   bool exists(std::string_view name) const;
 
   /// The same for runners that looked `dataset` (registered as `name`) up once per run, so a
-  /// node costs no name lookups.
-  Value load(std::string_view name, Dataset& dataset) const;
-  void save(std::string_view name, Dataset& dataset, const Value& value) const;
+  /// node costs no name lookups. `node` is passed to the dataset events.
+  Value load(std::string_view name, Dataset& dataset, const Node* node = nullptr) const;
+  void save(std::string_view name, Dataset& dataset, const Value& value,
+            const Node* node = nullptr) const;
   void release(std::string_view name, Dataset& dataset) const;
+
+  /// The hooks of the run: loads, saves and releases emit the dataset events through them,
+  /// and runners emit the pipeline and node events. Null means no hooks.
+  void set_hooks(std::shared_ptr<const HookManager> hooks);
+  const HookManager* hooks() const { return hooks_.get(); }
 
   /// Registers `parameters` (the whole tree) and `params:<dotted.key>` for every key of every
   /// nested map, as read-only ParameterDatasets.
@@ -69,6 +77,7 @@ class SLUICE_API Catalog {
     }
   };
 
+  std::shared_ptr<const HookManager> hooks_;
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<Dataset>, NameHash, std::equal_to<>> datasets_;
 };

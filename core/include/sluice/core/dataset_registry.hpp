@@ -11,6 +11,7 @@
 
 #include <sluice/core/dataset.hpp>
 #include <sluice/core/export.hpp>
+#include <sluice/core/options.hpp>
 #include <sluice/core/param.hpp>
 
 namespace sluice {
@@ -38,31 +39,16 @@ struct DatasetContext {
   std::string load_version;
 };
 
-/// Reads a factory's options and rejects the ones it did not read, naming the file and line.
-class SLUICE_API DatasetOptions {
+/// Reads a dataset factory's options (OptionReader) and resolves `filepath` against the root.
+class SLUICE_API DatasetOptions : public OptionReader {
  public:
-  DatasetOptions(const DatasetContext& context, std::string type);
+  DatasetOptions(const DatasetContext& context, const std::string& type);
 
-  std::string required_string(const std::string& key);
-  std::optional<std::string> optional_string(const std::string& key);
-  bool flag(const std::string& key, bool fallback);
-  /// A nested map option (for wrappers such as CachedDataset).
-  const Param& required_map(const std::string& key);
   /// `filepath` resolved against the context's root.
   std::filesystem::path filepath();
 
-  /// Throws ConfigError for every option that was not read.
-  void finish() const;
-
-  /// "conf/base/catalog.yml:4:3: dataset 'x' (BinaryDataset)".
-  std::string where() const;
-
  private:
-  const Param* take(const std::string& key);
-
   const DatasetContext& context_;
-  std::string type_;
-  std::set<std::string> known_;
 };
 
 using DatasetFactory = std::function<std::shared_ptr<Dataset>(const DatasetContext&)>;

@@ -7,12 +7,9 @@
 
 #include <sluice/core/error.hpp>
 #include <sluice/core/export.hpp>
+#include <sluice/core/hook.hpp>
 
 namespace sluice {
-
-/// Which step of running a node failed.
-enum class NodePhase { load, run, save };
-SLUICE_API std::string_view phase_name(NodePhase phase);
 
 /// A node failed. The message names the node, the phase and the original error, and suggests
 /// the `--from-nodes` to resume from; the original exception stays available as cause().

@@ -5,6 +5,8 @@
 
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/export.hpp>
+#include <sluice/core/hook.hpp>
+#include <sluice/core/hook_manager.hpp>
 #include <sluice/core/pipeline.hpp>
 #include <sluice/core/value.hpp>
 #include <sluice/runners/plan.hpp>
@@ -20,6 +22,8 @@ struct SLUICE_API RunState {
 
   const Plan& plan;
   Catalog& catalog;
+  /// The catalog's hooks, or null.
+  const HookManager* hooks;
   std::vector<std::shared_ptr<Dataset>> datasets;
 };
 
@@ -37,8 +41,10 @@ class SLUICE_API Runner {
   virtual std::string name() const = 0;
 
   /// Runs the pipeline and returns its free outputs that live in memory (ephemeral datasets);
-  /// persisted free outputs are in their datasets.
-  std::map<std::string, Value> run(const Pipeline& pipeline, Catalog& catalog);
+  /// persisted free outputs are in their datasets. Emits the pipeline and node events through
+  /// the catalog's hooks: before_pipeline_run, then after_pipeline_run or on_pipeline_error,
+  /// exactly once each run.
+  std::map<std::string, Value> run(const Pipeline& pipeline, Catalog& catalog, RunInfo info = {});
 
  protected:
   /// Executes the plan's nodes (through run_node), marking each in `finished` when it is done

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <sluice/core/export.hpp>
+#include <sluice/core/param.hpp>
+#include <string>
+
+namespace sluice {
+
+/// Reads the options of a configured object (dataset, hook, runner) and rejects the ones that
+/// were not read, naming the file and line of each.
+class SLUICE_API OptionReader {
+ public:
+  /// `options` must be a map or null; `what` names the object in messages, e.g.
+  /// "dataset 'x' (BinaryDataset)". The mark of `options` is prepended when known.
+  OptionReader(const Param& options, std::string what);
+
+  std::string required_string(const std::string& key);
+  std::optional<std::string> optional_string(const std::string& key);
+  bool flag(const std::string& key, bool fallback);
+  std::int64_t integer(const std::string& key, std::int64_t fallback);
+  double number(const std::string& key, double fallback);
+  /// A nested map option (for wrappers such as CachedDataset).
+  const Param& required_map(const std::string& key);
+
+  /// Throws ConfigError listing every option that was not read, with "did you mean".
+  void finish() const;
+
+  /// "conf/base/catalog.yml:4:3: dataset 'x' (BinaryDataset)".
+  std::string where() const;
+  /// "conf/base/hooks.yml:7:12: hook 'timing': option 'level'", for errors about one option.
+  std::string where(const std::string& key) const;
+
+ private:
+  const Param* take(const std::string& key);
+
+  const Param& options_;
+  std::string what_;
+  std::set<std::string> known_;
+};
+
+}  // namespace sluice

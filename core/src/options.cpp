@@ -1,0 +1,96 @@
+#include <fmt/format.h>
+
+#include <sluice/core/error.hpp>
+#include <sluice/core/options.hpp>
+#include <sluice/core/suggest.hpp>
+
+namespace sluice {
+
+OptionReader::OptionReader(const Param& options, std::string what)
+    : options_(options), what_(std::move(what)) {
+  if (!options_.is_map() && !options_.is_null()) {
+    throw ConfigError(
+        fmt::format("{}: the options must be a map (got {})", where(), options_.to_string()));
+  }
+  known_.insert("metadata");  // free-form, for people and tools; ignored by sluice
+}
+
+std::string OptionReader::where() const {
+  const std::string mark = options_.mark().str();
+  return mark.empty() ? what_ : fmt::format("{}: {}", mark, what_);
+}
+
+std::string OptionReader::where(const std::string& key) const {
+  const Param* value = options_.find(key);
+  const std::string mark = value != nullptr ? value->mark().str() : options_.mark().str();
+  return fmt::format("{}{}{}: option '{}'", mark, mark.empty() ? "" : ": ", what_, key);
+}
+
+const Param* OptionReader::take(const std::string& key) {
+  known_.insert(key);
+  const Param* value = options_.find(key);
+  return value == nullptr || value->is_null() ? nullptr : value;
+}
+
+std::string OptionReader::required_string(const std::string& key) {
+  const Param* value = take(key);
+  if (value == nullptr) {
+    throw ConfigError(fmt::format("{}: option '{}' is required", where(), key));
+  }
+  return value->as<std::string>(fmt::format("option '{}' of {}", key, what_));
+}
+
+std::optional<std::string> OptionReader::optional_string(const std::string& key) {
+  const Param* value = take(key);
+  if (value == nullptr) {
+    return std::nullopt;
+  }
+  return value->as<std::string>(fmt::format("option '{}' of {}", key, what_));
+}
+
+bool OptionReader::flag(const std::string& key, bool fallback) {
+  const Param* value = take(key);
+  return value == nullptr ? fallback
+                          : value->as<bool>(fmt::format("option '{}' of {}", key, what_));
+}
+
+std::int64_t OptionReader::integer(const std::string& key, std::int64_t fallback) {
+  const Param* value = take(key);
+  return value == nullptr ? fallback
+                          : value->as<std::int64_t>(fmt::format("option '{}' of {}", key, what_));
+}
+
+double OptionReader::number(const std::string& key, double fallback) {
+  const Param* value = take(key);
+  return value == nullptr ? fallback
+                          : value->as<double>(fmt::format("option '{}' of {}", key, what_));
+}
+
+const Param& OptionReader::required_map(const std::string& key) {
+  const Param* value = take(key);
+  if (value == nullptr || !value->is_map()) {
+    throw ConfigError(fmt::format("{}: option '{}' must be a map", where(), key));
+  }
+  return *value;
+}
+
+void OptionReader::finish() const {
+  if (!options_.is_map()) {
+    return;
+  }
+  std::vector<std::string> unknown;
+  const std::vector<std::string> known(known_.begin(), known_.end());
+  for (const auto& [key, value] : options_.as_map()) {
+    if (!known_.contains(key)) {
+      const std::string mark = value.mark().str();
+      unknown.push_back(fmt::format("'{}'{}{}", key, did_you_mean(key, known),
+                                    mark.empty() ? "" : " at " + mark));
+    }
+  }
+  if (!unknown.empty()) {
+    throw ConfigError(fmt::format("{}: unknown option {}; it takes: {}", where(),
+                                  fmt::join(unknown, ", "), fmt::join(known, ", ")));
+  }
+}
+
+}  // namespace sluice
