@@ -15,35 +15,12 @@ std::filesystem::path DatasetOptions::filepath() {
   return path.is_absolute() ? path : context_.root / path;
 }
 
-void DatasetTypeRegistry::add(std::string type, DatasetFactory factory) {
-  if (factories_.contains(type)) {
-    throw ConfigError(fmt::format("dataset type '{}' is already registered", type));
-  }
-  factories_.emplace(std::move(type), std::move(factory));
-}
-
-bool DatasetTypeRegistry::contains(std::string_view type) const {
-  return factories_.find(type) != factories_.end();
-}
-
 std::shared_ptr<Dataset> DatasetTypeRegistry::create(std::string_view type,
                                                      const DatasetContext& context) const {
-  auto found = factories_.find(type);
-  if (found == factories_.end()) {
-    const std::string mark = context.mark.str();
-    throw ConfigError(fmt::format("{}{}dataset '{}': unknown type '{}'{}; known types: {}", mark,
-                                  mark.empty() ? "" : ": ", context.name, type,
-                                  did_you_mean(type, names()), fmt::join(names(), ", ")));
-  }
-  return found->second(context);
-}
-
-std::vector<std::string> DatasetTypeRegistry::names() const {
-  std::vector<std::string> names;
-  for (const auto& [name, factory] : factories_) {
-    names.push_back(name);
-  }
-  return names;
+  const std::string mark = context.mark.str();
+  const std::string where =
+      fmt::format("{}{}dataset '{}'", mark, mark.empty() ? "" : ": ", context.name);
+  return get(type, where)(context);
 }
 
 }  // namespace sluice

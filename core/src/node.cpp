@@ -42,6 +42,13 @@ Node::Node(std::string name, std::vector<std::string> inputs, std::vector<std::s
                                             std::move(function), std::move(options)});
 }
 
+Node Node::with_function(Function function) const {
+  Node copy;
+  copy.impl_ = std::make_shared<const Impl>(
+      Impl{impl_->name, impl_->inputs, impl_->outputs, std::move(function), impl_->options});
+  return copy;
+}
+
 bool Node::has_tag(std::string_view tag) const {
   const auto& tags = impl_->options.tags;
   return std::find(tags.begin(), tags.end(), tag) != tags.end();

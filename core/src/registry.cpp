@@ -3,6 +3,7 @@
 #include <sluice/core/datasets/csv_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/datasets/text_dataset.hpp>
+#include <sluice/core/plugin.hpp>
 #include <sluice/core/registry.hpp>
 
 namespace sluice {
@@ -26,8 +27,22 @@ DatasetFactory file_dataset_factory(const char* type) {
 }  // namespace
 
 void register_builtins(Registry& registry) {
-  add_builtin_codecs(registry.codecs);
-  auto& types = registry.dataset_types;
+  Registrar registrar(registry);
+  register_builtins(registrar);
+}
+
+void register_builtins(Registrar& registrar) {
+  CodecRegistry builtin_codecs;
+  add_builtin_codecs(builtin_codecs);
+  for (const auto& name : builtin_codecs.names()) {
+    registrar.add_codec(builtin_codecs.by_name(name));
+  }
+  struct Types {
+    Registrar& registrar;
+    void add(std::string name, DatasetFactory factory) {
+      registrar.add_dataset_type(std::move(name), std::move(factory));
+    }
+  } types{registrar};
   types.add("MemoryDataset", [](const DatasetContext& context) -> std::shared_ptr<Dataset> {
     DatasetOptions(context, "MemoryDataset").finish();
     return std::make_shared<MemoryDataset>();

@@ -60,9 +60,9 @@ TEST(HookManager, AHookExceptionNamesTheHookAndTheEvent) {
   HookManager hooks;
   hooks.add("fragile", std::make_shared<TaggingHook>(log, "f", true));
   hooks.add("after", std::make_shared<TaggingHook>(log, "a"));
-  EXPECT_THAT([&] { hooks.on_dataset_released("x"); },
-              ThrowsMessage<HookError>(
-                  HasSubstr("hook 'fragile' failed in on_dataset_released: boom")));
+  EXPECT_THAT(
+      [&] { hooks.on_dataset_released("x"); },
+      ThrowsMessage<HookError>(HasSubstr("hook 'fragile' failed in on_dataset_released: boom")));
   EXPECT_THAT(log, ElementsAre("f"));  // the failure stops the event
 }
 

@@ -19,11 +19,13 @@ using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using ::testing::ThrowsMessage;
 using testing::RecordingDataset;
 using testing::RecordingHook;
+using ::testing::ThrowsMessage;
 
-int plus_one(int x) { return x + 1; }
+int plus_one(int x) {
+  return x + 1;
+}
 
 struct HookedRun {
   HookedRun() {
@@ -46,31 +48,19 @@ TEST(HookEvents, ExactOrderForAThreeNodePipeline) {
   SequentialRunner().run(pipeline, run.catalog);
   EXPECT_THAT(run.recorder->seen(),
               ElementsAreArray({
-                  "before_pipeline_run:sequential",
-                  "before_dataset_loaded:raw@first",
-                  "after_dataset_loaded:raw@first",
-                  "before_node_run:first",
-                  "after_node_run:first",
-                  "before_dataset_saved:a@first",
-                  "after_dataset_saved:a@first",
-                  "on_dataset_released:raw",
-                  "before_dataset_loaded:a@second",
-                  "after_dataset_loaded:a@second",
-                  "before_node_run:second",
-                  "after_node_run:second",
-                  "before_dataset_saved:b@second",
-                  "after_dataset_saved:b@second",
-                  "on_dataset_released:a",
-                  "before_dataset_loaded:b@third",
-                  "after_dataset_loaded:b@third",
-                  "before_node_run:third",
-                  "after_node_run:third",
-                  "before_dataset_saved:c@third",
-                  "after_dataset_saved:c@third",
-                  "on_dataset_released:b",
+                  "before_pipeline_run:sequential", "before_dataset_loaded:raw@first",
+                  "after_dataset_loaded:raw@first", "before_node_run:first",
+                  "after_node_run:first",           "before_dataset_saved:a@first",
+                  "after_dataset_saved:a@first",    "on_dataset_released:raw",
+                  "before_dataset_loaded:a@second", "after_dataset_loaded:a@second",
+                  "before_node_run:second",         "after_node_run:second",
+                  "before_dataset_saved:b@second",  "after_dataset_saved:b@second",
+                  "on_dataset_released:a",          "before_dataset_loaded:b@third",
+                  "after_dataset_loaded:b@third",   "before_node_run:third",
+                  "after_node_run:third",           "before_dataset_saved:c@third",
+                  "after_dataset_saved:c@third",    "on_dataset_released:b",
                   "before_dataset_loaded:c@-",  // the free output, returned by run()
-                  "after_dataset_loaded:c@-",
-                  "after_pipeline_run",
+                  "after_dataset_loaded:c@-",       "after_pipeline_run",
               }));
 }
 
@@ -112,12 +102,11 @@ class ThrowingHook : public Hook {
 TEST(HookEvents, AHookExceptionFailsTheRunNamingHookAndEvent) {
   HookedRun run;
   run.hooks->add("quota", std::make_shared<ThrowingHook>());
-  const Pipeline pipeline{node("first", plus_one, "raw", "a"),
-                          node("second", plus_one, "a", "b")};
+  const Pipeline pipeline{node("first", plus_one, "raw", "a"), node("second", plus_one, "a", "b")};
   EXPECT_THAT([&] { SequentialRunner().run(pipeline, run.catalog); },
-              ThrowsMessage<NodeError>(AllOf(
-                  HasSubstr("node 'second'"),
-                  HasSubstr("hook 'quota' failed in after_node_run: quota exceeded"))));
+              ThrowsMessage<NodeError>(
+                  AllOf(HasSubstr("node 'second'"),
+                        HasSubstr("hook 'quota' failed in after_node_run: quota exceeded"))));
   const auto seen = run.recorder->seen();
   EXPECT_THAT(seen, Contains("on_node_error:second/running"));
   EXPECT_EQ(std::count(seen.begin(), seen.end(), "on_pipeline_error"), 1);

@@ -11,6 +11,7 @@
 
 #include <sluice/core/dataset.hpp>
 #include <sluice/core/export.hpp>
+#include <sluice/core/factory_registry.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/param.hpp>
 
@@ -55,17 +56,11 @@ using DatasetFactory = std::function<std::shared_ptr<Dataset>(const DatasetConte
 
 /// Dataset types by the name YAML uses (`type: BinaryDataset`). Filled at start-up (built-ins,
 /// then plugins); read concurrently afterwards.
-class SLUICE_API DatasetTypeRegistry {
+class SLUICE_API DatasetTypeRegistry : public FactoryRegistry<DatasetFactory> {
  public:
-  /// Refuses a name that is already registered.
-  void add(std::string type, DatasetFactory factory);
-  bool contains(std::string_view type) const;
+  DatasetTypeRegistry() : FactoryRegistry("type") {}
   /// ConfigError naming the entry and listing known types when `type` is unknown.
   std::shared_ptr<Dataset> create(std::string_view type, const DatasetContext& context) const;
-  std::vector<std::string> names() const;
-
- private:
-  std::map<std::string, DatasetFactory, std::less<>> factories_;
 };
 
 }  // namespace sluice

@@ -2,12 +2,13 @@
 
 #include <cstdint>
 #include <exception>
-#include <sluice/core/error.hpp>
-#include <sluice/core/export.hpp>
-#include <sluice/core/value.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sluice/core/error.hpp>
+#include <sluice/core/export.hpp>
+#include <sluice/core/value.hpp>
 
 namespace sluice {
 
@@ -104,12 +105,9 @@ class SLUICE_API Hook {
   virtual void on_node_error(const Node& node, const std::exception& error, NodePhase phase);
   /// `node` is null for loads and saves made outside a run.
   virtual void before_dataset_loaded(std::string_view dataset, const Node* node);
-  virtual void after_dataset_loaded(std::string_view dataset, const Node* node,
-                                    const Value& value);
-  virtual void before_dataset_saved(std::string_view dataset, const Node* node,
-                                    const Value& value);
-  virtual void after_dataset_saved(std::string_view dataset, const Node* node,
-                                   const Value& value);
+  virtual void after_dataset_loaded(std::string_view dataset, const Node* node, const Value& value);
+  virtual void before_dataset_saved(std::string_view dataset, const Node* node, const Value& value);
+  virtual void after_dataset_saved(std::string_view dataset, const Node* node, const Value& value);
   virtual void on_dataset_released(std::string_view dataset);
 };
 

@@ -1,10 +1,11 @@
 #pragma once
 
 #include <memory>
-#include <sluice/core/export.hpp>
-#include <sluice/core/hook.hpp>
 #include <string>
 #include <vector>
+
+#include <sluice/core/export.hpp>
+#include <sluice/core/hook.hpp>
 
 namespace sluice {
 
@@ -98,8 +99,8 @@ class SLUICE_API HookManager {
   void emit_after_catalog_created(Catalog& catalog) const;
   void emit_pipeline(Event event, const RunInfo& run, const Pipeline& pipeline,
                      const Catalog& catalog) const;
-  void emit_on_pipeline_error(const RunInfo& run, const Pipeline& pipeline,
-                              const Catalog& catalog, const std::exception& error) const;
+  void emit_on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,
+                              const std::exception& error) const;
   void emit_before_node_run(const Node& node, std::vector<Value>& inputs) const;
   void emit_after_node_run(const Node& node, const std::vector<Value>& inputs,
                            const std::vector<Value>& outputs) const;

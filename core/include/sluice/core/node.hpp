@@ -51,7 +51,12 @@ class SLUICE_API Node {
   /// Same definition (copies of one node).
   bool same_as(const Node& other) const { return impl_ == other.impl_; }
 
+  /// The same node (name, inputs, outputs, tags) running `function` instead.
+  Node with_function(Function function) const;
+
  private:
+  Node() = default;
+
   struct Impl {
     std::string name;
     std::vector<std::string> inputs;

@@ -3,9 +3,10 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <string>
+
 #include <sluice/core/export.hpp>
 #include <sluice/core/param.hpp>
-#include <string>
 
 namespace sluice {
 
