@@ -217,6 +217,21 @@ void set_dotted(Param& tree, std::string_view dotted_key, Param value) {
 Catalog make_catalog(const Param& catalog_config, const Param& credentials, const Param& parameters,
                      const Registry& registry, const CatalogOptions& options) {
   Catalog catalog;
+  for (const auto& [name, version] : options.load_versions) {
+    const Param* entry = catalog_config.is_map() ? catalog_config.find(name) : nullptr;
+    const Param* versioned =
+        entry != nullptr && entry->is_map() ? entry->find("versioned") : nullptr;
+    if (entry == nullptr) {
+      throw ConfigError(fmt::format("--load-versions: dataset '{}' is not in the catalog", name));
+    }
+    if (versioned == nullptr || versioned->kind() != Param::Kind::boolean ||
+        !versioned->as_bool()) {
+      throw ConfigError(fmt::format(
+          "{}: --load-versions names dataset '{}', which is not versioned; add 'versioned: "
+          "true' to its entry",
+          entry->mark().str(), name));
+    }
+  }
   const std::string save_version =
       options.save_version.empty()
           ? make_version(options.clock != nullptr ? *options.clock : system_clock())

@@ -74,6 +74,14 @@ const Param& OptionReader::required_map(const std::string& key) {
   return *value;
 }
 
+const Param* OptionReader::optional_map(const std::string& key) {
+  const Param* value = take(key);
+  if (value != nullptr && !value->is_map()) {
+    throw ConfigError(fmt::format("{}: must be a map (got {})", where(key), value->to_string()));
+  }
+  return value;
+}
+
 void OptionReader::finish() const {
   if (!options_.is_map()) {
     return;

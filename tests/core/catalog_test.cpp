@@ -129,6 +129,16 @@ TEST_F(CatalogFromConfig, TheSaveVersionIsStampedFromTheGivenClock) {
   EXPECT_TRUE(std::filesystem::exists(dir / "a.txt/1970-01-01T00.00.00.000Z/a.txt"));
 }
 
+TEST_F(CatalogFromConfig, LoadVersionsMustNameVersionedDatasets) {
+  CatalogOptions options;
+  options.load_versions = {{"plain", "2026-01-01T00.00.00.000Z"}};
+  EXPECT_THAT([&] { build("plain:\n  type: TextDataset\n  filepath: p.txt\n", "", "", options); },
+              ThrowsMessage<ConfigError>(HasSubstr("dataset 'plain', which is not versioned")));
+  options.load_versions = {{"ghost", "v"}};
+  EXPECT_THAT([&] { build("", "", "", options); },
+              ThrowsMessage<ConfigError>(HasSubstr("dataset 'ghost' is not in the catalog")));
+}
+
 TEST(Catalog, UnregisteredNamesDefaultToMemory) {
   Catalog catalog;
   const Value value = Value::of(1);

@@ -25,6 +25,8 @@ class SLUICE_API OptionReader {
   double number(const std::string& key, double fallback);
   /// A nested map option (for wrappers such as CachedDataset).
   const Param& required_map(const std::string& key);
+  /// A nested map option that may be absent (nullptr then).
+  const Param* optional_map(const std::string& key);
 
   /// Throws ConfigError listing every option that was not read, with "did you mean".
   void finish() const;

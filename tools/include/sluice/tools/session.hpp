@@ -1,0 +1,116 @@
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sluice/core/catalog.hpp>
+#include <sluice/core/config_loader.hpp>
+#include <sluice/core/hook_manager.hpp>
+#include <sluice/core/param.hpp>
+#include <sluice/core/pipeline.hpp>
+#include <sluice/core/plugin_loader.hpp>
+#include <sluice/core/registry.hpp>
+
+namespace sluice {
+
+/// A project folder: `sluice.yml` at its root names the project's library (a plugin that
+/// registers its pipelines); configuration lives in `conf/`.
+///
+///   # sluice.yml
+///   name: iris
+///   library: iris      # a plugin name (searched like any plugin) or a path relative to here
+struct Project {
+  std::filesystem::path root;
+  std::string name;
+  std::string library;
+
+  /// Reads `sluice.yml` in `start` or the nearest folder above it. ConfigError when there is
+  /// none, naming where it looked and what the file must contain.
+  static Project find(const std::filesystem::path& start);
+};
+
+/// How to open a session: what `sluice run`'s options say.
+struct SessionOptions {
+  /// The project folder; empty: find it from the current folder upwards.
+  std::filesystem::path project;
+  /// Where conf/ is; empty: `<project>/conf`.
+  std::filesystem::path conf_source;
+  std::string env = "local";
+  /// Hooks to add for this run, by name, after those of hooks.yml (a plugin of the same name
+  /// is loaded when no loaded plugin provides the hook).
+  std::vector<std::string> extra_hooks;
+  /// `--params`: dotted keys to values.
+  Param runtime_params;
+  /// `--load-versions`: dataset to version.
+  std::map<std::string, std::string> load_versions;
+  /// Plugin folders; empty: PluginLoader::default_search_path().
+  std::vector<std::filesystem::path> plugin_search_path;
+};
+
+/// Which part of a pipeline to run, applied in Kedro's order: tags, from_nodes, to_nodes,
+/// nodes, from_inputs, to_outputs.
+struct PipelineFilter {
+  std::vector<std::string> tags;
+  std::vector<std::string> from_nodes;
+  std::vector<std::string> to_nodes;
+  std::vector<std::string> nodes;
+  std::vector<std::string> from_inputs;
+  std::vector<std::string> to_outputs;
+
+  /// PipelineError when nothing is left.
+  Pipeline apply(const Pipeline& pipeline) const;
+};
+
+struct RunOptions {
+  std::string pipeline = "__default__";
+  std::string runner = "sequential";
+  Param runner_options;
+  PipelineFilter filter;
+  /// Recorded in RunInfo for hooks (the command line that started the run).
+  std::string command;
+};
+
+/// One configured project: its registry (built-ins, the project library and the plugins of
+/// hooks.yml), its configuration and its hooks. Like Kedro's session.
+class SLUICE_API Session {
+ public:
+  explicit Session(SessionOptions options);
+  ~Session();
+
+  const Project& project() const { return project_; }
+  const ConfigLoader& conf() const { return conf_; }
+  Registry& registry() { return *registry_; }
+  const std::shared_ptr<HookManager>& hooks() const { return hooks_; }
+
+  /// The named pipeline from the project library; ConfigError listing the known ones.
+  Pipeline pipeline(const std::string& name) const;
+  std::vector<std::string> pipeline_names() const;
+
+  /// The catalog from conf, with the session's hooks attached and after_catalog_created
+  /// emitted. `save_version` empty: a new stamp.
+  Catalog make_catalog(const std::string& save_version = {}) const;
+
+  /// Runs: builds the catalog, filters the pipeline, runs it with the named runner.
+  std::map<std::string, Value> run(const RunOptions& options);
+
+ private:
+  void register_hooks_from_config();
+
+  SessionOptions options_;
+  Project project_;
+  ConfigLoader conf_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<PluginLoader> loader_;
+  std::shared_ptr<HookManager> hooks_;
+};
+
+/// Parses `--params` text: "a.b=1,c=text" → {a.b: 1, c: text}, values typed like YAML.
+SLUICE_API Param parse_runtime_params(const std::string& text);
+/// Parses `--load-versions` text: "dataset:version,other:version".
+SLUICE_API std::map<std::string, std::string> parse_load_versions(const std::string& text);
+
+}  // namespace sluice

@@ -1,0 +1,130 @@
+// The sluice command line: run a project's pipelines, list its catalog, draw its graph.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <sluice/tools/describe.hpp>
+#include <sluice/tools/session.hpp>
+
+namespace {
+
+// Options every project command shares.
+struct ProjectFlags {
+  std::string project;
+  std::string conf_source;
+  std::string env = "local";
+
+  void add_to(CLI::App& command) {
+    command.add_option("--project", project,
+                       "Project folder (default: the nearest folder with a sluice.yml)");
+    command.add_option("--conf-source", conf_source, "Configuration folder (default: conf/)");
+    command.add_option("--env", env, "Configuration environment overlaid on base")
+        ->capture_default_str();
+  }
+
+  sluice::SessionOptions session() const {
+    sluice::SessionOptions options;
+    options.project = project;
+    options.conf_source = conf_source;
+    options.env = env;
+    return options;
+  }
+};
+
+void comma_list(CLI::App& command, const char* name, const char* help,
+                std::vector<std::string>& target) {
+  command.add_option(name, target, help)->delimiter(',');
+}
+
+std::string joined(int argc, char** argv) {
+  std::string command;
+  for (int i = 0; i < argc; ++i) {
+    command += (i == 0 ? "" : " ") + std::string(argv[i]);
+  }
+  return command;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("sluice: run data pipelines, keep their intermediates, and measure strategies");
+  app.require_subcommand(1);
+
+  ProjectFlags flags;
+  sluice::RunOptions run_options;
+  std::vector<std::string> hooks;
+  std::string params, load_versions;
+  CLI::App* run = app.add_subcommand("run", "Run a pipeline of the project");
+  flags.add_to(*run);
+  run->add_option("--pipeline", run_options.pipeline, "Pipeline to run")->capture_default_str();
+  run->add_option("--runner", run_options.runner, "Runner (registered runners: sequential)")
+      ->capture_default_str();
+  auto& filter = run_options.filter;
+  comma_list(*run, "--nodes", "Run only these nodes", filter.nodes);
+  comma_list(*run, "--from-nodes", "Run from these nodes downstream", filter.from_nodes);
+  comma_list(*run, "--to-nodes", "Run up to these nodes", filter.to_nodes);
+  comma_list(*run, "--from-inputs", "Run from the nodes reading these datasets",
+             filter.from_inputs);
+  comma_list(*run, "--to-outputs", "Run what produces these datasets", filter.to_outputs);
+  comma_list(*run, "--tags", "Run only nodes with any of these tags", filter.tags);
+  comma_list(*run, "--hooks", "Add these hooks for this run", hooks);
+  run->add_option("--params", params, "Override parameters: key=value,other.key=value");
+  run->add_option("--load-versions", load_versions,
+                  "Load these versions of versioned datasets: dataset:version,...");
+
+  ProjectFlags catalog_flags;
+  std::string catalog_pipeline;
+  CLI::App* catalog = app.add_subcommand("catalog", "Inspect the data catalog");
+  catalog->require_subcommand(1);
+  CLI::App* catalog_list =
+      catalog->add_subcommand("list", "Datasets per pipeline: in the catalog, defaulted, missing");
+  catalog_flags.add_to(*catalog_list);
+  catalog_list->add_option("--pipeline", catalog_pipeline, "Only this pipeline (default: all)");
+
+  ProjectFlags viz_flags;
+  std::string viz_pipeline = "__default__";
+  std::string viz_format = "dot";
+  CLI::App* viz = app.add_subcommand("viz", "Print the pipeline graph, with its datasets");
+  viz_flags.add_to(*viz);
+  viz->add_option("--pipeline", viz_pipeline, "Pipeline to draw")->capture_default_str();
+  viz->add_option("--format", viz_format, "Output format")
+      ->check(CLI::IsMember({"dot", "mermaid"}))
+      ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*run) {
+      sluice::SessionOptions options = flags.session();
+      options.extra_hooks = hooks;
+      if (!params.empty()) {
+        options.runtime_params = sluice::parse_runtime_params(params);
+      }
+      if (!load_versions.empty()) {
+        options.load_versions = sluice::parse_load_versions(load_versions);
+      }
+      run_options.command = joined(argc, argv);
+      sluice::Session session(std::move(options));
+      session.run(run_options);
+    } else if (*catalog_list) {
+      sluice::Session session(catalog_flags.session());
+      const sluice::Catalog catalog = session.make_catalog();
+      const auto names = catalog_pipeline.empty() ? session.pipeline_names()
+                                                  : std::vector<std::string>{catalog_pipeline};
+      for (const auto& name : names) {
+        std::cout << sluice::describe_catalog(name, session.pipeline(name), catalog);
+      }
+    } else if (*viz) {
+      sluice::Session session(viz_flags.session());
+      std::cout << sluice::render_graph(
+          session.pipeline(viz_pipeline),
+          viz_format == "dot" ? sluice::GraphFormat::dot : sluice::GraphFormat::mermaid);
+    }
+  } catch (const std::exception& error) {
+    std::cerr << fmt::format("Error: {}\n", error.what());
+    return 1;
+  }
+  return 0;
+}
