@@ -31,6 +31,8 @@ HookError::HookError(std::string hook, Event event, const std::string& message)
       hook_(std::move(hook)),
       event_(event) {}
 
+HookError::~HookError() = default;
+
 void Hook::after_catalog_created(Catalog&) {}
 void Hook::before_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) {}
 void Hook::after_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) {}

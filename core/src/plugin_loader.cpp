@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 
 #include <boost/dll/shared_library.hpp>
 #include <dlfcn.h>
@@ -46,6 +47,22 @@ std::string dlopen_error(const fs::path& path) {
 }
 
 }  // namespace
+
+PluginError::~PluginError() = default;
+
+std::vector<std::string> PluginLoader::available() const {
+  std::set<std::string> names;
+  for (const auto& folder : search_path_) {
+    std::error_code error;
+    for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
+      if (it->path().extension() == ".so") {
+        std::string name = it->path().stem().string();
+        names.insert(name.starts_with("lib") ? name.substr(3) : name);
+      }
+    }
+  }
+  return {names.begin(), names.end()};
+}
 
 PluginLoader::PluginLoader(Registry& registry, std::vector<fs::path> search_path)
     : registry_(registry), search_path_(std::move(search_path)) {}

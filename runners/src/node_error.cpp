@@ -30,4 +30,7 @@ NodeError::NodeError(std::string node, NodePhase phase, std::string cause_messag
       resume_nodes_(std::move(resume_nodes)),
       cause_(std::move(cause)) {}
 
+NodeError::~NodeError() = default;
+RunError::~RunError() = default;
+
 }  // namespace sluice

@@ -1,6 +1,7 @@
 // The sluice command line: run a project's pipelines, list its catalog, draw its graph.
 
 #include <iostream>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -95,6 +96,8 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  // Declared outside the try: an error from plugin code is handled while its library is loaded.
+  std::optional<sluice::Session> session;
   try {
     if (*run) {
       sluice::SessionOptions options = flags.session();
@@ -106,15 +109,15 @@ int main(int argc, char** argv) {
         options.load_versions = sluice::parse_load_versions(load_versions);
       }
       run_options.command = joined(argc, argv);
-      sluice::Session session(std::move(options));
-      session.run(run_options);
+      session.emplace(std::move(options));
+      session->run(run_options);
     } else if (*catalog_list) {
-      sluice::Session session(catalog_flags.session());
-      const sluice::Catalog catalog = session.make_catalog();
-      const auto names = catalog_pipeline.empty() ? session.pipeline_names()
+      session.emplace(catalog_flags.session());
+      const sluice::Catalog catalog = session->make_catalog();
+      const auto names = catalog_pipeline.empty() ? session->pipeline_names()
                                                   : std::vector<std::string>{catalog_pipeline};
       for (const auto& name : names) {
-        std::cout << sluice::describe_catalog(name, session.pipeline(name), catalog);
+        std::cout << sluice::describe_catalog(name, session->pipeline(name), catalog);
       }
     } else if (*viz) {
       sluice::Session session(viz_flags.session());

@@ -6,6 +6,7 @@
 #include <sluice/core/log.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/plugin.hpp>
+#include <sluice/core/suggest.hpp>
 #include <sluice/runners/builtins.hpp>
 #include <sluice/runners/runner.hpp>
 #include <sluice/tools/session.hpp>
@@ -120,12 +121,31 @@ void Session::register_hooks_from_config() {
       try {
         loader_->load(name);
       } catch (const PluginError&) {
-        // Not a plugin of that name either: report the hook as unknown, listing known ones.
+        throw ConfigError(unknown_hook_message(name));
       }
     }
-    const HookFactory& factory = registry_->hooks.get(name, "--hooks");
-    hooks_->add(name, factory(HookContext{name, Param(), &clock}));
+    if (!registry_->hooks.contains(name)) {
+      throw ConfigError(unknown_hook_message(name));
+    }
+    hooks_->add(name, registry_->hooks.get(name)(HookContext{name, Param(), &clock}));
   }
+}
+
+std::string Session::unknown_hook_message(const std::string& name) const {
+  // Hooks already registered, and plugins that could be loaded to provide one.
+  std::vector<std::string> candidates = registry_->hooks.names();
+  for (const auto& plugin : loader_->available()) {
+    if (plugin != project_.library) {
+      candidates.push_back(plugin);
+    }
+  }
+  return fmt::format(
+      "--hooks: unknown hook '{}'{}; registered hooks: {}; hook plugins on the search path: {}",
+      name, did_you_mean(name, candidates),
+      registry_->hooks.names().empty()
+          ? std::string("none")
+          : fmt::format("{}", fmt::join(registry_->hooks.names(), ", ")),
+      fmt::join(loader_->available(), ", "));
 }
 
 Pipeline Session::pipeline(const std::string& name) const {

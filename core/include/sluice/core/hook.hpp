@@ -115,6 +115,7 @@ class SLUICE_API Hook {
 class SLUICE_API HookError : public Error {
  public:
   HookError(std::string hook, Event event, const std::string& message);
+  ~HookError() override;
   const std::string& hook() const { return hook_; }
   Event event() const { return event_; }
 

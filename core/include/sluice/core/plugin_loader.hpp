@@ -17,6 +17,7 @@ struct Registry;
 class SLUICE_API PluginError : public ConfigError {
  public:
   using ConfigError::ConfigError;
+  ~PluginError() override;
 };
 
 /// Loads plugins with Boost.DLL (`rtld_now`) and lets them register into a Registry.
@@ -39,6 +40,8 @@ class SLUICE_API PluginLoader {
 
   const std::vector<std::filesystem::path>& search_path() const { return search_path_; }
   static std::vector<std::filesystem::path> default_search_path();
+  /// Bare names of the plugins in the search folders, sorted.
+  std::vector<std::string> available() const;
   /// The install folder for plugins: `<folder of libsluice_core>/sluice/plugins`.
   static std::filesystem::path install_folder();
 

@@ -17,6 +17,7 @@ class SLUICE_API NodeError : public Error {
  public:
   NodeError(std::string node, NodePhase phase, std::string cause_message,
             std::vector<std::string> resume_nodes, std::exception_ptr cause);
+  ~NodeError() override;
 
   const std::string& node() const { return node_; }
   NodePhase phase() const { return phase_; }
@@ -37,6 +38,7 @@ class SLUICE_API NodeError : public Error {
 class SLUICE_API RunError : public Error {
  public:
   using Error::Error;
+  ~RunError() override;
 };
 
 }  // namespace sluice

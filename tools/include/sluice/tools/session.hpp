@@ -76,6 +76,9 @@ struct RunOptions {
 
 /// One configured project: its registry (built-ins, the project library and the plugins of
 /// hooks.yml), its configuration and its hooks. Like Kedro's session.
+///
+/// Plugin libraries stay loaded while the session (or anything made from it) lives: handle an
+/// exception from a run before the session goes, since it may come from plugin code.
 class SLUICE_API Session {
  public:
   explicit Session(SessionOptions options);
@@ -99,6 +102,7 @@ class SLUICE_API Session {
 
  private:
   void register_hooks_from_config();
+  std::string unknown_hook_message(const std::string& name) const;
 
   SessionOptions options_;
   Project project_;

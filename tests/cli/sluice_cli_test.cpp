@@ -1,0 +1,169 @@
+// Runs the real `sluice` binary in a scratch copy of the iris project and checks exit codes,
+// output and files.
+
+#include <array>
+#include <cstdio>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <sluice/core/codec.hpp>
+#include <sluice/core/datasets/binary_dataset.hpp>
+#include <sluice/core/table.hpp>
+
+#include "support/temp_dir.hpp"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Result {
+  int exit_code = -1;
+  std::string output;
+};
+
+class SluiceCli : public ::testing::Test {
+ protected:
+  SluiceCli() {
+    const fs::path iris = fs::path(std::getenv("SLUICE_SOURCE_DIR")) / "examples/iris";
+    fs::copy(iris / "sluice.yml", project / "sluice.yml");
+    fs::copy(iris / "conf", project / "conf", fs::copy_options::recursive);
+    fs::create_directories(project / "data/01_raw");
+    fs::copy(iris / "data/01_raw/iris.csv", project / "data/01_raw/iris.csv");
+  }
+
+  // Runs `sluice <arguments>` in `folder` (default: the project), stdout and stderr together.
+  Result sluice(const std::string& arguments, const fs::path& folder = {}) const {
+    const std::string command = "cd '" + (folder.empty() ? project.path() : folder).string() +
+                                "' && '" SLUICE_BINARY "' " + arguments + " 2>&1";
+    Result result;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    std::array<char, 4096> buffer{};
+    while (std::size_t read = std::fread(buffer.data(), 1, buffer.size(), pipe)) {
+      result.output.append(buffer.data(), read);
+    }
+    const int status = ::pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
+  }
+
+  std::size_t rows_of(const std::string& file) const {
+    CodecRegistry codecs;
+    add_builtin_codecs(codecs);
+    const Value table = BinaryDataset(project / file, codecs).load();
+    return table.get<Table>().num_rows();
+  }
+
+  testing::TempDir project;
+};
+
+TEST_F(SluiceCli, RunLogsLikeKedroRunsConfiguredHooksAndPersistsIntermediates) {
+  const Result result = sluice("run");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output,
+              AllOf(HasSubstr("Loading data from 'example_iris_data' (CSVDataset)..."),
+                    HasSubstr("Running node: split([example_iris_data,parameters])"),
+                    HasSubstr("Saving data to 'X_train' (BinaryDataset)..."),
+                    HasSubstr("Completed 3 out of 3 tasks"),
+                    HasSubstr("Model has an accuracy of 0.933 on test data."),
+                    HasSubstr("Node 'make_predictions' ran in"),  // node_timing, from hooks.yml
+                    HasSubstr("Pipeline execution completed successfully.")));
+  EXPECT_TRUE(fs::exists(project / "data/07_model_output/y_pred.bin"));
+}
+
+TEST_F(SluiceCli, FiltersSelectTheNodesToRun) {
+  ASSERT_EQ(sluice("run").exit_code, 0);
+  auto tasks = [this](const std::string& arguments) {
+    const Result result = sluice("run " + arguments);
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    return result.output;
+  };
+  EXPECT_THAT(tasks("--nodes split"), AllOf(HasSubstr("Completed 1 out of 1 tasks"),
+                                            Not(HasSubstr("Running node: make_predictions"))));
+  EXPECT_THAT(tasks("--from-nodes make_predictions"), HasSubstr("Completed 2 out of 2 tasks"));
+  EXPECT_THAT(tasks("--to-nodes make_predictions"), HasSubstr("Completed 2 out of 2 tasks"));
+  EXPECT_THAT(tasks("--tags model,reporting"), HasSubstr("Completed 2 out of 2 tasks"));
+  EXPECT_THAT(tasks("--from-inputs y_pred"), AllOf(HasSubstr("Completed 1 out of 1 tasks"),
+                                                   HasSubstr("Running node: report_accuracy")));
+  EXPECT_THAT(tasks("--to-outputs X_train"), HasSubstr("Running node: split"));
+}
+
+TEST_F(SluiceCli, UnknownNodeExitsNonZeroWithCloseMatches) {
+  const Result result = sluice("run --nodes splt");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, HasSubstr("no node named 'splt' (did you mean 'split'?)"));
+}
+
+TEST_F(SluiceCli, ParamsOverrideParametersTypedLikeYaml) {
+  const Result result = sluice("run --params train_fraction=0.5,random_state=7");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(rows_of("data/05_model_input/y_test.bin"), 75U);
+  EXPECT_THAT(sluice("run --params oops").output, HasSubstr("'oops' is not key=value"));
+}
+
+TEST_F(SluiceCli, NodeFailureExitsNonZeroAndSuggestsWhereToResume) {
+  const Result result = sluice("run --params train_fraction=1.5");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output,
+              AllOf(HasSubstr("Error: node 'split' failed while running: train_fraction must be "
+                              "between 0 and 1"),
+                    HasSubstr("--from-nodes \"split\"")));
+}
+
+TEST_F(SluiceCli, HooksFromTheCommandLineAndTheirErrors) {
+  project.write("conf/local/hooks.yml", "plugins: []\nhooks: []\n");
+  EXPECT_THAT(sluice("run").output, Not(HasSubstr("ran in")));
+  EXPECT_THAT(sluice("run --hooks node_timing").output, HasSubstr("Node 'split' ran in"));
+  const Result unknown = sluice("run --hooks node_timming");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.output,
+              HasSubstr("unknown hook 'node_timming' (did you mean 'node_timing'?)"));
+}
+
+TEST_F(SluiceCli, BadHookOptionsAreReportedWithFileAndLine) {
+  project.write("conf/local/hooks.yml",
+                "plugins: [node_timing]\nhooks:\n  - name: node_timing\n    options:\n"
+                "      min_sm: 3\n");
+  const Result result = sluice("run");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, AllOf(HasSubstr("conf/local/hooks.yml:5:15"),
+                                   HasSubstr("unknown option 'min_sm' (did you mean 'min_ms'?)")));
+  project.write("conf/local/hooks.yml", "plugins: [no_such_plugin]\n");
+  EXPECT_THAT(sluice("run").output, AllOf(HasSubstr("conf/local/hooks.yml:1:11"),
+                                          HasSubstr("plugin 'no_such_plugin' not found")));
+}
+
+TEST_F(SluiceCli, CatalogListAndViz) {
+  project.write("conf/local/catalog.yml", "y_pred:\n  type: MemoryDataset\n");
+  const Result list = sluice("catalog list");
+  EXPECT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_THAT(list.output,
+              AllOf(HasSubstr("Datasets of pipeline '__default__'"),
+                    HasSubstr("X_train: BinaryDataset"), HasSubstr("y_pred: MemoryDataset")));
+  const Result dot = sluice("viz --format dot");
+  EXPECT_THAT(dot.output, AllOf(HasSubstr("digraph pipeline"), HasSubstr("label=\"split\"")));
+  EXPECT_THAT(sluice("viz --format mermaid").output, HasSubstr("flowchart LR"));
+  EXPECT_NE(sluice("viz --format svg").exit_code, 0);
+}
+
+TEST_F(SluiceCli, ProjectAndConfigurationErrors) {
+  testing::TempDir elsewhere;
+  const Result no_project = sluice("run", elsewhere.path());
+  EXPECT_EQ(no_project.exit_code, 1);
+  EXPECT_THAT(no_project.output, HasSubstr("no sluice.yml"));
+  EXPECT_EQ(sluice("run --env staging").exit_code, 0);  // a missing env folder is fine
+  EXPECT_THAT(sluice("run --conf-source /nonexistent").output, HasSubstr("--conf-source"));
+  EXPECT_THAT(sluice("run --load-versions X_train:2026").output, HasSubstr("not versioned"));
+  EXPECT_THAT(sluice("run --pipeline training").output,
+              HasSubstr("unknown pipeline 'training'; known pipelines: __default__"));
+  project.write("conf/base/catalog.yml", "X_train:\n  type: BinaryDatset\n");
+  EXPECT_THAT(sluice("run").output, HasSubstr("did you mean 'BinaryDataset'"));
+}
+
+}  // namespace
+}  // namespace sluice
