@@ -1,7 +1,7 @@
 // Sequential runner overhead per node on chains of no-op nodes. The per-node time must stay
 // flat as the chain grows from 1k to 100k nodes (Kedro's runner grows quadratically).
 //
-//   build/release/bench/micro/runner_bench --benchmark_repetitions=5
+//   build/release/bin/runner_bench --benchmark_repetitions=5
 //   --benchmark_report_aggregates_only=true
 
 #include <string>

@@ -1,6 +1,6 @@
 // Passing a Value between nodes must cost the same for 1 KiB and 100 MiB: copies share data.
 //
-//   build/release/bench/micro/value_bench --benchmark_repetitions=5
+//   build/release/bin/value_bench --benchmark_repetitions=5
 //   --benchmark_report_aggregates_only=true
 
 #include <vector>
