@@ -77,10 +77,10 @@ int main(int argc, char** argv) {
 
   ProjectFlags catalog_flags;
   std::string catalog_pipeline;
-  CLI::App* catalog = app.add_subcommand("catalog", "Inspect the data catalog");
-  catalog->require_subcommand(1);
+  CLI::App* catalog_command = app.add_subcommand("catalog", "Inspect the data catalog");
+  catalog_command->require_subcommand(1);
   CLI::App* catalog_list =
-      catalog->add_subcommand("list", "Datasets per pipeline: in the catalog, defaulted, missing");
+      catalog_command->add_subcommand("list", "Datasets per pipeline: in the catalog, defaulted, missing");
   catalog_flags.add_to(*catalog_list);
   catalog_list->add_option("--pipeline", catalog_pipeline, "Only this pipeline (default: all)");
 
@@ -120,9 +120,9 @@ int main(int argc, char** argv) {
         std::cout << sluice::describe_catalog(name, session->pipeline(name), catalog);
       }
     } else if (*viz) {
-      sluice::Session session(viz_flags.session());
+      session.emplace(viz_flags.session());
       std::cout << sluice::render_graph(
-          session.pipeline(viz_pipeline),
+          session->pipeline(viz_pipeline),
           viz_format == "dot" ? sluice::GraphFormat::dot : sluice::GraphFormat::mermaid);
     }
   } catch (const std::exception& error) {
