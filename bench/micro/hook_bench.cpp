@@ -4,10 +4,11 @@
 //
 //   build/release/bin/hook_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 
+#include <functional>
+
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
 
-#include <functional>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/log.hpp>

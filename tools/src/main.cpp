@@ -79,8 +79,8 @@ int main(int argc, char** argv) {
   std::string catalog_pipeline;
   CLI::App* catalog_command = app.add_subcommand("catalog", "Inspect the data catalog");
   catalog_command->require_subcommand(1);
-  CLI::App* catalog_list =
-      catalog_command->add_subcommand("list", "Datasets per pipeline: in the catalog, defaulted, missing");
+  CLI::App* catalog_list = catalog_command->add_subcommand(
+      "list", "Datasets per pipeline: in the catalog, defaulted, missing");
   catalog_flags.add_to(*catalog_list);
   catalog_list->add_option("--pipeline", catalog_pipeline, "Only this pipeline (default: all)");
 
