@@ -1,13 +1,28 @@
 #include <sluice/core/options.hpp>
 #include <sluice/runners/builtins.hpp>
+#include <sluice/runners/parallel_runner.hpp>
 #include <sluice/runners/sequential_runner.hpp>
 
 namespace sluice {
 
 void register_builtin_runners(Registrar& registrar) {
   registrar.add_runner("sequential", [](const Param& options) -> std::shared_ptr<Runner> {
-    OptionReader(options, "runner 'sequential'").finish();
-    return std::make_shared<SequentialRunner>();
+    OptionReader reader(options, "runner 'sequential'");
+    const bool async_io = reader.flag("async_io", false);
+    reader.finish();
+    return std::make_shared<SequentialRunner>(async_io);
+  });
+  registrar.add_runner("parallel", [](const Param& options) -> std::shared_ptr<Runner> {
+    OptionReader reader(options, "runner 'parallel'");
+    const bool async_io = reader.flag("async_io", false);
+    const std::int64_t workers = reader.integer("max_workers", 0);
+    reader.finish();
+    if (workers < 0) {
+      throw ConfigError(reader.where("max_workers") +
+                        ": must be at least 1 (0: one per hardware "
+                        "thread)");
+    }
+    return std::make_shared<ParallelRunner>(static_cast<std::size_t>(workers), async_io);
   });
 }
 

@@ -1,3 +1,6 @@
+#include <future>
+#include <mutex>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -16,6 +19,42 @@ std::string current_exception_message() {
     return error.what();
   } catch (...) {
     return "an exception that is not a std::exception";
+  }
+}
+
+// Runs task(0..count-1): in turn, or with async I/O each on its own thread (the calling thread
+// takes the first). Waits for all of them; the first failure in time is rethrown.
+template <class Task>
+void for_each_io(bool concurrently, std::size_t count, Task&& task) {
+  if (!concurrently || count < 2) {
+    for (std::size_t i = 0; i < count; ++i) {
+      task(i);
+    }
+    return;
+  }
+  std::mutex mutex;
+  std::exception_ptr first_error;
+  auto guarded = [&](std::size_t i) {
+    try {
+      task(i);
+    } catch (...) {
+      std::lock_guard lock(mutex);
+      if (!first_error) {
+        first_error = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::future<void>> others;
+  others.reserve(count - 1);
+  for (std::size_t i = 1; i < count; ++i) {
+    others.push_back(std::async(std::launch::async, guarded, i));
+  }
+  guarded(0);
+  for (auto& other : others) {
+    other.get();
+  }
+  if (first_error) {
+    std::rethrow_exception(first_error);
   }
 }
 
@@ -39,8 +78,8 @@ void check_free_inputs(const Pipeline& pipeline, const Catalog& catalog) {
 
 }  // namespace
 
-RunState::RunState(const Plan& plan_, Catalog& catalog_)
-    : plan(plan_), catalog(catalog_), hooks(catalog_.hooks()) {
+RunState::RunState(const Plan& plan_, Catalog& catalog_, bool async_io_)
+    : plan(plan_), catalog(catalog_), hooks(catalog_.hooks()), async_io(async_io_) {
   const Pipeline& pipeline = plan.pipeline();
   datasets.resize(plan.dataset_count());
   for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
@@ -61,13 +100,14 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
     }
     check_free_inputs(pipeline, catalog);
     const Plan plan(pipeline);
-    const RunState state(plan, catalog);
-    std::vector<bool> finished(plan.node_count(), false);
+    const RunState state(plan, catalog, async_io_);
+    std::vector<std::uint8_t> finished(plan.node_count(), 0);
     try {
       run_plan(state, finished);
     } catch (const NodeError& error) {
+      const std::vector<bool> done(finished.begin(), finished.end());
       throw NodeError(error.node(), error.phase(), error.cause_message(),
-                      find_resume_nodes(pipeline, catalog, finished), error.cause());
+                      find_resume_nodes(pipeline, catalog, done), error.cause());
     }
     for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
       if (plan.is_free_output(id) && state.dataset(id).is_ephemeral()) {
@@ -105,12 +145,13 @@ void Runner::run_node(const RunState& state, std::size_t index) {
     }
     throw NodeError(node.name(), phase, message, {}, std::current_exception());
   };
-  std::vector<Value> inputs;
-  inputs.reserve(node.inputs().size());
+  const auto& input_ids = pipeline.input_ids(index);
+  std::vector<Value> inputs(input_ids.size());
   try {
-    for (Plan::DatasetId id : pipeline.input_ids(index)) {
-      inputs.push_back(state.catalog.load(pipeline.dataset_name(id), state.dataset(id), &node));
-    }
+    for_each_io(state.async_io, input_ids.size(), [&](std::size_t i) {
+      inputs[i] = state.catalog.load(pipeline.dataset_name(input_ids[i]),
+                                     state.dataset(input_ids[i]), &node);
+    });
   } catch (...) {
     fail(NodePhase::load);
   }
@@ -133,27 +174,29 @@ void Runner::run_node(const RunState& state, std::size_t index) {
   inputs.clear();
   try {
     const auto& output_ids = pipeline.output_ids(index);
-    for (std::size_t i = 0; i < outputs.size(); ++i) {
+    for_each_io(state.async_io, outputs.size(), [&](std::size_t i) {
       state.catalog.save(pipeline.dataset_name(output_ids[i]), state.dataset(output_ids[i]),
                          outputs[i], &node);
-    }
+    });
   } catch (...) {
     fail(NodePhase::save);
   }
 }
 
-ReleaseTracker::ReleaseTracker(const RunState& state) : state_(state) {
+ReleaseTracker::ReleaseTracker(const RunState& state)
+    : state_(state),
+      remaining_(std::make_unique<std::atomic<std::uint32_t>[]>(state.plan.dataset_count())) {
   const Plan& plan = state.plan;
-  remaining_.resize(plan.dataset_count());
   for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
-    remaining_[id] = plan.consumer_count(id);
+    remaining_[id].store(plan.consumer_count(id), std::memory_order_relaxed);
   }
 }
 
 void ReleaseTracker::node_finished(std::size_t node) {
   const Plan& plan = state_.plan;
   for (Plan::DatasetId id : plan.inputs_of(node)) {
-    if (--remaining_[id] == 0 && !plan.is_free_output(id)) {
+    // acq_rel: the releasing thread sees every other consumer's work on the dataset done.
+    if (remaining_[id].fetch_sub(1, std::memory_order_acq_rel) == 1 && !plan.is_free_output(id)) {
       state_.catalog.release(plan.dataset_name(id), state_.dataset(id));
     }
   }

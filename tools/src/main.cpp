@@ -60,8 +60,13 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Run a pipeline of the project");
   flags.add_to(*run);
   run->add_option("--pipeline", run_options.pipeline, "Pipeline to run")->capture_default_str();
-  run->add_option("--runner", run_options.runner, "Runner (registered runners: sequential)")
+  run->add_option("--runner", run_options.runner, "Runner: sequential or parallel")
       ->capture_default_str();
+  std::size_t max_workers = 0;
+  bool async_io = false;
+  CLI::Option* max_workers_option = run->add_option(
+      "--max-workers", max_workers, "Worker threads of the parallel runner (default: hardware)");
+  run->add_flag("--async", async_io, "Load a node's inputs, and save its outputs, concurrently");
   auto& filter = run_options.filter;
   comma_list(*run, "--nodes", "Run only these nodes", filter.nodes);
   comma_list(*run, "--from-nodes", "Run from these nodes downstream", filter.from_nodes);
@@ -109,6 +114,13 @@ int main(int argc, char** argv) {
         options.load_versions = sluice::parse_load_versions(load_versions);
       }
       run_options.command = joined(argc, argv);
+      run_options.runner_options = sluice::Param(sluice::Param::Map{});
+      if (max_workers_option->count() > 0) {
+        run_options.runner_options.set("max_workers", max_workers);
+      }
+      if (async_io) {
+        run_options.runner_options.set("async_io", true);
+      }
       session.emplace(std::move(options));
       session->run(run_options);
     } else if (*catalog_list) {

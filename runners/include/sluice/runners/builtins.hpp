@@ -5,7 +5,9 @@
 
 namespace sluice {
 
-/// Registers the built-in runners ("sequential") through a registrar, as a plugin would.
+/// Registers the built-in runners through a registrar, as a plugin would: "sequential"
+/// (option `async_io`) and "parallel" (options `max_workers`, 0 = hardware threads, and
+/// `async_io`).
 SLUICE_API void register_builtin_runners(Registrar& registrar);
 
 }  // namespace sluice

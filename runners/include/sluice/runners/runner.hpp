@@ -1,6 +1,9 @@
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 #include <sluice/core/catalog.hpp>
@@ -16,7 +19,7 @@ namespace sluice {
 /// One run's working set: the plan, the catalog, and every dataset of the plan resolved from
 /// the catalog once (by dataset id), so running a node costs no name lookups.
 struct SLUICE_API RunState {
-  RunState(const Plan& plan, Catalog& catalog);
+  RunState(const Plan& plan, Catalog& catalog, bool async_io);
 
   Dataset& dataset(Plan::DatasetId id) const { return *datasets[id]; }
 
@@ -24,6 +27,8 @@ struct SLUICE_API RunState {
   Catalog& catalog;
   /// The catalog's hooks, or null.
   const HookManager* hooks;
+  /// Load a node's inputs concurrently, then save its outputs concurrently.
+  bool async_io;
   std::vector<std::shared_ptr<Dataset>> datasets;
 };
 
@@ -37,8 +42,12 @@ struct SLUICE_API RunState {
 /// - a node failure throws NodeError with the resume suggestion.
 class SLUICE_API Runner {
  public:
+  /// With `async_io`, a node's inputs are loaded concurrently and its outputs saved
+  /// concurrently (Kedro's is_async); the first error wins, naming its dataset.
+  explicit Runner(bool async_io = false) : async_io_(async_io) {}
   virtual ~Runner() = default;
   virtual std::string name() const = 0;
+  bool async_io() const { return async_io_; }
 
   /// Runs the pipeline and returns its free outputs that live in memory (ephemeral datasets);
   /// persisted free outputs are in their datasets. Emits the pipeline and node events through
@@ -47,18 +56,22 @@ class SLUICE_API Runner {
   std::map<std::string, Value> run(const Pipeline& pipeline, Catalog& catalog, RunInfo info = {});
 
  protected:
-  /// Executes the plan's nodes (through run_node), marking each in `finished` when it is done
-  /// and releasing datasets through a ReleaseTracker. Lets the first NodeError escape; run()
-  /// adds the resume suggestion.
-  virtual void run_plan(const RunState& state, std::vector<bool>& finished) = 0;
+  /// Executes the plan's nodes (through run_node), setting `finished[node]` to 1 when a node is
+  /// done (from any thread; one byte per node) and releasing datasets through a
+  /// ReleaseTracker. Lets the first NodeError escape; run() adds the resume suggestion.
+  virtual void run_plan(const RunState& state, std::vector<std::uint8_t>& finished) = 0;
 
   /// Loads the node's inputs, runs it, saves its outputs. Throws NodeError (without resume
-  /// suggestion) naming the phase that failed.
+  /// suggestion) naming the phase that failed. Safe to call from several threads at once.
   static void run_node(const RunState& state, std::size_t node);
+
+ private:
+  bool async_io_;
 };
 
 /// Releases each dataset once its last consumer has finished (free outputs excepted).
-/// Not thread-safe; a parallel runner serialises calls to it.
+/// Thread-safe: counts are atomic, and the thread that finishes a dataset's last consumer
+/// releases it.
 class SLUICE_API ReleaseTracker {
  public:
   explicit ReleaseTracker(const RunState& state);
@@ -67,7 +80,7 @@ class SLUICE_API ReleaseTracker {
 
  private:
   const RunState& state_;
-  std::vector<std::uint32_t> remaining_;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> remaining_;
 };
 
 }  // namespace sluice

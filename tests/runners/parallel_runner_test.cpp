@@ -1,0 +1,293 @@
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/hook_manager.hpp>
+#include <sluice/runners/node_error.hpp>
+#include <sluice/runners/parallel_runner.hpp>
+#include <sluice/runners/sequential_runner.hpp>
+
+#include "support/balance_hook.hpp"
+#include "support/random_dag.hpp"
+#include "support/recording_hook.hpp"
+
+namespace sluice {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::AllOf;
+using ::testing::AnyOf;
+using testing::BalanceHook;
+using ::testing::HasSubstr;
+using testing::RandomDag;
+
+using Outputs = std::map<std::string, std::int64_t>;
+
+Outputs run_dag(const RandomDag& dag, Runner& runner, std::shared_ptr<BalanceHook> balance) {
+  Catalog catalog = dag.catalog();
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("balance", balance);
+  catalog.set_hooks(hooks);
+  Outputs outputs;
+  for (const auto& [name, value] : runner.run(dag.pipeline, catalog)) {
+    outputs[name] = value.get<std::int64_t>();
+  }
+  return outputs;
+}
+
+TEST(ParallelRunner, FiveHundredRandomDagsMatchTheSequentialRunnerWithBalancedEvents) {
+  std::vector<std::unique_ptr<Runner>> runners;
+  runners.push_back(std::make_unique<SequentialRunner>(true));
+  for (std::size_t workers : {1, 2, 8}) {
+    for (bool async_io : {false, true}) {
+      runners.push_back(std::make_unique<ParallelRunner>(workers, async_io));
+    }
+  }
+  for (std::uint64_t seed = 0; seed < 500; ++seed) {
+    const RandomDag dag = testing::random_dag(seed);
+    SequentialRunner sequential;
+    const Outputs expected = run_dag(dag, sequential, std::make_shared<BalanceHook>());
+    ASSERT_FALSE(expected.empty());
+    for (const auto& runner : runners) {
+      auto balance = std::make_shared<BalanceHook>();
+      ASSERT_EQ(run_dag(dag, *runner, balance), expected) << "seed " << seed;
+      ASSERT_EQ(balance->problems(), "") << "seed " << seed;
+    }
+  }
+}
+
+TEST(ParallelRunner, InjectedFailuresFailTheRunOnceWithBalancedEventsAndAResumePoint) {
+  for (std::uint64_t seed = 0; seed < 100; ++seed) {
+    const RandomDag shape = testing::random_dag(seed);
+    std::mt19937_64 random(seed);
+    std::set<std::string> failing;
+    for (int i = 0; i < 1 + static_cast<int>(random() % 3); ++i) {
+      failing.insert(shape.pipeline.nodes()[random() % shape.pipeline.size()].name());
+    }
+    const RandomDag dag = testing::random_dag(seed, 24, failing);
+    for (std::size_t workers : {2, 8}) {
+      ParallelRunner runner(workers, seed % 2 == 0);
+      auto balance = std::make_shared<BalanceHook>();
+      try {
+        run_dag(dag, runner, balance);
+        FAIL() << "seed " << seed << ": expected a failure";
+      } catch (const NodeError& error) {
+        EXPECT_TRUE(failing.contains(error.node())) << error.what();
+        EXPECT_FALSE(error.resume_nodes().empty());
+        // Resuming from the suggestion re-runs the failed node.
+        EXPECT_NE(dag.pipeline.from_nodes(error.resume_nodes()).find_node(error.node()), nullptr);
+      }
+      EXPECT_EQ(balance->problems(), "") << "seed " << seed;
+      EXPECT_EQ(balance->pipeline_errors(), 1);
+    }
+  }
+}
+
+TEST(ParallelRunner, ManyNodesFailingAtOnceGiveOneErrorAndNoHang) {
+  std::vector<Node> nodes;
+  for (int i = 0; i < 32; ++i) {
+    nodes.push_back(node(
+        "fail" + std::to_string(i),
+        [](std::int64_t) -> std::int64_t { throw std::runtime_error("all at once"); }, "in",
+        "out" + std::to_string(i)));
+  }
+  Catalog catalog;
+  catalog.add("in", std::make_shared<MemoryDataset>(Value::of(std::int64_t{1})));
+  auto balance = std::make_shared<BalanceHook>();
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("balance", balance);
+  catalog.set_hooks(hooks);
+  ParallelRunner runner(8);
+  EXPECT_THROW(runner.run(Pipeline(std::move(nodes)), catalog), NodeError);
+  EXPECT_EQ(balance->pipeline_errors(), 1);
+  EXPECT_EQ(balance->problems(), "");
+}
+
+// Blocks until `other` has happened, or gives up after a deadlock guard.
+class Signal {
+ public:
+  void fire() {
+    {
+      std::lock_guard lock(mutex_);
+      fired_ = true;
+    }
+    cv_.notify_all();
+  }
+  bool wait() {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, 10s, [this] { return fired_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool fired_ = false;
+};
+
+TEST(ParallelRunner, ANodeStartsAsSoonAsItsInputsExistNotLayerByLayer) {
+  // slow and quick start together; then after_quick (layer 2) must run while slow (layer 1)
+  // is still running: slow waits for it.
+  Signal after_quick_ran;
+  std::atomic<bool> slow_saw_it{false};
+  const Pipeline pipeline{
+      node(
+          "slow",
+          [&](std::int64_t x) {
+            slow_saw_it = after_quick_ran.wait();
+            return x;
+          },
+          "a", "slow_out"),
+      node(
+          "quick", [](std::int64_t x) { return x; }, "b", "quick_out"),
+      node(
+          "after_quick",
+          [&](std::int64_t x) {
+            after_quick_ran.fire();
+            return x;
+          },
+          "quick_out", "done"),
+  };
+  Catalog catalog;
+  catalog.add("a", std::make_shared<MemoryDataset>(Value::of(std::int64_t{1})));
+  catalog.add("b", std::make_shared<MemoryDataset>(Value::of(std::int64_t{2})));
+  ParallelRunner(2).run(pipeline, catalog);
+  EXPECT_TRUE(slow_saw_it);
+}
+
+// A dataset whose load waits until `expected` loads are in progress at once.
+class RendezvousDataset : public Dataset {
+ public:
+  RendezvousDataset(std::shared_ptr<std::atomic<int>> arrived, int expected, bool fail = false)
+      : arrived_(std::move(arrived)), expected_(expected), fail_(fail) {}
+  Value load() override {
+    ++*arrived_;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (*arrived_ < expected_) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        throw std::runtime_error("loads did not overlap");
+      }
+      std::this_thread::yield();
+    }
+    if (fail_) {
+      throw std::runtime_error("storage unavailable");
+    }
+    return Value::of(std::int64_t{1});
+  }
+  void save(const Value&) override {}
+  bool exists() const override { return true; }
+  std::string dataset_type() const override { return "RendezvousDataset"; }
+
+ private:
+  std::shared_ptr<std::atomic<int>> arrived_;
+  int expected_;
+  bool fail_;
+};
+
+Pipeline three_input_node() {
+  return Pipeline{node(
+      "join", [](std::int64_t a, std::int64_t b, std::int64_t c) { return a + b + c; },
+      {"x", "y", "z"}, "sum")};
+}
+
+TEST(AsyncIo, ANodesInputsAreLoadedConcurrently) {
+  for (bool parallel : {false, true}) {
+    auto arrived = std::make_shared<std::atomic<int>>(0);
+    Catalog catalog;
+    for (const char* name : {"x", "y", "z"}) {
+      catalog.add(name, std::make_shared<RendezvousDataset>(arrived, 3));
+    }
+    std::unique_ptr<Runner> runner;
+    if (parallel) {
+      runner = std::make_unique<ParallelRunner>(2, true);
+    } else {
+      runner = std::make_unique<SequentialRunner>(true);
+    }
+    EXPECT_EQ(runner->run(three_input_node(), catalog).at("sum").get<std::int64_t>(), 3);
+  }
+}
+
+TEST(AsyncIo, TheFirstLoadErrorWinsAndNamesItsDataset) {
+  auto arrived = std::make_shared<std::atomic<int>>(0);
+  Catalog catalog;
+  catalog.add("x", std::make_shared<RendezvousDataset>(arrived, 3));
+  catalog.add("y", std::make_shared<RendezvousDataset>(arrived, 3, true));
+  catalog.add("z", std::make_shared<RendezvousDataset>(arrived, 3, true));
+  try {
+    SequentialRunner(true).run(three_input_node(), catalog);
+    FAIL();
+  } catch (const NodeError& error) {
+    EXPECT_EQ(error.phase(), NodePhase::load);
+    EXPECT_THAT(error.what(), AllOf(AnyOf(HasSubstr("dataset 'y'"), HasSubstr("dataset 'z'")),
+                                    HasSubstr("storage unavailable")));
+  }
+}
+
+TEST(AsyncIo, OutputsAreSavedConcurrently) {
+  auto arrived = std::make_shared<std::atomic<int>>(0);
+  // Saving waits for the other save, so a one-at-a-time save would time out.
+  class RendezvousSink : public Dataset {
+   public:
+    explicit RendezvousSink(std::shared_ptr<std::atomic<int>> arrived)
+        : arrived_(std::move(arrived)) {}
+    Value load() override { return value_; }
+    void save(const Value& value) override {
+      ++*arrived_;
+      const auto deadline = std::chrono::steady_clock::now() + 10s;
+      while (*arrived_ < 2) {
+        if (std::chrono::steady_clock::now() > deadline) {
+          throw std::runtime_error("saves did not overlap");
+        }
+        std::this_thread::yield();
+      }
+      value_ = value;
+    }
+    bool exists() const override { return true; }
+    std::string dataset_type() const override { return "RendezvousSink"; }
+
+   private:
+    std::shared_ptr<std::atomic<int>> arrived_;
+    Value value_;
+  };
+  Catalog catalog;
+  catalog.add("in", std::make_shared<MemoryDataset>(Value::of(std::int64_t{4})));
+  catalog.add("left", std::make_shared<RendezvousSink>(arrived));
+  catalog.add("right", std::make_shared<RendezvousSink>(arrived));
+  const Pipeline pipeline{
+      node("split", [](std::int64_t x) { return std::make_tuple(x, x); }, "in", {"left", "right"})};
+  EXPECT_NO_THROW(ParallelRunner(1, true).run(pipeline, catalog));
+}
+
+TEST(ParallelRunner, ReleasesAfterTheLastConsumerAcrossThreads) {
+  auto recorder = std::make_shared<testing::RecordingHook>();
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("recorder", recorder);
+  Catalog catalog;
+  catalog.set_hooks(hooks);
+  catalog.add("x", std::make_shared<MemoryDataset>(Value::of(std::int64_t{1})));
+  const Pipeline pipeline{
+      node(
+          "make", [](std::int64_t x) { return x; }, "x", "mid"),
+      node(
+          "use1", [](std::int64_t x) { return x; }, "mid", "u1"),
+      node(
+          "use2", [](std::int64_t x) { return x; }, "mid", "u2"),
+  };
+  ParallelRunner(4).run(pipeline, catalog);
+  const auto seen = recorder->seen();
+  auto position = [&seen](const std::string& entry) {
+    return std::find(seen.begin(), seen.end(), entry) - seen.begin();
+  };
+  const auto released = position("on_dataset_released:mid");
+  ASSERT_LT(released, static_cast<long>(seen.size()));
+  EXPECT_GT(released, position("after_node_run:use1"));
+  EXPECT_GT(released, position("after_node_run:use2"));
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), "on_dataset_released:mid"), 1);
+}
+
+}  // namespace
+}  // namespace sluice
