@@ -42,9 +42,10 @@ void ParallelRunner::run_plan(const RunState& state, std::vector<std::uint8_t>& 
   std::size_t running = 0;                 // submitted and not yet done; guarded by mutex
   std::size_t completed = 0;               // guarded by mutex
   std::vector<std::exception_ptr> errors;  // in the order they happened; guarded by mutex
-  ThreadPool pool(std::min(max_workers_, total));
-
   std::function<void(std::size_t)> execute;
+  // Declared after everything its tasks use: leaving this function destroys the pool first,
+  // which joins the workers, so no task outlives the state above.
+  ThreadPool pool(std::min(max_workers_, total));
   // Call with `mutex` held.
   auto submit = [&](std::size_t node) {
     ++running;
