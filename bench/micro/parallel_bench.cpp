@@ -1,6 +1,6 @@
 // The parallel runner: overhead per node on a 100k-node wide DAG (one input, 100k independent
 // no-op nodes) with 1 and 2 workers beside the sequential runner; and speedup on fan-outs of
-// 16 nodes that sleep (latency-bound) or spin (CPU-bound) for 10 ms each.
+// 16 nodes that sleep 10 ms (latency-bound) or compute about 10 ms each (CPU-bound).
 //
 //   build/release/bin/parallel_bench --benchmark_repetitions=5
 //   --benchmark_report_aggregates_only=true
@@ -77,15 +77,39 @@ BENCHMARK(BM_FanOutSleeping)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// A fixed amount of arithmetic (not a wall-clock deadline, which would count time a thread
+// spends descheduled): the first power-of-two step count that takes one thread 10 ms or more.
+std::uint64_t burn(std::uint64_t steps) {
+  std::uint64_t x = 88172645463325252ULL;
+  for (std::uint64_t i = 0; i < steps; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+  }
+  return x;
+}
+
+std::uint64_t steps_per_10ms() {
+  static const std::uint64_t steps = [] {
+    std::uint64_t count = 1 << 16;
+    for (;;) {
+      const auto start = std::chrono::steady_clock::now();
+      benchmark::DoNotOptimize(burn(count));
+      if (std::chrono::steady_clock::now() - start >= 10ms) {
+        return count;
+      }
+      count *= 2;
+    }
+  }();
+  return steps;
+}
+
 void BM_FanOutSpinning(benchmark::State& state) {
   static const sluice::Pipeline pipeline = fan_out(16, [](int x) {
-    const auto until = std::chrono::steady_clock::now() + 10ms;
-    std::uint64_t spins = 0;
-    while (std::chrono::steady_clock::now() < until) {
-      benchmark::DoNotOptimize(++spins);
-    }
+    benchmark::DoNotOptimize(burn(steps_per_10ms()));
     return x;
   });
+  steps_per_10ms();
   run_repeatedly(state, pipeline);
 }
 BENCHMARK(BM_FanOutSpinning)

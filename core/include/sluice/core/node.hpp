@@ -25,7 +25,9 @@ struct NodeOptions {
 
 /// A named function with named inputs and outputs. Immutable; copies share one definition.
 ///
-/// Build nodes with sluice::node(), which adapts any typed callable.
+/// Build nodes with sluice::node(), which adapts any typed callable. The parallel runner calls
+/// different nodes at the same time, so a node's function must not touch unsynchronised
+/// shared state.
 class SLUICE_API Node {
  public:
   /// Runs the function on values given in input order and returns values in output order.
