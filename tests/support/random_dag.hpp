@@ -31,8 +31,9 @@ struct RandomDag {
   }
 };
 
-inline std::int64_t mix(std::int64_t value) {
-  auto x = static_cast<std::uint64_t>(value);
+/// Hashes `a + b` (wrapping: no signed overflow) to a non-negative int64.
+inline std::int64_t mix(std::int64_t a, std::int64_t b = 0) {
+  auto x = static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b);
   x ^= x >> 33;
   x *= 0xff51afd7ed558ccdULL;
   x ^= x >> 33;
@@ -74,11 +75,11 @@ inline RandomDag random_dag(std::uint64_t seed, std::size_t max_nodes = 24,
                          }
                          std::int64_t sum = static_cast<std::int64_t>(n) * 1000003;
                          for (const Value& value : values) {
-                           sum = mix(sum + value.get<std::int64_t>());
+                           sum = mix(sum, value.get<std::int64_t>());
                          }
                          std::vector<Value> results;
                          for (std::size_t w = 0; w < write_count; ++w) {
-                           results.push_back(Value::of(mix(sum + static_cast<std::int64_t>(w))));
+                           results.push_back(Value::of(mix(sum, static_cast<std::int64_t>(w))));
                          }
                          return results;
                        });
