@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <sluice/core/error.hpp>
@@ -64,6 +66,72 @@ double OptionReader::number(const std::string& key, double fallback) {
   const Param* value = take(key);
   return value == nullptr ? fallback
                           : value->as<double>(fmt::format("option '{}' of {}", key, what_));
+}
+
+std::uint64_t OptionReader::bytes(const std::string& key, std::uint64_t fallback) {
+  const Param* value = take(key);
+  if (value == nullptr) {
+    return fallback;
+  }
+  if (value->kind() == Param::Kind::integer) {
+    if (value->as_int() < 0) {
+      throw ConfigError(fmt::format("{}: must be 0 or more (got {})", where(key), value->as_int()));
+    }
+    return static_cast<std::uint64_t>(value->as_int());
+  }
+  const std::string text = value->as<std::string>(fmt::format("option '{}' of {}", key, what_));
+  double number = 0;
+  std::size_t used = 0;
+  try {
+    number = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string unit = text.substr(used);
+  unit.erase(0, unit.find_first_not_of(' '));
+  static const std::pair<const char*, double> units[] = {{"", 1},
+                                                         {"B", 1},
+                                                         {"KB", 1e3},
+                                                         {"MB", 1e6},
+                                                         {"GB", 1e9},
+                                                         {"TB", 1e12},
+                                                         {"KiB", 1024.0},
+                                                         {"MiB", 1048576.0},
+                                                         {"GiB", 1073741824.0},
+                                                         {"TiB", 1099511627776.0}};
+  for (const auto& [name, factor] : units) {
+    if (used > 0 && unit == name) {
+      if (number < 0) {
+        throw ConfigError(fmt::format("{}: must be 0 or more (got {})", where(key), text));
+      }
+      return static_cast<std::uint64_t>(number * factor);
+    }
+  }
+  throw ConfigError(fmt::format(
+      "{}: '{}' is not a size; write bytes or a number with a unit, e.g. 512MiB or 2GiB",
+      where(key), text));
+}
+
+std::string OptionReader::choice(const std::string& key, const std::vector<std::string>& choices,
+                                 const std::string& fallback) {
+  const auto value = optional_string(key);
+  if (!value) {
+    return fallback;
+  }
+  if (std::find(choices.begin(), choices.end(), *value) == choices.end()) {
+    throw ConfigError(fmt::format("{}: '{}' is not one of {}{}", where(key), *value,
+                                  fmt::join(choices, ", "), did_you_mean(*value, choices)));
+  }
+  return *value;
+}
+
+std::vector<std::string> OptionReader::strings(const std::string& key,
+                                               std::vector<std::string> fallback) {
+  const Param* value = take(key);
+  if (value == nullptr) {
+    return fallback;
+  }
+  return value->as<std::vector<std::string>>(fmt::format("option '{}' of {}", key, what_));
 }
 
 const Param& OptionReader::required_map(const std::string& key) {

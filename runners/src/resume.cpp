@@ -9,11 +9,6 @@ std::vector<std::string> find_resume_nodes(const Pipeline& pipeline, const Catal
   const auto& nodes = pipeline.nodes();
   std::vector<bool> rerun(nodes.size(), false);
   std::vector<std::size_t> stack;
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    if (!finished[i]) {
-      stack.push_back(i);
-    }
-  }
   auto is_resume_point = [&catalog](const std::string& dataset) {
     if (Catalog::is_parameter(dataset)) {
       return true;
@@ -28,6 +23,19 @@ std::vector<std::string> find_resume_nodes(const Pipeline& pipeline, const Catal
       return false;
     }
   };
+  // A finished node whose persisted output does not exist (a background write failed, say) is
+  // unfinished as far as resuming goes.
+  auto lost_an_output = [&](const Node& node) {
+    return std::any_of(node.outputs().begin(), node.outputs().end(), [&](const std::string& out) {
+      const auto dataset = catalog.find(out);
+      return dataset && !dataset->is_ephemeral() && !is_resume_point(out);
+    });
+  };
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (!finished[i] || lost_an_output(nodes[i])) {
+      stack.push_back(i);
+    }
+  }
   while (!stack.empty()) {
     const std::size_t i = stack.back();
     stack.pop_back();
@@ -56,8 +64,18 @@ std::vector<std::string> find_resume_nodes(const Pipeline& pipeline, const Catal
       starts.push_back(nodes[i].name());
     }
   }
-  std::sort(starts.begin(), starts.end());
-  return starts;
+  // Keep the suggestion minimal: a start downstream of another start is re-run anyway.
+  std::vector<std::string> minimal;
+  for (const auto& start : starts) {
+    const bool covered = std::any_of(starts.begin(), starts.end(), [&](const std::string& other) {
+      return other != start && pipeline.from_nodes(other).find_node(start) != nullptr;
+    });
+    if (!covered) {
+      minimal.push_back(start);
+    }
+  }
+  std::sort(minimal.begin(), minimal.end());
+  return minimal;
 }
 
 }  // namespace sluice

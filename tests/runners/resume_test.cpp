@@ -48,5 +48,14 @@ TEST_F(Resume, PersistedDatasetsThatWereNeverWrittenAreNot) {
   EXPECT_THAT(find_resume_nodes(no_m3, catalog, {true, true, false, false}), ElementsAre("a"));
 }
 
+TEST_F(Resume, AStartDownstreamOfAnotherIsLeftOut) {
+  // b did not persist p1 (it never exists) and d did not finish either: resuming from a
+  // re-runs d anyway, so d is not suggested beside it.
+  const Pipeline chain{pass("a", "params:x", "m1"), pass("b", "m1", "p1"), pass("c", "p1", "p2"),
+                       pass("d", "p2", "out")};
+  catalog.add("p2", std::make_shared<RecordingDataset>(Value::of(1)));
+  EXPECT_THAT(find_resume_nodes(chain, catalog, {true, false, true, false}), ElementsAre("a"));
+}
+
 }  // namespace
 }  // namespace sluice

@@ -4,6 +4,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <sluice/core/export.hpp>
 #include <sluice/core/param.hpp>
@@ -23,6 +24,15 @@ class SLUICE_API OptionReader {
   bool flag(const std::string& key, bool fallback);
   std::int64_t integer(const std::string& key, std::int64_t fallback);
   double number(const std::string& key, double fallback);
+  /// A size in bytes: an integer, or a number with a unit: B, KB, MB, GB (powers of 1000),
+  /// KiB, MiB, GiB, TiB (powers of 1024), e.g. "2GiB". ConfigError for malformed or negative
+  /// sizes.
+  std::uint64_t bytes(const std::string& key, std::uint64_t fallback);
+  /// A string that must be one of `choices`.
+  std::string choice(const std::string& key, const std::vector<std::string>& choices,
+                     const std::string& fallback);
+  /// A list of strings.
+  std::vector<std::string> strings(const std::string& key, std::vector<std::string> fallback);
   /// A nested map option (for wrappers such as CachedDataset).
   const Param& required_map(const std::string& key);
   /// A nested map option that may be absent (nullptr then).

@@ -11,11 +11,12 @@ namespace sluice {
 
 /// The nodes to resume a failed run from (for `--from-nodes`), sorted by name.
 ///
-/// Starting from the nodes that did not finish, walks back through their inputs: an input that
-/// is a parameter, or a persisted (non-ephemeral) dataset that exists, is a resume point; any
+/// Starting from the nodes that did not finish (or finished but a persisted output of theirs
+/// does not exist, as after a failed background write), walks back through their inputs: an input
+/// that is a parameter, or a persisted (non-ephemeral) dataset that exists, is a resume point; any
 /// other input's producer must run again, and the walk continues from it. The result is the
-/// set of nodes to re-run that have no producer in that set; `from_nodes` of it covers every
-/// unfinished node.
+/// set of nodes to re-run that have no producer in that set, less those downstream of another
+/// of them; `from_nodes` of it covers every unfinished node.
 SLUICE_API std::vector<std::string> find_resume_nodes(const Pipeline& pipeline,
                                                       const Catalog& catalog,
                                                       const std::vector<bool>& finished);

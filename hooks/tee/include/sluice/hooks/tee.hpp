@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <sluice/core/clock.hpp>
+#include <sluice/core/hook.hpp>
+#include <sluice/core/param.hpp>
+
+namespace sluice {
+
+class ThreadPool;
+
+/// What to do when a background write fails.
+enum class OnWriteError {
+  /// Stop starting nodes, drop the writes not yet started, fail the run.
+  fail_fast,
+  /// Let the run go on; fail it at the end.
+  at_end,
+};
+
+struct TeeOptions {
+  /// Writer threads persisting values in the background.
+  std::size_t writers = 8;
+  /// Bytes (by sluice::byte_size) held for writes not yet finished; a save that would exceed
+  /// it waits (back-pressure). A single value larger than the budget waits for an empty queue.
+  std::uint64_t memory_budget = std::uint64_t{2} << 30;
+  OnWriteError on_write_error = OnWriteError::fail_fast;
+
+  /// Reads the options of hooks.yml; ConfigError (with file and line) for an unknown option,
+  /// a negative or malformed budget, or fewer than one writer.
+  static TeeOptions parse(const Param& options, const std::string& hook_name);
+};
+
+/// Asynchronous write-through for persisted intermediates.
+///
+/// Every persisted (non-ephemeral) dataset the run produces is wrapped: a save keeps the value
+/// in memory for downstream nodes and hands it to a pool of writer threads that persist it
+/// through the original dataset, in save order per dataset. Downstream loads come from
+/// memory. Free inputs load as before. A value's memory is dropped once its write finished and
+/// its last consumer ran. Every write is joined before after_pipeline_run returns (and on a
+/// failed run, so that what was written stays for resume); failures are listed with their
+/// causes and a resume suggestion.
+class TeeHook final : public Hook {
+ public:
+  explicit TeeHook(TeeOptions options, const Clock& clock = system_clock());
+  ~TeeHook() override;
+
+  Events events() const override;
+  void after_catalog_created(Catalog& catalog) override;
+  void before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
+                           const Catalog& catalog) override;
+  void before_node_run(const Node& node, std::vector<Value>& inputs) override;
+  void after_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
+                          const Catalog& catalog) override;
+  void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,
+                         const std::exception& error) override;
+
+  /// The hook's own accounting, for tests and reports.
+  struct Stats {
+    std::uint64_t pending_bytes = 0;       // held for writes not finished
+    std::uint64_t peak_pending_bytes = 0;  // the most ever held at once
+    std::size_t writes_completed = 0;
+    std::size_t writes_failed = 0;
+    std::size_t back_pressure_waits = 0;  // saves that had to wait for the budget
+  };
+  Stats stats() const;
+  /// Whether the tee still holds `dataset`'s value in memory.
+  bool holds(std::string_view dataset) const;
+  /// Blocks until every write accepted so far has finished (or was dropped).
+  void join() const;
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+  std::unique_ptr<ThreadPool> writers_;
+};
+
+}  // namespace sluice

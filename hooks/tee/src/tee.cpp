@@ -1,0 +1,436 @@
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <sluice/core/catalog.hpp>
+#include <sluice/core/log.hpp>
+#include <sluice/core/node.hpp>
+#include <sluice/core/options.hpp>
+#include <sluice/hooks/tee.hpp>
+#include <sluice/runners/resume.hpp>
+#include <sluice/runners/thread_pool.hpp>
+
+namespace sluice {
+namespace {
+
+class TeeDataset;
+
+struct Failure {
+  std::string dataset;
+  std::string cause;
+};
+
+using Seconds = std::chrono::duration<double>;
+
+}  // namespace
+
+// Shared by the hook and the datasets it wraps. The writer pool belongs to the hook; once the
+// hook closes the state, saves write through synchronously.
+struct TeeHook::State {
+  State(TeeOptions options_, const Clock& clock_) : options(options_), clock(clock_) {}
+
+  const TeeOptions options;
+  const Clock& clock;
+
+  mutable std::mutex mutex;
+  std::condition_variable changed;  // budget freed, writes finished
+  ThreadPool* writers = nullptr;    // null once closed
+  std::uint64_t pending_bytes = 0;
+  std::uint64_t peak_pending_bytes = 0;
+  std::size_t in_flight = 0;  // accepted writes not finished
+  std::size_t completed = 0;
+  std::size_t failed_writes = 0;
+  std::size_t back_pressure_waits = 0;
+  bool write_failed = false;  // in this run
+  std::vector<Failure> failures;
+  std::map<std::string, std::weak_ptr<TeeDataset>, std::less<>> datasets;
+  Pipeline pipeline;
+
+  // Reserves `bytes` of the budget for a write, waiting while it is full; false when closed.
+  bool admit(std::uint64_t bytes) {
+    std::unique_lock lock(mutex);
+    if (writers == nullptr) {
+      return false;
+    }
+    if (pending_bytes > 0 && pending_bytes + bytes > options.memory_budget) {
+      ++back_pressure_waits;
+      changed.wait(lock, [&] {
+        return pending_bytes == 0 || pending_bytes + bytes <= options.memory_budget;
+      });
+    }
+    pending_bytes += bytes;
+    peak_pending_bytes = std::max(peak_pending_bytes, pending_bytes);
+    ++in_flight;
+    return true;
+  }
+
+  bool cancelling() const {
+    std::lock_guard lock(mutex);
+    return write_failed && options.on_write_error == OnWriteError::fail_fast;
+  }
+
+  void finish(std::uint64_t bytes, std::optional<Failure> failure, bool written) {
+    std::lock_guard lock(mutex);
+    pending_bytes -= bytes;
+    --in_flight;
+    completed += written ? 1 : 0;
+    if (failure) {
+      failures.push_back(std::move(*failure));
+      if (!written && !failures.back().cause.starts_with("never started")) {
+        ++failed_writes;
+        write_failed = true;
+      }
+    }
+    changed.notify_all();
+  }
+
+  void join() const {
+    std::unique_lock lock(mutex);
+    const_cast<std::condition_variable&>(changed).wait(lock, [&] { return in_flight == 0; });
+  }
+
+  std::string failure_report() const {
+    std::lock_guard lock(mutex);
+    std::string report = "background writes failed; these datasets are not persisted:";
+    for (const auto& failure : failures) {
+      report += fmt::format("\n  - '{}': {}", failure.dataset, failure.cause);
+    }
+    return report;
+  }
+};
+
+namespace {
+
+// A persisted dataset seen through the tee: saves return once the value is accepted, loads are
+// served from memory while the value is held.
+class TeeDataset final : public Dataset, public std::enable_shared_from_this<TeeDataset> {
+ public:
+  TeeDataset(std::string name, std::shared_ptr<Dataset> inner,
+             std::shared_ptr<TeeHook::State> state)
+      : name_(std::move(name)), inner_(std::move(inner)), state_(std::move(state)) {}
+
+  Value load() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (memory_) {
+        return memory_;
+      }
+    }
+    return inner_->load();
+  }
+
+  void save(const Value& value) override {
+    bool active = false;
+    {
+      std::lock_guard lock(mutex_);
+      active = active_;
+    }
+    const std::uint64_t bytes = value.byte_size();
+    if (!active || !state_->admit(bytes)) {
+      inner_->save(value);
+      return;
+    }
+    bool start = false;
+    {
+      std::lock_guard lock(mutex_);
+      memory_ = value;
+      consumers_done_ = free_output_;
+      saved_this_run_ = true;
+      persisted_ = false;
+      queue_.push_back({value, bytes});
+      start = !writing_;
+      writing_ = writing_ || start;
+    }
+    if (start) {
+      submit();
+    }
+  }
+
+  bool exists() const override {
+    std::unique_lock lock(mutex_);
+    written_.wait(lock, [this] { return !writing_ && queue_.empty(); });
+    if (saved_this_run_) {
+      return persisted_;
+    }
+    lock.unlock();
+    return inner_->exists();
+  }
+
+  void release() override {
+    Value dropped;
+    {
+      std::lock_guard lock(mutex_);
+      consumers_done_ = true;
+      dropped = take_if_done();
+    }
+    inner_->release();
+  }
+
+  std::string dataset_type() const override { return "TeeDataset"; }
+  std::string describe() const override {
+    return fmt::format("TeeDataset({})", inner_->describe());
+  }
+  bool is_ephemeral() const override { return false; }
+
+  void activate(bool produced, bool free_output) {
+    Value dropped;
+    std::lock_guard lock(mutex_);
+    active_ = produced;
+    free_output_ = free_output;
+    saved_this_run_ = false;
+    persisted_ = false;
+    consumers_done_ = false;
+    std::swap(dropped, memory_);
+  }
+
+  bool holds() const {
+    std::lock_guard lock(mutex_);
+    return memory_.has_value();
+  }
+  const std::string& name() const { return name_; }
+
+ private:
+  struct Pending {
+    Value value;
+    std::uint64_t bytes;
+  };
+
+  void submit() {
+    std::lock_guard lock(state_->mutex);
+    state_->writers->submit([self = shared_from_this()]() mutable {
+      self->write_queued();
+      self.reset();  // before the pool may go: the last owner could be this task
+    });
+  }
+
+  // Runs on a writer thread: writes the queued values in save order, one at a time. Each
+  // write's bookkeeping here is done before the state counts it finished, so that join()
+  // returning means every dataset is settled.
+  void write_queued() {
+    for (;;) {
+      Pending pending;
+      {
+        std::lock_guard lock(mutex_);
+        pending = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      std::optional<Failure> failure;
+      bool written = false;
+      if (state_->cancelling()) {
+        failure = Failure{name_, "never started: an earlier background write failed (fail_fast)"};
+      } else {
+        const auto started = state_->clock.now();
+        try {
+          inner_->save(pending.value);
+          written = true;
+          if (auto& log = logger(); log.should_log(spdlog::level::info)) {
+            log.info("Persisted '{}' ({}) in the background in {:.3f} s", name_,
+                     inner_->dataset_type(), Seconds(state_->clock.now() - started).count());
+          }
+        } catch (const std::exception& error) {
+          failure = Failure{name_, error.what()};
+          logger().error("Background write of '{}' failed: {}", name_, error.what());
+        }
+      }
+      pending.value = Value();
+      bool more = false;
+      Value dropped;
+      {
+        std::lock_guard lock(mutex_);
+        persisted_ = written;
+        more = !queue_.empty();
+        if (!more) {
+          writing_ = false;
+          dropped = take_if_done();
+          written_.notify_all();
+        }
+      }
+      dropped = Value();
+      state_->finish(pending.bytes, std::move(failure), written);
+      if (!more) {
+        return;
+      }
+    }
+  }
+
+  // The value, once its writes finished and its last consumer ran; call with mutex_ held, and
+  // let the caller free it after unlocking.
+  Value take_if_done() {
+    Value dropped;
+    if (consumers_done_ && !writing_ && queue_.empty()) {
+      std::swap(dropped, memory_);
+    }
+    return dropped;
+  }
+
+  const std::string name_;
+  const std::shared_ptr<Dataset> inner_;
+  const std::shared_ptr<TeeHook::State> state_;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable written_;
+  bool active_ = false;
+  bool free_output_ = false;
+  Value memory_;
+  std::deque<Pending> queue_;
+  bool writing_ = false;
+  bool consumers_done_ = false;
+  bool saved_this_run_ = false;
+  bool persisted_ = false;
+};
+
+std::vector<std::shared_ptr<TeeDataset>> live(const TeeHook::State& state) {
+  std::vector<std::shared_ptr<TeeDataset>> datasets;
+  std::lock_guard lock(state.mutex);
+  for (const auto& [name, weak] : state.datasets) {
+    if (auto dataset = weak.lock()) {
+      datasets.push_back(std::move(dataset));
+    }
+  }
+  return datasets;
+}
+
+}  // namespace
+
+TeeOptions TeeOptions::parse(const Param& options, const std::string& hook_name) {
+  OptionReader reader(options, fmt::format("hook '{}'", hook_name));
+  TeeOptions parsed;
+  const std::int64_t writers = reader.integer("writers", 8);
+  parsed.memory_budget = reader.bytes("memory_budget", parsed.memory_budget);
+  parsed.on_write_error =
+      reader.choice("on_write_error", {"fail_fast", "at_end"}, "fail_fast") == "at_end"
+          ? OnWriteError::at_end
+          : OnWriteError::fail_fast;
+  reader.finish();
+  if (writers < 1) {
+    throw ConfigError(
+        fmt::format("{}: must be at least 1 (got {})", reader.where("writers"), writers));
+  }
+  parsed.writers = static_cast<std::size_t>(writers);
+  return parsed;
+}
+
+// The pool is the hook's, not the state's: the state may die on a writer thread (when a task
+// holds the last reference to a dataset), and no writer thread may be asked to join itself.
+TeeHook::TeeHook(TeeOptions options, const Clock& clock)
+    : state_(std::make_shared<State>(options, clock)) {
+  writers_ = std::make_unique<ThreadPool>(options.writers);
+  state_->writers = writers_.get();
+}
+
+TeeHook::~TeeHook() {
+  join();
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->writers = nullptr;  // saves from now on write through
+  }
+  writers_.reset();
+}
+
+Events TeeHook::events() const {
+  return {Event::after_catalog_created, Event::before_pipeline_run, Event::before_node_run,
+          Event::after_pipeline_run, Event::on_pipeline_error};
+}
+
+void TeeHook::after_catalog_created(Catalog& catalog) {
+  for (const auto& name : catalog.list()) {
+    auto dataset = catalog.get(name);
+    if (dataset->is_ephemeral() || Catalog::is_parameter(name)) {
+      continue;
+    }
+    auto tee = std::make_shared<TeeDataset>(name, std::move(dataset), state_);
+    catalog.add(name, tee, true);
+    std::lock_guard lock(state_->mutex);
+    state_->datasets[name] = tee;
+  }
+}
+
+void TeeHook::before_pipeline_run(const RunInfo&, const Pipeline& pipeline, const Catalog&) {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->pipeline = pipeline;
+    state_->failures.clear();
+    state_->write_failed = false;
+  }
+  for (const auto& dataset : live(*state_)) {
+    dataset->activate(pipeline.all_outputs().contains(dataset->name()),
+                      pipeline.outputs().contains(dataset->name()));
+  }
+}
+
+void TeeHook::before_node_run(const Node&, std::vector<Value>&) {
+  if (state_->cancelling()) {
+    throw Error(state_->failure_report());
+  }
+}
+
+void TeeHook::after_pipeline_run(const RunInfo&, const Pipeline& pipeline, const Catalog& catalog) {
+  join();
+  const Stats totals = stats();
+  logger().info("Tee: {} background writes finished; at most {:.1f} MiB held for pending writes",
+                totals.writes_completed,
+                static_cast<double>(totals.peak_pending_bytes) / (1 << 20));
+  std::vector<std::string> failed;
+  {
+    std::lock_guard lock(state_->mutex);
+    for (const auto& failure : state_->failures) {
+      failed.push_back(failure.dataset);
+    }
+  }
+  if (failed.empty()) {
+    return;
+  }
+  // Nodes whose outputs were not all persisted count as unfinished for the resume search.
+  std::vector<bool> finished(pipeline.size(), true);
+  for (const auto& dataset : failed) {
+    if (auto producer = pipeline.producer_of(dataset)) {
+      finished[*producer] = false;
+    }
+  }
+  throw Error(fmt::format(
+      "{}\nResume from the nearest nodes with persisted inputs by adding to your command:\n"
+      "  --from-nodes \"{}\"",
+      state_->failure_report(), fmt::join(find_resume_nodes(pipeline, catalog, finished), ",")));
+}
+
+void TeeHook::on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
+                                const std::exception&) {
+  // The run failed, but what was accepted is still written, so that it can be resumed from.
+  join();
+  bool any = false;
+  {
+    std::lock_guard lock(state_->mutex);
+    any = !state_->failures.empty();
+  }
+  if (any) {
+    logger().error("{}", state_->failure_report());
+  }
+}
+
+TeeHook::Stats TeeHook::stats() const {
+  std::lock_guard lock(state_->mutex);
+  return Stats{state_->pending_bytes, state_->peak_pending_bytes, state_->completed,
+               state_->failed_writes, state_->back_pressure_waits};
+}
+
+bool TeeHook::holds(std::string_view dataset) const {
+  std::shared_ptr<TeeDataset> found;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (auto at = state_->datasets.find(dataset); at != state_->datasets.end()) {
+      found = at->second.lock();
+    }
+  }
+  return found && found->holds();
+}
+
+void TeeHook::join() const {
+  state_->join();
+}
+
+}  // namespace sluice

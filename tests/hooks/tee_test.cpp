@@ -1,0 +1,303 @@
+#include <future>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sluice/core/config_loader.hpp>
+#include <sluice/core/datasets/binary_dataset.hpp>
+#include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/hook_manager.hpp>
+#include <sluice/core/registry.hpp>
+#include <sluice/hooks/tee.hpp>
+#include <sluice/runners/node_error.hpp>
+#include <sluice/runners/parallel_runner.hpp>
+#include <sluice/runners/sequential_runner.hpp>
+
+#include "support/gate.hpp"
+#include "support/recording_hook.hpp"
+
+namespace sluice {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::Contains;
+using testing::Gate;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::ThrowsMessage;
+
+// Persisted storage in memory: writes can be made to wait for a gate, or to fail.
+class Storage : public Dataset {
+ public:
+  explicit Storage(Gate* gate = nullptr, std::string failure = {})
+      : gate_(gate), failure_(std::move(failure)) {}
+  Value load() override {
+    ++loads;
+    std::lock_guard lock(mutex_);
+    if (!value_) {
+      throw std::runtime_error("nothing stored");
+    }
+    return value_;
+  }
+  void save(const Value& value) override {
+    if (gate_ != nullptr) {
+      gate_->wait();
+    }
+    if (!failure_.empty()) {
+      throw std::runtime_error(failure_);
+    }
+    std::lock_guard lock(mutex_);
+    value_ = value;
+    ++saves;
+  }
+  bool exists() const override {
+    std::lock_guard lock(mutex_);
+    return value_.has_value();
+  }
+  std::string dataset_type() const override { return "Storage"; }
+
+  std::atomic<int> loads{0}, saves{0};
+
+ private:
+  Gate* gate_;
+  std::string failure_;
+  mutable std::mutex mutex_;
+  Value value_;
+};
+
+int plus_one(int x) {
+  return x + 1;
+}
+
+// in -> a -> x -> b -> y -> c -> z, with x, y, z persisted.
+struct Chain {
+  explicit Chain(TeeOptions options = {}, std::shared_ptr<Storage> x_storage = nullptr,
+                 std::shared_ptr<Storage> y_storage = nullptr,
+                 std::shared_ptr<Storage> z_storage = nullptr)
+      : tee(std::make_shared<TeeHook>(options)),
+        x(x_storage ? x_storage : std::make_shared<Storage>()),
+        y(y_storage ? y_storage : std::make_shared<Storage>()),
+        z(z_storage ? z_storage : std::make_shared<Storage>()) {
+    hooks->add("recorder", recorder);
+    hooks->add("tee", tee);
+    catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));
+    catalog.add("x", x);
+    catalog.add("y", y);
+    catalog.add("z", z);
+    catalog.set_hooks(hooks);
+    hooks->after_catalog_created(catalog);
+  }
+
+  std::map<std::string, Value> run(Runner&& runner = SequentialRunner()) {
+    return runner.run(pipeline, catalog);
+  }
+  bool saw(const std::string& event) const {
+    const auto seen = recorder->seen();
+    return std::find(seen.begin(), seen.end(), event) != seen.end();
+  }
+
+  Pipeline pipeline{node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
+                    node("c", plus_one, "y", "z")};
+  std::shared_ptr<testing::RecordingHook> recorder = std::make_shared<testing::RecordingHook>();
+  std::shared_ptr<HookManager> hooks = std::make_shared<HookManager>();
+  std::shared_ptr<TeeHook> tee;
+  std::shared_ptr<Storage> x, y, z;
+  Catalog catalog;
+};
+
+TEST(TeeOptions, ConfigErrorsNameTheOption) {
+  auto parse = [](const std::string& yaml) {
+    return TeeOptions::parse(parse_yaml(yaml, "conf/base/hooks.yml"), "tee");
+  };
+  EXPECT_EQ(parse("memory_budget: 2GiB").memory_budget, std::uint64_t{2} << 30);
+  EXPECT_EQ(parse("writers: 3\non_write_error: at_end").on_write_error, OnWriteError::at_end);
+  EXPECT_THAT([&] { parse("writer: 3"); },
+              ThrowsMessage<ConfigError>(HasSubstr("unknown option 'writer' (did you mean "
+                                                   "'writers'?)")));
+  EXPECT_THAT([&] { parse("writers: 0"); },
+              ThrowsMessage<ConfigError>(HasSubstr("option 'writers': must be at least 1")));
+  EXPECT_THAT([&] { parse("memory_budget: -1"); },
+              ThrowsMessage<ConfigError>(HasSubstr("must be 0 or more")));
+  EXPECT_THAT([&] { parse("memory_budget: -2GiB"); },
+              ThrowsMessage<ConfigError>(HasSubstr("must be 0 or more")));
+  EXPECT_THAT([&] { parse("memory_budget: lots"); },
+              ThrowsMessage<ConfigError>(HasSubstr("'lots' is not a size")));
+  EXPECT_THAT([&] { parse("on_write_error: later"); },
+              ThrowsMessage<ConfigError>(HasSubstr("not one of fail_fast, at_end")));
+}
+
+TEST(Tee, DownstreamNodesRunWhileWritesArePendingAndReadFromMemory) {
+  Gate writes;
+  Chain chain({}, std::make_shared<Storage>(&writes), std::make_shared<Storage>(&writes),
+              std::make_shared<Storage>(&writes));
+  auto run = std::async(std::launch::async, [&] { return chain.run(); });
+  // Every node finishes while not one write has gone through.
+  ASSERT_TRUE(testing::eventually([&] { return chain.saw("after_node_run:c"); }));
+  EXPECT_EQ(chain.x->saves + chain.y->saves + chain.z->saves, 0);
+  // The run is not over: it joins the writes before returning.
+  EXPECT_EQ(run.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  writes.open();
+  run.get();
+  EXPECT_EQ(chain.x->saves + chain.y->saves + chain.z->saves, 3);
+  EXPECT_EQ(chain.x->loads + chain.y->loads, 0);  // downstream never read slow storage
+  EXPECT_EQ(chain.tee->stats().writes_completed, 3U);
+}
+
+TEST(Tee, AFailedWriteFailsTheRunAndResumesFromItsProducer) {
+  for (auto policy : {OnWriteError::fail_fast, OnWriteError::at_end}) {
+    Chain chain({.on_write_error = policy}, std::make_shared<Storage>(nullptr, "disk full"));
+    try {
+      chain.run();
+      FAIL() << "expected the run to fail";
+    } catch (const std::exception& error) {
+      EXPECT_THAT(error.what(),
+                  AllOf(HasSubstr("'x': disk full"), HasSubstr("--from-nodes \"a\"")));
+    }
+    if (policy == OnWriteError::at_end) {
+      EXPECT_EQ(chain.y->saves + chain.z->saves, 2);  // the run went on
+    }
+  }
+}
+
+TEST(Tee, AtEndRunsEverythingAndListsEveryFailedWrite) {
+  Chain chain({.on_write_error = OnWriteError::at_end},
+              std::make_shared<Storage>(nullptr, "disk full"),
+              std::make_shared<Storage>(nullptr, "quota exceeded"));
+  EXPECT_THAT([&] { chain.run(); }, ThrowsMessage<Error>(AllOf(HasSubstr("'x': disk full"),
+                                                               HasSubstr("'y': quota exceeded"),
+                                                               HasSubstr("--from-nodes \"a\""))));
+  EXPECT_TRUE(chain.saw("after_node_run:c"));
+  EXPECT_EQ(chain.z->saves, 1);  // what succeeded is kept
+}
+
+TEST(Tee, AFailureAfterTheLastNodeFailsTheRunAtTheEnd) {
+  Chain chain({}, nullptr, nullptr, std::make_shared<Storage>(nullptr, "bucket gone"));
+  EXPECT_THAT([&] { chain.run(); }, ThrowsMessage<Error>(AllOf(HasSubstr("'z': bucket gone"),
+                                                               HasSubstr("--from-nodes \"c\""))));
+  EXPECT_EQ(chain.x->saves + chain.y->saves, 2);
+}
+
+TEST(Tee, FailFastDropsTheWritesNotYetStartedAndListsThem) {
+  Gate x_write;
+  Chain chain({.writers = 1}, std::make_shared<Storage>(&x_write, "disk full"));
+  auto run = std::async(std::launch::async, [&] { return chain.run(); });
+  ASSERT_TRUE(testing::eventually([&] { return chain.saw("after_node_run:c"); }));
+  x_write.open();  // x fails now; y and z wait behind it on the single writer
+  EXPECT_THAT([&] { run.get(); }, ThrowsMessage<Error>(AllOf(HasSubstr("'x': disk full"),
+                                                             HasSubstr("'y': never started"),
+                                                             HasSubstr("'z': never started"))));
+  EXPECT_EQ(chain.y->saves + chain.z->saves, 0);
+}
+
+TEST(Tee, FailFastStopsStartingNodes) {
+  Chain chain({}, std::make_shared<Storage>(nullptr, "disk full"));
+  // b reads x and waits until x's write has failed, so c must not start.
+  chain.pipeline = Pipeline{node("a", plus_one, "in", "x"),
+                            node(
+                                "b",
+                                [&](int v) {
+                                  chain.tee->join();
+                                  return v + 1;
+                                },
+                                "x", "y"),
+                            node("c", plus_one, "y", "z")};
+  try {
+    chain.run();
+    FAIL();
+  } catch (const NodeError& error) {
+    // b itself may be refused, if the write failed before it started.
+    EXPECT_THAT(error.node(), ::testing::AnyOf("b", "c"));
+    EXPECT_THAT(error.what(), AllOf(HasSubstr("hook 'tee' failed in before_node_run"),
+                                    HasSubstr("'x': disk full"), HasSubstr("--from-nodes \"a\"")));
+  }
+  EXPECT_FALSE(chain.saw("after_node_run:c"));
+}
+
+TEST(Tee, ANodeFailureStillJoinsPendingWrites) {
+  Chain chain;
+  chain.pipeline =
+      Pipeline{node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
+               node(
+                   "c", [](int) -> int { throw std::runtime_error("bug"); }, "y", "z")};
+  try {
+    chain.run();
+    FAIL();
+  } catch (const NodeError& error) {
+    EXPECT_THAT(error.resume_nodes(), ::testing::ElementsAre("c"));  // y was persisted
+  }
+  EXPECT_EQ(chain.x->saves + chain.y->saves, 2);
+}
+
+TEST(Tee, BackPressureKeepsPendingBytesWithinTheBudget) {
+  constexpr std::size_t kWidth = 24;
+  const std::uint64_t value_bytes = Value::of(std::vector<double>(1000)).byte_size();
+  auto tee = std::make_shared<TeeHook>(TeeOptions{.writers = 2, .memory_budget = 3 * value_bytes});
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("tee", tee);
+  Catalog catalog;
+  catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));
+  std::vector<Node> nodes;
+  for (std::size_t i = 0; i < kWidth; ++i) {
+    const std::string out = "out" + std::to_string(i);
+    catalog.add(out, std::make_shared<Storage>());
+    nodes.push_back(node(
+        "make" + std::to_string(i), [](int) { return std::vector<double>(1000, 1.0); }, "in", out));
+  }
+  catalog.set_hooks(hooks);
+  hooks->after_catalog_created(catalog);
+  ParallelRunner(4).run(Pipeline(std::move(nodes)), catalog);
+  const auto stats = tee->stats();
+  EXPECT_EQ(stats.writes_completed, kWidth);
+  EXPECT_LE(stats.peak_pending_bytes, 3 * value_bytes);
+  EXPECT_EQ(stats.pending_bytes, 0U);
+}
+
+TEST(Tee, AValueLargerThanTheBudgetStillGoesThroughAlone) {
+  Chain chain({.memory_budget = 1});
+  EXPECT_NO_THROW(chain.run());
+  EXPECT_EQ(chain.tee->stats().writes_completed, 3U);
+}
+
+TEST(Tee, MemoryIsDroppedOnlyOnceTheWriteFinishedAndTheLastConsumerRan) {
+  // Write pending, consumers done: still held.
+  Gate writes;
+  Chain slow({}, std::make_shared<Storage>(&writes));
+  auto run = std::async(std::launch::async, [&] { return slow.run(); });
+  ASSERT_TRUE(testing::eventually([&] { return slow.saw("on_dataset_released:x"); }));
+  EXPECT_TRUE(slow.tee->holds("x"));
+  writes.open();
+  run.get();
+  EXPECT_FALSE(slow.tee->holds("x"));
+
+  // Write finished, consumer not yet run: still held; after it ran: dropped.
+  Chain fast;
+  bool held_while_b_waits = false;
+  fast.pipeline = Pipeline{node("a", plus_one, "in", "x"),
+                           node(
+                               "b",
+                               [&](int v) {
+                                 fast.tee->join();  // x is written by now
+                                 held_while_b_waits = fast.tee->holds("x");
+                                 return v + 1;
+                               },
+                               "x", "y"),
+                           node("c", plus_one, "y", "z")};
+  fast.run();
+  EXPECT_TRUE(held_while_b_waits);
+  EXPECT_FALSE(fast.tee->holds("x"));
+  EXPECT_FALSE(fast.tee->holds("z"));  // a free output: dropped once written
+}
+
+TEST(Tee, FreeInputsAreLoadedNormally) {
+  Chain chain;
+  auto source = std::make_shared<Storage>();
+  source->save(Value::of(41));
+  chain.catalog.add("in", source, true);
+  chain.hooks->after_catalog_created(chain.catalog);  // wraps the new persisted input too
+  chain.run();
+  EXPECT_EQ(source->loads, 1);
+  EXPECT_EQ(source->saves, 1);  // only the test's own save
+}
+
+}  // namespace
+}  // namespace sluice
