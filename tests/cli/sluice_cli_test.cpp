@@ -125,6 +125,22 @@ TEST_F(SluiceCli, HooksFromTheCommandLineAndTheirErrors) {
               HasSubstr("unknown hook 'node_timming' (did you mean 'node_timing'?)"));
 }
 
+TEST_F(SluiceCli, TeeAndCacheLoadAsPluginsFromTheCommandLine) {
+  const Result tee = sluice("run --hooks tee --runner parallel --async");
+  EXPECT_EQ(tee.exit_code, 0) << tee.output;
+  EXPECT_THAT(tee.output, AllOf(HasSubstr("Loading data from 'X_train' (TeeDataset)"),
+                                HasSubstr("Persisted 'y_pred' (BinaryDataset) in the background"),
+                                HasSubstr("Tee: 5 background writes finished")));
+  EXPECT_EQ(rows_of("data/05_model_input/y_test.bin"), 30U);
+  const Result cache = sluice("run --hooks cache");
+  EXPECT_EQ(cache.exit_code, 0) << cache.output;
+  EXPECT_THAT(cache.output, HasSubstr("Loading data from 'X_train' (CachedDataset)"));
+  project.write("conf/local/hooks.yml",
+                "plugins: [tee]\nhooks:\n  - name: tee\n    options: {writers: 0}\n");
+  EXPECT_THAT(sluice("run").output,
+              AllOf(HasSubstr("conf/local/hooks.yml:4:24"), HasSubstr("must be at least 1")));
+}
+
 TEST_F(SluiceCli, BadHookOptionsAreReportedWithFileAndLine) {
   project.write("conf/local/hooks.yml",
                 "plugins: [node_timing]\nhooks:\n  - name: node_timing\n    options:\n"

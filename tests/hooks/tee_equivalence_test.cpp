@@ -22,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// parallel_tee also loads and saves each node's datasets concurrently (async_io).
 enum class Strategy { plain_sequential, sequential_tee, parallel_tee };
 
 std::map<std::string, std::string> files_in(const fs::path& dir) {
@@ -47,7 +48,7 @@ std::map<std::string, std::int64_t> run(Strategy strategy, const Pipeline& pipel
   hooks->after_catalog_created(catalog);
   std::map<std::string, Value> outputs;
   if (strategy == Strategy::parallel_tee) {
-    outputs = ParallelRunner(4).run(pipeline, catalog);
+    outputs = ParallelRunner(4, /*async_io=*/true).run(pipeline, catalog);
   } else {
     outputs = SequentialRunner().run(pipeline, catalog);
   }
