@@ -9,4 +9,14 @@ DatasetError::~DatasetError() = default;
 PipelineError::~PipelineError() = default;
 TypeMismatchError::~TypeMismatchError() = default;
 
+std::string current_exception_message() {
+  try {
+    throw;
+  } catch (const std::exception& error) {
+    return error.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
 }  // namespace sluice

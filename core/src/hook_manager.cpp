@@ -30,16 +30,6 @@ struct HookManager::Signals {
 
 namespace {
 
-std::string current_message() {
-  try {
-    throw;
-  } catch (const std::exception& error) {
-    return error.what();
-  } catch (...) {
-    return "an exception that is not a std::exception";
-  }
-}
-
 // The slot the manager builds around a hook: calls the hook's member and turns whatever it
 // throws into a HookError naming the hook and the event. The hook is held by shared_ptr, so
 // it (and the plugin library it may come from) outlives every connection.
@@ -51,7 +41,7 @@ auto slot(std::shared_ptr<Hook> hook, std::string name, Event event, Member memb
     } catch (const HookError&) {
       throw;
     } catch (...) {
-      throw HookError(name, event, current_message());
+      throw HookError(name, event, current_exception_message());
     }
   };
 }
@@ -64,7 +54,7 @@ auto error_slot(std::shared_ptr<Hook> hook, std::string name, Event event, Membe
       ((*hook).*member)(std::forward<decltype(args)>(args)...);
     } catch (...) {
       logger().error("hook '{}' failed in {} (the original error is kept): {}", name,
-                     event_name(event), current_message());
+                     event_name(event), current_exception_message());
     }
   };
 }

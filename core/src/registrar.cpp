@@ -26,6 +26,15 @@ Function own(Function function, const std::shared_ptr<const void>& owner) {
   return Function(Owned<Function>{owner, std::move(function)});
 }
 
+// A factory whose products keep the plugin loaded, as the factory itself does.
+template <class Factory>
+Factory owning_factory(Factory factory, const std::shared_ptr<const void>& owner) {
+  return own(Factory([factory = std::move(factory), owner](const auto& context) {
+               return tie_lifetime(factory(context), owner);
+             }),
+             owner);
+}
+
 }  // namespace
 
 Registrar::Registrar(Registry& registry, std::shared_ptr<const void> owner, std::string plugin)
@@ -38,30 +47,15 @@ void Registrar::add_codec(Codec codec) {
 }
 
 void Registrar::add_dataset_type(std::string name, DatasetFactory factory) {
-  registry_.dataset_types.add(std::move(name),
-                              own(DatasetFactory([factory = std::move(factory),
-                                                  owner = owner_](const DatasetContext& context) {
-                                    return tie_lifetime(factory(context), owner);
-                                  }),
-                                  owner_));
+  registry_.dataset_types.add(std::move(name), owning_factory(std::move(factory), owner_));
 }
 
 void Registrar::add_hook(std::string name, HookFactory factory) {
-  registry_.hooks.add(
-      std::move(name),
-      own(HookFactory([factory = std::move(factory), owner = owner_](const HookContext& context) {
-            return tie_lifetime(factory(context), owner);
-          }),
-          owner_));
+  registry_.hooks.add(std::move(name), owning_factory(std::move(factory), owner_));
 }
 
 void Registrar::add_runner(std::string name, RunnerFactory factory) {
-  registry_.runners.add(
-      std::move(name),
-      own(RunnerFactory([factory = std::move(factory), owner = owner_](const Param& options) {
-            return tie_lifetime(factory(options), owner);
-          }),
-          owner_));
+  registry_.runners.add(std::move(name), owning_factory(std::move(factory), owner_));
 }
 
 void Registrar::add_pipeline(std::string name, PipelineFactory factory) {

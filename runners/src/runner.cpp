@@ -12,16 +12,6 @@
 namespace sluice {
 namespace {
 
-std::string current_exception_message() {
-  try {
-    throw;
-  } catch (const std::exception& error) {
-    return error.what();
-  } catch (...) {
-    return "an exception that is not a std::exception";
-  }
-}
-
 // Runs task(0..count-1): in turn, or with async I/O each on its own thread (the calling thread
 // takes the first). Waits for all of them; the first failure in time is rethrown.
 template <class Task>

@@ -171,10 +171,16 @@ TEST(Tee, AtEndRunsEverythingAndListsEveryFailedWrite) {
 }
 
 TEST(Tee, AFailureAfterTheLastNodeFailsTheRunAtTheEnd) {
-  Chain chain({}, nullptr, nullptr, std::make_shared<Storage>(nullptr, "bucket gone"));
+  // at_end: every other write completes, so the resume point is exactly the last node.
+  Chain chain({.on_write_error = OnWriteError::at_end}, nullptr, nullptr,
+              std::make_shared<Storage>(nullptr, "bucket gone"));
   EXPECT_THAT([&] { chain.run(); }, ThrowsMessage<Error>(AllOf(HasSubstr("'z': bucket gone"),
                                                                HasSubstr("--from-nodes \"c\""))));
   EXPECT_EQ(chain.x->saves + chain.y->saves, 2);
+  // fail_fast: whether y's write had started when z's failed is a race; z is listed either way.
+  Chain fast({}, nullptr, nullptr, std::make_shared<Storage>(nullptr, "bucket gone"));
+  EXPECT_THAT([&] { fast.run(); }, ThrowsMessage<Error>(AllOf(HasSubstr("'z': bucket gone"),
+                                                              HasSubstr("--from-nodes"))));
 }
 
 TEST(Tee, FailFastDropsTheWritesNotYetStartedAndListsThem) {

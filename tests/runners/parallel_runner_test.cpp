@@ -13,6 +13,7 @@
 #include <sluice/runners/sequential_runner.hpp>
 
 #include "support/balance_hook.hpp"
+#include "support/gate.hpp"
 #include "support/random_dag.hpp"
 #include "support/recording_hook.hpp"
 
@@ -108,37 +109,18 @@ TEST(ParallelRunner, ManyNodesFailingAtOnceGiveOneErrorAndNoHang) {
   EXPECT_EQ(balance->problems(), "");
 }
 
-// Blocks until `other` has happened, or gives up after a deadlock guard.
-class Signal {
- public:
-  void fire() {
-    {
-      std::lock_guard lock(mutex_);
-      fired_ = true;
-    }
-    cv_.notify_all();
-  }
-  bool wait() {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, 10s, [this] { return fired_; });
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool fired_ = false;
-};
-
 TEST(ParallelRunner, ANodeStartsAsSoonAsItsInputsExistNotLayerByLayer) {
   // slow and quick start together; then after_quick (layer 2) must run while slow (layer 1)
-  // is still running: slow waits for it.
-  Signal after_quick_ran;
+  // is still running: slow waits for it. Layer by layer, the gate would never open and slow's
+  // wait would time out.
+  testing::Gate after_quick_ran;
   std::atomic<bool> slow_saw_it{false};
   const Pipeline pipeline{
       node(
           "slow",
           [&](std::int64_t x) {
-            slow_saw_it = after_quick_ran.wait();
+            after_quick_ran.wait();
+            slow_saw_it = true;
             return x;
           },
           "a", "slow_out"),
@@ -147,7 +129,7 @@ TEST(ParallelRunner, ANodeStartsAsSoonAsItsInputsExistNotLayerByLayer) {
       node(
           "after_quick",
           [&](std::int64_t x) {
-            after_quick_ran.fire();
+            after_quick_ran.open();
             return x;
           },
           "quick_out", "done"),
@@ -159,20 +141,25 @@ TEST(ParallelRunner, ANodeStartsAsSoonAsItsInputsExistNotLayerByLayer) {
   EXPECT_TRUE(slow_saw_it);
 }
 
+// Arrives, then waits until `expected` callers are in at once (10 s deadlock guard).
+void rendezvous(std::atomic<int>& arrived, int expected, const char* what) {
+  ++arrived;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (arrived < expected) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error(what);
+    }
+    std::this_thread::yield();
+  }
+}
+
 // A dataset whose load waits until `expected` loads are in progress at once.
 class RendezvousDataset : public Dataset {
  public:
   RendezvousDataset(std::shared_ptr<std::atomic<int>> arrived, int expected, bool fail = false)
       : arrived_(std::move(arrived)), expected_(expected), fail_(fail) {}
   Value load() override {
-    ++*arrived_;
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (*arrived_ < expected_) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        throw std::runtime_error("loads did not overlap");
-      }
-      std::this_thread::yield();
-    }
+    rendezvous(*arrived_, expected_, "loads did not overlap");
     if (fail_) {
       throw std::runtime_error("storage unavailable");
     }
@@ -236,14 +223,7 @@ TEST(AsyncIo, OutputsAreSavedConcurrently) {
         : arrived_(std::move(arrived)) {}
     Value load() override { return value_; }
     void save(const Value& value) override {
-      ++*arrived_;
-      const auto deadline = std::chrono::steady_clock::now() + 10s;
-      while (*arrived_ < 2) {
-        if (std::chrono::steady_clock::now() > deadline) {
-          throw std::runtime_error("saves did not overlap");
-        }
-        std::this_thread::yield();
-      }
+      rendezvous(*arrived_, 2, "saves did not overlap");
       value_ = value;
     }
     bool exists() const override { return true; }

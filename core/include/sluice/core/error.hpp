@@ -45,4 +45,8 @@ class SLUICE_API TypeMismatchError : public Error {
   ~TypeMismatchError() override;
 };
 
+/// The message of the exception being handled (call inside a catch block); for exceptions
+/// that are not std::exception, says so.
+SLUICE_API std::string current_exception_message();
+
 }  // namespace sluice
