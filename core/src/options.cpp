@@ -5,6 +5,7 @@
 #include <sluice/core/error.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/suggest.hpp>
+#include <sluice/core/units.hpp>
 
 namespace sluice {
 
@@ -80,36 +81,10 @@ std::uint64_t OptionReader::bytes(const std::string& key, std::uint64_t fallback
     return static_cast<std::uint64_t>(value->as_int());
   }
   const std::string text = value->as<std::string>(fmt::format("option '{}' of {}", key, what_));
-  double number = 0;
-  std::size_t used = 0;
-  try {
-    number = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
+  if (text.starts_with("-")) {
+    throw ConfigError(fmt::format("{}: must be 0 or more (got {})", where(key), text));
   }
-  std::string unit = text.substr(used);
-  unit.erase(0, unit.find_first_not_of(' '));
-  static const std::pair<const char*, double> units[] = {{"", 1},
-                                                         {"B", 1},
-                                                         {"KB", 1e3},
-                                                         {"MB", 1e6},
-                                                         {"GB", 1e9},
-                                                         {"TB", 1e12},
-                                                         {"KiB", 1024.0},
-                                                         {"MiB", 1048576.0},
-                                                         {"GiB", 1073741824.0},
-                                                         {"TiB", 1099511627776.0}};
-  for (const auto& [name, factor] : units) {
-    if (used > 0 && unit == name) {
-      if (number < 0) {
-        throw ConfigError(fmt::format("{}: must be 0 or more (got {})", where(key), text));
-      }
-      return static_cast<std::uint64_t>(number * factor);
-    }
-  }
-  throw ConfigError(fmt::format(
-      "{}: '{}' is not a size; write bytes or a number with a unit, e.g. 512MiB or 2GiB",
-      where(key), text));
+  return parse_size(text, where(key));
 }
 
 std::string OptionReader::choice(const std::string& key, const std::vector<std::string>& choices,

@@ -24,9 +24,8 @@ class SLUICE_API OptionReader {
   bool flag(const std::string& key, bool fallback);
   std::int64_t integer(const std::string& key, std::int64_t fallback);
   double number(const std::string& key, double fallback);
-  /// A size in bytes: an integer, or a number with a unit: B, KB, MB, GB (powers of 1000),
-  /// KiB, MiB, GiB, TiB (powers of 1024), e.g. "2GiB". ConfigError for malformed or negative
-  /// sizes.
+  /// A size in bytes: an integer or text parse_size() reads ("2GiB", "100MB"). ConfigError for
+  /// malformed or negative sizes.
   std::uint64_t bytes(const std::string& key, std::uint64_t fallback);
   /// A string that must be one of `choices`.
   std::string choice(const std::string& key, const std::vector<std::string>& choices,

@@ -1,0 +1,51 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sluice/core/error.hpp>
+#include <sluice/core/units.hpp>
+
+namespace sluice {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+TEST(Units, DurationsAsPeopleWriteThem) {
+  EXPECT_EQ(parse_duration("10s"), 10s);
+  EXPECT_EQ(parse_duration("250ms"), 250ms);
+  EXPECT_EQ(parse_duration("1.5m"), 90s);
+  EXPECT_EQ(parse_duration("2h"), 7200s);
+  EXPECT_EQ(parse_duration("500us"), 500us);
+  EXPECT_EQ(parse_duration("0"), 0s);
+  EXPECT_EQ(parse_duration("0.5 s"), 500ms);
+}
+
+TEST(Units, BadDurationsShowTheAcceptedForms) {
+  for (const char* bad : {"10", "ten seconds", "-1s", "5 parsecs", ""}) {
+    EXPECT_THAT([&] { parse_duration(bad, "--read-latency"); },
+                ThrowsMessage<ConfigError>(HasSubstr("250ms, 10s, 1.5m, 2h")))
+        << bad;
+  }
+  EXPECT_THAT([] { parse_duration("10x", "--compute"); },
+              ThrowsMessage<ConfigError>(HasSubstr("--compute '10x' is not a duration")));
+}
+
+TEST(Units, SizesInDecimalAndBinaryUnits) {
+  EXPECT_EQ(parse_size("4096"), 4096U);
+  EXPECT_EQ(parse_size("100MB"), 100'000'000U);
+  EXPECT_EQ(parse_size("64MiB"), 64U << 20);
+  EXPECT_EQ(parse_size("1.5GiB"), 3U << 29);
+  EXPECT_THAT([] { parse_size("64 mib"); }, ThrowsMessage<ConfigError>(HasSubstr("64MiB, 1.5GiB")));
+}
+
+TEST(Units, RatesAreBytesPerSecond) {
+  EXPECT_DOUBLE_EQ(parse_rate("100MB/s"), 100e6);
+  EXPECT_DOUBLE_EQ(parse_rate("1GiB/s"), 1073741824.0);
+  EXPECT_DOUBLE_EQ(parse_rate("5000/s"), 5000);
+  EXPECT_THAT([] { parse_rate("100MB"); },
+              ThrowsMessage<ConfigError>(HasSubstr("'100MB' is not a rate")));
+}
+
+}  // namespace
+}  // namespace sluice
