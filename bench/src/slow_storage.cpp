@@ -1,33 +1,125 @@
 #include <fmt/format.h>
 
 #include <sluice/bench/slow_storage.hpp>
+#include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/options.hpp>
+#include <sluice/core/units.hpp>
 
 namespace sluice::bench {
 
-SlowDataset::SlowDataset(std::shared_ptr<Dataset> inner, StorageProfile profile, const Clock& clock)
-    : inner_(std::move(inner)), profile_(profile), clock_(clock) {}
+SlowDataset::SlowDataset(std::shared_ptr<Dataset> inner, StorageProfile profile, const Clock& clock,
+                         std::shared_ptr<StorageStats> stats)
+    : inner_(std::move(inner)),
+      profile_(profile),
+      clock_(clock),
+      stats_(std::move(stats)),
+      random_(profile.seed) {}
+
+void SlowDataset::operate(Clock::duration latency, std::uint64_t bytes, const char* verb) {
+  double jitter_fraction = 0;
+  bool fails = false;
+  {
+    std::lock_guard lock(random_mutex_);
+    jitter_fraction = std::uniform_real_distribution<double>(0, 1)(random_);
+    fails = profile_.failure_rate > 0 &&
+            std::uniform_real_distribution<double>(0, 1)(random_) < profile_.failure_rate;
+  }
+  Clock::duration wait = latency;
+  if (profile_.bandwidth > 0) {
+    wait += std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(static_cast<double>(bytes) / profile_.bandwidth));
+  }
+  wait += std::chrono::duration_cast<Clock::duration>(profile_.jitter * jitter_fraction);
+  clock_.sleep_for(wait);
+  if (fails) {
+    ++stats_->failures;
+    throw DatasetError(fmt::format("simulated storage failure while trying to {} (failure rate {})",
+                                   verb, profile_.failure_rate));
+  }
+}
 
 Value SlowDataset::load() {
-  clock_.sleep_for(profile_.read_latency);
-  return inner_->load();
+  // The size is known only after reading: latency and jitter first, then the transfer.
+  operate(profile_.read_latency, 0, "read");
+  Value value = inner_->load();
+  if (profile_.bandwidth > 0) {
+    clock_.sleep_for(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+        static_cast<double>(value.byte_size()) / profile_.bandwidth)));
+  }
+  ++stats_->reads;
+  return value;
 }
 
 void SlowDataset::save(const Value& value) {
-  clock_.sleep_for(profile_.write_latency);
+  operate(profile_.write_latency, value.byte_size(), "write");
   inner_->save(value);
+  ++stats_->writes;
 }
 
 std::string SlowDataset::describe() const {
   return fmt::format("{} on slow storage", inner_->describe());
 }
 
-void slow_down(Catalog& catalog, StorageProfile profile, const Clock& clock) {
+void slow_down(Catalog& catalog, StorageProfile profile, const Clock& clock,
+               std::shared_ptr<StorageStats> stats) {
   for (const auto& name : catalog.list()) {
     auto dataset = catalog.get(name);
     if (!dataset->is_ephemeral() && !Catalog::is_parameter(name)) {
-      catalog.add(name, std::make_shared<SlowDataset>(std::move(dataset), profile, clock), true);
+      catalog.add(name, std::make_shared<SlowDataset>(std::move(dataset), profile, clock, stats),
+                  true);
     }
   }
+}
+
+void register_dataset_types(Registrar& registrar) {
+  registrar.add_dataset_type("SimulatedStorage", [](const DatasetContext& context) {
+    DatasetOptions options(context, "SimulatedStorage");
+    StorageProfile profile;
+    profile.read_latency = options.duration("read_latency", {});
+    profile.write_latency = options.duration("write_latency", {});
+    profile.jitter = options.duration("jitter", {});
+    if (const auto bandwidth = options.optional_string("bandwidth")) {
+      profile.bandwidth = parse_rate(*bandwidth, options.where("bandwidth"));
+    }
+    profile.failure_rate = options.number("failure_rate", 0);
+    profile.seed = static_cast<std::uint64_t>(options.integer("seed", 0));
+    const Param* inner = options.optional_map("dataset");
+    options.finish();
+    if (profile.failure_rate < 0 || profile.failure_rate > 1) {
+      throw ConfigError(fmt::format("{}: must be between 0 and 1 (got {})",
+                                    options.where("failure_rate"), profile.failure_rate));
+    }
+    std::shared_ptr<Dataset> backing = std::make_shared<MemoryDataset>();
+    if (inner != nullptr) {
+      const Param* type = inner->find("type");
+      if (type == nullptr) {
+        throw ConfigError(options.where("dataset") + ": needs a 'type'");
+      }
+      DatasetContext inner_context = context;
+      inner_context.options = *inner;
+      auto& entries = inner_context.options.as_map();
+      entries.erase(std::find_if(entries.begin(), entries.end(),
+                                 [](const auto& entry) { return entry.first == "type"; }));
+      backing = context.types->create(type->as<std::string>("the type of the backing dataset"),
+                                      inner_context);
+    }
+    const Clock& clock = context.clock != nullptr ? *context.clock : system_clock();
+    // Memory behind simulated storage is still "persisted": that is what it simulates.
+    class Persisted final : public Dataset {
+     public:
+      explicit Persisted(std::shared_ptr<Dataset> inner) : inner_(std::move(inner)) {}
+      Value load() override { return inner_->load(); }
+      void save(const Value& value) override { inner_->save(value); }
+      bool exists() const override { return inner_->exists(); }
+      std::string dataset_type() const override { return "SimulatedStorage"; }
+      std::string describe() const override { return inner_->describe(); }
+
+     private:
+      std::shared_ptr<Dataset> inner_;
+    };
+    return std::make_shared<SlowDataset>(std::make_shared<Persisted>(std::move(backing)), profile,
+                                         clock);
+  });
 }
 
 }  // namespace sluice::bench

@@ -255,6 +255,7 @@ Catalog make_catalog(const Param& catalog_config, const Param& credentials, cons
       context.types = &registry.dataset_types;
       context.root = options.root;
       context.save_version = save_version;
+      context.clock = options.clock;
       if (auto version = options.load_versions.find(name); version != options.load_versions.end()) {
         context.load_version = version->second;
       }

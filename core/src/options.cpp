@@ -87,6 +87,17 @@ std::uint64_t OptionReader::bytes(const std::string& key, std::uint64_t fallback
   return parse_size(text, where(key));
 }
 
+std::chrono::nanoseconds OptionReader::duration(const std::string& key,
+                                                std::chrono::nanoseconds fallback) {
+  const Param* value = take(key);
+  if (value == nullptr) {
+    return fallback;
+  }
+  const std::string text =
+      value->kind() == Param::Kind::string ? value->as_string() : value->to_string();
+  return parse_duration(text, where(key));
+}
+
 std::string OptionReader::choice(const std::string& key, const std::vector<std::string>& choices,
                                  const std::string& fallback) {
   const auto value = optional_string(key);

@@ -1,8 +1,11 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sluice/bench/lower_bound.hpp>
 #include <sluice/bench/slow_storage.hpp>
+#include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/registry.hpp>
 
 #include "support/pass_node.hpp"
 #include "support/recording_dataset.hpp"
@@ -56,6 +59,79 @@ TEST(SlowStorage, EveryPersistedLoadAndSaveWaitsOnTheClock) {
   catalog.load("scratch");  // memory is not slowed down
   EXPECT_EQ(clock.now(), 13s);
   EXPECT_EQ(catalog.get("persisted")->dataset_type(), "RecordingDataset");
+}
+
+TEST(SlowStorage, BandwidthAndJitterAddToTheLatencyAndOperationsAreCounted) {
+  const ManualClock clock;
+  auto stats = std::make_shared<bench::StorageStats>();
+  bench::StorageProfile profile{.read_latency = 1s, .write_latency = 2s, .bandwidth = 1000};
+  bench::SlowDataset dataset(std::make_shared<testing::RecordingDataset>(), profile, clock, stats);
+  const Value value = Value::of(std::vector<char>(4000));  // about 4 s at 1000 B/s
+  dataset.save(value);
+  const auto after_save = clock.now();
+  EXPECT_GE(after_save, 2s + 4s);
+  EXPECT_LT(after_save, 2s + 5s);
+  dataset.load();
+  EXPECT_GE(clock.now() - after_save, 1s + 4s);
+  EXPECT_EQ(stats->reads, 1U);
+  EXPECT_EQ(stats->writes, 1U);
+
+  const ManualClock jittery;
+  bench::SlowDataset with_jitter(std::make_shared<MemoryDataset>(Value::of(1)),
+                                 {.read_latency = 1s, .jitter = 1s, .seed = 7}, jittery);
+  for (int i = 0; i < 100; ++i) {
+    const auto before = jittery.now();
+    with_jitter.load();
+    EXPECT_GE(jittery.now() - before, 1s);
+    EXPECT_LE(jittery.now() - before, 2s);
+  }
+}
+
+TEST(SlowStorage, FailuresFollowTheRateAndTheSeed) {
+  auto failures_for = [](std::uint64_t seed) {
+    const ManualClock clock;
+    auto stats = std::make_shared<bench::StorageStats>();
+    bench::SlowDataset dataset(std::make_shared<MemoryDataset>(Value::of(1)),
+                               {.failure_rate = 0.25, .seed = seed}, clock, stats);
+    for (int i = 0; i < 2000; ++i) {
+      try {
+        dataset.load();
+      } catch (const DatasetError& error) {
+        EXPECT_THAT(error.what(), ::testing::HasSubstr("simulated storage failure"));
+      }
+    }
+    return stats->failures.load();
+  };
+  const auto failures = failures_for(42);
+  EXPECT_EQ(failures, failures_for(42));  // the same seed fails the same operations
+  EXPECT_GT(failures, 400U);              // 25% of 2000 = 500
+  EXPECT_LT(failures, 600U);
+}
+
+TEST(SlowStorage, UsableFromYamlWithDurationsAndRates) {
+  Registry registry;
+  register_builtins(registry);
+  Registrar registrar(registry);
+  bench::register_dataset_types(registrar);
+  const ManualClock clock;
+  CatalogOptions options;
+  options.clock = &clock;
+  Catalog catalog = make_catalog(
+      parse_yaml("slow:\n  type: SimulatedStorage\n  read_latency: 10s\n  write_latency: 250ms\n",
+                 "catalog.yml"),
+      Param(), Param(), registry, options);
+  EXPECT_FALSE(catalog.get("slow")->is_ephemeral());  // it simulates persisted storage
+  catalog.save("slow", Value::of(1));
+  EXPECT_EQ(clock.now(), 250ms);
+  catalog.load("slow");
+  EXPECT_EQ(clock.now(), 10250ms);
+  EXPECT_THAT(
+      [&] {
+        make_catalog(
+            parse_yaml("s:\n  type: SimulatedStorage\n  read_latency: 10\n", "catalog.yml"),
+            Param(), Param(), registry, options);
+      },
+      ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr("250ms, 10s, 1.5m")));
 }
 
 }  // namespace

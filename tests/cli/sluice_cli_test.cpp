@@ -154,6 +154,18 @@ TEST_F(SluiceCli, BadHookOptionsAreReportedWithFileAndLine) {
                                           HasSubstr("plugin 'no_such_plugin' not found")));
 }
 
+TEST_F(SluiceCli, DatasetsCanLiveOnSimulatedSlowStorage) {
+  project.write("conf/local/catalog.yml",
+                "X_train:\n  type: SimulatedStorage\n  read_latency: 5ms\n  write_latency: 5ms\n");
+  const Result run = sluice("run");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("Saving data to 'X_train' (SimulatedStorage)"));
+  project.write("conf/local/catalog.yml",
+                "X_train:\n  type: SimulatedStorage\n  read_latency: 5 parsecs\n");
+  EXPECT_THAT(sluice("run").output,
+              AllOf(HasSubstr("conf/local/catalog.yml:3:17"), HasSubstr("is not a duration")));
+}
+
 TEST_F(SluiceCli, CatalogListAndViz) {
   project.write("conf/local/catalog.yml", "y_pred:\n  type: MemoryDataset\n");
   const Result list = sluice("catalog list");

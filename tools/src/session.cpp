@@ -2,6 +2,7 @@
 #include <fmt/std.h>
 #include <spdlog/spdlog.h>
 
+#include <sluice/bench/slow_storage.hpp>
 #include <sluice/core/clock.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/options.hpp>
@@ -69,6 +70,7 @@ Session::Session(SessionOptions options)
   Registrar builtins(*registry_);
   register_builtins(builtins);
   register_builtin_runners(builtins);
+  bench::register_dataset_types(builtins);
   loader_ = std::make_unique<PluginLoader>(*registry_, options_.plugin_search_path.empty()
                                                            ? PluginLoader::default_search_path()
                                                            : options_.plugin_search_path);

@@ -1,25 +1,47 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <mutex>
+#include <random>
 
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/clock.hpp>
 #include <sluice/core/dataset.hpp>
+#include <sluice/core/plugin.hpp>
 
 namespace sluice::bench {
 
-/// Latencies applied to every persisted dataset, in simulated time.
+/// How slow the simulated storage is. Times are simulated: they go through the clock, so a
+/// time scale applies.
 struct StorageProfile {
   Clock::duration read_latency{};
   Clock::duration write_latency{};
+  /// Bytes per second added per byte moved (by sluice::byte_size); 0: unlimited.
+  double bandwidth = 0;
+  /// Each operation waits up to this much longer, uniformly at random (seeded).
+  Clock::duration jitter{};
+  /// Probability that an operation fails (seeded), in [0, 1].
+  double failure_rate = 0;
+  std::uint64_t seed = 0;
 };
 
-/// A dataset on simulated slow storage: each load and save first sleeps for the profile's
-/// latency on the clock (scaled in benchmarks), then reads or writes the real data.
+/// Operation counts over every dataset of one simulated storage. Thread-safe.
+struct StorageStats {
+  std::atomic<std::uint64_t> reads{0};
+  std::atomic<std::uint64_t> writes{0};
+  std::atomic<std::uint64_t> failures{0};
+};
+
+/// A dataset on simulated slow storage: each load and save first waits (on the clock) for the
+/// latency, the transfer time at the bandwidth and the jitter, may fail at the configured rate,
+/// then reads or writes the real data of the wrapped dataset (memory or files).
 class SlowDataset final : public Dataset {
  public:
-  SlowDataset(std::shared_ptr<Dataset> inner, StorageProfile profile, const Clock& clock);
+  SlowDataset(std::shared_ptr<Dataset> inner, StorageProfile profile, const Clock& clock,
+              std::shared_ptr<StorageStats> stats = std::make_shared<StorageStats>());
 
   Value load() override;
   void save(const Value& value) override;
@@ -29,13 +51,36 @@ class SlowDataset final : public Dataset {
   std::string describe() const override;
   bool is_ephemeral() const override { return inner_->is_ephemeral(); }
 
+  const StorageStats& stats() const { return *stats_; }
+
  private:
+  // Waits for one operation moving `bytes`; throws DatasetError when it is drawn to fail.
+  void operate(Clock::duration latency, std::uint64_t bytes, const char* verb);
+
   std::shared_ptr<Dataset> inner_;
   StorageProfile profile_;
   const Clock& clock_;
+  std::shared_ptr<StorageStats> stats_;
+  std::mutex random_mutex_;
+  std::mt19937_64 random_;
 };
 
-/// Puts every persisted (non-ephemeral, non-parameter) dataset of the catalog on slow storage.
-void slow_down(Catalog& catalog, StorageProfile profile, const Clock& clock);
+/// Puts every persisted (non-ephemeral, non-parameter) dataset of the catalog on slow storage,
+/// counting operations in `stats`.
+void slow_down(Catalog& catalog, StorageProfile profile, const Clock& clock,
+               std::shared_ptr<StorageStats> stats = std::make_shared<StorageStats>());
+
+/// Registers the dataset type "SimulatedStorage" for YAML:
+///
+///   model_input:
+///     type: SimulatedStorage
+///     read_latency: 10s          # durations: 250ms, 10s, 1.5m
+///     write_latency: 10s
+///     bandwidth: 100MB/s         # optional
+///     jitter: 1s                 # optional
+///     failure_rate: 0.01         # optional, with seed
+///     seed: 42
+///     dataset: {type: BinaryDataset, filepath: data/model_input.bin}   # default: memory
+void register_dataset_types(Registrar& registrar);
 
 }  // namespace sluice::bench

@@ -88,7 +88,8 @@ struct CatalogOptions {
   std::filesystem::path root = ".";
   /// Shared by every versioned dataset of the run; empty: a new stamp from `clock`.
   std::string save_version;
-  /// Stamps the save version; nullptr means the system clock.
+  /// Stamps the save version and is handed to datasets that wait (simulated storage);
+  /// nullptr means the system clock.
   const Clock* clock = nullptr;
   /// dataset → version to load.
   std::map<std::string, std::string> load_versions;

@@ -17,6 +17,7 @@
 
 namespace sluice {
 
+class Clock;
 class CodecRegistry;
 class DatasetTypeRegistry;
 
@@ -38,6 +39,8 @@ struct DatasetContext {
   std::string save_version;
   /// The version to load (from --load-versions); empty for the latest.
   std::string load_version;
+  /// The run's clock, for datasets that wait or time-stamp (null: the system clock).
+  const Clock* clock = nullptr;
 };
 
 /// Reads a dataset factory's options (OptionReader) and resolves `filepath` against the root.

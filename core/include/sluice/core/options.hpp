@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -27,6 +28,9 @@ class SLUICE_API OptionReader {
   /// A size in bytes: an integer or text parse_size() reads ("2GiB", "100MB"). ConfigError for
   /// malformed or negative sizes.
   std::uint64_t bytes(const std::string& key, std::uint64_t fallback);
+  /// A duration parse_duration() reads ("250ms", "10s"); a bare number is refused with the
+  /// accepted forms, since its unit would be a guess.
+  std::chrono::nanoseconds duration(const std::string& key, std::chrono::nanoseconds fallback);
   /// A string that must be one of `choices`.
   std::string choice(const std::string& key, const std::vector<std::string>& choices,
                      const std::string& fallback);
