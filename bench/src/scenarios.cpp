@@ -1,0 +1,157 @@
+#include <charconv>
+#include <random>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <sluice/bench/scenarios.hpp>
+#include <sluice/core/error.hpp>
+
+namespace sluice::bench {
+namespace {
+
+using Payload = std::vector<double>;
+
+// Persisted in memory: a free input that simulated storage may wrap.
+class InputDataset final : public Dataset {
+ public:
+  explicit InputDataset(Value value) : value_(std::move(value)) {}
+  Value load() override { return value_; }
+  void save(const Value& value) override { value_ = value; }
+  bool exists() const override { return true; }
+  std::string dataset_type() const override { return "ScenarioInput"; }
+
+ private:
+  Value value_;
+};
+
+struct Builder {
+  ScenarioOptions options;
+  const Clock& clock;
+  std::vector<Node> nodes;
+
+  void compute() const {
+    if (options.compute <= Clock::duration::zero()) {
+      return;
+    }
+    if (options.mode == ComputeMode::sleep) {
+      clock.sleep_for(options.compute);
+      return;
+    }
+    const auto until = clock.now() + options.compute;
+    volatile double sink = 0;
+    while (clock.now() < until) {
+      for (int i = 0; i < 1000; ++i) {
+        sink = sink + 1.0;
+      }
+    }
+  }
+
+  // A node reading `inputs` and writing `outputs`: waits its compute time, then emits payloads
+  // derived from its inputs, so that the data depends on the whole upstream graph.
+  void add(const std::string& name, std::vector<std::string> inputs,
+           std::vector<std::string> outputs) {
+    const std::size_t count = outputs.size();
+    const std::size_t payload = options.payload;
+    nodes.emplace_back(
+        name, std::move(inputs), std::move(outputs),
+        [this, count, payload](const std::vector<Value>& values, const std::vector<std::string>&) {
+          compute();
+          double seed = 1;
+          for (const Value& value : values) {
+            const auto& data = value.get<Payload>();
+            seed += data.empty() ? 0 : data.front();
+          }
+          std::vector<Value> results;
+          for (std::size_t i = 0; i < count; ++i) {
+            results.push_back(Value::of(Payload(payload, seed + static_cast<double>(i))));
+          }
+          return results;
+        });
+  }
+};
+
+std::size_t parse_count(std::string_view text, std::string_view spec) {
+  std::size_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value == 0) {
+    throw ConfigError(fmt::format("scenario '{}': '{}' is not a positive count", spec, text));
+  }
+  return value;
+}
+
+}  // namespace
+
+void Scenario::add_inputs(Catalog& catalog, const ScenarioOptions& options) const {
+  for (const auto& input : free_inputs) {
+    catalog.add(input, std::make_shared<InputDataset>(Value::of(Payload(options.payload, 1.0))),
+                true);
+  }
+}
+
+Scenario make_scenario(std::string_view spec, const ScenarioOptions& options, const Clock& clock) {
+  const auto colon = spec.find(':');
+  const std::string_view kind = spec.substr(0, colon);
+  const std::string_view rest = colon == std::string_view::npos ? "" : spec.substr(colon + 1);
+  auto builder = std::make_shared<Builder>(Builder{options, clock, {}});
+  Scenario scenario;
+  scenario.name = std::string(spec);
+  scenario.free_inputs = {"raw"};
+  if (kind == "chain" && !rest.empty()) {
+    const std::size_t length = parse_count(rest, spec);
+    std::string previous = "raw";
+    for (std::size_t i = 1; i <= length; ++i) {
+      const std::string output = fmt::format("step_{}_out", i);
+      builder->add(fmt::format("step_{}", i), {previous}, {output});
+      previous = output;
+    }
+  } else if (kind == "fanout" && !rest.empty()) {
+    const std::size_t width = parse_count(rest, spec);
+    builder->add("source", {"raw"}, {"shared"});
+    std::vector<std::string> branches;
+    for (std::size_t i = 1; i <= width; ++i) {
+      branches.push_back(fmt::format("branch_{}_out", i));
+      builder->add(fmt::format("branch_{}", i), {"shared"}, {branches.back()});
+    }
+    builder->add("join", branches, {"result"});
+  } else if (kind == "diamond" && rest.empty()) {
+    builder->add("top", {"raw"}, {"top_out"});
+    builder->add("left", {"top_out"}, {"left_out"});
+    builder->add("right", {"top_out"}, {"right_out"});
+    builder->add("bottom", {"left_out", "right_out"}, {"result"});
+  } else if (kind == "random" && !rest.empty()) {
+    const auto second = rest.find(':');
+    const std::size_t count = parse_count(rest.substr(0, second), spec);
+    const std::uint64_t seed =
+        second == std::string_view::npos ? 1 : parse_count(rest.substr(second + 1), spec);
+    std::mt19937_64 random(seed);
+    std::vector<std::string> available = {"raw"};
+    for (std::size_t i = 1; i <= count; ++i) {
+      std::set<std::string> reads;
+      const std::size_t read_count = 1 + random() % 3;
+      for (std::size_t r = 0; r < read_count; ++r) {
+        reads.insert(available[random() % available.size()]);
+      }
+      const std::string output = fmt::format("node_{}_out", i);
+      builder->add(fmt::format("node_{}", i), {reads.begin(), reads.end()}, {output});
+      available.push_back(output);
+    }
+  } else {
+    throw ConfigError(fmt::format(
+        "unknown scenario '{}'; write chain:N, fanout:N, diamond or random:N[:seed] (or iris, "
+        "project)",
+        spec));
+  }
+  // The nodes' functions use the builder (options, clock): each holds a share of it.
+  std::vector<Node> nodes;
+  for (const Node& node : builder->nodes) {
+    nodes.push_back(node.with_function(
+        [builder, node](const std::vector<Value>& inputs, const std::vector<std::string>&) {
+          return node.run(inputs);
+        }));
+  }
+  scenario.pipeline = Pipeline(std::move(nodes));
+  return scenario;
+}
+
+}  // namespace sluice::bench
