@@ -7,12 +7,15 @@
 #include <functional>
 
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/runners/sequential_runner.hpp>
+
+#include "chain.hpp"
 
 namespace {
 
@@ -27,7 +30,7 @@ class NoOpHook final : public sluice::Hook {
 void BM_EmitHookManager(benchmark::State& state) {
   sluice::HookManager hooks;
   for (int i = 0; i < state.range(0); ++i) {
-    hooks.add("noop" + std::to_string(i), std::make_shared<NoOpHook>());
+    hooks.add(fmt::format("noop{}", i), std::make_shared<NoOpHook>());
   }
   for (auto _ : state) {
     hooks.on_dataset_released("dataset");
@@ -49,32 +52,14 @@ void BM_EmitFunctionVector(benchmark::State& state) {
 BENCHMARK(BM_EmitFunctionVector)->Arg(0)->Arg(1)->Arg(4)->Arg(16);
 
 void BM_SequentialChainWithHooks(benchmark::State& state) {
-  sluice::logger().set_level(spdlog::level::warn);
-  constexpr std::size_t kLength = 10'000;
-  std::vector<sluice::Node> nodes;
-  for (std::size_t i = 0; i < kLength; ++i) {
-    nodes.push_back(sluice::node(
-        "n" + std::to_string(i), [](sluice::Value v) { return v; }, "d" + std::to_string(i),
-        "d" + std::to_string(i + 1)));
-  }
-  const sluice::Pipeline pipeline(std::move(nodes));
+  const sluice::Pipeline pipeline = sluice::micro::no_op_chain(10'000);
   auto hooks = std::make_shared<sluice::HookManager>();
   for (int i = 0; i < state.range(0); ++i) {
-    hooks->add("noop" + std::to_string(i), std::make_shared<NoOpHook>());
+    hooks->add(fmt::format("noop{}", i), std::make_shared<NoOpHook>());
   }
   sluice::Catalog catalog;
   catalog.set_hooks(hooks);
-  sluice::SequentialRunner runner;
-  for (auto _ : state) {
-    state.PauseTiming();
-    catalog.add("d0", std::make_shared<sluice::MemoryDataset>(sluice::Value::of(1)), true);
-    state.ResumeTiming();
-    auto outputs = runner.run(pipeline, catalog);
-    benchmark::DoNotOptimize(outputs);
-  }
-  state.counters["per_node"] = benchmark::Counter(
-      static_cast<double>(kLength),
-      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  sluice::micro::time_chain_runs(state, pipeline, catalog);
 }
 BENCHMARK(BM_SequentialChainWithHooks)->Arg(0)->Arg(4)->Unit(benchmark::kMillisecond);
 

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <sluice/core/datasets/memory_dataset.hpp>
@@ -25,7 +26,7 @@ sluice::Pipeline fan_out(std::size_t width, Work work) {
   std::vector<sluice::Node> nodes;
   nodes.reserve(width);
   for (std::size_t i = 0; i < width; ++i) {
-    nodes.push_back(sluice::node("n" + std::to_string(i), work, "in", "out" + std::to_string(i)));
+    nodes.push_back(sluice::node(fmt::format("n{}", i), work, "in", fmt::format("out{}", i)));
   }
   return sluice::Pipeline(std::move(nodes));
 }
