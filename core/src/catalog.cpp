@@ -173,6 +173,34 @@ bool Catalog::is_parameter(std::string_view name) {
   return name == "parameters" || name.starts_with("params:");
 }
 
+void Catalog::for_each(const std::function<void(const std::string&, const Dataset&)>& visit) const {
+  std::shared_lock lock(mutex_);
+  for (const auto& [name, dataset] : datasets_) {
+    visit(name, *dataset);
+  }
+}
+
+std::uint64_t held_bytes(const Catalog& catalog) {
+  std::vector<Value> values;
+  catalog.for_each([&](const std::string& name, const Dataset& dataset) {
+    if (!Catalog::is_parameter(name)) {
+      dataset.held_values(values);
+    }
+  });
+  // A value may be held twice (a node passing its input through as an output): count it once.
+  std::sort(values.begin(), values.end(),
+            [](const Value& a, const Value& b) { return std::less<>{}(a.raw(), b.raw()); });
+  std::uint64_t bytes = 0;
+  const void* previous = nullptr;
+  for (const Value& value : values) {
+    if (value.raw() != previous) {
+      bytes += value.byte_size();
+      previous = value.raw();
+    }
+  }
+  return bytes;
+}
+
 namespace {
 
 void add_nested_parameters(Catalog& catalog, const Param& tree, const std::string& prefix) {

@@ -162,5 +162,27 @@ TEST(Catalog, ErrorsNameTheDataset) {
   EXPECT_TRUE(catalog.get("raw_data")->is_ephemeral());
 }
 
+TEST(Catalog, HeldBytesCountValuesInMemoryOnceAndNotParametersOrStorage) {
+  Catalog catalog;
+  const Value big = Value::of(std::vector<double>(1000, 1.0));
+  const Value small = Value::of(std::vector<double>(10, 1.0));
+  catalog.add("a", std::make_shared<MemoryDataset>(big));
+  catalog.add("same", std::make_shared<MemoryDataset>(big));  // the same data, counted once
+  auto stored = std::make_shared<testing::RecordingDataset>();
+  catalog.add("stored", stored);
+  auto cached = std::make_shared<CachedDataset>(stored);
+  catalog.add("cached", cached);
+  catalog.add_parameters(parse_yaml("alpha: [1, 2, 3]", "parameters.yml"));
+  EXPECT_EQ(held_bytes(catalog), big.byte_size());
+
+  cached->save(small);  // the cache keeps it in memory
+  EXPECT_EQ(held_bytes(catalog), big.byte_size() + small.byte_size());
+  catalog.release("a");
+  EXPECT_EQ(held_bytes(catalog), big.byte_size() + small.byte_size());
+  catalog.release("same");
+  catalog.release("cached");
+  EXPECT_EQ(held_bytes(catalog), 0U);
+}
+
 }  // namespace
 }  // namespace sluice

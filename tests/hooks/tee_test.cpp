@@ -294,6 +294,23 @@ TEST(Tee, MemoryIsDroppedOnlyOnceTheWriteFinishedAndTheLastConsumerRan) {
   EXPECT_FALSE(fast.tee->holds("z"));  // a free output: dropped once written
 }
 
+TEST(Tee, HeldBytesCountWhatTheTeeKeepsInMemory) {
+  Chain chain;
+  std::uint64_t held_during_b = 0;
+  chain.pipeline = Pipeline{node("a", plus_one, "in", "x"),
+                            node(
+                                "b",
+                                [&](int v) {
+                                  held_during_b = held_bytes(chain.catalog);
+                                  return v + 1;
+                                },
+                                "x", "y"),
+                            node("c", plus_one, "y", "z")};
+  chain.run();
+  EXPECT_EQ(held_during_b, sizeof(int));  // x, kept for b ("in" was released after a)
+  EXPECT_EQ(held_bytes(chain.catalog), 0U);
+}
+
 TEST(Tee, FreeInputsAreLoadedNormally) {
   Chain chain;
   auto source = std::make_shared<Storage>();

@@ -54,6 +54,16 @@ std::string CachedDataset::describe() const {
   return fmt::format("CachedDataset({})", inner_->describe());
 }
 
+void CachedDataset::held_values(std::vector<Value>& out) const {
+  {
+    std::lock_guard lock(mutex_);
+    if (cached_) {
+      out.push_back(cached_);
+    }
+  }
+  inner_->held_values(out);
+}
+
 bool CachedDataset::is_cached() const {
   std::lock_guard lock(mutex_);
   return cached_.has_value();

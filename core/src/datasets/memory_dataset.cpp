@@ -28,6 +28,13 @@ void MemoryDataset::release() {
   std::swap(dropped, value_);
 }
 
+void MemoryDataset::held_values(std::vector<Value>& out) const {
+  std::lock_guard lock(mutex_);
+  if (value_) {
+    out.push_back(value_);
+  }
+}
+
 void ParameterDataset::save(const Value&) {
   throw DatasetError("parameters are read-only; change them in parameters.yml or with --params");
 }

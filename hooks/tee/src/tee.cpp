@@ -193,6 +193,17 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
     std::lock_guard lock(mutex_);
     return memory_.has_value();
   }
+  // The value served from memory, and older values still queued for writing.
+  void held_values(std::vector<Value>& out) const override {
+    std::lock_guard lock(mutex_);
+    if (memory_) {
+      out.push_back(memory_);
+    }
+    for (const auto& pending : queue_) {
+      out.push_back(pending.value);
+    }
+    inner_->held_values(out);
+  }
   const std::string& name() const { return name_; }
 
  private:

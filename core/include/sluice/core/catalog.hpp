@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -69,6 +70,10 @@ class SLUICE_API Catalog {
   void add_parameters(const Param& parameters);
   static bool is_parameter(std::string_view name);
 
+  /// Calls `visit(name, dataset)` for every dataset, in no particular order, under the
+  /// catalog's read lock (do not add datasets from `visit`).
+  void for_each(const std::function<void(const std::string&, const Dataset&)>& visit) const;
+
  private:
   struct NameHash {
     using is_transparent = void;
@@ -81,6 +86,11 @@ class SLUICE_API Catalog {
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<Dataset>, NameHash, std::equal_to<>> datasets_;
 };
+
+/// Bytes (by sluice::byte_size) the catalog's datasets keep in memory right now: values of
+/// memory datasets, caches and write-behind buffers, each distinct value counted once.
+/// Parameters are not counted.
+SLUICE_API std::uint64_t held_bytes(const Catalog& catalog);
 
 /// How to build a catalog from configuration.
 struct CatalogOptions {

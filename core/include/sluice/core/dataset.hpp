@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <sluice/core/export.hpp>
 #include <sluice/core/value.hpp>
@@ -29,6 +30,9 @@ class SLUICE_API Dataset {
   virtual std::string describe() const { return dataset_type(); }
   /// Memory-only: its data is gone at the end of the process, so it is not a resume point.
   virtual bool is_ephemeral() const { return false; }
+  /// Appends the values this dataset keeps in memory right now, for memory accounting
+  /// (sluice::held_bytes). Persisted data does not count, nor does simulated storage.
+  virtual void held_values(std::vector<Value>& /*out*/) const {}
 };
 
 }  // namespace sluice

@@ -21,6 +21,8 @@ class SLUICE_API CachedDataset : public Dataset {
   std::string dataset_type() const override { return "CachedDataset"; }
   std::string describe() const override;
   bool is_ephemeral() const override { return inner_->is_ephemeral(); }
+  /// The memory copy, and whatever the wrapped dataset holds.
+  void held_values(std::vector<Value>& out) const override;
 
   bool is_cached() const;
   const std::shared_ptr<Dataset>& inner() const { return inner_; }

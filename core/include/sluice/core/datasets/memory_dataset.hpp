@@ -19,6 +19,7 @@ class SLUICE_API MemoryDataset : public Dataset {
   void release() override;
   std::string dataset_type() const override { return "MemoryDataset"; }
   bool is_ephemeral() const override { return true; }
+  void held_values(std::vector<Value>& out) const override;
 
  private:
   mutable std::mutex mutex_;
