@@ -4,6 +4,18 @@
 
 namespace sluice::bench {
 
+namespace {
+
+double transfer(const BoundInputs& inputs, const std::string& dataset) {
+  if (inputs.bandwidth <= 0) {
+    return 0;
+  }
+  const auto size = inputs.bytes.find(dataset);
+  return size == inputs.bytes.end() ? 0 : static_cast<double>(size->second) / inputs.bandwidth;
+}
+
+}  // namespace
+
 double lower_bound(const Pipeline& pipeline, const BoundInputs& inputs) {
   const auto& nodes = pipeline.nodes();
   std::vector<double> finish(nodes.size(), 0);
@@ -15,7 +27,7 @@ double lower_bound(const Pipeline& pipeline, const BoundInputs& inputs) {
       if (auto producer = pipeline.producer_of(input)) {
         ready = std::max(ready, finish[*producer]);
       } else if (inputs.persisted(input)) {
-        ready = std::max(ready, inputs.read_latency);
+        ready = std::max(ready, inputs.read_latency + transfer(inputs, input));
       }
     }
     const auto compute = inputs.compute.find(nodes[i].name());
@@ -25,7 +37,7 @@ double lower_bound(const Pipeline& pipeline, const BoundInputs& inputs) {
     bound = std::max(bound, finish[i]);
     for (const auto& output : nodes[i].outputs()) {
       if (inputs.persisted(output)) {
-        bound = std::max(bound, finish[i] + inputs.write_latency);
+        bound = std::max(bound, finish[i] + inputs.write_latency + transfer(inputs, output));
       }
     }
   }

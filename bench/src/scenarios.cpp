@@ -5,25 +5,13 @@
 #include <fmt/format.h>
 
 #include <sluice/bench/scenarios.hpp>
+#include <sluice/bench/slow_storage.hpp>
 #include <sluice/core/error.hpp>
 
 namespace sluice::bench {
 namespace {
 
 using Payload = std::vector<double>;
-
-// Persisted in memory: a free input that simulated storage may wrap.
-class InputDataset final : public Dataset {
- public:
-  explicit InputDataset(Value value) : value_(std::move(value)) {}
-  Value load() override { return value_; }
-  void save(const Value& value) override { value_ = value; }
-  bool exists() const override { return true; }
-  std::string dataset_type() const override { return "ScenarioInput"; }
-
- private:
-  Value value_;
-};
 
 struct Builder {
   ScenarioOptions options;
@@ -84,7 +72,7 @@ std::size_t parse_count(std::string_view text, std::string_view spec) {
 
 void Scenario::add_inputs(Catalog& catalog, const ScenarioOptions& options) const {
   for (const auto& input : free_inputs) {
-    catalog.add(input, std::make_shared<InputDataset>(Value::of(Payload(options.payload, 1.0))),
+    catalog.add(input, std::make_shared<StoredDataset>(Value::of(Payload(options.payload, 1.0))),
                 true);
   }
 }

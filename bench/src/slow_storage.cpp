@@ -1,7 +1,6 @@
 #include <fmt/format.h>
 
 #include <sluice/bench/slow_storage.hpp>
-#include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/units.hpp>
 
@@ -60,11 +59,33 @@ std::string SlowDataset::describe() const {
   return fmt::format("{} on slow storage", inner_->describe());
 }
 
+StoredDataset::StoredDataset(Value value, std::string type)
+    : value_(std::move(value)), type_(std::move(type)) {}
+
+Value StoredDataset::load() {
+  std::lock_guard lock(mutex_);
+  if (!value_) {
+    throw DatasetError("nothing stored yet");
+  }
+  return value_;
+}
+
+void StoredDataset::save(const Value& value) {
+  std::lock_guard lock(mutex_);
+  value_ = value;
+}
+
+bool StoredDataset::exists() const {
+  std::lock_guard lock(mutex_);
+  return value_.has_value();
+}
+
 void slow_down(Catalog& catalog, StorageProfile profile, const Clock& clock,
                std::shared_ptr<StorageStats> stats) {
   for (const auto& name : catalog.list()) {
     auto dataset = catalog.get(name);
-    if (!dataset->is_ephemeral() && !Catalog::is_parameter(name)) {
+    if (!dataset->is_ephemeral() && !Catalog::is_parameter(name) &&
+        dynamic_cast<const SlowDataset*>(dataset.get()) == nullptr) {
       catalog.add(name, std::make_shared<SlowDataset>(std::move(dataset), profile, clock, stats),
                   true);
     }
@@ -89,7 +110,7 @@ void register_dataset_types(Registrar& registrar) {
       throw ConfigError(fmt::format("{}: must be between 0 and 1 (got {})",
                                     options.where("failure_rate"), profile.failure_rate));
     }
-    std::shared_ptr<Dataset> backing = std::make_shared<MemoryDataset>();
+    std::shared_ptr<Dataset> backing;
     if (inner != nullptr) {
       const Param* type = inner->find("type");
       if (type == nullptr) {
@@ -104,21 +125,11 @@ void register_dataset_types(Registrar& registrar) {
                                       inner_context);
     }
     const Clock& clock = context.clock != nullptr ? *context.clock : system_clock();
-    // Memory behind simulated storage is still "persisted": that is what it simulates.
-    class Persisted final : public Dataset {
-     public:
-      explicit Persisted(std::shared_ptr<Dataset> inner) : inner_(std::move(inner)) {}
-      Value load() override { return inner_->load(); }
-      void save(const Value& value) override { inner_->save(value); }
-      bool exists() const override { return inner_->exists(); }
-      std::string dataset_type() const override { return "SimulatedStorage"; }
-      std::string describe() const override { return inner_->describe(); }
-
-     private:
-      std::shared_ptr<Dataset> inner_;
-    };
-    return std::make_shared<SlowDataset>(std::make_shared<Persisted>(std::move(backing)), profile,
-                                         clock);
+    if (backing == nullptr || backing->is_ephemeral()) {  // memory, standing for storage
+      return std::make_shared<SlowDataset>(
+          std::make_shared<StoredDataset>(Value(), "SimulatedStorage"), profile, clock);
+    }
+    return std::make_shared<SlowDataset>(std::move(backing), profile, clock);
   });
 }
 

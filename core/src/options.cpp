@@ -136,6 +136,14 @@ const Param* OptionReader::optional_map(const std::string& key) {
   return value;
 }
 
+const Param* OptionReader::optional_list(const std::string& key) {
+  const Param* value = take(key);
+  if (value != nullptr && !value->is_list()) {
+    throw ConfigError(fmt::format("{}: must be a list (got {})", where(key), value->to_string()));
+  }
+  return value;
+}
+
 void OptionReader::finish() const {
   if (!options_.is_map()) {
     return;

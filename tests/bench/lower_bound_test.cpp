@@ -46,6 +46,18 @@ TEST(LowerBound, TotalComputeOverWorkersBoundsWideDags) {
   EXPECT_DOUBLE_EQ(bench::lower_bound(wide, inputs), 2);
 }
 
+TEST(LowerBound, BandwidthAddsTheTransferOfEachReadAndWrite) {
+  // raw (100 MB) -> a -> x (10 MB) -> b -> y (50 MB), at 10 MB/s
+  const Pipeline chain{pass("a", "raw", "x"), pass("b", "x", "y")};
+  auto inputs = everything_persisted(1, 2);
+  inputs.bandwidth = 10e6;
+  inputs.bytes = {{"raw", 100'000'000}, {"x", 10'000'000}, {"y", 50'000'000}};
+  // read raw: 1 + 10; y is written last: + 2 + 5 (x's write, 2 + 1, ends earlier)
+  EXPECT_DOUBLE_EQ(bench::lower_bound(chain, inputs), 18);
+  inputs.bandwidth = 0;  // unlimited: sizes do not matter
+  EXPECT_DOUBLE_EQ(bench::lower_bound(chain, inputs), 3);
+}
+
 TEST(SlowStorage, EveryPersistedLoadAndSaveWaitsOnTheClock) {
   const ManualClock clock;
   Catalog catalog;

@@ -65,8 +65,26 @@ class SlowDataset final : public Dataset {
   std::mt19937_64 random_;
 };
 
+/// Data kept in memory that stands for persisted data: the medium behind simulated storage
+/// (not ephemeral, so strategies treat it as storage; release keeps it, as a file would stay;
+/// held_values reports nothing, since it simulates storage, not memory).
+class StoredDataset final : public Dataset {
+ public:
+  explicit StoredDataset(Value value = {}, std::string type = "StoredDataset");
+
+  Value load() override;
+  void save(const Value& value) override;
+  bool exists() const override;
+  std::string dataset_type() const override { return type_; }
+
+ private:
+  mutable std::mutex mutex_;
+  Value value_;
+  std::string type_;
+};
+
 /// Puts every persisted (non-ephemeral, non-parameter) dataset of the catalog on slow storage,
-/// counting operations in `stats`.
+/// counting operations in `stats`. Datasets already on simulated storage keep their own.
 void slow_down(Catalog& catalog, StorageProfile profile, const Clock& clock,
                std::shared_ptr<StorageStats> stats = std::make_shared<StorageStats>());
 

@@ -40,6 +40,8 @@ class SLUICE_API OptionReader {
   const Param& required_map(const std::string& key);
   /// A nested map option that may be absent (nullptr then).
   const Param* optional_map(const std::string& key);
+  /// A list option that may be absent (nullptr then).
+  const Param* optional_list(const std::string& key);
 
   /// Throws ConfigError listing every option that was not read, with "did you mean".
   void finish() const;

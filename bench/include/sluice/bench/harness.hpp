@@ -1,0 +1,123 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <sluice/bench/scenarios.hpp>
+#include <sluice/bench/slow_storage.hpp>
+#include <sluice/bench/strategy.hpp>
+#include <sluice/core/catalog.hpp>
+#include <sluice/core/clock.hpp>
+#include <sluice/core/pipeline.hpp>
+#include <sluice/core/registry.hpp>
+
+namespace sluice::bench {
+
+/// A catalog for one run, and what must live as long as it (a scratch folder, for instance).
+struct RunCatalog {
+  Catalog catalog;
+  std::shared_ptr<void> keep_alive;
+};
+
+/// A scenario ready to run under any strategy.
+struct Workload {
+  Pipeline pipeline;
+  /// A fresh catalog for one run, before any strategy or simulated storage: the datasets the
+  /// scenario persists (its free inputs, and the intermediates it writes) are not ephemeral.
+  /// Datasets that wait use `clock`.
+  std::function<RunCatalog(const Clock& clock)> make_catalog;
+};
+
+/// Builds a scenario's workload for one point of a sweep: compute per node and its mode come
+/// from `options`, and nodes wait on `clock`, which outlives the workload.
+using WorkloadFactory = std::function<Workload(const ScenarioOptions& options, const Clock& clock)>;
+
+/// A generated scenario ("chain:8", "fanout:4", "diamond", "random:20:7") as a workload: every
+/// intermediate is persisted. ConfigError for a malformed spec.
+WorkloadFactory generated_workload(const std::string& spec);
+
+/// One point of a sweep: how slow storage is, how long nodes compute, how many workers.
+struct BenchPoint {
+  StorageProfile profile;
+  /// Simulated compute added to every node.
+  Clock::duration compute{};
+  /// Threads of the parallel strategies.
+  std::size_t workers = 1;
+  /// The swept parameters and their values at this point (seconds, bytes per second or a
+  /// count), in the order of the sweeps.
+  std::vector<std::pair<std::string, double>> swept;
+};
+
+struct BenchSettings {
+  std::vector<std::string> strategies = strategy_names();
+  /// Runs per strategy; the median is reported.
+  int repeat = 3;
+  /// Real seconds per simulated second; 0: automatic (see time_scale()).
+  double time_scale = 0;
+  /// What the automatic scale aims at: real seconds for one run of the slowest strategy.
+  double target_seconds = 0.5;
+  ComputeMode compute_mode = ComputeMode::sleep;
+  /// Elements of the vector<double> each generated node produces.
+  std::size_t payload = 1024;
+};
+
+/// One (scenario, strategy) at one point.
+struct BenchResult {
+  std::string scenario;
+  std::string strategy;
+  double wall_s = 0;              // simulated seconds, median of the runs
+  double bound_s = 0;             // the lower bound for this strategy's workers
+  double ratio = 0;               // wall / bound
+  std::optional<double> speedup;  // sequential's wall / this wall, when sequential ran
+  std::uint64_t peak_bytes = 0;   // the most bytes datasets held in memory at once (median)
+  std::uint64_t reads = 0;        // operations on simulated storage (median)
+  std::uint64_t writes = 0;
+  double time_scale = 0;
+  std::vector<std::pair<std::string, double>> swept;
+};
+
+/// Where a point's runs are: called before each timed run.
+struct Progress {
+  std::string strategy;
+  int repetition = 0;  // 1-based
+  std::size_t done = 0;
+  std::size_t total = 0;
+};
+using ProgressFn = std::function<void(const Progress&)>;
+
+/// Runs every strategy on one scenario, point by point. Strategies are built from the registry
+/// (runner factories, hook factories) exactly as `sluice run` builds them, so the hooks they
+/// name (tee, cache) must be registered: load their plugins first.
+///
+/// Timing: the catalog, simulated storage and hooks are set up before the clock starts; the
+/// clock stops when the runner returns, which is after every background write has finished
+/// (a run with fewer storage writes than its persisted outputs is reported as an error).
+/// Simulated time is real time divided by the time scale.
+class Harness {
+ public:
+  Harness(const Registry& registry, std::string scenario, WorkloadFactory factory);
+
+  /// Untimed reference runs of `point` (nothing persisted, no latency), then the time scale it
+  /// runs at: settings.time_scale, or the largest of 1, 0.5, 0.2, 0.1, 0.05, ... (at least
+  /// 0.001) that keeps the estimated sequential run under settings.target_seconds.
+  double time_scale(const BenchSettings& settings, const BenchPoint& point);
+
+  std::vector<BenchResult> run(const BenchSettings& settings, const BenchPoint& point,
+                               const ProgressFn& progress = {});
+
+ private:
+  struct Reference;
+  const Reference& reference(const BenchSettings& settings, const BenchPoint& point);
+
+  const Registry& registry_;
+  std::string scenario_;
+  WorkloadFactory factory_;
+  std::shared_ptr<Reference> reference_;
+};
+
+}  // namespace sluice::bench

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sluice/core/param.hpp>
+
+namespace sluice::bench {
+
+/// A hook as hooks.yml registers it: a name and its options.
+struct HookSpec {
+  std::string name;
+  Param options;
+};
+
+/// A runner strategy: a runner and hooks, configured the way a user configures `sluice run`
+/// (the runner's options as `--runner`/`--max-workers`/`--async` set them, hooks as hooks.yml
+/// lists them), so the harness measures exactly what users get.
+struct Strategy {
+  std::string name;
+  std::string runner = "sequential";
+  Param runner_options;
+  std::vector<HookSpec> hooks;
+  /// false: nothing but the free inputs is persisted (the `memory` reference).
+  bool persist = true;
+  /// Workers the runner uses, for the lower bound.
+  std::size_t workers = 1;
+  /// The `sluice run` command line that runs a project this way.
+  std::string command;
+};
+
+/// The built-in strategies, in report order: sequential, async, cache, tee, parallel,
+/// parallel+tee, memory.
+std::vector<std::string> strategy_names();
+
+/// The named strategy; parallel ones use `workers` threads. ConfigError listing the known
+/// strategies (with "did you mean") for an unknown name.
+Strategy make_strategy(std::string_view name, std::size_t workers);
+
+}  // namespace sluice::bench

@@ -1,0 +1,367 @@
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <sluice/bench/harness.hpp>
+#include <sluice/bench/lower_bound.hpp>
+#include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/error.hpp>
+#include <sluice/core/hook_manager.hpp>
+#include <sluice/core/node.hpp>
+#include <sluice/runners/runner.hpp>
+
+namespace sluice::bench {
+namespace {
+
+using Seconds = std::chrono::duration<double>;
+
+double seconds(Clock::duration duration) {
+  return Seconds(duration).count();
+}
+
+// What the reference runs saw: per node, compute on the clock (simulated) and in real time;
+// per dataset, its size.
+class Probe final : public Hook {
+ public:
+  explicit Probe(const Clock& clock) : clock_(clock) {}
+  Events events() const override {
+    return {Event::before_node_run, Event::after_node_run, Event::after_dataset_loaded,
+            Event::after_dataset_saved};
+  }
+  void before_node_run(const Node& node, std::vector<Value>&) override {
+    std::lock_guard lock(mutex_);
+    started_[node.name()] = {clock_.now(), std::chrono::steady_clock::now()};
+  }
+  void after_node_run(const Node& node, const std::vector<Value>&,
+                      const std::vector<Value>&) override {
+    const auto real_end = std::chrono::steady_clock::now();
+    const auto clock_end = clock_.now();
+    std::lock_guard lock(mutex_);
+    const auto& [clock_start, real_start] = started_[node.name()];
+    simulated[node.name()] = seconds(clock_end - clock_start);
+    real[node.name()] = Seconds(real_end - real_start).count();
+  }
+  void after_dataset_loaded(std::string_view dataset, const Node*, const Value& value) override {
+    record(dataset, value);
+  }
+  void after_dataset_saved(std::string_view dataset, const Node*, const Value& value) override {
+    record(dataset, value);
+  }
+
+  std::map<std::string, double> simulated, real;
+  std::map<std::string, std::uint64_t> bytes;
+
+ private:
+  void record(std::string_view dataset, const Value& value) {
+    std::lock_guard lock(mutex_);
+    bytes[std::string(dataset)] = value.byte_size();
+  }
+
+  const Clock& clock_;
+  std::mutex mutex_;
+  std::map<std::string, std::pair<Clock::duration, std::chrono::steady_clock::time_point>> started_;
+};
+
+// The most bytes the catalog's datasets held in memory at once, sampled whenever a value
+// enters one (a save, or a load a cache keeps).
+class MemoryMeter final : public Hook {
+ public:
+  explicit MemoryMeter(const Catalog& catalog) : catalog_(catalog) {}
+  Events events() const override {
+    return {Event::after_dataset_loaded, Event::after_dataset_saved};
+  }
+  void after_dataset_loaded(std::string_view, const Node*, const Value&) override { sample(); }
+  void after_dataset_saved(std::string_view, const Node*, const Value&) override { sample(); }
+  std::uint64_t peak() const { return peak_.load(); }
+
+ private:
+  void sample() {
+    const std::uint64_t held = held_bytes(catalog_);
+    std::uint64_t peak = peak_.load();
+    while (held > peak && !peak_.compare_exchange_weak(peak, held)) {
+    }
+  }
+
+  const Catalog& catalog_;
+  std::atomic<std::uint64_t> peak_{0};
+};
+
+// Intermediates in memory: what the `memory` strategy measures against.
+void keep_in_memory(Catalog& catalog, const Pipeline& pipeline) {
+  for (const auto& output : pipeline.all_outputs()) {
+    const auto dataset = catalog.find(output);
+    if (dataset && !dataset->is_ephemeral()) {
+      catalog.add(output, std::make_shared<MemoryDataset>(), true);
+    }
+  }
+}
+
+std::set<std::string> on_slow_storage(const Catalog& catalog) {
+  std::set<std::string> names;
+  catalog.for_each([&](const std::string& name, const Dataset& dataset) {
+    if (dynamic_cast<const SlowDataset*>(&dataset) != nullptr) {
+      names.insert(name);
+    }
+  });
+  return names;
+}
+
+double nice_scale_below(double scale) {
+  for (double decade = 1; decade >= 1e-3; decade /= 10) {
+    for (const double step : {1.0, 0.5, 0.2}) {
+      if (step * decade <= scale * (1 + 1e-9)) {
+        return step * decade;
+      }
+    }
+  }
+  return 1e-3;
+}
+
+template <typename T>
+T median(std::vector<T> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+}  // namespace
+
+WorkloadFactory generated_workload(const std::string& spec) {
+  // Fail now, not at the first point, on a malformed spec.
+  static const ManualClock validation_clock;
+  make_scenario(spec, {}, validation_clock);
+  return [spec](const ScenarioOptions& options, const Clock& clock) {
+    auto scenario = std::make_shared<Scenario>(make_scenario(spec, options, clock));
+    Workload workload;
+    workload.pipeline = scenario->pipeline;
+    workload.make_catalog = [scenario, options](const Clock&) {
+      RunCatalog run;
+      scenario->add_inputs(run.catalog, options);
+      for (const auto& output : scenario->pipeline.all_outputs()) {
+        run.catalog.add(output, std::make_shared<StoredDataset>());
+      }
+      return run;
+    };
+    return workload;
+  };
+}
+
+struct Harness::Reference {
+  Clock::duration compute{};
+  std::size_t payload = 0;
+  std::map<std::string, double> simulated;  // node -> seconds on the clock (modelled compute)
+  std::map<std::string, double> real;       // node -> real seconds (the node's own work)
+  std::map<std::string, std::uint64_t> bytes;
+  std::set<std::string> persisted;  // datasets on storage when everything is persisted
+};
+
+Harness::Harness(const Registry& registry, std::string scenario, WorkloadFactory factory)
+    : registry_(registry), scenario_(std::move(scenario)), factory_(std::move(factory)) {}
+
+const Harness::Reference& Harness::reference(const BenchSettings& settings,
+                                             const BenchPoint& point) {
+  if (reference_ && reference_->compute == point.compute &&
+      reference_->payload == settings.payload) {
+    return *reference_;
+  }
+  auto reference = std::make_shared<Reference>();
+  reference->compute = point.compute;
+  reference->payload = settings.payload;
+  // Two runs on a clock that jumps when waited on: modelled compute is exact, real work is
+  // what the nodes take (the smaller of two runs, the first paying for cold caches).
+  for (int run = 0; run < 2; ++run) {
+    const ManualClock clock;
+    const Workload workload = factory_(
+        {.compute = point.compute, .mode = ComputeMode::sleep, .payload = settings.payload}, clock);
+    RunCatalog prepared = workload.make_catalog(clock);
+    if (run == 0) {
+      prepared.catalog.for_each([&](const std::string& name, const Dataset& dataset) {
+        if (!dataset.is_ephemeral() && !Catalog::is_parameter(name)) {
+          reference->persisted.insert(name);
+        }
+      });
+    }
+    keep_in_memory(prepared.catalog, workload.pipeline);
+    auto probe = std::make_shared<Probe>(clock);
+    auto hooks = std::make_shared<HookManager>();
+    hooks->add("probe", probe);
+    prepared.catalog.set_hooks(hooks);
+    const auto runner = registry_.runners.get("sequential")(Param(Param::Map{}));
+    RunInfo info;
+    info.run_id = "reference";
+    runner->run(workload.pipeline, prepared.catalog, info);
+    for (const auto& [node, real] : probe->real) {
+      auto [at, inserted] = reference->real.emplace(node, real);
+      at->second = std::min(at->second, real);
+    }
+    reference->simulated = probe->simulated;
+    reference->bytes = probe->bytes;
+  }
+  reference_ = std::move(reference);
+  return *reference_;
+}
+
+double Harness::time_scale(const BenchSettings& settings, const BenchPoint& point) {
+  if (settings.time_scale > 0) {
+    return settings.time_scale;
+  }
+  const Reference& ref = reference(settings, point);
+  const StorageProfile& profile = point.profile;
+  auto transfer = [&](const std::string& dataset) {
+    const auto size = ref.bytes.find(dataset);
+    return profile.bandwidth > 0 && size != ref.bytes.end()
+               ? static_cast<double>(size->second) / profile.bandwidth
+               : 0.0;
+  };
+  // The sequential strategy waits for every read, write and modelled compute in turn; the
+  // nodes' real work does not scale.
+  double waits = 0;
+  double real = 0;
+  const Workload workload =
+      factory_({.compute = point.compute, .mode = ComputeMode::sleep, .payload = settings.payload},
+               system_clock());
+  for (const Node& node : workload.pipeline.nodes()) {
+    for (const auto& input : node.inputs()) {
+      if (ref.persisted.contains(input)) {
+        waits += seconds(profile.read_latency + profile.jitter / 2) + transfer(input);
+      }
+    }
+    for (const auto& output : node.outputs()) {
+      if (ref.persisted.contains(output)) {
+        waits += seconds(profile.write_latency + profile.jitter / 2) + transfer(output);
+      }
+    }
+    waits += ref.simulated.contains(node.name()) ? ref.simulated.at(node.name()) : 0;
+    real += ref.real.contains(node.name()) ? ref.real.at(node.name()) : 0;
+  }
+  if (waits <= 0) {
+    return 1;
+  }
+  const double budget = std::max(settings.target_seconds - real, settings.target_seconds / 2);
+  return nice_scale_below(std::min(1.0, budget / waits));
+}
+
+std::vector<BenchResult> Harness::run(const BenchSettings& settings, const BenchPoint& point,
+                                      const ProgressFn& progress) {
+  if (settings.repeat < 1) {
+    throw ConfigError(fmt::format("--repeat must be at least 1 (got {})", settings.repeat));
+  }
+  std::vector<Strategy> strategies;
+  for (const auto& name : settings.strategies) {
+    strategies.push_back(make_strategy(name, point.workers));
+    for (const auto& hook : strategies.back().hooks) {
+      if (!registry_.hooks.contains(hook.name)) {
+        throw ConfigError(fmt::format(
+            "strategy '{}' needs the hook '{}', which is not registered; load its plugin ({})",
+            name, hook.name, hook.name));
+      }
+    }
+  }
+  const double scale = time_scale(settings, point);
+  const Reference& ref = reference(settings, point);
+  const ScaledClock clock(scale);
+  const Workload workload = factory_(
+      {.compute = point.compute, .mode = settings.compute_mode, .payload = settings.payload},
+      clock);
+
+  BoundInputs bound_inputs;
+  for (const auto& [node, simulated] : ref.simulated) {
+    const auto real = ref.real.find(node);
+    bound_inputs.compute[node] = simulated + (real == ref.real.end() ? 0 : real->second / scale);
+  }
+  bound_inputs.read_latency = seconds(point.profile.read_latency);
+  bound_inputs.write_latency = seconds(point.profile.write_latency);
+  bound_inputs.bandwidth = point.profile.bandwidth;
+  bound_inputs.bytes = ref.bytes;
+
+  std::vector<BenchResult> results;
+  const std::size_t total = strategies.size() * static_cast<std::size_t>(settings.repeat);
+  std::size_t done = 0;
+  for (const Strategy& strategy : strategies) {
+    std::vector<double> walls;
+    std::vector<std::uint64_t> peaks, reads, writes;
+    std::set<std::string> persisted;
+    for (int repetition = 1; repetition <= settings.repeat; ++repetition) {
+      if (progress) {
+        progress({strategy.name, repetition, done, total});
+      }
+      // Set-up, untimed: the catalog, simulated storage, then the strategy's hooks and runner
+      // as `sluice run` makes them.
+      RunCatalog prepared = workload.make_catalog(clock);
+      Catalog& catalog = prepared.catalog;
+      if (!strategy.persist) {
+        keep_in_memory(catalog, workload.pipeline);
+      }
+      auto stats = std::make_shared<StorageStats>();
+      slow_down(catalog, point.profile, clock, stats);
+      persisted = on_slow_storage(catalog);
+      const auto expected_writes = static_cast<std::uint64_t>(std::count_if(
+          workload.pipeline.all_outputs().begin(), workload.pipeline.all_outputs().end(),
+          [&](const std::string& output) { return persisted.contains(output); }));
+      auto hooks = std::make_shared<HookManager>();
+      for (const auto& spec : strategy.hooks) {
+        hooks->add(spec.name,
+                   registry_.hooks.get(spec.name)(HookContext{spec.name, spec.options, &clock}));
+      }
+      auto meter = std::make_shared<MemoryMeter>(catalog);
+      hooks->add("memory_meter", meter);
+      catalog.set_hooks(hooks);
+      hooks->after_catalog_created(catalog);
+      const auto runner = registry_.runners.get(strategy.runner)(strategy.runner_options);
+      RunInfo info;
+      info.run_id = fmt::format("bench-{}-{}", strategy.name, repetition);
+      info.pipeline_name = scenario_;
+      info.runner = strategy.runner;
+
+      const auto start = clock.now();
+      try {
+        runner->run(workload.pipeline, catalog, info);
+      } catch (const std::exception& error) {
+        throw Error(fmt::format("scenario '{}', strategy '{}' (run {} of {}): {}", scenario_,
+                                strategy.name, repetition, settings.repeat, error.what()));
+      }
+      walls.push_back(seconds(clock.now() - start));
+      if (stats->writes < expected_writes) {
+        throw Error(fmt::format(
+            "scenario '{}', strategy '{}': the run returned after {} of its {} writes; a "
+            "strategy must finish its background writes before the run ends",
+            scenario_, strategy.name, stats->writes.load(), expected_writes));
+      }
+      peaks.push_back(meter->peak());
+      reads.push_back(stats->reads);
+      writes.push_back(stats->writes);
+      ++done;
+    }
+    BenchResult result;
+    result.scenario = scenario_;
+    result.strategy = strategy.name;
+    result.wall_s = median(walls);
+    bound_inputs.workers = strategy.workers;
+    bound_inputs.persisted = [&persisted](const std::string& dataset) {
+      return persisted.contains(dataset);
+    };
+    result.bound_s = lower_bound(workload.pipeline, bound_inputs);
+    result.ratio = result.bound_s > 0 ? result.wall_s / result.bound_s : 0;
+    result.peak_bytes = median(peaks);
+    result.reads = median(reads);
+    result.writes = median(writes);
+    result.time_scale = scale;
+    result.swept = point.swept;
+    results.push_back(std::move(result));
+  }
+  const auto sequential = std::find_if(results.begin(), results.end(), [](const auto& result) {
+    return result.strategy == "sequential";
+  });
+  if (sequential != results.end()) {
+    for (auto& result : results) {
+      if (result.wall_s > 0) {
+        result.speedup = sequential->wall_s / result.wall_s;
+      }
+    }
+  }
+  return results;
+}
+
+}  // namespace sluice::bench

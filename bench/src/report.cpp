@@ -1,0 +1,278 @@
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <sluice/bench/report.hpp>
+#include <sluice/core/error.hpp>
+
+namespace sluice::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const kColumns[] = {"scenario", "strategy",   "wall_s", "bound_s", "ratio",
+                                "speedup",  "peak_bytes", "reads",  "writes"};
+
+std::vector<std::string> swept_names(const std::vector<BenchResult>& results) {
+  std::vector<std::string> names;
+  if (!results.empty()) {
+    for (const auto& [name, value] : results.front().swept) {
+      names.push_back(name);
+    }
+  }
+  return names;
+}
+
+std::string number(double value) {
+  return fmt::format("{:.6g}", value);
+}
+
+std::string speedup_text(const BenchResult& result, const char* none) {
+  return result.speedup ? fmt::format("{:.3f}", *result.speedup) : none;
+}
+
+std::string json_string(const std::string& text) {
+  std::string quoted = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      quoted += '\\';
+      quoted += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      quoted += fmt::format("\\u{:04x}", c);
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "\"";
+}
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) {
+    throw ConfigError(
+        fmt::format("cannot write '{}': check that its folder exists and is "
+                    "writable",
+                    path.string()));
+  }
+}
+
+}  // namespace
+
+std::string format_parameter(const std::string& parameter, double value) {
+  if (parameter == "workers") {
+    return fmt::format("{}", static_cast<long>(value));
+  }
+  if (parameter == "bandwidth") {
+    if (value <= 0) {
+      return "unlimited";
+    }
+    const char* units[] = {"B/s", "kB/s", "MB/s", "GB/s", "TB/s"};
+    int unit = 0;
+    while (value >= 1000 && unit < 4) {
+      value /= 1000;
+      ++unit;
+    }
+    return fmt::format("{:g}{}", value, units[unit]);
+  }
+  if (value == 0) {
+    return "0";
+  }
+  if (value < 1) {
+    return fmt::format("{:g}ms", value * 1000);
+  }
+  return value >= 60 && std::fmod(value, 60) == 0 ? fmt::format("{:g}m", value / 60)
+                                                  : fmt::format("{:g}s", value);
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+  if (bytes < 1024) {
+    return fmt::format("{} B", bytes);
+  }
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes) / 1024;
+  int unit = 0;
+  while (value >= 1024 && unit < 3) {
+    value /= 1024;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", value, units[unit]);
+}
+
+std::string format_table(const std::vector<BenchResult>& results) {
+  std::vector<std::string> header = {"scenario", "strategy"};
+  const auto swept = swept_names(results);
+  header.insert(header.end(), swept.begin(), swept.end());
+  for (const char* column :
+       {"wall (s)", "bound (s)", "x bound", "speed-up", "peak memory", "reads", "writes"}) {
+    header.emplace_back(column);
+  }
+  std::vector<std::vector<std::string>> rows = {header};
+  for (const auto& result : results) {
+    std::vector<std::string> row = {result.scenario, result.strategy};
+    for (const auto& [name, value] : result.swept) {
+      row.push_back(format_parameter(name, value));
+    }
+    row.push_back(fmt::format("{:.1f}", result.wall_s));
+    row.push_back(fmt::format("{:.1f}", result.bound_s));
+    row.push_back(fmt::format("{:.2f}", result.ratio));
+    row.push_back(result.speedup ? fmt::format("{:.2f}x", *result.speedup) : "-");
+    row.push_back(format_bytes(result.peak_bytes));
+    row.push_back(fmt::format("{}", result.reads));
+    row.push_back(fmt::format("{}", result.writes));
+    rows.push_back(std::move(row));
+  }
+  std::vector<std::size_t> widths(header.size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  const std::size_t text_columns = 2;  // scenario and strategy, left-aligned
+  std::string table;
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      table += i < text_columns ? fmt::format("{:<{}}", row[i], widths[i])
+                                : fmt::format("{:>{}}", row[i], widths[i]);
+      table += i + 1 < row.size() ? "  " : "\n";
+    }
+  }
+  return table;
+}
+
+std::string to_csv(const std::vector<BenchResult>& results) {
+  std::vector<std::string> header(std::begin(kColumns), std::end(kColumns));
+  const auto swept = swept_names(results);
+  header.insert(header.end(), swept.begin(), swept.end());
+  header.emplace_back("time_scale");
+  std::string csv = fmt::format("{}\n", fmt::join(header, ","));
+  for (const auto& result : results) {
+    csv += fmt::format("{},{},{:.3f},{:.3f},{:.3f},{},{},{},{}", result.scenario, result.strategy,
+                       result.wall_s, result.bound_s, result.ratio, speedup_text(result, ""),
+                       result.peak_bytes, result.reads, result.writes);
+    for (const auto& [name, value] : result.swept) {
+      csv += "," + number(value);
+    }
+    csv += fmt::format(",{}\n", number(result.time_scale));
+  }
+  return csv;
+}
+
+std::string to_json(const std::vector<BenchResult>& results) {
+  std::string json = "[";
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& result = results[i];
+    json += fmt::format(
+        "{}\n  {{\"scenario\": {}, \"strategy\": {}, \"wall_s\": {:.3f}, \"bound_s\": {:.3f}, "
+        "\"ratio\": {:.3f}, \"speedup\": {}, \"peak_bytes\": {}, \"reads\": {}, \"writes\": {}",
+        i == 0 ? "" : ",", json_string(result.scenario), json_string(result.strategy),
+        result.wall_s, result.bound_s, result.ratio, speedup_text(result, "null"),
+        result.peak_bytes, result.reads, result.writes);
+    for (const auto& [name, value] : result.swept) {
+      json += fmt::format(", {}: {}", json_string(name), number(value));
+    }
+    json += fmt::format(", \"time_scale\": {}}}", number(result.time_scale));
+  }
+  return json + "\n]\n";
+}
+
+void write_results(const fs::path& path, const std::vector<BenchResult>& results) {
+  const std::string extension = path.extension().string();
+  if (extension == ".csv") {
+    write_file(path, to_csv(results));
+  } else if (extension == ".json") {
+    write_file(path, to_json(results));
+  } else {
+    throw ConfigError(fmt::format(
+        "--out '{}': the extension must be .csv or .json (it chooses the format)", path.string()));
+  }
+}
+
+bool gnuplot_available() {
+  const char* path = std::getenv("PATH");
+  std::stringstream folders(path != nullptr ? path : "");
+  for (std::string folder; std::getline(folders, folder, ':');) {
+    if (!folder.empty() && ::access((fs::path(folder) / "gnuplot").c_str(), X_OK) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void plot_svg(const fs::path& path, const std::vector<BenchResult>& results,
+              const std::string& title) {
+  const auto swept = swept_names(results);
+  if (swept.empty()) {
+    throw ConfigError(
+        "--plot draws time against a swept parameter: add --sweep, for instance "
+        "--sweep read-latency=0,1s,10s");
+  }
+  if (!gnuplot_available()) {
+    throw ConfigError(
+        "--plot needs gnuplot, which is not on the PATH: install it (apt-get "
+        "install gnuplot-nox), or use --out results.csv and plot that");
+  }
+  // A series per strategy and per value of the other swept parameters, plus the bound of the
+  // single-worker strategies (which persist everything).
+  std::map<std::string, std::vector<std::pair<double, double>>> series;
+  std::vector<std::string> order;
+  auto add = [&](const std::string& name, double x, double y) {
+    if (!series.contains(name)) {
+      order.push_back(name);
+    }
+    series[name].emplace_back(x, y);
+  };
+  for (const auto& result : results) {
+    std::string name = result.strategy;
+    for (std::size_t i = 1; i < result.swept.size(); ++i) {
+      name += fmt::format(" {}={}", result.swept[i].first,
+                          format_parameter(result.swept[i].first, result.swept[i].second));
+    }
+    add(name, result.swept[0].second, result.wall_s);
+    if (result.strategy == "sequential") {
+      add("lower bound" + name.substr(result.strategy.size()), result.swept[0].second,
+          result.bound_s);
+    }
+  }
+  const fs::path data = fs::path(path).concat(".data");
+  const fs::path script = fs::path(path).concat(".gp");
+  std::string table;
+  for (const auto& name : order) {
+    table += fmt::format("# {}\n", name);
+    for (const auto& [x, y] : series[name]) {
+      table += fmt::format("{} {}\n", x, y);
+    }
+    table += "\n\n";
+  }
+  write_file(data, table);
+  const std::string& x = swept.front();
+  std::string unit = x == "workers" ? "" : x == "bandwidth" ? " (bytes/s)" : " (s)";
+  std::string plots;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const bool bound = order[i].starts_with("lower bound");
+    plots += fmt::format("{}'{}' index {} using 1:2 with linespoints {} title '{}'",
+                         i == 0 ? "" : ", \\\n     ", data.string(), i,
+                         bound ? "dashtype 2 linecolor rgb '#888888'" : "linewidth 2", order[i]);
+  }
+  write_file(script,
+             fmt::format("set terminal svg size 860,520 dynamic font 'sans,12' background "
+                         "'#ffffff'\nset output '{}'\nset title '{}' noenhanced\nset xlabel "
+                         "'{}{}' noenhanced\nset ylabel 'wall time (simulated s)'\nset grid\n"
+                         "set key outside right noenhanced\nset yrange [0:*]\nplot {}\n",
+                         path.string(), title, x, unit, plots));
+  const int status = std::system(fmt::format("gnuplot '{}' 2>&1", script.string()).c_str());
+  fs::remove(data);
+  fs::remove(script);
+  if (status != 0) {
+    throw ConfigError(
+        fmt::format("gnuplot failed (status {}) drawing '{}'", status, path.string()));
+  }
+}
+
+}  // namespace sluice::bench

@@ -1,0 +1,87 @@
+#include <fmt/format.h>
+
+#include <sluice/bench/strategy.hpp>
+#include <sluice/core/config_loader.hpp>
+#include <sluice/core/error.hpp>
+#include <sluice/core/options.hpp>
+#include <sluice/core/suggest.hpp>
+
+namespace sluice::bench {
+namespace {
+
+// Each strategy written as a user writes it: runner options as the command line sets them,
+// hooks as hooks.yml lists them. `{workers}` is the parallel runner's thread count.
+struct Definition {
+  std::string_view name;
+  std::string_view yaml;
+  std::string_view command;
+};
+
+constexpr Definition kDefinitions[] = {
+    {"sequential", "runner: sequential", "sluice run"},
+    {"async", "runner: sequential\nrunner_options: {{async_io: true}}", "sluice run --async"},
+    {"cache", "runner: sequential\nhooks: [{{name: cache}}]", "sluice run --hooks cache"},
+    {"tee", "runner: sequential\nhooks: [{{name: tee}}]", "sluice run --hooks tee"},
+    {"parallel", "runner: parallel\nrunner_options: {{max_workers: {workers}}}",
+     "sluice run --runner parallel --max-workers {workers}"},
+    {"parallel+tee",
+     "runner: parallel\nrunner_options: {{max_workers: {workers}}}\nhooks: [{{name: tee}}]",
+     "sluice run --runner parallel --max-workers {workers} --hooks tee"},
+    {"memory", "runner: sequential\npersist: false",
+     "(none: intermediates kept in memory, nothing persisted)"},
+};
+
+Strategy parse(const Definition& definition, std::size_t workers) {
+  const std::string where = fmt::format("strategy '{}'", definition.name);
+  const Param config =
+      parse_yaml(fmt::format(fmt::runtime(definition.yaml), fmt::arg("workers", workers)), where);
+  OptionReader reader(config, where);
+  Strategy strategy;
+  strategy.name = std::string(definition.name);
+  strategy.runner = reader.required_string("runner");
+  if (const Param* options = reader.optional_map("runner_options")) {
+    strategy.runner_options = *options;
+  } else {
+    strategy.runner_options = Param(Param::Map{});
+  }
+  strategy.persist = reader.flag("persist", true);
+  if (const Param* hooks = reader.optional_list("hooks")) {
+    for (const Param& hook : hooks->as_list()) {
+      OptionReader hook_reader(hook, where + " hook");
+      HookSpec spec;
+      spec.name = hook_reader.required_string("name");
+      if (const Param* options = hook_reader.optional_map("options")) {
+        spec.options = *options;
+      }
+      hook_reader.finish();
+      strategy.hooks.push_back(std::move(spec));
+    }
+  }
+  reader.finish();
+  strategy.workers = strategy.runner == "parallel" ? workers : 1;
+  strategy.command = fmt::format(fmt::runtime(definition.command), fmt::arg("workers", workers));
+  return strategy;
+}
+
+}  // namespace
+
+std::vector<std::string> strategy_names() {
+  std::vector<std::string> names;
+  for (const auto& definition : kDefinitions) {
+    names.emplace_back(definition.name);
+  }
+  return names;
+}
+
+Strategy make_strategy(std::string_view name, std::size_t workers) {
+  for (const auto& definition : kDefinitions) {
+    if (definition.name == name) {
+      return parse(definition, std::max<std::size_t>(1, workers));
+    }
+  }
+  throw ConfigError(fmt::format("--strategies: unknown strategy '{}'{}; the strategies are {}",
+                                name, did_you_mean(name, strategy_names()),
+                                fmt::join(strategy_names(), ", ")));
+}
+
+}  // namespace sluice::bench

@@ -1,0 +1,243 @@
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sluice/bench/harness.hpp>
+#include <sluice/bench/report.hpp>
+#include <sluice/bench/strategy.hpp>
+#include <sluice/bench/sweep.hpp>
+#include <sluice/core/catalog.hpp>
+#include <sluice/core/plugin_loader.hpp>
+#include <sluice/core/registry.hpp>
+#include <sluice/runners/builtins.hpp>
+
+namespace sluice {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+// The registry `sluice bench` uses: built-ins, and the tee and cache plugins of this build.
+struct Plugins {
+  Plugins() {
+    register_builtins(registry);
+    Registrar registrar(registry);
+    register_builtin_runners(registrar);
+    loader.load("tee");
+    loader.load("cache");
+  }
+  Registry registry;
+  PluginLoader loader{registry};
+};
+
+const bench::BenchResult& find(const std::vector<bench::BenchResult>& results,
+                               const std::string& strategy) {
+  return *std::find_if(results.begin(), results.end(),
+                       [&](const auto& result) { return result.strategy == strategy; });
+}
+
+TEST(Strategies, AreARunnerAndHooksAsUsersConfigureThem) {
+  EXPECT_THAT(bench::strategy_names(), ElementsAre("sequential", "async", "cache", "tee",
+                                                   "parallel", "parallel+tee", "memory"));
+  const auto tee = bench::make_strategy("parallel+tee", 4);
+  EXPECT_EQ(tee.runner, "parallel");
+  EXPECT_EQ(tee.runner_options.at("max_workers").as_int(), 4);
+  ASSERT_EQ(tee.hooks.size(), 1U);
+  EXPECT_EQ(tee.hooks[0].name, "tee");
+  EXPECT_EQ(tee.workers, 4U);
+  EXPECT_EQ(tee.command, "sluice run --runner parallel --max-workers 4 --hooks tee");
+  EXPECT_TRUE(bench::make_strategy("async", 4).runner_options.at("async_io").as_bool());
+  EXPECT_EQ(bench::make_strategy("async", 4).workers, 1U);
+  EXPECT_FALSE(bench::make_strategy("memory", 4).persist);
+  EXPECT_THAT([] { bench::make_strategy("tea", 2); },
+              ThrowsMessage<ConfigError>(HasSubstr("unknown strategy 'tea' (did you mean 'tee'")));
+}
+
+TEST(Sweeps, ParseValuesAsPeopleWriteThem) {
+  const auto sweep = bench::parse_sweep("read-latency=0,250ms,10s,1.5m");
+  EXPECT_EQ(sweep.parameter, "read-latency");
+  EXPECT_THAT(sweep.values, ElementsAre(0, 0.25, 10, 90));
+  EXPECT_THAT(bench::parse_sweep("bandwidth=unlimited,100MB/s").values, ElementsAre(0, 1e8));
+  EXPECT_THAT(bench::parse_sweep("workers=1,4").values, ElementsAre(1, 4));
+  EXPECT_THAT([] { bench::parse_sweep("read-latncy=1s"); },
+              ThrowsMessage<ConfigError>(HasSubstr("did you mean 'read-latency'")));
+  EXPECT_THAT([] { bench::parse_sweep("compute=1s,fast"); },
+              ThrowsMessage<ConfigError>(HasSubstr("'fast' is not a duration")));
+  EXPECT_THAT([] { bench::parse_sweep("workers=0"); },
+              ThrowsMessage<ConfigError>(HasSubstr("'0' is not a worker count")));
+  EXPECT_THAT([] { bench::parse_sweep("read-latency"); },
+              ThrowsMessage<ConfigError>(HasSubstr("--sweep read-latency=0,1s,10s")));
+}
+
+TEST(Sweeps, ExpandToEveryCombinationWithWritesFollowingReads) {
+  const auto points = bench::expand(
+      {}, {bench::parse_sweep("read-latency=1s,2s"), bench::parse_sweep("compute=0,5s,9s")}, true);
+  ASSERT_EQ(points.size(), 6U);
+  EXPECT_EQ(points[0].profile.read_latency, 1s);
+  EXPECT_EQ(points[0].profile.write_latency, 1s);
+  EXPECT_EQ(points[4].profile.read_latency, 2s);
+  EXPECT_EQ(points[4].profile.write_latency, 2s);
+  EXPECT_EQ(points[4].compute, 5s);
+  EXPECT_EQ(points[4].swept,
+            (std::vector<std::pair<std::string, double>>{{"read-latency", 2}, {"compute", 5}}));
+  EXPECT_THAT(
+      [] {
+        bench::expand({}, {bench::parse_sweep("workers=1"), bench::parse_sweep("workers=2")},
+                      false);
+      },
+      ThrowsMessage<ConfigError>(HasSubstr("--sweep workers is given twice")));
+}
+
+class HarnessOnAChain : public ::testing::Test {
+ protected:
+  HarnessOnAChain() {
+    point.profile.read_latency = point.profile.write_latency = 1s;
+    point.workers = 2;
+    settings.repeat = 1;
+    settings.time_scale = 0.002;  // 1 simulated second: 2 ms
+  }
+
+  Plugins plugins;
+  bench::BenchPoint point;
+  bench::BenchSettings settings;
+};
+
+TEST_F(HarnessOnAChain, CountsReadsWritesAndMemoryPerStrategy) {
+  bench::Harness harness(plugins.registry, "chain:3", bench::generated_workload("chain:3"));
+  const auto results = harness.run(settings, point);
+  ASSERT_EQ(results.size(), 7U);
+  // sequential writes each step's output and reads it back; the tee reads only the input.
+  EXPECT_EQ(find(results, "sequential").reads, 3U);
+  EXPECT_EQ(find(results, "sequential").writes, 3U);
+  EXPECT_EQ(find(results, "tee").reads, 1U);
+  EXPECT_EQ(find(results, "tee").writes, 3U);
+  EXPECT_EQ(find(results, "parallel+tee").reads, 1U);
+  EXPECT_EQ(find(results, "cache").reads, 1U);
+  EXPECT_EQ(find(results, "memory").reads, 1U);
+  EXPECT_EQ(find(results, "memory").writes, 0U);
+  // Memory: nothing is held when everything goes through storage.
+  EXPECT_EQ(find(results, "sequential").peak_bytes, 0U);
+  EXPECT_GT(find(results, "tee").peak_bytes, 1024 * sizeof(double));
+  EXPECT_GT(find(results, "memory").peak_bytes, 1024 * sizeof(double));
+  // The bound: read the input, then the last write (compute is the nodes' own tiny work).
+  EXPECT_NEAR(find(results, "sequential").bound_s, 2.0, 0.5);
+  EXPECT_NEAR(find(results, "memory").bound_s, 1.0, 0.5);  // nothing written
+  EXPECT_TRUE(find(results, "sequential").speedup.has_value());
+  EXPECT_DOUBLE_EQ(*find(results, "sequential").speedup, 1.0);
+  for (const auto& result : results) {
+    EXPECT_DOUBLE_EQ(result.ratio, result.wall_s / result.bound_s) << result.strategy;
+    EXPECT_EQ(result.scenario, "chain:3");
+  }
+}
+
+// A "tee" that forgets to wait for its writes: the harness must not report its time.
+class LeakyTee final : public Hook {
+ public:
+  ~LeakyTee() override {
+    for (auto& thread : threads_) {
+      thread.join();
+    }
+  }
+  Events events() const override { return {Event::after_catalog_created}; }
+  void after_catalog_created(Catalog& catalog) override {
+    for (const auto& name : catalog.list()) {
+      if (name.ends_with("_out")) {
+        catalog.add(name, std::make_shared<Deferred>(catalog.get(name), threads_), true);
+      }
+    }
+  }
+
+ private:
+  class Deferred final : public Dataset {
+   public:
+    Deferred(std::shared_ptr<Dataset> inner, std::vector<std::thread>& threads)
+        : inner_(std::move(inner)), threads_(threads) {}
+    Value load() override { return value_; }
+    void save(const Value& value) override {
+      value_ = value;
+      threads_.emplace_back([inner = inner_, value] {
+        std::this_thread::sleep_for(50ms);
+        inner->save(value);
+      });
+    }
+    bool exists() const override { return value_.has_value(); }
+    std::string dataset_type() const override { return "Deferred"; }
+
+   private:
+    std::shared_ptr<Dataset> inner_;
+    std::vector<std::thread>& threads_;
+    Value value_;
+  };
+  std::vector<std::thread> threads_;
+};
+
+TEST_F(HarnessOnAChain, AStrategyThatEndsBeforeItsWritesIsAnError) {
+  Registry registry;
+  register_builtins(registry);
+  Registrar registrar(registry);
+  register_builtin_runners(registrar);
+  registry.hooks.add("tee", [](const HookContext&) { return std::make_shared<LeakyTee>(); });
+  bench::Harness harness(registry, "chain:3", bench::generated_workload("chain:3"));
+  settings.strategies = {"tee"};
+  EXPECT_THAT([&] { harness.run(settings, point); },
+              ThrowsMessage<Error>(HasSubstr("strategy 'tee': the run returned after 0 of its 3 "
+                                             "writes")));
+}
+
+TEST_F(HarnessOnAChain, TheAutomaticTimeScaleKeepsTheSlowestRunShort) {
+  bench::Harness harness(plugins.registry, "chain:8", bench::generated_workload("chain:8"));
+  settings.time_scale = 0;
+  point.profile.read_latency = point.profile.write_latency = 10s;
+  // sequential waits 8 reads + 8 writes of 10 s = 160 s; 0.5 s of real time allows 0.003,
+  // rounded down to 0.002.
+  EXPECT_DOUBLE_EQ(harness.time_scale(settings, point), 0.002);
+  point.profile.read_latency = point.profile.write_latency = 0s;
+  EXPECT_DOUBLE_EQ(harness.time_scale(settings, point), 1);
+  settings.time_scale = 0.25;
+  EXPECT_DOUBLE_EQ(harness.time_scale(settings, point), 0.25);
+}
+
+TEST_F(HarnessOnAChain, MissingHooksAndBadSpecsAreNamed) {
+  Registry bare;
+  register_builtins(bare);
+  bench::Harness harness(bare, "chain:3", bench::generated_workload("chain:3"));
+  settings.strategies = {"cache"};
+  EXPECT_THAT([&] { harness.run(settings, point); },
+              ThrowsMessage<ConfigError>(HasSubstr("strategy 'cache' needs the hook 'cache'")));
+  EXPECT_THAT([] { bench::generated_workload("chain:x"); },
+              ThrowsMessage<ConfigError>(HasSubstr("'x' is not a positive count")));
+}
+
+TEST(Reports, CsvColumnsComeFirstThenTheSweptParameters) {
+  bench::BenchResult result;
+  result.scenario = "chain:8";
+  result.strategy = "tee";
+  result.wall_s = 20.25;
+  result.bound_s = 20;
+  result.ratio = 1.0125;
+  result.peak_bytes = 8192;
+  result.reads = 1;
+  result.writes = 8;
+  result.time_scale = 0.01;
+  result.swept = {{"read-latency", 10}, {"workers", 2}};
+  const std::string csv = bench::to_csv({result});
+  EXPECT_EQ(csv,
+            "scenario,strategy,wall_s,bound_s,ratio,speedup,peak_bytes,reads,writes,read-latency,"
+            "workers,time_scale\nchain:8,tee,20.250,20.000,1.012,,8192,1,8,10,2,0.01\n");
+  EXPECT_THAT(bench::to_json({result}),
+              HasSubstr("\"strategy\": \"tee\", \"wall_s\": 20.250, \"bound_s\": 20.000, "
+                        "\"ratio\": 1.012, \"speedup\": null"));
+  EXPECT_THAT(bench::format_table({result}), HasSubstr("8.0 KiB"));
+  EXPECT_THAT([&] { bench::write_results("results.txt", {result}); },
+              ThrowsMessage<ConfigError>(HasSubstr("must be .csv or .json")));
+  EXPECT_EQ(bench::format_parameter("read-latency", 0.25), "250ms");
+  EXPECT_EQ(bench::format_parameter("compute", 90), "90s");
+  EXPECT_EQ(bench::format_parameter("compute", 120), "2m");
+  EXPECT_EQ(bench::format_parameter("bandwidth", 1e8), "100MB/s");
+}
+
+}  // namespace
+}  // namespace sluice
