@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -213,6 +214,10 @@ void plot_svg(const fs::path& path, const std::vector<BenchResult>& results,
         "--plot draws time against a swept parameter: add --sweep, for instance "
         "--sweep read-latency=0,1s,10s");
   }
+  if (path.extension() != ".svg" && path.extension() != ".png") {
+    throw ConfigError(
+        fmt::format("--plot '{}': the extension must be .svg or .png", path.string()));
+  }
   if (!gnuplot_available()) {
     throw ConfigError(
         "--plot needs gnuplot, which is not on the PATH: install it (apt-get "
@@ -243,6 +248,7 @@ void plot_svg(const fs::path& path, const std::vector<BenchResult>& results,
   const fs::path data = fs::path(path).concat(".data");
   const fs::path script = fs::path(path).concat(".gp");
   std::string table;
+  const std::vector<std::string> written = order;  // the data file's index order
   for (const auto& name : order) {
     table += fmt::format("# {}\n", name);
     for (const auto& [x, y] : series[name]) {
@@ -253,18 +259,32 @@ void plot_svg(const fs::path& path, const std::vector<BenchResult>& results,
   write_file(data, table);
   const std::string& x = swept.front();
   std::string unit = x == "workers" ? "" : x == "bandwidth" ? " (bytes/s)" : " (s)";
+  // Bounds last, so that they are drawn over a strategy that meets them.
+  std::stable_partition(order.begin(), order.end(),
+                        [](const std::string& name) { return !name.starts_with("lower bound"); });
+  const std::map<std::string, std::string> colours = {
+      {"sequential", "#d62728"}, {"async", "#ff7f0e"},      {"cache", "#9467bd"},
+      {"tee", "#2ca02c"},        {"parallel", "#8c564b"},   {"parallel+tee", "#17becf"},
+      {"memory", "#1f77b4"},     {"lower bound", "#000000"}};
   std::string plots;
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    const bool bound = order[i].starts_with("lower bound");
-    plots += fmt::format("{}'{}' index {} using 1:2 with linespoints {} title '{}'",
-                         i == 0 ? "" : ", \\\n     ", data.string(), i,
-                         bound ? "dashtype 2 linecolor rgb '#888888'" : "linewidth 2", order[i]);
+  for (const auto& name : order) {
+    const auto index =
+        static_cast<std::size_t>(std::find(written.begin(), written.end(), name) - written.begin());
+    const bool bound = name.starts_with("lower bound");
+    const auto colour = colours.find(bound ? "lower bound" : name.substr(0, name.find(' ')));
+    plots += fmt::format(
+        "{}'{}' index {} using 1:2 with linespoints {} {} title '{}'",
+        plots.empty() ? "" : ", \\\n     ", data.string(), index,
+        bound ? "dashtype 2 linewidth 1.5" : "linewidth 2",
+        colour == colours.end() ? "" : fmt::format("linecolor rgb '{}'", colour->second), name);
   }
+  const bool png = path.extension() == ".png";
   write_file(script,
-             fmt::format("set terminal svg size 860,520 dynamic font 'sans,12' background "
-                         "'#ffffff'\nset output '{}'\nset title '{}' noenhanced\nset xlabel "
+             fmt::format("set terminal {}\nset output '{}'\nset title '{}' noenhanced\nset xlabel "
                          "'{}{}' noenhanced\nset ylabel 'wall time (simulated s)'\nset grid\n"
                          "set key outside right noenhanced\nset yrange [0:*]\nplot {}\n",
+                         png ? "pngcairo size 860,520 font 'sans,10' background '#ffffff'"
+                             : "svg size 860,520 dynamic font 'sans,12' background '#ffffff'",
                          path.string(), title, x, unit, plots));
   const int status = std::system(fmt::format("gnuplot '{}' 2>&1", script.string()).c_str());
   fs::remove(data);

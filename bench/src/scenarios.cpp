@@ -18,22 +18,7 @@ struct Builder {
   const Clock& clock;
   std::vector<Node> nodes;
 
-  void compute() const {
-    if (options.compute <= Clock::duration::zero()) {
-      return;
-    }
-    if (options.mode == ComputeMode::sleep) {
-      clock.sleep_for(options.compute);
-      return;
-    }
-    const auto until = clock.now() + options.compute;
-    volatile double sink = 0;
-    while (clock.now() < until) {
-      for (int i = 0; i < 1000; ++i) {
-        sink = sink + 1.0;
-      }
-    }
-  }
+  void compute() const { spend_compute(clock, options.compute, options.mode); }
 
   // A node reading `inputs` and writing `outputs`: waits its compute time, then emits payloads
   // derived from its inputs, so that the data depends on the whole upstream graph.
@@ -69,6 +54,23 @@ std::size_t parse_count(std::string_view text, std::string_view spec) {
 }
 
 }  // namespace
+
+void spend_compute(const Clock& clock, Clock::duration compute, ComputeMode mode) {
+  if (compute <= Clock::duration::zero()) {
+    return;
+  }
+  if (mode == ComputeMode::sleep) {
+    clock.sleep_for(compute);
+    return;
+  }
+  const auto until = clock.now() + compute;
+  volatile double sink = 0;
+  while (clock.now() < until) {
+    for (int i = 0; i < 1000; ++i) {
+      sink = sink + 1.0;
+    }
+  }
+}
 
 void Scenario::add_inputs(Catalog& catalog, const ScenarioOptions& options) const {
   for (const auto& input : free_inputs) {

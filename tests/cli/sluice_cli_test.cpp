@@ -3,6 +3,8 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -191,6 +193,109 @@ TEST_F(SluiceCli, ProjectAndConfigurationErrors) {
               HasSubstr("unknown pipeline 'training'; known pipelines: __default__"));
   project.write("conf/base/catalog.yml", "X_train:\n  type: BinaryDatset\n");
   EXPECT_THAT(sluice("run").output, HasSubstr("did you mean 'BinaryDataset'"));
+}
+
+// A CSV file as rows of fields (no quoting: the bench writes none).
+std::vector<std::vector<std::string>> read_csv(const fs::path& file) {
+  std::ifstream in(file);
+  std::vector<std::vector<std::string>> rows;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> fields;
+    std::stringstream fields_of(line);
+    for (std::string field; std::getline(fields_of, field, ',');) {
+      fields.push_back(field);
+    }
+    if (!line.empty() && line.back() == ',') {
+      fields.emplace_back();
+    }
+    rows.push_back(std::move(fields));
+  }
+  return rows;
+}
+
+TEST_F(SluiceCli, BenchSweepWritesTheCsvColumnsAndTeeReadsNothingBack) {
+  const Result result = sluice(
+      "bench --scenario chain:3 --strategies sequential,tee --read-latency 1s "
+      "--sweep write-latency=0,1s --repeat 1 --time-scale 0.002 --out results.csv");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, AllOf(HasSubstr("[1/2] write-latency=0"),  // progress, on stderr
+                                   HasSubstr("[2/2] write-latency=1s"),
+                                   HasSubstr("time scale 0.002 (set by --time-scale")));
+  const auto rows = read_csv(project / "results.csv");
+  ASSERT_EQ(rows.size(), 5U);  // the header, then 2 strategies x 2 points
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"scenario", "strategy", "wall_s", "bound_s", "ratio",
+                                               "speedup", "peak_bytes", "reads", "writes",
+                                               "write-latency", "time_scale"}));
+  for (std::size_t row = 1; row < rows.size(); ++row) {
+    const auto& fields = rows[row];
+    ASSERT_EQ(fields.size(), rows[0].size());
+    EXPECT_EQ(fields[0], "chain:3");
+    // sequential reads each step's input back from storage; the tee reads only the raw input.
+    EXPECT_EQ(fields[7], fields[1] == "tee" ? "1" : "3") << fields[1];
+    EXPECT_EQ(fields[8], "3") << fields[1];  // both persist every intermediate
+    EXPECT_EQ(fields[6] == "0", fields[1] == "sequential") << "peak bytes of " << fields[1];
+  }
+  EXPECT_EQ(rows[1][9], "0");
+  EXPECT_EQ(rows[3][9], "1");
+}
+
+TEST_F(SluiceCli, BenchWithOnlyAReadLatencyRunsIrisWithEveryStrategy) {
+  testing::TempDir elsewhere;  // no project needed: iris is the default scenario
+  const Result result = sluice("bench --read-latency 10s --repeat 1", elsewhere.path());
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output,
+              AllOf(HasSubstr("scenario iris"), HasSubstr("write latency = read latency"),
+                    HasSubstr("automatic (1 simulated second runs in"), HasSubstr("parallel+tee"),
+                    HasSubstr("memory"), HasSubstr("x bound")));
+}
+
+TEST_F(SluiceCli, BenchOfTheProjectLeavesItsDataAlone) {
+  const Result result = sluice(
+      "bench --scenario project --strategies sequential,tee,memory --read-latency 1s "
+      "--repeat 1 --out results.json");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("pipeline '__default__' of project 'iris'"));
+  EXPECT_FALSE(fs::exists(project / "data/05_model_input"));  // written in a scratch folder
+  std::ifstream json(project / "results.json");
+  const std::string text((std::istreambuf_iterator<char>(json)), {});
+  EXPECT_THAT(text, AllOf(HasSubstr("\"scenario\": \"project\", \"strategy\": \"tee\""),
+                          HasSubstr("\"reads\": 1, \"writes\": 5")));
+}
+
+TEST_F(SluiceCli, BenchPlotsASweep) {
+  const std::string command =
+      "bench --scenario diamond --strategies sequential,tee --sweep read-latency=0,1s "
+      "--repeat 1 --time-scale 0.002 --plot sweep.svg";
+  const Result result = sluice(command);
+  if (std::system("command -v gnuplot > /dev/null") != 0) {
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_THAT(result.output, HasSubstr("--plot needs gnuplot"));
+    return;
+  }
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  std::ifstream svg(project / "sweep.svg");
+  const std::string text((std::istreambuf_iterator<char>(svg)), {});
+  EXPECT_THAT(text, AllOf(HasSubstr("<svg"), HasSubstr("tee"), HasSubstr("lower bound")));
+  EXPECT_FALSE(fs::exists(project / "sweep.svg.gp"));  // scratch files are cleaned up
+}
+
+TEST_F(SluiceCli, BenchErrorsNameTheOptionAndTheAcceptedForms) {
+  auto error_of = [&](const std::string& arguments) {
+    const Result result = sluice("bench " + arguments);
+    EXPECT_EQ(result.exit_code, 1) << arguments;
+    return result.output;
+  };
+  EXPECT_THAT(error_of("--sweep read-latncy=1s"), HasSubstr("did you mean 'read-latency'"));
+  EXPECT_THAT(error_of("--sweep compute=1s,quick"), HasSubstr("'quick' is not a duration"));
+  EXPECT_THAT(error_of("--read-latency 10"), HasSubstr("10s"));
+  EXPECT_THAT(error_of("--strategies sequential,tea"), HasSubstr("did you mean 'tee'"));
+  EXPECT_THAT(error_of("--scenario chain:x"), HasSubstr("'x' is not a positive count"));
+  EXPECT_THAT(error_of("--scenario line:3"), HasSubstr("chain:N, fanout:N, diamond"));
+  EXPECT_THAT(error_of("--out results.txt"), HasSubstr("must be .csv or .json"));
+  EXPECT_THAT(error_of("--plot sweep.svg"), HasSubstr("add --sweep"));
+  EXPECT_THAT(error_of("--repeat 0"), HasSubstr("--repeat must be at least 1"));
+  EXPECT_THAT(error_of("--scenario project --pipeline training"),
+              HasSubstr("unknown pipeline 'training'"));
 }
 
 }  // namespace

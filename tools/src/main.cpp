@@ -6,8 +6,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <sluice/bench/slow_storage.hpp>
 #include <sluice/tools/describe.hpp>
 #include <sluice/tools/session.hpp>
+
+#include "bench_command.hpp"
 
 namespace {
 
@@ -27,6 +30,7 @@ struct ProjectFlags {
 
   sluice::SessionOptions session() const {
     sluice::SessionOptions options;
+    options.registrations = {sluice::bench::register_dataset_types};
     options.project = project;
     options.conf_source = conf_source;
     options.env = env;
@@ -99,6 +103,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"dot", "mermaid"}))
       ->capture_default_str();
 
+  sluice::cli::BenchFlags bench_flags;
+  CLI::App* bench = sluice::cli::add_bench_command(app, bench_flags);
+
   CLI11_PARSE(app, argc, argv);
 
   // Declared outside the try: an error from plugin code is handled while its library is loaded.
@@ -131,6 +138,8 @@ int main(int argc, char** argv) {
       for (const auto& name : names) {
         std::cout << sluice::describe_catalog(name, session->pipeline(name), catalog);
       }
+    } else if (*bench) {
+      return sluice::cli::run_bench(bench_flags);
     } else if (*viz) {
       session.emplace(viz_flags.session());
       std::cout << sluice::render_graph(

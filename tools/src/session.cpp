@@ -2,7 +2,6 @@
 #include <fmt/std.h>
 #include <spdlog/spdlog.h>
 
-#include <sluice/bench/slow_storage.hpp>
 #include <sluice/core/clock.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/options.hpp>
@@ -61,21 +60,55 @@ std::string library_reference(const Project& project) {
 
 }  // namespace
 
+Plugins::Plugins(std::vector<fs::path> search_path, const std::vector<Registration>& registrations)
+    : registry_(std::make_unique<Registry>()) {
+  Registrar builtins(*registry_);
+  register_builtins(builtins);
+  register_builtin_runners(builtins);
+  for (const auto& registration : registrations) {
+    registration(builtins);
+  }
+  loader_ = std::make_unique<PluginLoader>(
+      *registry_, search_path.empty() ? PluginLoader::default_search_path() : search_path);
+}
+
+Plugins::~Plugins() = default;
+
+void Plugins::require_hook(const std::string& name, const std::string& what,
+                           const std::string& project_library) {
+  if (!registry_->hooks.contains(name)) {
+    try {
+      loader_->load(name);
+    } catch (const PluginError&) {  // reported below, with what there is
+    }
+  }
+  if (registry_->hooks.contains(name)) {
+    return;
+  }
+  // Hooks already registered, and plugins that could be loaded to provide one.
+  std::vector<std::string> candidates = registry_->hooks.names();
+  for (const auto& plugin : loader_->available()) {
+    if (plugin != project_library) {
+      candidates.push_back(plugin);
+    }
+  }
+  throw ConfigError(fmt::format(
+      "{}: unknown hook '{}'{}; registered hooks: {}; hook plugins on the search path: {}", what,
+      name, did_you_mean(name, candidates),
+      registry_->hooks.names().empty()
+          ? std::string("none")
+          : fmt::format("{}", fmt::join(registry_->hooks.names(), ", ")),
+      fmt::join(loader_->available(), ", ")));
+}
+
 Session::Session(SessionOptions options)
     : options_(std::move(options)),
       project_(locate(options_)),
       conf_(conf_folder(options_, project_), options_.env),
-      registry_(std::make_unique<Registry>()),
+      plugins_(std::make_unique<Plugins>(options_.plugin_search_path, options_.registrations)),
       hooks_(std::make_shared<HookManager>()) {
-  Registrar builtins(*registry_);
-  register_builtins(builtins);
-  register_builtin_runners(builtins);
-  bench::register_dataset_types(builtins);
-  loader_ = std::make_unique<PluginLoader>(*registry_, options_.plugin_search_path.empty()
-                                                           ? PluginLoader::default_search_path()
-                                                           : options_.plugin_search_path);
   try {
-    loader_->load(library_reference(project_));
+    plugins_->loader().load(library_reference(project_));
   } catch (const PluginError& error) {
     throw ConfigError(fmt::format(
         "cannot load the library of project '{}' (sluice.yml says library: {}): {}; build the "
@@ -96,7 +129,7 @@ void Session::register_hooks_from_config() {
     }
     for (const Param& plugin : plugins->as_list()) {
       try {
-        loader_->load(plugin.as<std::string>("a plugin in hooks.yml"));
+        plugins_->loader().load(plugin.as<std::string>("a plugin in hooks.yml"));
       } catch (const PluginError& error) {
         throw ConfigError(fmt::format("{}: {}", plugin.mark().str(), error.what()));
       }
@@ -114,48 +147,22 @@ void Session::register_hooks_from_config() {
       const auto priority = static_cast<int>(reader.integer("priority", 0));
       const Param* options = reader.optional_map("options");
       reader.finish();
-      const HookFactory& factory = registry_->hooks.get(name, entry.mark().str());
+      const HookFactory& factory = registry().hooks.get(name, entry.mark().str());
       hooks_->add(name, factory(HookContext{name, options ? *options : Param(), &clock}), priority);
     }
   }
   for (const auto& name : options_.extra_hooks) {
-    if (!registry_->hooks.contains(name)) {
-      try {
-        loader_->load(name);
-      } catch (const PluginError&) {
-        throw ConfigError(unknown_hook_message(name));
-      }
-    }
-    if (!registry_->hooks.contains(name)) {
-      throw ConfigError(unknown_hook_message(name));
-    }
-    hooks_->add(name, registry_->hooks.get(name)(HookContext{name, Param(), &clock}));
+    plugins_->require_hook(name, "--hooks", project_.library);
+    hooks_->add(name, registry().hooks.get(name)(HookContext{name, Param(), &clock}));
   }
-}
-
-std::string Session::unknown_hook_message(const std::string& name) const {
-  // Hooks already registered, and plugins that could be loaded to provide one.
-  std::vector<std::string> candidates = registry_->hooks.names();
-  for (const auto& plugin : loader_->available()) {
-    if (plugin != project_.library) {
-      candidates.push_back(plugin);
-    }
-  }
-  return fmt::format(
-      "--hooks: unknown hook '{}'{}; registered hooks: {}; hook plugins on the search path: {}",
-      name, did_you_mean(name, candidates),
-      registry_->hooks.names().empty()
-          ? std::string("none")
-          : fmt::format("{}", fmt::join(registry_->hooks.names(), ", ")),
-      fmt::join(loader_->available(), ", "));
 }
 
 Pipeline Session::pipeline(const std::string& name) const {
-  return registry_->pipelines.get(name, fmt::format("project '{}'", project_.name))();
+  return registry().pipelines.get(name, fmt::format("project '{}'", project_.name))();
 }
 
 std::vector<std::string> Session::pipeline_names() const {
-  return registry_->pipelines.names();
+  return registry().pipelines.names();
 }
 
 Catalog Session::make_catalog(const std::string& save_version) const {
@@ -165,17 +172,27 @@ Catalog Session::make_catalog(const std::string& save_version) const {
   options.load_versions = options_.load_versions;
   options.runtime_params = options_.runtime_params;
   Catalog catalog = sluice::make_catalog(conf_.get("catalog"), conf_.get("credentials"),
-                                         conf_.get("parameters"), *registry_, options);
+                                         conf_.get("parameters"), registry(), options);
   catalog.set_hooks(hooks_);
   hooks_->after_catalog_created(catalog);
   return catalog;
+}
+
+Catalog Session::make_catalog_at(const fs::path& root, const Clock& clock) const {
+  CatalogOptions options;
+  options.root = root;
+  options.clock = &clock;
+  options.load_versions = options_.load_versions;
+  options.runtime_params = options_.runtime_params;
+  return sluice::make_catalog(conf_.get("catalog"), conf_.get("credentials"),
+                              conf_.get("parameters"), registry(), options);
 }
 
 std::map<std::string, Value> Session::run(const RunOptions& options) {
   const Pipeline pipeline = options.filter.apply(this->pipeline(options.pipeline));
   const std::string run_id = make_version(system_clock());
   Catalog catalog = make_catalog(run_id);
-  const auto runner = registry_->runners.get(options.runner, "--runner")(options.runner_options);
+  const auto runner = registry().runners.get(options.runner, "--runner")(options.runner_options);
   RunInfo info;
   info.run_id = run_id;
   info.pipeline_name = options.pipeline;

@@ -30,7 +30,8 @@ void write_results(const std::filesystem::path& path, const std::vector<BenchRes
 bool gnuplot_available();
 /// Draws wall time against the first swept parameter, a line per strategy (and per value of
 /// the other swept parameters), with the lower bound of the sequential strategies dashed, as
-/// SVG through gnuplot. ConfigError when nothing was swept or gnuplot is missing or fails.
+/// SVG (or PNG, by the extension) through gnuplot. ConfigError when nothing was swept, or
+/// gnuplot is missing or fails.
 void plot_svg(const std::filesystem::path& path, const std::vector<BenchResult>& results,
               const std::string& title);
 

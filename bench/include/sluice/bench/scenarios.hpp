@@ -16,6 +16,9 @@ namespace sluice::bench {
 /// with the time scale) or burning CPU until the clock has moved that far.
 enum class ComputeMode { sleep, spin };
 
+/// Spends `compute` of simulated time as `mode` says (nothing for zero).
+void spend_compute(const Clock& clock, Clock::duration compute, ComputeMode mode);
+
 struct ScenarioOptions {
   /// Compute per node, in simulated time.
   Clock::duration compute{};

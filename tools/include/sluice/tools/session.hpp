@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -8,10 +9,12 @@
 #include <vector>
 
 #include <sluice/core/catalog.hpp>
+#include <sluice/core/clock.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/param.hpp>
 #include <sluice/core/pipeline.hpp>
+#include <sluice/core/plugin.hpp>
 #include <sluice/core/plugin_loader.hpp>
 #include <sluice/core/registry.hpp>
 
@@ -33,6 +36,36 @@ struct Project {
   static Project find(const std::filesystem::path& start);
 };
 
+/// The framework's registry, with everything built in (codecs, dataset types including
+/// SimulatedStorage, runners), and the loader that adds plugins to it. Plugin libraries stay
+/// loaded while this lives.
+class SLUICE_API Plugins {
+ public:
+  /// Built-ins the host program adds (the `sluice` command adds SimulatedStorage).
+  using Registration = std::function<void(Registrar&)>;
+
+  /// `search_path` empty: PluginLoader::default_search_path().
+  explicit Plugins(std::vector<std::filesystem::path> search_path = {},
+                   const std::vector<Registration>& registrations = {});
+  ~Plugins();
+  Plugins(const Plugins&) = delete;
+  Plugins& operator=(const Plugins&) = delete;
+
+  Registry& registry() { return *registry_; }
+  const Registry& registry() const { return *registry_; }
+  PluginLoader& loader() { return *loader_; }
+
+  /// Makes sure hook `name` is registered, loading the plugin of that name when no loaded
+  /// plugin provides it. ConfigError otherwise, starting with `what` (e.g. "--hooks") and
+  /// listing the registered hooks and the plugins on the search path (except `project_library`).
+  void require_hook(const std::string& name, const std::string& what,
+                    const std::string& project_library = {});
+
+ private:
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<PluginLoader> loader_;
+};
+
 /// How to open a session: what `sluice run`'s options say.
 struct SessionOptions {
   /// The project folder; empty: find it from the current folder upwards.
@@ -49,6 +82,8 @@ struct SessionOptions {
   std::map<std::string, std::string> load_versions;
   /// Plugin folders; empty: PluginLoader::default_search_path().
   std::vector<std::filesystem::path> plugin_search_path;
+  /// Built-ins the host program adds to the registry.
+  std::vector<Plugins::Registration> registrations;
 };
 
 /// Which part of a pipeline to run, applied in Kedro's order: tags, from_nodes, to_nodes,
@@ -86,7 +121,9 @@ class SLUICE_API Session {
 
   const Project& project() const { return project_; }
   const ConfigLoader& conf() const { return conf_; }
-  Registry& registry() { return *registry_; }
+  Registry& registry() { return plugins_->registry(); }
+  const Registry& registry() const { return plugins_->registry(); }
+  Plugins& plugins() { return *plugins_; }
   const std::shared_ptr<HookManager>& hooks() const { return hooks_; }
 
   /// The named pipeline from the project library; ConfigError listing the known ones.
@@ -96,20 +133,21 @@ class SLUICE_API Session {
   /// The catalog from conf, with the session's hooks attached and after_catalog_created
   /// emitted. `save_version` empty: a new stamp.
   Catalog make_catalog(const std::string& save_version = {}) const;
+  /// The catalog from conf without the session's hooks, relative paths resolved against `root`
+  /// and `clock` handed to datasets that wait. For tools that run the project elsewhere.
+  Catalog make_catalog_at(const std::filesystem::path& root, const Clock& clock) const;
 
   /// Runs: builds the catalog, filters the pipeline, runs it with the named runner.
   std::map<std::string, Value> run(const RunOptions& options);
 
  private:
   void register_hooks_from_config();
-  std::string unknown_hook_message(const std::string& name) const;
 
   SessionOptions options_;
   Project project_;
   ConfigLoader conf_;
-  std::unique_ptr<Registry> registry_;
-  std::unique_ptr<PluginLoader> loader_;
-  std::shared_ptr<HookManager> hooks_;
+  std::unique_ptr<Plugins> plugins_;
+  std::shared_ptr<HookManager> hooks_;  // after plugins_: its hooks go before their libraries
 };
 
 /// Parses `--params` text: "a.b=1,c=text" → {a.b: 1, c: text}, values typed like YAML.

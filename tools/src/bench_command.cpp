@@ -1,0 +1,266 @@
+#include "bench_command.hpp"
+
+#include <iostream>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <sluice/bench/report.hpp>
+#include <sluice/bench/sweep.hpp>
+#include <sluice/core/log.hpp>
+#include <sluice/core/units.hpp>
+
+#include "bench_project.hpp"
+
+namespace sluice::cli {
+namespace {
+
+using Seconds = std::chrono::duration<double>;
+
+std::string describe_point(const bench::BenchPoint& point) {
+  std::vector<std::string> parts;
+  for (const auto& [name, value] : point.swept) {
+    parts.push_back(fmt::format("{}={}", name, bench::format_parameter(name, value)));
+  }
+  return fmt::format("{}", fmt::join(parts, " "));
+}
+
+std::string scale_note(double scale) {
+  const double real_ms = scale * 1000;
+  return fmt::format("1 simulated second runs in {:g} ms", real_ms);
+}
+
+}  // namespace
+
+CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
+  CLI::App* bench = app.add_subcommand(
+      "bench", "Compare runner strategies on simulated slow storage, against the lower bound");
+  bench
+      ->add_option("--scenario", flags.scenario,
+                   "iris, project (the current project), chain:N, fanout:N, diamond or "
+                   "random:N[:seed]")
+      ->capture_default_str();
+  bench->add_option("--project", flags.project,
+                    "Project folder of the project scenario (default: the nearest sluice.yml)");
+  bench->add_option("--conf-source", flags.conf_source, "Configuration folder (default: conf/)");
+  bench->add_option("--env", flags.env, "Configuration environment")->capture_default_str();
+  bench->add_option("--pipeline", flags.pipeline, "Pipeline of the project scenario")
+      ->capture_default_str();
+  bench
+      ->add_option("--strategies", flags.strategies,
+                   "Comma-separated: sequential, async, cache, tee, parallel, parallel+tee, "
+                   "memory (default: all)")
+      ->delimiter(',');
+  bench->add_option("--read-latency", flags.read_latency, "Per read of a persisted dataset: 10s")
+      ->capture_default_str();
+  bench->add_option("--write-latency", flags.write_latency,
+                    "Per write of a persisted dataset (default: the read latency)");
+  bench->add_option("--bandwidth", flags.bandwidth,
+                    "Storage bandwidth, added per byte: 100MB/s (default: unlimited)");
+  bench->add_option("--jitter", flags.jitter, "Up to this much more per operation (seeded)")
+      ->capture_default_str();
+  bench->add_option("--compute", flags.compute, "Modelled compute per node: 1s")
+      ->capture_default_str();
+  bench->add_option("--compute-mode", flags.compute_mode, "sleep (wait) or spin (burn CPU)")
+      ->check(CLI::IsMember({"sleep", "spin"}))
+      ->capture_default_str();
+  bench->add_option("--payload", flags.payload, "Data each generated node writes: 8KiB")
+      ->capture_default_str();
+  bench->add_option("--workers", flags.workers,
+                    "Threads of the parallel strategies (default: one per hardware thread)");
+  bench->add_option("--repeat", flags.repeat, "Runs per strategy; the median is reported")
+      ->capture_default_str();
+  bench->add_option("--time-scale", flags.time_scale,
+                    "Real seconds per simulated second (default: automatic, keeping runs short)");
+  bench->add_option("--sweep", flags.sweeps,
+                    "Vary a parameter: read-latency=0,1s,10s (also write-latency, compute, "
+                    "bandwidth, workers); repeat for a grid");
+  bench->add_option("--out", flags.out, "Write the results to a .csv or .json file");
+  bench->add_option("--plot", flags.plot, "Draw time against the swept parameter (.svg, gnuplot)");
+  bench->add_flag("--verbose", flags.verbose, "Log the runs");
+  return bench;
+}
+
+int run_bench(const BenchFlags& flags) {
+  // Everything that can be wrong with the command is checked before anything runs.
+  bench::BenchPoint base;
+  base.profile.read_latency = parse_duration(flags.read_latency, "--read-latency");
+  base.profile.write_latency = flags.write_latency.empty()
+                                   ? base.profile.read_latency
+                                   : parse_duration(flags.write_latency, "--write-latency");
+  base.profile.jitter = parse_duration(flags.jitter, "--jitter");
+  if (!flags.bandwidth.empty() && flags.bandwidth != "unlimited") {
+    base.profile.bandwidth = parse_rate(flags.bandwidth, "--bandwidth");
+  }
+  base.compute = parse_duration(flags.compute, "--compute");
+  base.workers = flags.workers > 0 ? flags.workers
+                                   : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+  std::vector<bench::Sweep> sweeps;
+  for (const auto& text : flags.sweeps) {
+    sweeps.push_back(bench::parse_sweep(text));
+  }
+  bool write_follows_read = flags.write_latency.empty();
+  for (const auto& sweep : sweeps) {
+    write_follows_read = write_follows_read && sweep.parameter != "write-latency";
+  }
+  const auto points = bench::expand(base, sweeps, write_follows_read);
+
+  bench::BenchSettings settings;
+  if (!flags.strategies.empty()) {
+    settings.strategies = flags.strategies;
+  }
+  settings.repeat = flags.repeat;
+  if (flags.repeat < 1) {
+    throw ConfigError(fmt::format("--repeat must be at least 1 (got {})", flags.repeat));
+  }
+  if (flags.time_scale < 0 || flags.time_scale > 1) {
+    throw ConfigError(
+        fmt::format("--time-scale must be in (0, 1]: real seconds per simulated second (got {})",
+                    flags.time_scale));
+  }
+  settings.time_scale = flags.time_scale;
+  settings.compute_mode =
+      flags.compute_mode == "spin" ? bench::ComputeMode::spin : bench::ComputeMode::sleep;
+  settings.payload = std::max<std::uint64_t>(1, parse_size(flags.payload, "--payload") / 8);
+  for (const auto& name : settings.strategies) {
+    bench::make_strategy(name, base.workers);  // names checked now
+  }
+  if (!flags.out.empty()) {
+    bench::write_results(flags.out, {});  // the extension and the folder, checked now
+  }
+  if (!flags.plot.empty()) {
+    if (sweeps.empty()) {
+      throw ConfigError(
+          "--plot draws time against a swept parameter: add --sweep, for "
+          "instance --sweep read-latency=0,1s,10s");
+    }
+    const auto extension = std::filesystem::path(flags.plot).extension();
+    if (extension != ".svg" && extension != ".png") {
+      throw ConfigError(fmt::format("--plot '{}': the extension must be .svg or .png", flags.plot));
+    }
+    if (!bench::gnuplot_available()) {
+      throw ConfigError(
+          "--plot needs gnuplot, which is not on the PATH: install it (apt-get "
+          "install gnuplot-nox), or use --out results.csv and plot that");
+    }
+  }
+  if (!flags.verbose) {
+    logger().set_level(spdlog::level::warn);
+  }
+
+  // The scenario: a project (iris is the example project) or a generated one.
+  std::optional<Session> session;
+  std::optional<Plugins> plugins;
+  bench::WorkloadFactory factory;
+  std::string described;
+  if (flags.scenario == "iris" || flags.scenario == "project") {
+    SessionOptions options;
+    options.project =
+        flags.scenario == "iris" ? iris_project() : std::filesystem::path(flags.project);
+    options.conf_source = flags.conf_source;
+    options.env = flags.env;
+    options.registrations = {bench::register_dataset_types};
+    session.emplace(std::move(options));
+    factory = project_workload(*session, flags.pipeline);
+    described = fmt::format("pipeline '{}' of project '{}' ({}), its own catalog", flags.pipeline,
+                            session->project().name, session->project().root.string());
+  } else {
+    plugins.emplace(std::vector<std::filesystem::path>{},
+                    std::vector<Plugins::Registration>{bench::register_dataset_types});
+    factory = bench::generated_workload(flags.scenario);
+    described = "generated; every intermediate persisted";
+  }
+  Plugins& registry_owner = session ? session->plugins() : *plugins;
+  for (const auto& name : settings.strategies) {
+    for (const auto& hook : bench::make_strategy(name, base.workers).hooks) {
+      registry_owner.require_hook(hook.name, fmt::format("strategy '{}'", name));
+    }
+  }
+  bench::Harness harness(registry_owner.registry(), flags.scenario, factory);
+
+  const auto& first = points.front();
+  auto swept = [&](const std::string& parameter) {
+    return std::any_of(sweeps.begin(), sweeps.end(),
+                       [&](const auto& sweep) { return sweep.parameter == parameter; });
+  };
+  auto shown = [&](const std::string& parameter, const std::string& fixed) {
+    return swept(parameter) ? std::string("swept") : fixed;
+  };
+  std::cout << fmt::format("sluice bench: scenario {} ({})\n", flags.scenario, described);
+  std::cout << fmt::format(
+      "storage: read latency {}, write latency {}, bandwidth {}{}; compute per node: {}\n",
+      shown("read-latency",
+            bench::format_parameter("read-latency", Seconds(first.profile.read_latency).count())),
+      write_follows_read
+          ? "= read latency"
+          : shown("write-latency",
+                  bench::format_parameter("write-latency",
+                                          Seconds(first.profile.write_latency).count())),
+      shown("bandwidth", bench::format_parameter("bandwidth", base.profile.bandwidth)),
+      base.profile.jitter > Clock::duration::zero() ? ", jitter up to " + flags.jitter : "",
+      fmt::format(
+          "{}{}", session ? "its own work" : "",
+          swept("compute") ? (session ? " + swept" : "swept")
+          : base.compute > Clock::duration::zero()
+              ? fmt::format("{}{} ({})", session ? " + " : "",
+                            bench::format_parameter("compute", Seconds(base.compute).count()),
+                            flags.compute_mode)
+              : (session ? "" : "none")));
+  std::cout << fmt::format("strategies: {}; parallel ones use {} workers; median of {} run{}\n",
+                           fmt::join(settings.strategies, ", "),
+                           shown("workers", fmt::format("{}", base.workers)), settings.repeat,
+                           settings.repeat == 1 ? "" : "s");
+  if (settings.time_scale > 0) {
+    std::cout << fmt::format("time scale {:g} (set by --time-scale: {})\n", settings.time_scale,
+                             scale_note(settings.time_scale));
+  } else if (points.size() == 1) {
+    const double scale = harness.time_scale(settings, first);
+    std::cout << fmt::format("time scale {:g}, automatic ({}; --time-scale to change it)\n", scale,
+                             scale_note(scale));
+  } else {
+    std::cout << "time scale: automatic for each point (the time_scale column of --out)\n";
+  }
+  std::cout << "times are simulated seconds; bound: the lower bound of DESIGN.md for the "
+               "strategy's workers\n\n"
+            << std::flush;
+
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  std::vector<bench::BenchResult> results;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const std::string where = points.size() > 1 ? fmt::format("[{}/{}] {}", i + 1, points.size(),
+                                                              describe_point(points[i]))
+                                                : std::string("running");
+    if (!tty && points.size() > 1) {
+      std::cerr << where << '\n';
+    }
+    auto progress = [&](const bench::Progress& at) {
+      if (tty) {
+        std::cerr << fmt::format("\r\033[K{}: {} (run {} of {}; {}/{})", where, at.strategy,
+                                 at.repetition, settings.repeat, at.done, at.total)
+                  << std::flush;
+      }
+    };
+    auto point_results = harness.run(settings, points[i], progress);
+    results.insert(results.end(), point_results.begin(), point_results.end());
+  }
+  if (tty) {
+    std::cerr << "\r\033[K" << std::flush;
+  }
+  std::cout << bench::format_table(results);
+  if (!flags.out.empty()) {
+    bench::write_results(flags.out, results);
+    std::cerr << fmt::format("wrote {}\n", flags.out);
+  }
+  if (!flags.plot.empty()) {
+    bench::plot_svg(flags.plot, results,
+                    fmt::format("sluice bench, scenario {}: wall time against {}", flags.scenario,
+                                sweeps.front().parameter));
+    std::cerr << fmt::format("wrote {}\n", flags.plot);
+  }
+  return 0;
+}
+
+}  // namespace sluice::cli

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace sluice::cli {
+
+/// What `sluice bench` is told.
+struct BenchFlags {
+  std::string scenario = "iris";
+  std::string project;
+  std::string conf_source;
+  std::string env = "local";
+  std::string pipeline = "__default__";
+  std::vector<std::string> strategies;
+  std::string read_latency = "0";
+  std::string write_latency;  // empty: the read latency
+  std::string bandwidth;
+  std::string jitter = "0";
+  std::string compute = "0";
+  std::string compute_mode = "sleep";
+  std::string payload = "8KiB";
+  std::size_t workers = 0;
+  int repeat = 3;
+  double time_scale = 0;
+  std::vector<std::string> sweeps;
+  std::string out;
+  std::string plot;
+  bool verbose = false;
+};
+
+/// Adds the `bench` subcommand, filling `flags`.
+CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags);
+
+/// Runs it: the table on stdout, progress and notes on stderr. Returns the exit code.
+int run_bench(const BenchFlags& flags);
+
+}  // namespace sluice::cli
