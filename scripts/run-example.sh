@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Quick start, command 1: installs what is missing, builds sluice, the iris project and its
-# hook plugin (release preset), then runs the iris pipeline from its project folder with the
-# hooks of examples/iris/conf/base/hooks.yml. Extra arguments go to `sluice run`.
+# Quick start, command 1: installs what is missing, builds sluice, the iris project and the
+# hook plugins (release preset), then
+#   1. runs the iris pipeline on simulated slow storage (1 s per read and write) with the hooks
+#      its configuration registers (examples/iris/conf/slow: node_timing and the tee);
+#   2. compares the runner strategies on iris at 10 s per read and write (`sluice bench`).
+# Extra arguments go to `sluice run`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 bash scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target sluice iris node_timing
+cmake --build --preset release --target sluice iris node_timing tee cache
 cd examples/iris
-exec "$root/build/release/bin/sluice" run "$@"
+"$root/build/release/bin/sluice" run --env slow "$@"
+echo
+"$root/build/release/bin/sluice" bench --read-latency 10s

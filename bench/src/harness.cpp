@@ -2,6 +2,7 @@
 #include <cmath>
 #include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -65,28 +66,89 @@ class Probe final : public Hook {
   std::map<std::string, std::pair<Clock::duration, std::chrono::steady_clock::time_point>> started_;
 };
 
-// The most bytes the catalog's datasets held in memory at once, sampled whenever a value
-// enters one (a save, or a load a cache keeps).
+// The most bytes the catalog's datasets held in memory at once (each value counted once),
+// sampled whenever a value enters a dataset (a save, or a load a cache keeps). What a dataset
+// holds changes with its own events, except that a tee keeps a released value until its
+// background write finishes: such datasets are looked at again on every sample until they are
+// empty. So a sample costs one dataset plus the writes still pending, not the whole catalog.
 class MemoryMeter final : public Hook {
  public:
   explicit MemoryMeter(const Catalog& catalog) : catalog_(catalog) {}
   Events events() const override {
-    return {Event::after_dataset_loaded, Event::after_dataset_saved};
+    return {Event::after_dataset_loaded, Event::after_dataset_saved, Event::on_dataset_released};
   }
-  void after_dataset_loaded(std::string_view, const Node*, const Value&) override { sample(); }
-  void after_dataset_saved(std::string_view, const Node*, const Value&) override { sample(); }
-  std::uint64_t peak() const { return peak_.load(); }
+  void after_dataset_loaded(std::string_view dataset, const Node*, const Value&) override {
+    sample(dataset, false);
+  }
+  void after_dataset_saved(std::string_view dataset, const Node*, const Value&) override {
+    sample(dataset, false);
+  }
+  void on_dataset_released(std::string_view dataset) override { sample(dataset, true); }
+  std::uint64_t peak() const {
+    std::lock_guard lock(mutex_);
+    return peak_;
+  }
 
  private:
-  void sample() {
-    const std::uint64_t held = held_bytes(catalog_);
-    std::uint64_t peak = peak_.load();
-    while (held > peak && !peak_.compare_exchange_weak(peak, held)) {
+  struct Held {
+    std::shared_ptr<Dataset> dataset;
+    std::vector<Value> values;
+  };
+  struct Counted {
+    std::uint64_t bytes = 0;
+    std::size_t holders = 0;
+  };
+
+  void sample(std::string_view name, bool released) {
+    std::lock_guard lock(mutex_);
+    auto at = held_.find(name);
+    if (at == held_.end()) {
+      at = held_.emplace(std::string(name), Held{catalog_.find(name), {}}).first;
+    }
+    refresh(at->second);
+    if (released) {
+      pending_.insert(at->first);
+    } else {
+      pending_.erase(at->first);
+    }
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      Held& pending = held_.at(*it);
+      refresh(pending);
+      it = pending.values.empty() ? pending_.erase(it) : std::next(it);
+    }
+    peak_ = std::max(peak_, total_);
+  }
+
+  // Replaces what `held` was known to hold by what it holds now.
+  void refresh(Held& held) {
+    for (const Value& value : held.values) {
+      auto counted = counted_.find(value.raw());
+      if (--counted->second.holders == 0) {
+        total_ -= counted->second.bytes;
+        counted_.erase(counted);
+      }
+    }
+    held.values.clear();
+    if (held.dataset) {
+      held.dataset->held_values(held.values);
+    }
+    for (const Value& value : held.values) {
+      auto [counted, inserted] = counted_.try_emplace(value.raw());
+      if (inserted) {
+        counted->second.bytes = value.byte_size();
+        total_ += counted->second.bytes;
+      }
+      ++counted->second.holders;
     }
   }
 
   const Catalog& catalog_;
-  std::atomic<std::uint64_t> peak_{0};
+  mutable std::mutex mutex_;
+  std::map<std::string, Held, std::less<>> held_;
+  std::set<std::string, std::less<>> pending_;  // released, maybe still held
+  std::unordered_map<const void*, Counted> counted_;
+  std::uint64_t total_ = 0;
+  std::uint64_t peak_ = 0;
 };
 
 // Intermediates in memory: what the `memory` strategy measures against.

@@ -34,7 +34,7 @@ std::string number(double value) {
 }
 
 std::string speedup_text(const BenchResult& result, const char* none) {
-  return result.speedup ? fmt::format("{:.3f}", *result.speedup) : none;
+  return result.speedup ? number(*result.speedup) : none;
 }
 
 std::string json_string(const std::string& text) {
@@ -106,6 +106,18 @@ std::string format_bytes(std::uint64_t bytes) {
   return fmt::format("{:.1f} {}", value, units[unit]);
 }
 
+namespace {
+
+// Seconds with the digits that matter: 111.3, 2.04, 0.00556.
+std::string format_seconds(double value) {
+  if (value >= 10 || value == 0) {
+    return fmt::format("{:.1f}", value);
+  }
+  return value >= 1 ? fmt::format("{:.2f}", value) : fmt::format("{:.3g}", value);
+}
+
+}  // namespace
+
 std::string format_table(const std::vector<BenchResult>& results) {
   std::vector<std::string> header = {"scenario", "strategy"};
   const auto swept = swept_names(results);
@@ -120,8 +132,8 @@ std::string format_table(const std::vector<BenchResult>& results) {
     for (const auto& [name, value] : result.swept) {
       row.push_back(format_parameter(name, value));
     }
-    row.push_back(fmt::format("{:.1f}", result.wall_s));
-    row.push_back(fmt::format("{:.1f}", result.bound_s));
+    row.push_back(format_seconds(result.wall_s));
+    row.push_back(format_seconds(result.bound_s));
     row.push_back(fmt::format("{:.2f}", result.ratio));
     row.push_back(result.speedup ? fmt::format("{:.2f}x", *result.speedup) : "-");
     row.push_back(format_bytes(result.peak_bytes));
@@ -154,11 +166,11 @@ std::string to_csv(const std::vector<BenchResult>& results) {
   header.emplace_back("time_scale");
   std::string csv = fmt::format("{}\n", fmt::join(header, ","));
   for (const auto& result : results) {
-    csv += fmt::format("{},{},{:.3f},{:.3f},{:.3f},{},{},{},{}", result.scenario, result.strategy,
-                       result.wall_s, result.bound_s, result.ratio, speedup_text(result, ""),
-                       result.peak_bytes, result.reads, result.writes);
+    csv += fmt::format("{},{},{},{},{},{},{},{},{}", result.scenario, result.strategy,
+                       number(result.wall_s), number(result.bound_s), number(result.ratio),
+                       speedup_text(result, ""), result.peak_bytes, result.reads, result.writes);
     for (const auto& [name, value] : result.swept) {
-      csv += "," + number(value);
+      csv += fmt::format(",{}", number(value));
     }
     csv += fmt::format(",{}\n", number(result.time_scale));
   }
@@ -170,11 +182,11 @@ std::string to_json(const std::vector<BenchResult>& results) {
   for (std::size_t i = 0; i < results.size(); ++i) {
     const auto& result = results[i];
     json += fmt::format(
-        "{}\n  {{\"scenario\": {}, \"strategy\": {}, \"wall_s\": {:.3f}, \"bound_s\": {:.3f}, "
-        "\"ratio\": {:.3f}, \"speedup\": {}, \"peak_bytes\": {}, \"reads\": {}, \"writes\": {}",
+        "{}\n  {{\"scenario\": {}, \"strategy\": {}, \"wall_s\": {}, \"bound_s\": {}, "
+        "\"ratio\": {}, \"speedup\": {}, \"peak_bytes\": {}, \"reads\": {}, \"writes\": {}",
         i == 0 ? "" : ",", json_string(result.scenario), json_string(result.strategy),
-        result.wall_s, result.bound_s, result.ratio, speedup_text(result, "null"),
-        result.peak_bytes, result.reads, result.writes);
+        number(result.wall_s), number(result.bound_s), number(result.ratio),
+        speedup_text(result, "null"), result.peak_bytes, result.reads, result.writes);
     for (const auto& [name, value] : result.swept) {
       json += fmt::format(", {}: {}", json_string(name), number(value));
     }
@@ -241,7 +253,7 @@ void plot_svg(const fs::path& path, const std::vector<BenchResult>& results,
     }
     add(name, result.swept[0].second, result.wall_s);
     if (result.strategy == "sequential") {
-      add("lower bound" + name.substr(result.strategy.size()), result.swept[0].second,
+      add(fmt::format("lower bound{}", name.substr(result.strategy.size())), result.swept[0].second,
           result.bound_s);
     }
   }

@@ -187,6 +187,10 @@ std::uint64_t held_bytes(const Catalog& catalog) {
       dataset.held_values(values);
     }
   });
+  return distinct_bytes(std::move(values));
+}
+
+std::uint64_t distinct_bytes(std::vector<Value> values) {
   // A value may be held twice (a node passing its input through as an output): count it once.
   std::sort(values.begin(), values.end(),
             [](const Value& a, const Value& b) { return std::less<>{}(a.raw(), b.raw()); });

@@ -81,8 +81,28 @@ Param convert(const YAML::Node& node, const std::string& source) {
     }
     case YAML::NodeType::Map: {
       Param::Map map;
+      std::vector<Param> merged;  // `<<: *anchor` (or a list of them): YAML merge keys
       for (const auto& entry : node) {
         const std::string key = entry.first.as<std::string>();
+        if (key == "<<") {
+          const Param sources = convert(entry.second, source);
+          const bool all_maps =
+              sources.is_map() ||
+              (sources.is_list() && std::all_of(sources.as_list().begin(), sources.as_list().end(),
+                                                [](const Param& item) { return item.is_map(); }));
+          if (!all_maps) {
+            throw ConfigError(fmt::format(
+                "{}: '<<' merges a map into this one: write '<<: *anchor' for an anchored map "
+                "(or a list of them)",
+                mark_of(entry.first, source).str()));
+          }
+          if (sources.is_map()) {
+            merged.push_back(sources);
+          } else {
+            merged.insert(merged.end(), sources.as_list().begin(), sources.as_list().end());
+          }
+          continue;
+        }
         for (const auto& [existing, value] : map) {
           if (existing == key) {
             const SourceMark at = mark_of(entry.first, source);
@@ -96,6 +116,16 @@ Param convert(const YAML::Node& node, const std::string& source) {
           value.set_mark(mark_of(entry.first, source));
         }
         map.emplace_back(key, std::move(value));
+      }
+      // Keys written in the map win over merged ones; earlier merged maps over later ones.
+      for (const Param& source_map : merged) {
+        for (const auto& [key, value] : source_map.as_map()) {
+          const bool present = std::any_of(map.begin(), map.end(),
+                                           [&](const auto& entry) { return entry.first == key; });
+          if (!present) {
+            map.emplace_back(key, value);
+          }
+        }
       }
       result = Param(std::move(map));
       break;

@@ -121,7 +121,10 @@ TEST_F(HarnessOnAChain, CountsReadsWritesAndMemoryPerStrategy) {
   // Memory: nothing is held when everything goes through storage.
   EXPECT_EQ(find(results, "sequential").peak_bytes, 0U);
   EXPECT_GT(find(results, "tee").peak_bytes, 1024 * sizeof(double));
-  EXPECT_GT(find(results, "memory").peak_bytes, 1024 * sizeof(double));
+  // Memory holds a step's input and its output: two payloads, each counted once.
+  const std::uint64_t payload = Value::of(std::vector<double>(1024)).byte_size();
+  EXPECT_EQ(find(results, "memory").peak_bytes, 2 * payload);
+  EXPECT_EQ(find(results, "cache").peak_bytes, 2 * payload);
   // The bound: read the input, then the last write (compute is the nodes' own tiny work).
   EXPECT_NEAR(find(results, "sequential").bound_s, 2.0, 0.5);
   EXPECT_NEAR(find(results, "memory").bound_s, 1.0, 0.5);  // nothing written
@@ -191,9 +194,9 @@ TEST_F(HarnessOnAChain, TheAutomaticTimeScaleKeepsTheSlowestRunShort) {
   bench::Harness harness(plugins.registry, "chain:8", bench::generated_workload("chain:8"));
   settings.time_scale = 0;
   point.profile.read_latency = point.profile.write_latency = 10s;
-  // sequential waits 8 reads + 8 writes of 10 s = 160 s; 0.5 s of real time allows 0.003,
-  // rounded down to 0.002.
-  EXPECT_DOUBLE_EQ(harness.time_scale(settings, point), 0.002);
+  // sequential waits 8 reads + 8 writes of 10 s = 160 s; 1 s of real time allows 0.006,
+  // rounded down to 0.005.
+  EXPECT_DOUBLE_EQ(harness.time_scale(settings, point), 0.005);
   point.profile.read_latency = point.profile.write_latency = 0s;
   EXPECT_DOUBLE_EQ(harness.time_scale(settings, point), 1);
   settings.time_scale = 0.25;
@@ -226,10 +229,10 @@ TEST(Reports, CsvColumnsComeFirstThenTheSweptParameters) {
   const std::string csv = bench::to_csv({result});
   EXPECT_EQ(csv,
             "scenario,strategy,wall_s,bound_s,ratio,speedup,peak_bytes,reads,writes,read-latency,"
-            "workers,time_scale\nchain:8,tee,20.250,20.000,1.012,,8192,1,8,10,2,0.01\n");
+            "workers,time_scale\nchain:8,tee,20.25,20,1.0125,,8192,1,8,10,2,0.01\n");
   EXPECT_THAT(bench::to_json({result}),
-              HasSubstr("\"strategy\": \"tee\", \"wall_s\": 20.250, \"bound_s\": 20.000, "
-                        "\"ratio\": 1.012, \"speedup\": null"));
+              HasSubstr("\"strategy\": \"tee\", \"wall_s\": 20.25, \"bound_s\": 20, "
+                        "\"ratio\": 1.0125, \"speedup\": null"));
   EXPECT_THAT(bench::format_table({result}), HasSubstr("8.0 KiB"));
   EXPECT_THAT([&] { bench::write_results("results.txt", {result}); },
               ThrowsMessage<ConfigError>(HasSubstr("must be .csv or .json")));

@@ -168,6 +168,16 @@ TEST_F(SluiceCli, DatasetsCanLiveOnSimulatedSlowStorage) {
               AllOf(HasSubstr("conf/local/catalog.yml:3:17"), HasSubstr("is not a duration")));
 }
 
+TEST_F(SluiceCli, TheSlowEnvironmentPutsIrisOnSlowStorageBehindTheTee) {
+  const Result result = sluice("run --env slow");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output,
+              AllOf(HasSubstr("Loading data from 'X_train' (TeeDataset)"),
+                    HasSubstr("Persisted 'y_pred' (BinaryDataset) in the background"),
+                    HasSubstr("Model has an accuracy of 0.933 on test data.")));
+  EXPECT_TRUE(fs::exists(project / "data/07_model_output/y_pred.bin"));
+}
+
 TEST_F(SluiceCli, CatalogListAndViz) {
   project.write("conf/local/catalog.yml", "y_pred:\n  type: MemoryDataset\n");
   const Result list = sluice("catalog list");
@@ -260,6 +270,26 @@ TEST_F(SluiceCli, BenchOfTheProjectLeavesItsDataAlone) {
   const std::string text((std::istreambuf_iterator<char>(json)), {});
   EXPECT_THAT(text, AllOf(HasSubstr("\"scenario\": \"project\", \"strategy\": \"tee\""),
                           HasSubstr("\"reads\": 1, \"writes\": 5")));
+}
+
+TEST_F(SluiceCli, BenchStorageProfilesComeFromSluiceAndTheProject) {
+  const Result shipped = sluice("bench --storage s3 --strategies tee --repeat 1");
+  ASSERT_EQ(shipped.exit_code, 0) << shipped.output;
+  EXPECT_THAT(shipped.output, HasSubstr("profile 's3', read latency 50ms, write latency 100ms, "
+                                        "bandwidth 100MB/s"));
+  project.write("conf/base/bench.yml",
+                "storage:\n  s3: {read_latency: 2s}\n  tape: {read_latency: 1m, bandwith: 1}\n");
+  const Result replaced = sluice(
+      "bench --scenario project --storage s3 --write-latency 1s --strategies tee --repeat 1");
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.output;
+  EXPECT_THAT(replaced.output, HasSubstr("profile 's3', read latency 2s, write latency 1s"));
+  const Result typo = sluice("bench --scenario project --storage tape");
+  EXPECT_EQ(typo.exit_code, 1);
+  EXPECT_THAT(typo.output, AllOf(HasSubstr("conf/base/bench.yml:3:"),
+                                 HasSubstr("unknown option 'bandwith' (did you mean "
+                                           "'bandwidth'?)")));
+  EXPECT_THAT(sluice("bench --storage s4").output,
+              HasSubstr("unknown storage profile 's4' (did you mean 's3'?)"));
 }
 
 TEST_F(SluiceCli, BenchPlotsASweep) {

@@ -42,6 +42,22 @@ TEST(Yaml, DuplicateKeysAreAnError) {
               ThrowsMessage<ConfigError>(HasSubstr("p.yml:2:1: key 'a' appears twice")));
 }
 
+TEST(Yaml, MergeKeysCopyAnchoredMapsWithoutOverridingWrittenKeys) {
+  const Param tree = parse_yaml(
+      "_slow: &slow {type: SimulatedStorage, read_latency: 1s}\n"
+      "_files: &files {type: BinaryDataset, filepath: x.bin}\n"
+      "a:\n  <<: *slow\n  read_latency: 5s\n"
+      "b:\n  <<: [*slow, *files]\n",
+      "catalog.yml");
+  EXPECT_EQ(tree.at("a").at("type").as_string(), "SimulatedStorage");
+  EXPECT_EQ(tree.at("a").at("read_latency").as_string(), "5s");
+  EXPECT_EQ(tree.at("b").at("type").as_string(), "SimulatedStorage");  // the first map wins
+  EXPECT_EQ(tree.at("b").at("filepath").as_string(), "x.bin");
+  EXPECT_EQ(tree.at("a").find("<<"), nullptr);
+  EXPECT_THAT([] { parse_yaml("a:\n  <<: 3\n", "catalog.yml"); },
+              ThrowsMessage<ConfigError>(HasSubstr("catalog.yml:2:3: '<<' merges a map")));
+}
+
 TEST(ConfigLoader, LocalOverlaysBaseAtTopLevelKeys) {
   TempDir dir;
   dir.write("conf/base/parameters.yml", "a: 1\nmodel:\n  alpha: 0.1\n  beta: 2\n");

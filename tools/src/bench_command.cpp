@@ -10,7 +10,10 @@
 
 #include <sluice/bench/report.hpp>
 #include <sluice/bench/sweep.hpp>
+#include <sluice/core/config_loader.hpp>
 #include <sluice/core/log.hpp>
+#include <sluice/core/options.hpp>
+#include <sluice/core/suggest.hpp>
 #include <sluice/core/units.hpp>
 
 #include "bench_project.hpp"
@@ -26,6 +29,33 @@ std::string describe_point(const bench::BenchPoint& point) {
     parts.push_back(fmt::format("{}={}", name, bench::format_parameter(name, value)));
   }
   return fmt::format("{}", fmt::join(parts, " "));
+}
+
+// Storage profiles: the `storage` map of bench.yml in sluice's own conf/, overlaid by the
+// project's (for the iris and project scenarios).
+Param storage_profiles(const Session* session) {
+  Param profiles = Param(Param::Map{});
+  auto merge = [&](const Param& bench) {
+    if (const Param* storage = bench.find("storage")) {
+      if (!storage->is_map()) {
+        throw ConfigError(
+            fmt::format("{}: 'storage' must map profile names to "
+                        "{{read_latency, write_latency, bandwidth, jitter}}",
+                        storage->mark().str()));
+      }
+      for (const auto& [name, profile] : storage->as_map()) {
+        profiles.set(name, profile);
+      }
+    }
+  };
+  const std::filesystem::path framework = std::filesystem::path(SLUICE_SOURCE_DIR) / "conf";
+  if (std::filesystem::is_directory(framework / "base")) {
+    merge(ConfigLoader(framework).get("bench"));
+  }
+  if (session != nullptr) {
+    merge(session->conf().get("bench"));
+  }
+  return profiles;
 }
 
 std::string scale_note(double scale) {
@@ -54,14 +84,16 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
                    "Comma-separated: sequential, async, cache, tee, parallel, parallel+tee, "
                    "memory (default: all)")
       ->delimiter(',');
-  bench->add_option("--read-latency", flags.read_latency, "Per read of a persisted dataset: 10s")
-      ->capture_default_str();
+  bench->add_option("--storage", flags.storage,
+                    "A storage profile of conf/base/bench.yml (sluice's or the project's): s3, "
+                    "nfs, local_ssd, ...");
+  bench->add_option("--read-latency", flags.read_latency,
+                    "Per read of a persisted dataset: 10s (default: the profile's, or 0)");
   bench->add_option("--write-latency", flags.write_latency,
                     "Per write of a persisted dataset (default: the read latency)");
   bench->add_option("--bandwidth", flags.bandwidth,
                     "Storage bandwidth, added per byte: 100MB/s (default: unlimited)");
-  bench->add_option("--jitter", flags.jitter, "Up to this much more per operation (seeded)")
-      ->capture_default_str();
+  bench->add_option("--jitter", flags.jitter, "Up to this much more per operation (seeded)");
   bench->add_option("--compute", flags.compute, "Modelled compute per node: 1s")
       ->capture_default_str();
   bench->add_option("--compute-mode", flags.compute_mode, "sleep (wait) or spin (burn CPU)")
@@ -86,14 +118,73 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
 
 int run_bench(const BenchFlags& flags) {
   // Everything that can be wrong with the command is checked before anything runs.
+  if (!flags.verbose) {
+    logger().set_level(spdlog::level::warn);
+  }
+  // The scenario: a project (iris is the example project) or a generated one.
+  std::optional<Session> session;
+  std::optional<Plugins> plugins;
+  bench::WorkloadFactory factory;
+  std::string described;
+  if (flags.scenario == "iris" || flags.scenario == "project") {
+    SessionOptions options;
+    options.project =
+        flags.scenario == "iris" ? iris_project() : std::filesystem::path(flags.project);
+    options.conf_source = flags.conf_source;
+    options.env = flags.env;
+    options.registrations = {bench::register_dataset_types};
+    session.emplace(std::move(options));
+    factory = project_workload(*session, flags.pipeline);
+    described = fmt::format("pipeline '{}' of project '{}' ({}), its own catalog", flags.pipeline,
+                            session->project().name, session->project().root.string());
+  } else {
+    plugins.emplace(std::vector<std::filesystem::path>{},
+                    std::vector<Plugins::Registration>{bench::register_dataset_types});
+    factory = bench::generated_workload(flags.scenario);
+    described = "generated; every intermediate persisted";
+  }
+
+  // Storage: a profile from bench.yml, then the options given.
   bench::BenchPoint base;
-  base.profile.read_latency = parse_duration(flags.read_latency, "--read-latency");
-  base.profile.write_latency = flags.write_latency.empty()
-                                   ? base.profile.read_latency
-                                   : parse_duration(flags.write_latency, "--write-latency");
-  base.profile.jitter = parse_duration(flags.jitter, "--jitter");
-  if (!flags.bandwidth.empty() && flags.bandwidth != "unlimited") {
-    base.profile.bandwidth = parse_rate(flags.bandwidth, "--bandwidth");
+  bool write_follows_read = flags.write_latency.empty();
+  if (!flags.storage.empty()) {
+    const Param profiles = storage_profiles(session ? &*session : nullptr);
+    const Param* profile = profiles.find(flags.storage);
+    if (profile == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& [name, entry] : profiles.as_map()) {
+        names.push_back(name);
+      }
+      throw ConfigError(fmt::format(
+          "--storage: unknown storage profile '{}'{}; the profiles (conf/base/bench.yml of sluice "
+          "and of the project) are: {}",
+          flags.storage, did_you_mean(flags.storage, names), fmt::join(names, ", ")));
+    }
+    OptionReader reader(*profile, fmt::format("storage profile '{}'", flags.storage));
+    base.profile.read_latency = reader.duration("read_latency", {});
+    const bool has_write = profile->find("write_latency") != nullptr;
+    base.profile.write_latency = reader.duration("write_latency", base.profile.read_latency);
+    write_follows_read = write_follows_read && !has_write;
+    base.profile.jitter = reader.duration("jitter", {});
+    if (const auto bandwidth = reader.optional_string("bandwidth")) {
+      base.profile.bandwidth = parse_rate(*bandwidth, reader.where("bandwidth"));
+    }
+    reader.optional_string("description");
+    reader.finish();
+  }
+  if (!flags.read_latency.empty()) {
+    base.profile.read_latency = parse_duration(flags.read_latency, "--read-latency");
+  }
+  base.profile.write_latency = !flags.write_latency.empty()
+                                   ? parse_duration(flags.write_latency, "--write-latency")
+                               : write_follows_read ? base.profile.read_latency
+                                                    : base.profile.write_latency;
+  if (!flags.jitter.empty()) {
+    base.profile.jitter = parse_duration(flags.jitter, "--jitter");
+  }
+  if (!flags.bandwidth.empty()) {
+    base.profile.bandwidth =
+        flags.bandwidth == "unlimited" ? 0 : parse_rate(flags.bandwidth, "--bandwidth");
   }
   base.compute = parse_duration(flags.compute, "--compute");
   base.workers = flags.workers > 0 ? flags.workers
@@ -102,7 +193,6 @@ int run_bench(const BenchFlags& flags) {
   for (const auto& text : flags.sweeps) {
     sweeps.push_back(bench::parse_sweep(text));
   }
-  bool write_follows_read = flags.write_latency.empty();
   for (const auto& sweep : sweeps) {
     write_follows_read = write_follows_read && sweep.parameter != "write-latency";
   }
@@ -147,32 +237,6 @@ int run_bench(const BenchFlags& flags) {
           "install gnuplot-nox), or use --out results.csv and plot that");
     }
   }
-  if (!flags.verbose) {
-    logger().set_level(spdlog::level::warn);
-  }
-
-  // The scenario: a project (iris is the example project) or a generated one.
-  std::optional<Session> session;
-  std::optional<Plugins> plugins;
-  bench::WorkloadFactory factory;
-  std::string described;
-  if (flags.scenario == "iris" || flags.scenario == "project") {
-    SessionOptions options;
-    options.project =
-        flags.scenario == "iris" ? iris_project() : std::filesystem::path(flags.project);
-    options.conf_source = flags.conf_source;
-    options.env = flags.env;
-    options.registrations = {bench::register_dataset_types};
-    session.emplace(std::move(options));
-    factory = project_workload(*session, flags.pipeline);
-    described = fmt::format("pipeline '{}' of project '{}' ({}), its own catalog", flags.pipeline,
-                            session->project().name, session->project().root.string());
-  } else {
-    plugins.emplace(std::vector<std::filesystem::path>{},
-                    std::vector<Plugins::Registration>{bench::register_dataset_types});
-    factory = bench::generated_workload(flags.scenario);
-    described = "generated; every intermediate persisted";
-  }
   Plugins& registry_owner = session ? session->plugins() : *plugins;
   for (const auto& name : settings.strategies) {
     for (const auto& hook : bench::make_strategy(name, base.workers).hooks) {
@@ -191,7 +255,8 @@ int run_bench(const BenchFlags& flags) {
   };
   std::cout << fmt::format("sluice bench: scenario {} ({})\n", flags.scenario, described);
   std::cout << fmt::format(
-      "storage: read latency {}, write latency {}, bandwidth {}{}; compute per node: {}\n",
+      "storage: {}read latency {}, write latency {}, bandwidth {}{}; compute per node: {}\n",
+      flags.storage.empty() ? "" : fmt::format("profile '{}', ", flags.storage),
       shown("read-latency",
             bench::format_parameter("read-latency", Seconds(first.profile.read_latency).count())),
       write_follows_read
@@ -200,7 +265,10 @@ int run_bench(const BenchFlags& flags) {
                   bench::format_parameter("write-latency",
                                           Seconds(first.profile.write_latency).count())),
       shown("bandwidth", bench::format_parameter("bandwidth", base.profile.bandwidth)),
-      base.profile.jitter > Clock::duration::zero() ? ", jitter up to " + flags.jitter : "",
+      base.profile.jitter > Clock::duration::zero()
+          ? fmt::format(", jitter up to {}",
+                        bench::format_parameter("jitter", Seconds(base.profile.jitter).count()))
+          : "",
       fmt::format(
           "{}{}", session ? "its own work" : "",
           swept("compute") ? (session ? " + swept" : "swept")

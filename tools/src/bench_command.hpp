@@ -15,10 +15,11 @@ struct BenchFlags {
   std::string env = "local";
   std::string pipeline = "__default__";
   std::vector<std::string> strategies;
-  std::string read_latency = "0";
-  std::string write_latency;  // empty: the read latency
-  std::string bandwidth;
-  std::string jitter = "0";
+  std::string storage;        // a profile of bench.yml
+  std::string read_latency;   // empty: the profile's, or 0
+  std::string write_latency;  // empty: the profile's, or the read latency
+  std::string bandwidth;      // empty: the profile's, or unlimited
+  std::string jitter;         // empty: the profile's, or 0
   std::string compute = "0";
   std::string compute_mode = "sleep";
   std::string payload = "8KiB";

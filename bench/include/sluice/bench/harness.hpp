@@ -60,7 +60,7 @@ struct BenchSettings {
   /// Real seconds per simulated second; 0: automatic (see time_scale()).
   double time_scale = 0;
   /// What the automatic scale aims at: real seconds for one run of the slowest strategy.
-  double target_seconds = 0.5;
+  double target_seconds = 1.0;
   ComputeMode compute_mode = ComputeMode::sleep;
   /// Elements of the vector<double> each generated node produces.
   std::size_t payload = 1024;

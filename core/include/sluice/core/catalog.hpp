@@ -91,6 +91,8 @@ class SLUICE_API Catalog {
 /// memory datasets, caches and write-behind buffers, each distinct value counted once.
 /// Parameters are not counted.
 SLUICE_API std::uint64_t held_bytes(const Catalog& catalog);
+/// Bytes of `values`, each distinct value (by its data) counted once.
+SLUICE_API std::uint64_t distinct_bytes(std::vector<Value> values);
 
 /// How to build a catalog from configuration.
 struct CatalogOptions {
