@@ -10,6 +10,7 @@
 
 #include <sluice/bench/report.hpp>
 #include <sluice/core/error.hpp>
+#include <sluice/core/json.hpp>
 
 namespace sluice::bench {
 namespace {
@@ -35,21 +36,6 @@ std::string number(double value) {
 
 std::string speedup_text(const BenchResult& result, const char* none) {
   return result.speedup ? number(*result.speedup) : none;
-}
-
-std::string json_string(const std::string& text) {
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      quoted += '\\';
-      quoted += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      quoted += fmt::format("\\u{:04x}", c);
-    } else {
-      quoted += c;
-    }
-  }
-  return quoted + "\"";
 }
 
 void write_file(const fs::path& path, const std::string& text) {
@@ -184,11 +170,11 @@ std::string to_json(const std::vector<BenchResult>& results) {
     json += fmt::format(
         "{}\n  {{\"scenario\": {}, \"strategy\": {}, \"wall_s\": {}, \"bound_s\": {}, "
         "\"ratio\": {}, \"speedup\": {}, \"peak_bytes\": {}, \"reads\": {}, \"writes\": {}",
-        i == 0 ? "" : ",", json_string(result.scenario), json_string(result.strategy),
+        i == 0 ? "" : ",", json_quote(result.scenario), json_quote(result.strategy),
         number(result.wall_s), number(result.bound_s), number(result.ratio),
         speedup_text(result, "null"), result.peak_bytes, result.reads, result.writes);
     for (const auto& [name, value] : result.swept) {
-      json += fmt::format(", {}: {}", json_string(name), number(value));
+      json += fmt::format(", {}: {}", json_quote(name), number(value));
     }
     json += fmt::format(", \"time_scale\": {}}}", number(result.time_scale));
   }

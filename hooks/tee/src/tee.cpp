@@ -12,6 +12,7 @@
 #include <sluice/core/log.hpp>
 #include <sluice/core/node.hpp>
 #include <sluice/core/options.hpp>
+#include <sluice/core/trace.hpp>
 #include <sluice/hooks/tee.hpp>
 #include <sluice/runners/resume.hpp>
 #include <sluice/runners/thread_pool.hpp>
@@ -53,13 +54,15 @@ struct TeeHook::State {
   Pipeline pipeline;
 
   // Reserves `bytes` of the budget for a write, waiting while it is full; false when closed.
-  bool admit(std::uint64_t bytes) {
+  bool admit(std::uint64_t bytes, const std::string& dataset) {
     std::unique_lock lock(mutex);
     if (writers == nullptr) {
       return false;
     }
     if (pending_bytes > 0 && pending_bytes + bytes > options.memory_budget) {
       ++back_pressure_waits;
+      const TraceSpan span("tee", "wait for memory budget",
+                           {{"dataset", dataset}, {"bytes", std::to_string(bytes)}});
       changed.wait(lock, [&] {
         return pending_bytes == 0 || pending_bytes + bytes <= options.memory_budget;
       });
@@ -132,7 +135,7 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
       active = active_;
     }
     const std::uint64_t bytes = value.byte_size();
-    if (!active || !state_->admit(bytes)) {
+    if (!active || !state_->admit(bytes, name_)) {
       inner_->save(value);
       return;
     }
@@ -238,6 +241,8 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
       } else {
         const auto started = state_->clock.now();
         try {
+          const TraceSpan span("tee", fmt::format("write {}", name_),
+                               {{"dataset", name_}, {"bytes", std::to_string(pending.bytes)}});
           inner_->save(pending.value);
           written = true;
           if (auto& log = logger(); log.should_log(spdlog::level::info)) {

@@ -1,0 +1,136 @@
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <iris/pipeline.hpp>
+
+#include <sluice/core/config_loader.hpp>
+#include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/hook_manager.hpp>
+#include <sluice/core/trace.hpp>
+#include <sluice/hooks/tee.hpp>
+#include <sluice/hooks/timeline.hpp>
+#include <sluice/runners/node_error.hpp>
+#include <sluice/runners/sequential_runner.hpp>
+
+#include "support/iris_project.hpp"
+#include "support/temp_dir.hpp"
+
+namespace sluice {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+struct Span {
+  std::string name, category;
+  double start = 0, end = 0;
+  std::int64_t thread = 0;
+  Param args;
+};
+
+// Reads a trace back (YAML reads JSON) and checks its shape.
+std::vector<Span> spans_of(const std::string& json) {
+  const Param trace = parse_yaml(json, "timeline.json");
+  std::vector<Span> spans;
+  for (const Param& event : trace.at("traceEvents").as_list()) {
+    if (event.at("ph").as_string() == "X") {
+      const double start = event.at("ts").as_double();
+      spans.push_back({event.at("name").as_string(), event.at("cat").as_string(), start,
+                       start + event.at("dur").as_double(), event.at("tid").as_int(),
+                       event.at("args")});
+    }
+  }
+  return spans;
+}
+
+// On every thread, two spans are either disjoint or one holds the other.
+void expect_nested_per_thread(const std::vector<Span>& spans) {
+  for (const Span& a : spans) {
+    for (const Span& b : spans) {
+      if (&a == &b || a.thread != b.thread) {
+        continue;
+      }
+      const bool disjoint = a.end <= b.start || b.end <= a.start;
+      const bool nested =
+          (a.start <= b.start && b.end <= a.end) || (b.start <= a.start && a.end <= b.end);
+      EXPECT_TRUE(disjoint || nested) << a.name << " and " << b.name << " overlap on a thread";
+    }
+  }
+}
+
+TEST(Timeline, TeeWritesOverlapLaterNodesOnIrisOnSlowStorage) {
+  testing::IrisProject iris;
+  const ScaledClock clock(0.02);  // 1 s of simulated latency: 20 ms
+  Catalog catalog = iris.catalog("slow", &clock);
+  auto tee = std::make_shared<TeeHook>(TeeOptions{}, clock);
+  TimelineOptions options;
+  options.path = iris.path() / "timeline.json";
+  auto timeline = std::make_shared<TimelineHook>(options);
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("tee", tee);
+  hooks->add("timeline", timeline);
+  catalog.set_hooks(hooks);
+  hooks->after_catalog_created(catalog);
+  SequentialRunner().run(iris::create_pipeline(), catalog);
+
+  std::ifstream file(options.path);
+  const std::string written((std::istreambuf_iterator<char>(file)), {});
+  ASSERT_FALSE(written.empty());
+  const auto spans = spans_of(written);
+  expect_nested_per_thread(spans);
+
+  auto find = [&](const std::string& name) {
+    const auto at = std::find_if(spans.begin(), spans.end(),
+                                 [&](const Span& span) { return span.name == name; });
+    EXPECT_NE(at, spans.end()) << name;
+    return at == spans.end() ? Span{} : *at;
+  };
+  const Span write = find("write X_train");
+  const Span predict = find("make_predictions");
+  EXPECT_EQ(write.category, "tee");
+  EXPECT_NE(write.thread, predict.thread);  // a writer thread's track
+  EXPECT_LT(write.start, predict.start);    // make_predictions ran while X_train was written
+  EXPECT_GT(write.end, predict.end);
+  EXPECT_EQ(find("save X_train").args.at("bytes").as_string(), write.args.at("bytes").as_string());
+  EXPECT_EQ(find("load X_train").args.at("node").as_string(), "make_predictions");
+  EXPECT_EQ(find("load example_iris_data").category, "load");
+  EXPECT_THAT(written, HasSubstr("\"thread_name\""));
+  EXPECT_THAT(written, HasSubstr("\"tee writer"));
+}
+
+TEST(Timeline, AFailedNodeEndsItsSpanWithTheError) {
+  testing::TempDir dir;
+  TimelineOptions options;
+  options.path = dir / "trace/timeline.json";
+  auto timeline = std::make_shared<TimelineHook>(options);
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("timeline", timeline);
+  Catalog catalog;
+  catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));
+  catalog.set_hooks(hooks);
+  const Pipeline pipeline{node(
+      "boom", [](int) -> int { throw std::runtime_error("no luck"); }, "in", "out")};
+  EXPECT_THROW(SequentialRunner().run(pipeline, catalog), NodeError);
+  const auto spans = spans_of(timeline->json());
+  const auto boom = std::find_if(spans.begin(), spans.end(),
+                                 [](const Span& span) { return span.name == "boom"; });
+  ASSERT_NE(boom, spans.end());
+  EXPECT_THAT(boom->args.at("error").as_string(), HasSubstr("no luck"));
+  EXPECT_TRUE(std::filesystem::exists(options.path));  // written on failure too
+}
+
+TEST(Timeline, OptionsAreCheckedAndTheSinkIsRemovedWithTheHook) {
+  EXPECT_THAT([] { TimelineOptions::parse(parse_yaml("paht: x.json", "hooks.yml"), "timeline"); },
+              ThrowsMessage<ConfigError>(HasSubstr("did you mean 'path'")));
+  {
+    TimelineHook timeline({});
+    Catalog catalog;
+    timeline.before_pipeline_run({}, Pipeline{}, catalog);
+    EXPECT_NE(trace_sink(), nullptr);
+  }
+  EXPECT_EQ(trace_sink(), nullptr);
+}
+
+}  // namespace
+}  // namespace sluice
