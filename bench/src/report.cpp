@@ -11,6 +11,7 @@
 #include <sluice/bench/report.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/json.hpp>
+#include <sluice/core/units.hpp>
 
 namespace sluice::bench {
 namespace {
@@ -78,20 +79,6 @@ std::string format_parameter(const std::string& parameter, double value) {
                                                   : fmt::format("{:g}s", value);
 }
 
-std::string format_bytes(std::uint64_t bytes) {
-  if (bytes < 1024) {
-    return fmt::format("{} B", bytes);
-  }
-  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes) / 1024;
-  int unit = 0;
-  while (value >= 1024 && unit < 3) {
-    value /= 1024;
-    ++unit;
-  }
-  return fmt::format("{:.1f} {}", value, units[unit]);
-}
-
 namespace {
 
 // Seconds with the digits that matter: 111.3, 2.04, 0.00556.
@@ -122,7 +109,7 @@ std::string format_table(const std::vector<BenchResult>& results) {
     row.push_back(format_seconds(result.bound_s));
     row.push_back(fmt::format("{:.2f}", result.ratio));
     row.push_back(result.speedup ? fmt::format("{:.2f}x", *result.speedup) : "-");
-    row.push_back(format_bytes(result.peak_bytes));
+    row.push_back(format_size(result.peak_bytes));
     row.push_back(fmt::format("{}", result.reads));
     row.push_back(fmt::format("{}", result.writes));
     rows.push_back(std::move(row));

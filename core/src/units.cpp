@@ -83,6 +83,20 @@ std::uint64_t parse_size(std::string_view text, std::string_view what) {
       what, text));
 }
 
+std::string format_size(std::uint64_t bytes) {
+  if (bytes < 1024) {
+    return fmt::format("{} B", bytes);
+  }
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes) / 1024;
+  int unit = 0;
+  while (value >= 1024 && unit < 3) {
+    value /= 1024;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", value, units[unit]);
+}
+
 double parse_rate(std::string_view text, std::string_view what) {
   double bytes = 0;
   if (text.ends_with("/s") && scale(text.substr(0, text.size() - 2), kSizeUnits, bytes)) {

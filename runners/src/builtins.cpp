@@ -9,20 +9,26 @@ void register_builtin_runners(Registrar& registrar) {
   registrar.add_runner("sequential", [](const Param& options) -> std::shared_ptr<Runner> {
     OptionReader reader(options, "runner 'sequential'");
     const bool async_io = reader.flag("async_io", false);
+    const bool keep_inputs = reader.flag("keep_inputs", false);
     reader.finish();
-    return std::make_shared<SequentialRunner>(async_io);
+    auto runner = std::make_shared<SequentialRunner>(async_io);
+    runner->set_keep_inputs(keep_inputs);
+    return runner;
   });
   registrar.add_runner("parallel", [](const Param& options) -> std::shared_ptr<Runner> {
     OptionReader reader(options, "runner 'parallel'");
     const bool async_io = reader.flag("async_io", false);
     const std::int64_t workers = reader.integer("max_workers", 0);
+    const bool keep_inputs = reader.flag("keep_inputs", false);
     reader.finish();
     if (workers < 0) {
       throw ConfigError(reader.where("max_workers") +
                         ": must be at least 1 (0: one per hardware "
                         "thread)");
     }
-    return std::make_shared<ParallelRunner>(static_cast<std::size_t>(workers), async_io);
+    auto runner = std::make_shared<ParallelRunner>(static_cast<std::size_t>(workers), async_io);
+    runner->set_keep_inputs(keep_inputs);
+    return runner;
   });
 }
 

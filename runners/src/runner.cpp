@@ -68,8 +68,12 @@ void check_free_inputs(const Pipeline& pipeline, const Catalog& catalog) {
 
 }  // namespace
 
-RunState::RunState(const Plan& plan_, Catalog& catalog_, bool async_io_)
-    : plan(plan_), catalog(catalog_), hooks(catalog_.hooks()), async_io(async_io_) {
+RunState::RunState(const Plan& plan_, Catalog& catalog_, bool async_io_, bool keep_inputs_)
+    : plan(plan_),
+      catalog(catalog_),
+      hooks(catalog_.hooks()),
+      async_io(async_io_),
+      keep_inputs(keep_inputs_) {
   const Pipeline& pipeline = plan.pipeline();
   datasets.resize(plan.dataset_count());
   for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
@@ -90,7 +94,7 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
     }
     check_free_inputs(pipeline, catalog);
     const Plan plan(pipeline);
-    const RunState state(plan, catalog, async_io_);
+    const RunState state(plan, catalog, async_io_, keep_inputs_);
     std::vector<std::uint8_t> finished(plan.node_count(), 0);
     try {
       run_plan(state, finished);
@@ -178,7 +182,9 @@ ReleaseTracker::ReleaseTracker(const RunState& state)
       remaining_(std::make_unique<std::atomic<std::uint32_t>[]>(state.plan.dataset_count())) {
   const Plan& plan = state.plan;
   for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
-    remaining_[id].store(plan.consumer_count(id), std::memory_order_relaxed);
+    // A kept input never reaches zero: one more consumer than it has.
+    const bool kept = state.keep_inputs && !plan.pipeline().producer_of(plan.dataset_name(id));
+    remaining_[id].store(plan.consumer_count(id) + (kept ? 1 : 0), std::memory_order_relaxed);
   }
 }
 

@@ -61,6 +61,15 @@ TEST(SequentialRunner, CachedFreeInputIsReleasedRightAfterItsOnlyConsumer) {
   EXPECT_THAT(cached_while_running, ElementsAre(false, false));
   EXPECT_EQ(source->loads, 1);
   EXPECT_EQ(source->releases, 1);
+
+  // keep_inputs (Kedro's behaviour, for comparison): held for the whole run.
+  cached_while_running.clear();
+  SequentialRunner keeping;
+  keeping.set_keep_inputs(true);
+  keeping.run(chain, catalog);
+  EXPECT_THAT(cached_while_running, ElementsAre(true, true));
+  EXPECT_EQ(source->releases, 1);  // not again
+  EXPECT_TRUE(cached->is_cached());
 }
 
 TEST(SequentialRunner, IntermediatesAreReleasedAfterTheirLastConsumer) {

@@ -71,6 +71,9 @@ int main(int argc, char** argv) {
   CLI::Option* max_workers_option = run->add_option(
       "--max-workers", max_workers, "Worker threads of the parallel runner (default: hardware)");
   run->add_flag("--async", async_io, "Load a node's inputs, and save its outputs, concurrently");
+  bool keep_inputs = false;
+  run->add_flag("--keep-inputs", keep_inputs,
+                "Keep free inputs in memory for the whole run, as Kedro does (for comparisons)");
   auto& filter = run_options.filter;
   comma_list(*run, "--nodes", "Run only these nodes", filter.nodes);
   comma_list(*run, "--from-nodes", "Run from these nodes downstream", filter.from_nodes);
@@ -127,6 +130,9 @@ int main(int argc, char** argv) {
       }
       if (async_io) {
         run_options.runner_options.set("async_io", true);
+      }
+      if (keep_inputs) {
+        run_options.runner_options.set("keep_inputs", true);
       }
       session.emplace(std::move(options));
       session->run(run_options);

@@ -196,6 +196,10 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
     std::lock_guard lock(mutex_);
     return memory_.has_value();
   }
+  bool write_pending() const override {
+    std::lock_guard lock(mutex_);
+    return writing_ || !queue_.empty();
+  }
   // The value served from memory, and older values still queued for writing.
   void held_values(std::vector<Value>& out) const override {
     std::lock_guard lock(mutex_);

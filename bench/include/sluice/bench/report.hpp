@@ -11,8 +11,6 @@ namespace sluice::bench {
 
 /// "10s", "250ms", "100MB/s", "4": a swept value as people write it.
 std::string format_parameter(const std::string& parameter, double value);
-/// "0 B", "12.0 KiB", "1.5 GiB".
-std::string format_bytes(std::uint64_t bytes);
 
 /// The results as an aligned text table: scenario, strategy, the swept parameters, then
 /// simulated wall time, bound, ratio, speed-up, peak memory, reads and writes.

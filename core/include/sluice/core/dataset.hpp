@@ -33,6 +33,8 @@ class SLUICE_API Dataset {
   /// Appends the values this dataset keeps in memory right now, for memory accounting
   /// (sluice::held_bytes). Persisted data does not count, nor does simulated storage.
   virtual void held_values(std::vector<Value>& /*out*/) const {}
+  /// A save was accepted but is not persisted yet (a tee's background write).
+  virtual bool write_pending() const { return false; }
 };
 
 }  // namespace sluice

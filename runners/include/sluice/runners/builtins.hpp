@@ -6,8 +6,8 @@
 namespace sluice {
 
 /// Registers the built-in runners through a registrar, as a plugin would: "sequential"
-/// (option `async_io`) and "parallel" (options `max_workers`, 0 = hardware threads, and
-/// `async_io`).
+/// (options `async_io`, `keep_inputs`) and "parallel" (options `max_workers`, 0 = hardware
+/// threads, `async_io` and `keep_inputs`).
 SLUICE_API void register_builtin_runners(Registrar& registrar);
 
 }  // namespace sluice

@@ -19,7 +19,7 @@ namespace sluice {
 /// One run's working set: the plan, the catalog, and every dataset of the plan resolved from
 /// the catalog once (by dataset id), so running a node costs no name lookups.
 struct SLUICE_API RunState {
-  RunState(const Plan& plan, Catalog& catalog, bool async_io);
+  RunState(const Plan& plan, Catalog& catalog, bool async_io, bool keep_inputs = false);
 
   Dataset& dataset(Plan::DatasetId id) const { return *datasets[id]; }
 
@@ -29,6 +29,8 @@ struct SLUICE_API RunState {
   const HookManager* hooks;
   /// Load a node's inputs concurrently, then save its outputs concurrently.
   bool async_io;
+  /// Never release the pipeline's free inputs (Kedro's behaviour; for comparisons).
+  bool keep_inputs;
   std::vector<std::shared_ptr<Dataset>> datasets;
 };
 
@@ -48,6 +50,10 @@ class SLUICE_API Runner {
   virtual ~Runner() = default;
   virtual std::string name() const = 0;
   bool async_io() const { return async_io_; }
+  /// Keep the pipeline's free inputs for the whole run instead of releasing them after their
+  /// last consumer, as Kedro does: for comparing memory use (runner option `keep_inputs`).
+  void set_keep_inputs(bool keep) { keep_inputs_ = keep; }
+  bool keep_inputs() const { return keep_inputs_; }
 
   /// Runs the pipeline and returns its free outputs that live in memory (ephemeral datasets);
   /// persisted free outputs are in their datasets. Emits the pipeline and node events through
@@ -67,9 +73,11 @@ class SLUICE_API Runner {
 
  private:
   bool async_io_;
+  bool keep_inputs_ = false;
 };
 
-/// Releases each dataset once its last consumer has finished (free outputs excepted).
+/// Releases each dataset once its last consumer has finished (free outputs excepted, and free
+/// inputs with keep_inputs).
 /// Thread-safe: counts are atomic, and the thread that finishes a dataset's last consumer
 /// releases it.
 class SLUICE_API ReleaseTracker {

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <sluice/core/clock.hpp>
+#include <sluice/core/hook.hpp>
+#include <sluice/core/param.hpp>
+
+namespace sluice {
+
+struct MemoryProfilerOptions {
+  /// Also write the report as JSON here; empty: only the log.
+  std::filesystem::path json;
+
+  /// Reads hooks.yml options (`json`); ConfigError with file and line for an unknown one.
+  static MemoryProfilerOptions parse(const Param& options, const std::string& hook_name);
+};
+
+/// What each node held, and the peak. Per node: the process's resident set size before and
+/// after it ran (from /proc/self/statm), the bytes held by in-memory values in the catalog
+/// (sluice::held_bytes, plus the node's outputs not yet saved) and how many datasets hold
+/// one. At the end of the run: the table, the peak and where it happened, and the datasets
+/// that stayed in memory after their last consumer had run, and for how long. Logged, and
+/// written as JSON with the `json` option.
+class MemoryProfilerHook final : public Hook {
+ public:
+  struct NodeRow {
+    std::string node;
+    std::uint64_t rss_before = 0;
+    std::uint64_t rss_after = 0;
+    std::uint64_t held_bytes = 0;    // after the node ran
+    std::int64_t held_delta = 0;     // against the sample before it
+    std::size_t datasets_alive = 0;  // datasets holding a value in memory
+  };
+  struct HeldAfterUse {
+    std::string dataset;
+    std::uint64_t bytes = 0;
+    double seconds = 0;  // from its last consumer's end to when it was seen released, or the end
+    std::string reason;  // "not released" or "waiting for its write"
+  };
+  struct Report {
+    std::vector<NodeRow> nodes;  // in the order they finished
+    std::uint64_t peak_held_bytes = 0;
+    std::string peak_node;  // where the peak was seen
+    std::uint64_t peak_rss = 0;
+    std::vector<HeldAfterUse> held_after_last_use;
+  };
+
+  explicit MemoryProfilerHook(MemoryProfilerOptions options, const Clock& clock = system_clock());
+  ~MemoryProfilerHook() override;
+
+  Events events() const override;
+  void before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
+                           const Catalog& catalog) override;
+  void before_node_run(const Node& node, std::vector<Value>& inputs) override;
+  void after_node_run(const Node& node, const std::vector<Value>& inputs,
+                      const std::vector<Value>& outputs) override;
+  void after_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
+                          const Catalog& catalog) override;
+  void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,
+                         const std::exception& error) override;
+
+  /// The last (or current) run's report.
+  Report report() const;
+  /// The report as JSON.
+  std::string json() const;
+
+  /// The process's resident set size in bytes (0 when /proc is not there).
+  static std::uint64_t resident_set_size();
+
+  struct State;
+
+ private:
+  void finish();
+
+  MemoryProfilerOptions options_;
+  const Clock& clock_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,101 @@
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sluice/core/config_loader.hpp>
+#include <sluice/core/datasets/cached_dataset.hpp>
+#include <sluice/core/hook_manager.hpp>
+#include <sluice/hooks/memory_profiler.hpp>
+#include <sluice/runners/sequential_runner.hpp>
+
+#include "support/recording_dataset.hpp"
+#include "support/temp_dir.hpp"
+
+namespace sluice {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::ThrowsMessage;
+
+// A chain whose input is a large cached dataset: first reads it, second and third do not.
+struct CachedInputChain {
+  CachedInputChain() {
+    hooks->add("memory_profiler", profiler);
+    catalog.add("big_input", std::make_shared<CachedDataset>(source));
+    catalog.set_hooks(hooks);
+  }
+
+  MemoryProfilerHook::Report run(bool keep_inputs) {
+    SequentialRunner runner;
+    runner.set_keep_inputs(keep_inputs);
+    runner.run(pipeline, catalog);
+    return profiler->report();
+  }
+
+  static constexpr std::size_t kElements = 1 << 20;  // 8 MiB of doubles
+  std::shared_ptr<testing::RecordingDataset> source =
+      std::make_shared<testing::RecordingDataset>(Value::of(std::vector<double>(kElements, 1.0)));
+  testing::TempDir dir;
+  std::shared_ptr<MemoryProfilerHook> profiler =
+      std::make_shared<MemoryProfilerHook>(MemoryProfilerOptions{.json = dir / "memory.json"});
+  std::shared_ptr<HookManager> hooks = std::make_shared<HookManager>();
+  Catalog catalog;
+  Pipeline pipeline{
+      node(
+          "first", [](const std::vector<double>& v) { return static_cast<int>(v.size()); },
+          "big_input", "a"),
+      node(
+          "second", [](int x) { return x + 1; }, "a", "b"),
+      node(
+          "third", [](int x) { return x + 1; }, "b", "c"),
+  };
+};
+
+TEST(MemoryProfiler, ALargeCachedInputIsReleasedAfterTheFirstNode) {
+  CachedInputChain chain;
+  const auto report = chain.run(/*keep_inputs=*/false);
+  ASSERT_EQ(report.nodes.size(), 3U);
+  const std::uint64_t big = CachedInputChain::kElements * sizeof(double);
+  EXPECT_EQ(report.nodes[0].node, "first");
+  EXPECT_GE(report.nodes[0].held_bytes, big);    // still cached while first runs
+  EXPECT_LT(report.nodes[1].held_bytes, 1024U);  // released right after it
+  EXPECT_LT(report.nodes[1].held_delta, -static_cast<std::int64_t>(big) + 1024);
+  EXPECT_EQ(report.peak_node, "first");
+  EXPECT_GE(report.peak_held_bytes, big);
+  EXPECT_GT(report.nodes[0].rss_after, 0U);
+  EXPECT_THAT(report.held_after_last_use, IsEmpty());
+}
+
+TEST(MemoryProfiler, WithKeepInputsTheInputIsFlaggedAsHeldAfterItsLastUse) {
+  CachedInputChain chain;
+  const auto report = chain.run(/*keep_inputs=*/true);
+  const std::uint64_t big = CachedInputChain::kElements * sizeof(double);
+  ASSERT_EQ(report.nodes.size(), 3U);
+  EXPECT_GE(report.nodes[2].held_bytes, big);  // held until the end
+  ASSERT_EQ(report.held_after_last_use.size(), 1U);
+  const auto& held = report.held_after_last_use[0];
+  EXPECT_EQ(held.dataset, "big_input");
+  EXPECT_GE(held.bytes, big);
+  EXPECT_GT(held.seconds, 0);
+  EXPECT_EQ(held.reason, "not released");
+
+  // The same, as JSON (the `json` option).
+  std::ifstream file(chain.dir / "memory.json");
+  const std::string text((std::istreambuf_iterator<char>(file)), {});
+  const Param json = parse_yaml(text, "memory.json");
+  EXPECT_GE(static_cast<std::uint64_t>(json.at("peak").at("held_bytes").as_int()), big);
+  EXPECT_EQ(json.at("nodes").as_list().size(), 3U);
+  EXPECT_EQ(json.at("held_after_last_use").as_list()[0].at("dataset").as_string(), "big_input");
+}
+
+TEST(MemoryProfiler, OptionsAreChecked) {
+  EXPECT_EQ(MemoryProfilerOptions::parse(parse_yaml("json: m.json", "hooks.yml"), "mp").json,
+            "m.json");
+  EXPECT_THAT([] { MemoryProfilerOptions::parse(parse_yaml("jsno: m", "hooks.yml"), "mp"); },
+              ThrowsMessage<ConfigError>(HasSubstr("did you mean 'json'")));
+}
+
+}  // namespace
+}  // namespace sluice
