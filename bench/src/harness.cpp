@@ -364,8 +364,8 @@ std::vector<BenchResult> Harness::run(const BenchSettings& settings, const Bench
           [&](const std::string& output) { return persisted.contains(output); }));
       auto hooks = std::make_shared<HookManager>();
       for (const auto& spec : strategy.hooks) {
-        hooks->add(spec.name,
-                   registry_.hooks.get(spec.name)(HookContext{spec.name, spec.options, &clock}));
+        hooks->add(spec.name, registry_.hooks.get(spec.name)(
+                                  HookContext{spec.name, spec.options, &clock, &registry_}));
       }
       auto meter = std::make_shared<MemoryMeter>(catalog);
       hooks->add("memory_meter", meter);

@@ -240,6 +240,26 @@ Table decode_table(std::string_view bytes) {
   return table;
 }
 
+// One arithmetic value, in the machine's byte order (as the vector codecs).
+template <class T>
+Codec scalar_codec(std::string name) {
+  return make_codec<T>(
+      name,
+      [](const T& value) {
+        ByteWriter out;
+        out.raw(&value, sizeof(T));
+        return out.take();
+      },
+      [name](std::string_view bytes) {
+        ByteReader in(bytes, name);
+        T value{};
+        in.need(sizeof(T));
+        in.raw(&value, sizeof(T));
+        in.expect_end();
+        return value;
+      });
+}
+
 }  // namespace
 
 void add_builtin_codecs(CodecRegistry& registry) {
@@ -269,6 +289,9 @@ void add_builtin_codecs(CodecRegistry& registry) {
   registry.add(vector_codec<std::int8_t>("int8"));
   registry.add(vector_codec<std::uint8_t>("uint8"));
   registry.add(vector_codec<bool>("bool"));
+  registry.add(scalar_codec<double>("double"));
+  registry.add(scalar_codec<std::int64_t>("int64"));
+  registry.add(scalar_codec<std::int32_t>("int32"));
 }
 
 }  // namespace sluice

@@ -115,10 +115,16 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
     }
     throw;
   }
-  logger().info("Pipeline execution completed successfully.");
   if (hooks != nullptr) {
-    hooks->after_pipeline_run(info, pipeline, catalog);
+    try {
+      hooks->after_pipeline_run(info, pipeline, catalog);
+    } catch (const std::exception& error) {
+      // A hook found at the end that the run failed (a background write): observers hear it.
+      hooks->on_pipeline_error(info, pipeline, catalog, error);
+      throw;
+    }
   }
+  logger().info("Pipeline execution completed successfully.");
   return outputs;
 }
 

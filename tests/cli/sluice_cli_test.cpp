@@ -292,6 +292,42 @@ TEST_F(SluiceCli, BenchStorageProfilesComeFromSluiceAndTheProject) {
               HasSubstr("unknown storage profile 's4' (did you mean 's3'?)"));
 }
 
+TEST_F(SluiceCli, AFailedRunLeavesABundleToInspectAndReplay) {
+  const Result run = sluice("run --params train_fraction=1.5 --hooks debug_catalog");
+  EXPECT_EQ(run.exit_code, 1);
+  ASSERT_TRUE(fs::is_directory(project / "postmortem")) << run.output;
+  const fs::path bundle = fs::directory_iterator(project / "postmortem")->path();
+  EXPECT_THAT(run.output, HasSubstr("Post-mortem bundle written to"));
+
+  const Result inspect = sluice("inspect " + bundle.string());
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.output;
+  EXPECT_THAT(inspect.output,
+              AllOf(HasSubstr("failed in node 'split' while running"),
+                    HasSubstr("train_fraction must be between 0 and 1, got 1.5"),
+                    HasSubstr("example_iris_data: inputs/0.bin (codec table)"),
+                    HasSubstr("sluice replay"), HasSubstr("--from-nodes \"split\"")));
+
+  // Replay runs split alone on the saved inputs, from anywhere, and fails the same way.
+  testing::TempDir elsewhere;
+  const Result replay = sluice("replay " + bundle.string(), elsewhere.path());
+  EXPECT_EQ(replay.exit_code, 1);
+  EXPECT_THAT(replay.output, AllOf(HasSubstr("Replaying node 'split'"),
+                                   HasSubstr("node 'split' failed again while running: "
+                                             "train_fraction must be between 0 and 1, got 1.5")));
+  EXPECT_THAT(sluice("inspect " + project.path().string()).output,
+              HasSubstr("is not a post-mortem bundle"));
+}
+
+TEST_F(SluiceCli, TimelineAndMemoryProfilerFromTheCommandLine) {
+  const Result result = sluice("run --env slow --hooks memory_profiler,timeline");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output,
+              AllOf(HasSubstr("Memory profile"), HasSubstr("Peak:"), HasSubstr("Timeline of")));
+  std::ifstream trace(project / "timeline.json");
+  const std::string text((std::istreambuf_iterator<char>(trace)), {});
+  EXPECT_THAT(text, AllOf(HasSubstr("\"traceEvents\""), HasSubstr("write X_train")));
+}
+
 TEST_F(SluiceCli, BenchPlotsASweep) {
   const std::string command =
       "bench --scenario diamond --strategies sequential,tee --sweep read-latency=0,1s "

@@ -32,6 +32,9 @@ TEST(Codec, BuiltinsRoundTrip) {
             (std::vector<std::int64_t>{-1, 0, 1LL << 60}));
   EXPECT_EQ(round_trip(registry, std::vector<bool>{true, false, true}),
             (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(round_trip(registry, 0.9333), 0.9333);
+  EXPECT_EQ(round_trip(registry, std::int64_t{-1} << 62), std::int64_t{-1} << 62);
+  EXPECT_EQ(round_trip(registry, std::int32_t{-7}), -7);
   Table table;
   table.add_column("x", std::vector<double>{1, 2})
       .add_column("n", std::vector<std::int64_t>{3, 4})
@@ -56,7 +59,8 @@ TEST(Codec, RegistryRefusesDuplicates) {
 TEST(Codec, UnknownNameListsTheKnownOnes) {
   const CodecRegistry registry = builtins();
   EXPECT_THAT([&] { registry.by_name("pickle"); },
-              ::testing::ThrowsMessage<ConfigError>(HasSubstr("known codecs: params, string")));
+              ::testing::ThrowsMessage<ConfigError>(
+                  HasSubstr("known codecs: double, int32, int64, params, string")));
 }
 
 TEST(Codec, MissingCodecNamesTheDatasetAndType) {

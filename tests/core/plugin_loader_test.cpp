@@ -32,7 +32,7 @@ bool is_loaded(const fs::path& library) {
 
 std::shared_ptr<Hook> make_hook(const Registry& registry, const std::string& name,
                                 const Param& options = {}) {
-  return registry.hooks.get(name)(HookContext{name, options, nullptr});
+  return registry.hooks.get(name)(HookContext{name, options, nullptr, &registry});
 }
 
 TEST(PluginLoader, LoadsByPathAndRegistersHookCodecDatasetTypeAndPipeline) {

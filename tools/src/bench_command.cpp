@@ -237,98 +237,106 @@ int run_bench(const BenchFlags& flags) {
           "install gnuplot-nox), or use --out results.csv and plot that");
     }
   }
-  Plugins& registry_owner = session ? session->plugins() : *plugins;
-  for (const auto& name : settings.strategies) {
-    for (const auto& hook : bench::make_strategy(name, base.workers).hooks) {
-      registry_owner.require_hook(hook.name, fmt::format("strategy '{}'", name));
-    }
-  }
-  bench::Harness harness(registry_owner.registry(), flags.scenario, factory);
-
-  const auto& first = points.front();
-  auto swept = [&](const std::string& parameter) {
-    return std::any_of(sweeps.begin(), sweeps.end(),
-                       [&](const auto& sweep) { return sweep.parameter == parameter; });
-  };
-  auto shown = [&](const std::string& parameter, const std::string& fixed) {
-    return swept(parameter) ? std::string("swept") : fixed;
-  };
-  std::cout << fmt::format("sluice bench: scenario {} ({})\n", flags.scenario, described);
-  std::cout << fmt::format(
-      "storage: {}read latency {}, write latency {}, bandwidth {}{}; compute per node: {}\n",
-      flags.storage.empty() ? "" : fmt::format("profile '{}', ", flags.storage),
-      shown("read-latency",
-            bench::format_parameter("read-latency", Seconds(first.profile.read_latency).count())),
-      write_follows_read
-          ? "= read latency"
-          : shown("write-latency",
-                  bench::format_parameter("write-latency",
-                                          Seconds(first.profile.write_latency).count())),
-      shown("bandwidth", bench::format_parameter("bandwidth", base.profile.bandwidth)),
-      base.profile.jitter > Clock::duration::zero()
-          ? fmt::format(", jitter up to {}",
-                        bench::format_parameter("jitter", Seconds(base.profile.jitter).count()))
-          : "",
-      fmt::format(
-          "{}{}", session ? "its own work" : "",
-          swept("compute") ? (session ? " + swept" : "swept")
-          : base.compute > Clock::duration::zero()
-              ? fmt::format("{}{} ({})", session ? " + " : "",
-                            bench::format_parameter("compute", Seconds(base.compute).count()),
-                            flags.compute_mode)
-              : (session ? "" : "none")));
-  std::cout << fmt::format("strategies: {}; parallel ones use {} workers; median of {} run{}\n",
-                           fmt::join(settings.strategies, ", "),
-                           shown("workers", fmt::format("{}", base.workers)), settings.repeat,
-                           settings.repeat == 1 ? "" : "s");
-  if (settings.time_scale > 0) {
-    std::cout << fmt::format("time scale {:g} (set by --time-scale: {})\n", settings.time_scale,
-                             scale_note(settings.time_scale));
-  } else if (points.size() == 1) {
-    const double scale = harness.time_scale(settings, first);
-    std::cout << fmt::format("time scale {:g}, automatic ({}; --time-scale to change it)\n", scale,
-                             scale_note(scale));
-  } else {
-    std::cout << "time scale: automatic for each point (the time_scale column of --out)\n";
-  }
-  std::cout << "times are simulated seconds; bound: the lower bound of DESIGN.md for the "
-               "strategy's workers\n\n"
-            << std::flush;
-
-  const bool tty = ::isatty(STDERR_FILENO) != 0;
-  std::vector<bench::BenchResult> results;
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    const std::string where = points.size() > 1 ? fmt::format("[{}/{}] {}", i + 1, points.size(),
-                                                              describe_point(points[i]))
-                                                : std::string("running");
-    if (!tty && points.size() > 1) {
-      std::cerr << where << '\n';
-    }
-    auto progress = [&](const bench::Progress& at) {
-      if (tty) {
-        std::cerr << fmt::format("\r\033[K{}: {} (run {} of {}; {}/{})", where, at.strategy,
-                                 at.repetition, settings.repeat, at.done, at.total)
-                  << std::flush;
+  // Errors from project code are turned into plain ones here, while its library is loaded.
+  auto measure = [&]() -> int {
+    Plugins& registry_owner = session ? session->plugins() : *plugins;
+    for (const auto& name : settings.strategies) {
+      for (const auto& hook : bench::make_strategy(name, base.workers).hooks) {
+        registry_owner.require_hook(hook.name, fmt::format("strategy '{}'", name));
       }
+    }
+    bench::Harness harness(registry_owner.registry(), flags.scenario, factory);
+
+    const auto& first = points.front();
+    auto swept = [&](const std::string& parameter) {
+      return std::any_of(sweeps.begin(), sweeps.end(),
+                         [&](const auto& sweep) { return sweep.parameter == parameter; });
     };
-    auto point_results = harness.run(settings, points[i], progress);
-    results.insert(results.end(), point_results.begin(), point_results.end());
+    auto shown = [&](const std::string& parameter, const std::string& fixed) {
+      return swept(parameter) ? std::string("swept") : fixed;
+    };
+    std::cout << fmt::format("sluice bench: scenario {} ({})\n", flags.scenario, described);
+    std::cout << fmt::format(
+        "storage: {}read latency {}, write latency {}, bandwidth {}{}; compute per node: {}\n",
+        flags.storage.empty() ? "" : fmt::format("profile '{}', ", flags.storage),
+        shown("read-latency",
+              bench::format_parameter("read-latency", Seconds(first.profile.read_latency).count())),
+        write_follows_read
+            ? "= read latency"
+            : shown("write-latency",
+                    bench::format_parameter("write-latency",
+                                            Seconds(first.profile.write_latency).count())),
+        shown("bandwidth", bench::format_parameter("bandwidth", base.profile.bandwidth)),
+        base.profile.jitter > Clock::duration::zero()
+            ? fmt::format(", jitter up to {}",
+                          bench::format_parameter("jitter", Seconds(base.profile.jitter).count()))
+            : "",
+        fmt::format(
+            "{}{}", session ? "its own work" : "",
+            swept("compute") ? (session ? " + swept" : "swept")
+            : base.compute > Clock::duration::zero()
+                ? fmt::format("{}{} ({})", session ? " + " : "",
+                              bench::format_parameter("compute", Seconds(base.compute).count()),
+                              flags.compute_mode)
+                : (session ? "" : "none")));
+    std::cout << fmt::format("strategies: {}; parallel ones use {} workers; median of {} run{}\n",
+                             fmt::join(settings.strategies, ", "),
+                             shown("workers", fmt::format("{}", base.workers)), settings.repeat,
+                             settings.repeat == 1 ? "" : "s");
+    if (settings.time_scale > 0) {
+      std::cout << fmt::format("time scale {:g} (set by --time-scale: {})\n", settings.time_scale,
+                               scale_note(settings.time_scale));
+    } else if (points.size() == 1) {
+      const double scale = harness.time_scale(settings, first);
+      std::cout << fmt::format("time scale {:g}, automatic ({}; --time-scale to change it)\n",
+                               scale, scale_note(scale));
+    } else {
+      std::cout << "time scale: automatic for each point (the time_scale column of --out)\n";
+    }
+    std::cout << "times are simulated seconds; bound: the lower bound of DESIGN.md for the "
+                 "strategy's workers\n\n"
+              << std::flush;
+
+    const bool tty = ::isatty(STDERR_FILENO) != 0;
+    std::vector<bench::BenchResult> results;
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      const std::string where = points.size() > 1 ? fmt::format("[{}/{}] {}", i + 1, points.size(),
+                                                                describe_point(points[i]))
+                                                  : std::string("running");
+      if (!tty && points.size() > 1) {
+        std::cerr << where << '\n';
+      }
+      auto progress = [&](const bench::Progress& at) {
+        if (tty) {
+          std::cerr << fmt::format("\r\033[K{}: {} (run {} of {}; {}/{})", where, at.strategy,
+                                   at.repetition, settings.repeat, at.done, at.total)
+                    << std::flush;
+        }
+      };
+      auto point_results = harness.run(settings, points[i], progress);
+      results.insert(results.end(), point_results.begin(), point_results.end());
+    }
+    if (tty) {
+      std::cerr << "\r\033[K" << std::flush;
+    }
+    std::cout << bench::format_table(results);
+    if (!flags.out.empty()) {
+      bench::write_results(flags.out, results);
+      std::cerr << fmt::format("wrote {}\n", flags.out);
+    }
+    if (!flags.plot.empty()) {
+      bench::plot_svg(flags.plot, results,
+                      fmt::format("sluice bench, scenario {}: wall time against {}", flags.scenario,
+                                  sweeps.front().parameter));
+      std::cerr << fmt::format("wrote {}\n", flags.plot);
+    }
+    return 0;
+  };
+  try {
+    return measure();
+  } catch (const std::exception& error) {
+    throw Error(error.what());
   }
-  if (tty) {
-    std::cerr << "\r\033[K" << std::flush;
-  }
-  std::cout << bench::format_table(results);
-  if (!flags.out.empty()) {
-    bench::write_results(flags.out, results);
-    std::cerr << fmt::format("wrote {}\n", flags.out);
-  }
-  if (!flags.plot.empty()) {
-    bench::plot_svg(flags.plot, results,
-                    fmt::format("sluice bench, scenario {}: wall time against {}", flags.scenario,
-                                sweeps.front().parameter));
-    std::cerr << fmt::format("wrote {}\n", flags.plot);
-  }
-  return 0;
 }
 
 }  // namespace sluice::cli

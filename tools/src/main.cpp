@@ -11,6 +11,7 @@
 #include <sluice/tools/session.hpp>
 
 #include "bench_command.hpp"
+#include "postmortem_command.hpp"
 
 namespace {
 
@@ -106,6 +107,16 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"dot", "mermaid"}))
       ->capture_default_str();
 
+  std::string inspect_bundle;
+  CLI::App* inspect = app.add_subcommand("inspect", "Summarise a post-mortem bundle");
+  inspect->add_option("bundle", inspect_bundle, "A bundle folder: postmortem/<run-id>")->required();
+  std::string replay_bundle;
+  std::vector<std::string> replay_hooks;
+  CLI::App* replay = app.add_subcommand(
+      "replay", "Run the failing node of a post-mortem bundle again, on its saved inputs");
+  replay->add_option("bundle", replay_bundle, "A bundle folder: postmortem/<run-id>")->required();
+  comma_list(*replay, "--hooks", "Add these hooks", replay_hooks);
+
   sluice::cli::BenchFlags bench_flags;
   CLI::App* bench = sluice::cli::add_bench_command(app, bench_flags);
 
@@ -144,6 +155,10 @@ int main(int argc, char** argv) {
       for (const auto& name : names) {
         std::cout << sluice::describe_catalog(name, session->pipeline(name), catalog);
       }
+    } else if (*inspect) {
+      return sluice::cli::run_inspect(inspect_bundle);
+    } else if (*replay) {
+      return sluice::cli::run_replay(replay_bundle, replay_hooks);
     } else if (*bench) {
       return sluice::cli::run_bench(bench_flags);
     } else if (*viz) {

@@ -148,12 +148,14 @@ void Session::register_hooks_from_config() {
       const Param* options = reader.optional_map("options");
       reader.finish();
       const HookFactory& factory = registry().hooks.get(name, entry.mark().str());
-      hooks_->add(name, factory(HookContext{name, options ? *options : Param(), &clock}), priority);
+      hooks_->add(name,
+                  factory(HookContext{name, options ? *options : Param(), &clock, &registry()}),
+                  priority);
     }
   }
   for (const auto& name : options_.extra_hooks) {
     plugins_->require_hook(name, "--hooks", project_.library);
-    hooks_->add(name, registry().hooks.get(name)(HookContext{name, Param(), &clock}));
+    hooks_->add(name, registry().hooks.get(name)(HookContext{name, Param(), &clock, &registry()}));
   }
 }
 
@@ -199,6 +201,7 @@ std::map<std::string, Value> Session::run(const RunOptions& options) {
   info.runner = options.runner;
   info.env = conf_.env();
   info.command = options.command;
+  info.project = project_.root.string();
   return runner->run(pipeline, catalog, info);
 }
 

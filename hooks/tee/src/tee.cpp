@@ -49,6 +49,7 @@ struct TeeHook::State {
   std::size_t failed_writes = 0;
   std::size_t back_pressure_waits = 0;
   bool write_failed = false;  // in this run
+  bool reported = false;      // the failures went up from after_pipeline_run
   std::vector<Failure> failures;
   std::map<std::string, std::weak_ptr<TeeDataset>, std::less<>> datasets;
   Pipeline pipeline;
@@ -376,6 +377,7 @@ void TeeHook::before_pipeline_run(const RunInfo&, const Pipeline& pipeline, cons
     state_->pipeline = pipeline;
     state_->failures.clear();
     state_->write_failed = false;
+    state_->reported = false;
   }
   for (const auto& dataset : live(*state_)) {
     dataset->activate(pipeline.all_outputs().contains(dataset->name()),
@@ -412,6 +414,10 @@ void TeeHook::after_pipeline_run(const RunInfo&, const Pipeline& pipeline, const
       finished[*producer] = false;
     }
   }
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->reported = true;
+  }
   throw Error(fmt::format(
       "{}\nResume from the nearest nodes with persisted inputs by adding to your command:\n"
       "  --from-nodes \"{}\"",
@@ -425,7 +431,7 @@ void TeeHook::on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
   bool any = false;
   {
     std::lock_guard lock(state_->mutex);
-    any = !state_->failures.empty();
+    any = !state_->failures.empty() && !state_->reported;
   }
   if (any) {
     logger().error("{}", state_->failure_report());

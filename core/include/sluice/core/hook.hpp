@@ -72,6 +72,8 @@ struct RunInfo {
   std::string env;
   /// The command line that started the run, when there is one.
   std::string command;
+  /// The project folder, when the run belongs to a project.
+  std::string project;
 };
 
 /// A hook reacts to lifecycle events. Override the events you need and list them in events():

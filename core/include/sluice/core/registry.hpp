@@ -14,7 +14,8 @@
 namespace sluice {
 
 class Clock;
-class Runner;  // sluice/runners/runner.hpp
+class Runner;
+struct Registry;  // sluice/runners/runner.hpp
 
 /// What a hook factory is given: the hook's name and its options from hooks.yml.
 struct HookContext {
@@ -23,6 +24,8 @@ struct HookContext {
   Param options;
   /// The clock of the run, for hooks that time things.
   const Clock* clock = nullptr;
+  /// The registry the hook comes from (codecs, for hooks that save values); may be null.
+  const Registry* registry = nullptr;
 };
 
 using HookFactory = std::function<std::shared_ptr<Hook>(const HookContext&)>;

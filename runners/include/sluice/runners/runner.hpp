@@ -58,7 +58,8 @@ class SLUICE_API Runner {
   /// Runs the pipeline and returns its free outputs that live in memory (ephemeral datasets);
   /// persisted free outputs are in their datasets. Emits the pipeline and node events through
   /// the catalog's hooks: before_pipeline_run, then after_pipeline_run or on_pipeline_error,
-  /// exactly once each run.
+  /// exactly once each run; except that when a hook's after_pipeline_run fails (the tee, when
+  /// a background write failed), on_pipeline_error follows it with that error.
   std::map<std::string, Value> run(const Pipeline& pipeline, Catalog& catalog, RunInfo info = {});
 
  protected:

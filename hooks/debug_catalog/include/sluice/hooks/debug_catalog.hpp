@@ -1,0 +1,64 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <sluice/core/codec.hpp>
+#include <sluice/core/hook.hpp>
+#include <sluice/core/param.hpp>
+#include <sluice/hooks/postmortem.hpp>
+
+namespace sluice {
+
+struct DebugCatalogOptions {
+  /// After each node, log every dataset: state, size, producer, remaining consumers.
+  bool trace = false;
+  /// Where post-mortem bundles go: `<folder>/<run-id>/`.
+  std::filesystem::path folder = "postmortem";
+  /// More keys to treat as secrets (beyond password, secret, token, ...).
+  std::vector<std::string> redact;
+
+  /// Reads hooks.yml options (`trace`, `folder`, `redact`); ConfigError with file and line.
+  static DebugCatalogOptions parse(const Param& options, const std::string& hook_name);
+};
+
+/// The catalog's state while a run goes, and a post-mortem bundle when it fails.
+///
+/// With `trace`, after each node: a table of every dataset (in memory, released, persisted,
+/// write pending; size; producer; remaining consumers). On a failure (a node, or a write),
+/// `<folder>/<run-id>/` gets `state.json` (run, pipeline, failing node, error and phase, every
+/// dataset's state, the resume suggestion and the command to resume) and the failing node's
+/// inputs saved through their codecs under `inputs/` (those without a codec are listed).
+/// Secrets are redacted; the folder is 0700 and its files 0600. `sluice inspect` reads a bundle
+/// and `sluice replay` runs the failing node again on its saved inputs.
+class DebugCatalogHook final : public Hook {
+ public:
+  DebugCatalogHook(DebugCatalogOptions options, const CodecRegistry& codecs);
+  ~DebugCatalogHook() override;
+
+  Events events() const override;
+  void before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
+                           const Catalog& catalog) override;
+  void before_node_run(const Node& node, std::vector<Value>& inputs) override;
+  void after_node_run(const Node& node, const std::vector<Value>& inputs,
+                      const std::vector<Value>& outputs) override;
+  void on_node_error(const Node& node, const std::exception& error, NodePhase phase) override;
+  void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,
+                         const std::exception& error) override;
+
+  /// Every dataset of the current run as it is now.
+  std::vector<DatasetState> states() const;
+  /// The bundle of the last failed run, if any.
+  std::filesystem::path last_bundle() const;
+
+  struct State;
+
+ private:
+  DebugCatalogOptions options_;
+  const CodecRegistry& codecs_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace sluice

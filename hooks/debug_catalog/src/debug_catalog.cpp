@@ -1,0 +1,295 @@
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <sluice/core/catalog.hpp>
+#include <sluice/core/clock.hpp>
+#include <sluice/core/datasets/binary_dataset.hpp>
+#include <sluice/core/error.hpp>
+#include <sluice/core/log.hpp>
+#include <sluice/core/node.hpp>
+#include <sluice/core/options.hpp>
+#include <sluice/core/pipeline.hpp>
+#include <sluice/core/units.hpp>
+#include <sluice/hooks/debug_catalog.hpp>
+#include <sluice/runners/resume.hpp>
+
+namespace sluice {
+namespace fs = std::filesystem;
+
+struct DebugCatalogHook::State {
+  mutable std::mutex mutex;
+  RunInfo run;
+  Pipeline pipeline;
+  const Catalog* catalog = nullptr;
+  std::set<std::string> finished;
+  std::set<std::string> touched;                     // saved or loaded this run
+  std::map<std::string, std::vector<Value>> inputs;  // of nodes running now
+  struct Failure {
+    std::string node;
+    std::string phase;
+    std::string error;
+    std::vector<Value> inputs;
+  };
+  std::optional<Failure> failure;
+  fs::path last_bundle;
+};
+
+namespace {
+
+void owner_only(const fs::path& path, bool folder) {
+  using fs::perms;
+  fs::permissions(path, folder ? perms::owner_all : perms::owner_read | perms::owner_write);
+}
+
+}  // namespace
+
+DebugCatalogOptions DebugCatalogOptions::parse(const Param& options, const std::string& hook_name) {
+  OptionReader reader(options, fmt::format("hook '{}'", hook_name));
+  DebugCatalogOptions parsed;
+  parsed.trace = reader.flag("trace", false);
+  if (const auto folder = reader.optional_string("folder")) {
+    parsed.folder = *folder;
+  }
+  parsed.redact = reader.strings("redact", {});
+  reader.finish();
+  return parsed;
+}
+
+DebugCatalogHook::DebugCatalogHook(DebugCatalogOptions options, const CodecRegistry& codecs)
+    : options_(std::move(options)), codecs_(codecs), state_(std::make_unique<State>()) {}
+
+DebugCatalogHook::~DebugCatalogHook() = default;
+
+Events DebugCatalogHook::events() const {
+  return {Event::before_pipeline_run, Event::before_node_run, Event::after_node_run,
+          Event::on_node_error, Event::on_pipeline_error};
+}
+
+void DebugCatalogHook::before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
+                                           const Catalog& catalog) {
+  std::lock_guard lock(state_->mutex);
+  state_->run = run;
+  if (state_->run.run_id.empty()) {
+    state_->run.run_id = make_version(system_clock());
+  }
+  state_->pipeline = pipeline;
+  state_->catalog = &catalog;
+  state_->finished.clear();
+  state_->inputs.clear();
+  state_->failure.reset();
+}
+
+void DebugCatalogHook::before_node_run(const Node& node, std::vector<Value>& inputs) {
+  std::lock_guard lock(state_->mutex);
+  state_->inputs[node.name()] = inputs;  // shared values: no copies
+}
+
+void DebugCatalogHook::after_node_run(const Node& node, const std::vector<Value>&,
+                                      const std::vector<Value>&) {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->inputs.erase(node.name());
+    state_->finished.insert(node.name());
+  }
+  if (!options_.trace) {
+    return;
+  }
+  // Outputs are saved after this event: the table shows the catalog as the node found it plus
+  // what it just finished.
+  const auto table = states();
+  auto& log = logger();
+  std::size_t width = 7;
+  for (const auto& dataset : table) {
+    width = std::max(width, dataset.name.size());
+  }
+  log.info("Catalog after node '{}':", node.name());
+  log.info("  {:<{}}  {:<13}  {:>10}  {:<18}  {}", "dataset", width, "state", "in memory",
+           "producer", "waiting consumers");
+  for (const auto& dataset : table) {
+    log.info("  {:<{}}  {:<13}  {:>10}  {:<18}  {}", dataset.name, width, dataset.state,
+             dataset.bytes > 0 ? format_size(dataset.bytes) : "-",
+             dataset.producer.empty() ? "(free input)" : dataset.producer,
+             fmt::join(dataset.remaining_consumers, ", "));
+  }
+}
+
+void DebugCatalogHook::on_node_error(const Node& node, const std::exception& error,
+                                     NodePhase phase) {
+  std::lock_guard lock(state_->mutex);
+  if (state_->failure) {
+    return;  // the first failure is the one that failed the run
+  }
+  State::Failure failure;
+  failure.node = node.name();
+  failure.phase = std::string(phase_name(phase));
+  failure.error = error.what();
+  if (const auto inputs = state_->inputs.find(node.name()); inputs != state_->inputs.end()) {
+    failure.inputs = inputs->second;
+  }
+  state_->failure = std::move(failure);
+}
+
+std::vector<DatasetState> DebugCatalogHook::states() const {
+  std::lock_guard lock(state_->mutex);
+  std::vector<DatasetState> table;
+  if (state_->catalog == nullptr) {
+    return table;
+  }
+  const Pipeline& pipeline = state_->pipeline;
+  std::set<std::string> names(pipeline.all_inputs().begin(), pipeline.all_inputs().end());
+  names.insert(pipeline.all_outputs().begin(), pipeline.all_outputs().end());
+  for (const auto& name : names) {
+    DatasetState row;
+    row.name = name;
+    if (const auto producer = pipeline.producer_of(name)) {
+      row.producer = pipeline.nodes()[*producer].name();
+    }
+    for (const std::size_t consumer : pipeline.consumers_of(name)) {
+      const auto& consumer_name = pipeline.nodes()[consumer].name();
+      if (!state_->finished.contains(consumer_name)) {
+        row.remaining_consumers.push_back(consumer_name);
+      }
+    }
+    const auto dataset = state_->catalog->find(name);
+    if (Catalog::is_parameter(name)) {
+      row.state = "parameter";
+    } else if (dataset == nullptr) {
+      row.state = "missing";
+    } else {
+      row.type = dataset->describe();
+      std::vector<Value> values;
+      dataset->held_values(values);
+      row.bytes = distinct_bytes(values);
+      const bool produced = row.producer.empty() || state_->finished.contains(row.producer);
+      if (dataset->write_pending()) {
+        row.state = "write pending";
+      } else if (!values.empty()) {
+        row.state = "in memory";
+      } else if (!dataset->is_ephemeral() && dataset->exists()) {
+        row.state = "persisted";
+      } else {
+        row.state = produced ? (dataset->is_ephemeral() ? "released" : "missing") : "not produced";
+      }
+    }
+    table.push_back(std::move(row));
+  }
+  return table;
+}
+
+fs::path DebugCatalogHook::last_bundle() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->last_bundle;
+}
+
+void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipeline,
+                                         const Catalog& catalog, const std::exception& error) {
+  Bundle bundle;
+  std::vector<Value> failing_inputs;
+  std::vector<bool> finished(pipeline.nodes().size(), false);
+  {
+    std::lock_guard lock(state_->mutex);
+    const RunInfo& run = state_->run;
+    bundle.run_id = run.run_id;
+    bundle.pipeline = run.pipeline_name;
+    bundle.env = run.env;
+    bundle.runner = run.runner;
+    bundle.command = redact_command(run.command, options_.redact);
+    bundle.project = run.project.empty() ? fs::current_path().string() : run.project;
+    if (state_->failure) {
+      bundle.failing_node = state_->failure->node;
+      bundle.phase = state_->failure->phase;
+      failing_inputs = state_->failure->inputs;
+    } else {
+      bundle.phase = "after its nodes (a background write, or a hook)";
+    }
+    for (std::size_t i = 0; i < pipeline.nodes().size(); ++i) {
+      finished[i] = state_->finished.contains(pipeline.nodes()[i].name());
+    }
+  }
+  {
+    std::lock_guard lock(state_->mutex);
+    // The node's own error when a node failed (the run's adds the resume suggestion).
+    bundle.error = state_->failure ? state_->failure->error : std::string(error.what());
+  }
+  bundle.datasets = states();
+  bundle.resume_nodes = find_resume_nodes(pipeline, catalog, finished);
+  if (!bundle.resume_nodes.empty()) {
+    bundle.resume_command = fmt::format(
+        "{} --from-nodes \"{}\"",
+        bundle.command.empty() ? "sluice run --pipeline " + bundle.pipeline : bundle.command,
+        fmt::join(bundle.resume_nodes, ","));
+  }
+  if (const auto parameters = catalog.find("parameters")) {
+    try {
+      const Value tree = parameters->load();
+      bundle.parameters = redact(tree.get<Param>(), options_.redact);
+    } catch (const std::exception&) {  // not a Param tree: left out
+    }
+  }
+
+  try {
+    bundle.folder = options_.folder / bundle.run_id;
+    fs::create_directories(bundle.folder / "inputs");
+    owner_only(bundle.folder, true);
+    owner_only(bundle.folder / "inputs", true);
+    if (!bundle.failing_node.empty()) {
+      const auto& nodes = pipeline.nodes();
+      const auto node = std::find_if(nodes.begin(), nodes.end(), [&](const Node& candidate) {
+        return candidate.name() == bundle.failing_node;
+      });
+      const auto& names = node->inputs();
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        SavedInput input;
+        input.dataset = names[i];
+        if (i >= failing_inputs.size() || !failing_inputs[i]) {
+          input.reason = "not loaded: the node failed while loading its inputs";
+          bundle.inputs.push_back(std::move(input));
+          continue;
+        }
+        Value value = failing_inputs[i];
+        if (value.holds<Param>()) {
+          const Param redacted = redact(value.get<Param>(), options_.redact);
+          if (!(redacted == value.get<Param>())) {
+            value = Value::of(redacted);
+            input.reason = "secrets redacted";
+          }
+        }
+        const Codec* codec = codecs_.find(value.type());
+        if (codec == nullptr) {
+          input.reason =
+              fmt::format("no codec for {}; register one to have it saved", value.type_name());
+          bundle.inputs.push_back(std::move(input));
+          continue;
+        }
+        input.file = fmt::format("inputs/{}.bin", i);
+        input.codec = codec->name;
+        BinaryDataset(bundle.folder / input.file, codecs_).save(value);
+        owner_only(bundle.folder / input.file, false);
+        bundle.inputs.push_back(std::move(input));
+      }
+    }
+    const auto state_file = bundle.folder / "state.json";
+    {
+      std::ofstream out(state_file, std::ios::binary);
+      out << bundle_json(bundle);
+    }
+    owner_only(state_file, false);
+    {
+      std::lock_guard lock(state_->mutex);
+      state_->last_bundle = bundle.folder;
+    }
+    logger().error("Post-mortem bundle written to '{}': sluice inspect {}", bundle.folder.string(),
+                   bundle.folder.string());
+  } catch (const std::exception& failure) {
+    logger().error("debug_catalog: could not write the post-mortem bundle to '{}': {}",
+                   bundle.folder.string(), failure.what());
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,81 @@
+#include "postmortem_command.hpp"
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include <sluice/bench/slow_storage.hpp>
+#include <sluice/core/datasets/binary_dataset.hpp>
+#include <sluice/core/error.hpp>
+#include <sluice/core/node.hpp>
+#include <sluice/core/units.hpp>
+#include <sluice/hooks/postmortem.hpp>
+#include <sluice/tools/session.hpp>
+
+namespace sluice::cli {
+
+int run_inspect(const std::filesystem::path& bundle) {
+  std::cout << describe_bundle(read_bundle(bundle));
+  return 0;
+}
+
+int run_replay(const std::filesystem::path& folder, const std::vector<std::string>& extra_hooks) {
+  const Bundle bundle = read_bundle(folder);
+  if (bundle.failing_node.empty()) {
+    throw ConfigError(fmt::format("run {} failed {}, not in a node: there is no node to replay; {}",
+                                  bundle.run_id, bundle.phase,
+                                  bundle.resume_command.empty()
+                                      ? "run the pipeline again"
+                                      : "resume with: " + bundle.resume_command));
+  }
+  SessionOptions options;
+  options.project = bundle.project;
+  options.env = bundle.env.empty() ? "local" : bundle.env;
+  options.extra_hooks = extra_hooks;
+  options.registrations = {bench::register_dataset_types};
+  Session session(std::move(options));
+  const Pipeline pipeline = session.pipeline(bundle.pipeline);
+  const auto& nodes = pipeline.nodes();
+  const auto node = std::find_if(nodes.begin(), nodes.end(), [&](const Node& candidate) {
+    return candidate.name() == bundle.failing_node;
+  });
+  if (node == nodes.end()) {
+    throw ConfigError(fmt::format("pipeline '{}' of project '{}' has no node '{}' any more",
+                                  bundle.pipeline, session.project().name, bundle.failing_node));
+  }
+  std::vector<Value> inputs;
+  for (const auto& name : node->inputs()) {
+    const auto saved = std::find_if(bundle.inputs.begin(), bundle.inputs.end(),
+                                    [&](const SavedInput& input) { return input.dataset == name; });
+    if (saved == bundle.inputs.end() || saved->file.empty()) {
+      throw ConfigError(fmt::format(
+          "input '{}' of node '{}' is not in the bundle ({}); replay needs every input", name,
+          node->name(), saved == bundle.inputs.end() ? "not listed" : saved->reason));
+    }
+    inputs.push_back(BinaryDataset(folder / saved->file, session.registry().codecs).load());
+  }
+  std::cerr << fmt::format("Replaying node '{}' of run {} on the inputs saved in '{}'...\n",
+                           node->name(), bundle.run_id, folder.string());
+  const auto& hooks = *session.hooks();
+  hooks.before_node_run(*node, inputs);
+  std::vector<Value> outputs;
+  try {
+    outputs = node->run(inputs);  // in this process: a debugger stops in the node's code
+  } catch (const std::exception& error) {
+    // Reported here, while the project library that threw it is still loaded.
+    hooks.on_node_error(*node, error, NodePhase::run);
+    std::cerr << fmt::format("Error: node '{}' failed again while running: {}\n", node->name(),
+                             error.what());
+    return 1;
+  }
+  hooks.after_node_run(*node, inputs, outputs);
+  std::cout << fmt::format("Node '{}' ran without error on the saved inputs this time.\n",
+                           node->name());
+  for (std::size_t i = 0; i < outputs.size() && i < node->outputs().size(); ++i) {
+    std::cout << fmt::format("  {}: {} ({})\n", node->outputs()[i], outputs[i].type_name(),
+                             format_size(outputs[i].byte_size()));
+  }
+  return 0;
+}
+
+}  // namespace sluice::cli
