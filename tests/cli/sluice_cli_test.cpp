@@ -326,6 +326,18 @@ TEST_F(SluiceCli, TimelineAndMemoryProfilerFromTheCommandLine) {
   std::ifstream trace(project / "timeline.json");
   const std::string text((std::istreambuf_iterator<char>(trace)), {});
   EXPECT_THAT(text, AllOf(HasSubstr("\"traceEvents\""), HasSubstr("write X_train")));
+
+  const Result summary = sluice("timeline timeline.json");
+  EXPECT_EQ(summary.exit_code, 0) << summary.output;
+  EXPECT_THAT(summary.output,
+              AllOf(HasSubstr("spans on"), HasSubstr("runner"), HasSubstr("tee writer")));
+  if (std::system("command -v gnuplot > /dev/null") == 0) {
+    EXPECT_EQ(sluice("timeline timeline.json --plot timeline.svg").exit_code, 0);
+    std::ifstream svg(project / "timeline.svg");
+    const std::string drawn((std::istreambuf_iterator<char>(svg)), {});
+    EXPECT_THAT(drawn, AllOf(HasSubstr("<svg"), HasSubstr("write X_train")));
+  }
+  EXPECT_THAT(sluice("timeline missing.json").output, HasSubstr("run with --hooks timeline"));
 }
 
 TEST_F(SluiceCli, BenchPlotsASweep) {

@@ -12,6 +12,7 @@
 
 #include "bench_command.hpp"
 #include "postmortem_command.hpp"
+#include "timeline_command.hpp"
 
 namespace {
 
@@ -117,6 +118,13 @@ int main(int argc, char** argv) {
   replay->add_option("bundle", replay_bundle, "A bundle folder: postmortem/<run-id>")->required();
   comma_list(*replay, "--hooks", "Add these hooks", replay_hooks);
 
+  std::string timeline_trace;
+  std::string timeline_plot;
+  CLI::App* timeline = app.add_subcommand(
+      "timeline", "Summarise a trace of the timeline hook, and draw it (gnuplot)");
+  timeline->add_option("trace", timeline_trace, "A trace: timeline.json")->required();
+  timeline->add_option("--plot", timeline_plot, "Draw it: timeline.svg or .png");
+
   sluice::cli::BenchFlags bench_flags;
   CLI::App* bench = sluice::cli::add_bench_command(app, bench_flags);
 
@@ -155,6 +163,8 @@ int main(int argc, char** argv) {
       for (const auto& name : names) {
         std::cout << sluice::describe_catalog(name, session->pipeline(name), catalog);
       }
+    } else if (*timeline) {
+      return sluice::cli::run_timeline(timeline_trace, timeline_plot);
     } else if (*inspect) {
       return sluice::cli::run_inspect(inspect_bundle);
     } else if (*replay) {

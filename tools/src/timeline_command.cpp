@@ -1,0 +1,163 @@
+#include "timeline_command.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include <fmt/format.h>
+
+#include <sluice/bench/report.hpp>
+#include <sluice/core/config_loader.hpp>
+#include <sluice/core/error.hpp>
+
+namespace sluice::cli {
+namespace fs = std::filesystem;
+namespace {
+
+struct Span {
+  std::string name;
+  std::string category;
+  double start_ms = 0;
+  double end_ms = 0;
+  std::int64_t track = 0;
+};
+
+// Drawn in this order: nodes last, over the loads and saves around them.
+const char* const kCategories[] = {"load", "save", "tee", "node"};
+const char* const kColours[] = {"#2ca02c", "#ff7f0e", "#d62728", "#1f77b4"};
+
+int category_index(const std::string& category) {
+  for (int i = 0; i < 4; ++i) {
+    if (category == kCategories[i]) {
+      return i;
+    }
+  }
+  return 2;  // other spans from the trace sink are drawn as background work
+}
+
+}  // namespace
+
+int run_timeline(const fs::path& trace, const fs::path& plot) {
+  if (!fs::is_regular_file(trace)) {
+    throw ConfigError(
+        fmt::format("no trace at '{}': run with --hooks timeline to write one", trace.string()));
+  }
+  const Param json = load_yaml_file(trace);  // YAML reads JSON
+  const Param* events = json.find("traceEvents");
+  if (events == nullptr || !events->is_list()) {
+    throw ConfigError(
+        fmt::format("'{}' is not a trace-event file (no traceEvents list)", trace.string()));
+  }
+  std::vector<Span> spans;
+  std::map<std::int64_t, std::string> tracks;
+  double end_ms = 0;
+  for (const Param& event : events->as_list()) {
+    const std::string phase = event.at("ph").as_string();
+    if (phase == "M" && event.at("name").as_string() == "thread_name") {
+      tracks[event.at("tid").as_int()] = event.at("args").at("name").as_string();
+    } else if (phase == "X") {
+      Span span;
+      span.name = event.at("name").as_string();
+      span.category = event.at("cat").as_string();
+      span.start_ms = event.at("ts").as_double() / 1000;
+      span.end_ms = span.start_ms + event.at("dur").as_double() / 1000;
+      span.track = event.at("tid").as_int();
+      end_ms = std::max(end_ms, span.end_ms);
+      spans.push_back(std::move(span));
+    }
+  }
+  // Busy time per track and category.
+  std::map<std::int64_t, std::map<std::string, double>> busy;
+  for (const Span& span : spans) {
+    busy[span.track][span.category] += span.end_ms - span.start_ms;
+  }
+  std::cout << fmt::format("{}: {} spans on {} threads over {:.1f} ms\n", trace.string(),
+                           spans.size(), tracks.size(), end_ms);
+  for (const auto& [track, categories] : busy) {
+    std::vector<std::string> parts;
+    for (const auto& [category, ms] : categories) {
+      parts.push_back(fmt::format("{} {:.1f} ms", category, ms));
+    }
+    std::cout << fmt::format("  {:<16} {}\n", tracks.contains(track) ? tracks[track] : "?",
+                             fmt::join(parts, ", "));
+  }
+  if (plot.empty()) {
+    return 0;
+  }
+  if (plot.extension() != ".svg" && plot.extension() != ".png") {
+    throw ConfigError(
+        fmt::format("--plot '{}': the extension must be .svg or .png", plot.string()));
+  }
+  if (!bench::gnuplot_available()) {
+    throw ConfigError(
+        "--plot needs gnuplot, which is not on the PATH: install it (apt-get "
+        "install gnuplot-nox)");
+  }
+  // Rows from the top: tracks in order of their id (the runner first).
+  std::map<std::int64_t, int> row;
+  for (const auto& [track, name] : tracks) {
+    row[track] = static_cast<int>(tracks.size()) - static_cast<int>(row.size());
+  }
+  const fs::path data = fs::path(plot).concat(".data");
+  const fs::path script = fs::path(plot).concat(".gp");
+  {
+    std::ofstream out(data);
+    for (int category = 0; category < 4; ++category) {
+      out << "# " << kCategories[category] << '\n';
+      for (const Span& span : spans) {
+        if (category_index(span.category) == category) {
+          // Narrow spans (nodes of a latency-bound run) stay visible; wide ones get a label.
+          const double minimum = end_ms * 0.002;
+          const double end = std::max(span.end_ms, span.start_ms + minimum);
+          const bool labelled = span.end_ms - span.start_ms > end_ms * 0.12;
+          out << fmt::format("{} {} {} \"{}\"\n", span.start_ms, end, row[span.track],
+                             labelled ? span.name : "");
+        }
+      }
+      out << "\n\n";
+    }
+  }
+  std::string ytics;
+  for (const auto& [track, name] : tracks) {
+    ytics += fmt::format("{}\"{}\" {}", ytics.empty() ? "" : ", ", name, row[track]);
+  }
+  std::string plots;
+  for (int category = 0; category < 4; ++category) {
+    plots += fmt::format(
+        "{}'{}' index {} using (($1+$2)/2):3:(($2-$1)/2):(0.3) with boxxyerror fillstyle solid "
+        "0.8 noborder linecolor rgb '{}' title '{}'",
+        category == 0 ? "" : ", \\\n     ", data.string(), category, kColours[category],
+        kCategories[category] == std::string("tee") ? "tee background write"
+                                                    : kCategories[category]);
+  }
+  for (int category = 0; category < 4; ++category) {
+    plots += fmt::format(
+        ", \\\n     '{}' index {} using (($1+$2)/2):3:4 with labels "
+        "textcolor rgb '#ffffff' font ',10' notitle",
+        data.string(), category);
+  }
+  {
+    std::ofstream out(script);
+    out << fmt::format(
+        "set terminal {}\nset termoption noenhanced\nset output '{}'\nset title '{}' "
+        "noenhanced\nset xlabel 'time since "
+        "the run started (ms)'\nset ytics ({})\nset yrange [0.4:{}]\nset xrange [0:{}]\nset "
+        "grid xtics\nset key outside bottom center horizontal\nplot {}\n",
+        plot.extension() == ".png" ? "pngcairo size 960,360 font 'sans,10' background '#ffffff'"
+                                   : "svg size 960,360 dynamic font 'sans,12' background '#ffffff'",
+        plot.string(), fmt::format("timeline of {}", trace.filename().string()), ytics,
+        static_cast<double>(tracks.size()) + 0.7, end_ms * 1.02, plots);
+  }
+  const int status = std::system(fmt::format("gnuplot '{}' 2>&1", script.string()).c_str());
+  fs::remove(data);
+  fs::remove(script);
+  if (status != 0) {
+    throw ConfigError(
+        fmt::format("gnuplot failed (status {}) drawing '{}'", status, plot.string()));
+  }
+  std::cerr << fmt::format("wrote {}\n", plot.string());
+  return 0;
+}
+
+}  // namespace sluice::cli
