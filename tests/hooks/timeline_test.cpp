@@ -101,6 +101,41 @@ TEST(Timeline, TeeWritesOverlapLaterNodesOnIrisOnSlowStorage) {
   EXPECT_THAT(written, HasSubstr("\"tee writer"));
 }
 
+TEST(Timeline, TheTeeWaitingForItsMemoryBudgetIsASpan) {
+  // Slow writes and a budget of one byte: each save waits for the previous write.
+  const SystemClock clock;
+  Catalog catalog;
+  catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));
+  for (const char* name : {"x", "y"}) {
+    catalog.add(name,
+                std::make_shared<bench::SlowDataset>(
+                    std::make_shared<bench::StoredDataset>(),
+                    bench::StorageProfile{.write_latency = std::chrono::milliseconds(20)}, clock));
+  }
+  testing::TempDir dir;
+  TimelineOptions options;
+  options.path = dir / "timeline.json";
+  auto timeline = std::make_shared<TimelineHook>(options);
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("tee", std::make_shared<TeeHook>(TeeOptions{.memory_budget = 1}));
+  hooks->add("timeline", timeline);
+  catalog.set_hooks(hooks);
+  hooks->after_catalog_created(catalog);
+  const Pipeline pipeline{node(
+                              "a", [](int v) { return v + 1; }, "in", "x"),
+                          node(
+                              "b", [](int v) { return v + 1; }, "x", "y")};
+  SequentialRunner().run(pipeline, catalog);
+  const auto spans = spans_of(timeline->json());
+  const auto wait = std::find_if(spans.begin(), spans.end(), [](const Span& span) {
+    return span.name == "wait for memory budget";
+  });
+  ASSERT_NE(wait, spans.end());
+  EXPECT_EQ(wait->category, "tee");
+  EXPECT_EQ(wait->args.at("dataset").as_string(), "y");
+  expect_nested_per_thread(spans);
+}
+
 TEST(Timeline, AFailedNodeEndsItsSpanWithTheError) {
   testing::TempDir dir;
   TimelineOptions options;
