@@ -59,27 +59,6 @@ std::string SlowDataset::describe() const {
   return fmt::format("{} on slow storage", inner_->describe());
 }
 
-StoredDataset::StoredDataset(Value value, std::string type)
-    : value_(std::move(value)), type_(std::move(type)) {}
-
-Value StoredDataset::load() {
-  std::lock_guard lock(mutex_);
-  if (!value_) {
-    throw DatasetError("nothing stored yet");
-  }
-  return value_;
-}
-
-void StoredDataset::save(const Value& value) {
-  std::lock_guard lock(mutex_);
-  value_ = value;
-}
-
-bool StoredDataset::exists() const {
-  std::lock_guard lock(mutex_);
-  return value_.has_value();
-}
-
 void slow_down(Catalog& catalog, StorageProfile profile, const Clock& clock,
                std::shared_ptr<StorageStats> stats) {
   for (const auto& name : catalog.list()) {

@@ -10,6 +10,7 @@
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/clock.hpp>
 #include <sluice/core/dataset.hpp>
+#include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/plugin.hpp>
 
 namespace sluice::bench {
@@ -70,16 +71,16 @@ class SlowDataset final : public Dataset {
 /// held_values reports nothing, since it simulates storage, not memory).
 class StoredDataset final : public Dataset {
  public:
-  explicit StoredDataset(Value value = {}, std::string type = "StoredDataset");
+  explicit StoredDataset(Value value = {}, std::string type = "StoredDataset")
+      : memory_(std::move(value)), type_(std::move(type)) {}
 
-  Value load() override;
-  void save(const Value& value) override;
-  bool exists() const override;
+  Value load() override { return memory_.load(); }
+  void save(const Value& value) override { memory_.save(value); }
+  bool exists() const override { return memory_.exists(); }
   std::string dataset_type() const override { return type_; }
 
  private:
-  mutable std::mutex mutex_;
-  Value value_;
+  MemoryDataset memory_;  // its release and held_values are not forwarded: this is storage
   std::string type_;
 };
 
