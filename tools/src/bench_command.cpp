@@ -227,15 +227,7 @@ int run_bench(const BenchFlags& flags) {
           "--plot draws time against a swept parameter: add --sweep, for "
           "instance --sweep read-latency=0,1s,10s");
     }
-    const auto extension = std::filesystem::path(flags.plot).extension();
-    if (extension != ".svg" && extension != ".png") {
-      throw ConfigError(fmt::format("--plot '{}': the extension must be .svg or .png", flags.plot));
-    }
-    if (!bench::gnuplot_available()) {
-      throw ConfigError(
-          "--plot needs gnuplot, which is not on the PATH: install it (apt-get "
-          "install gnuplot-nox), or use --out results.csv and plot that");
-    }
+    bench::check_plot_target(flags.plot);
   }
   // Errors from project code are turned into plain ones here, while its library is loaded.
   auto measure = [&]() -> int {

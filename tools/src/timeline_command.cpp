@@ -1,7 +1,5 @@
 #include "timeline_command.hpp"
 
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <map>
 
@@ -85,77 +83,54 @@ int run_timeline(const fs::path& trace, const fs::path& plot) {
   if (plot.empty()) {
     return 0;
   }
-  if (plot.extension() != ".svg" && plot.extension() != ".png") {
-    throw ConfigError(
-        fmt::format("--plot '{}': the extension must be .svg or .png", plot.string()));
-  }
-  if (!bench::gnuplot_available()) {
-    throw ConfigError(
-        "--plot needs gnuplot, which is not on the PATH: install it (apt-get "
-        "install gnuplot-nox)");
-  }
+  bench::check_plot_target(plot);
   // Rows from the top: tracks in order of their id (the runner first).
   std::map<std::int64_t, int> row;
   for (const auto& [track, name] : tracks) {
     row[track] = static_cast<int>(tracks.size()) - static_cast<int>(row.size());
   }
-  const fs::path data = fs::path(plot).concat(".data");
-  const fs::path script = fs::path(plot).concat(".gp");
-  {
-    std::ofstream out(data);
-    for (int category = 0; category < 4; ++category) {
-      out << "# " << kCategories[category] << '\n';
-      for (const Span& span : spans) {
-        if (category_index(span.category) == category) {
-          // Narrow spans (nodes of a latency-bound run) stay visible; wide ones get a label.
-          const double minimum = end_ms * 0.002;
-          const double end = std::max(span.end_ms, span.start_ms + minimum);
-          const bool labelled = span.end_ms - span.start_ms > end_ms * 0.12;
-          out << fmt::format("{} {} {} \"{}\"\n", span.start_ms, end, row[span.track],
-                             labelled ? span.name : "");
-        }
+  std::string data;
+  for (int category = 0; category < 4; ++category) {
+    data += fmt::format("# {}\n", kCategories[category]);
+    for (const Span& span : spans) {
+      if (category_index(span.category) == category) {
+        // Narrow spans (nodes of a latency-bound run) stay visible; wide ones get a label.
+        const double minimum = end_ms * 0.002;
+        const double end = std::max(span.end_ms, span.start_ms + minimum);
+        const bool labelled = span.end_ms - span.start_ms > end_ms * 0.12;
+        data += fmt::format("{} {} {} \"{}\"\n", span.start_ms, end, row[span.track],
+                            labelled ? span.name : "");
       }
-      out << "\n\n";
     }
+    data += "\n\n";
   }
   std::string ytics;
   for (const auto& [track, name] : tracks) {
     ytics += fmt::format("{}\"{}\" {}", ytics.empty() ? "" : ", ", name, row[track]);
   }
-  std::string plots;
-  for (int category = 0; category < 4; ++category) {
-    plots += fmt::format(
-        "{}'{}' index {} using (($1+$2)/2):3:(($2-$1)/2):(0.3) with boxxyerror fillstyle solid "
-        "0.8 noborder linecolor rgb '{}' title '{}'",
-        category == 0 ? "" : ", \\\n     ", data.string(), category, kColours[category],
-        kCategories[category] == std::string("tee") ? "tee background write"
-                                                    : kCategories[category]);
-  }
-  for (int category = 0; category < 4; ++category) {
-    plots += fmt::format(
-        ", \\\n     '{}' index {} using (($1+$2)/2):3:4 with labels "
-        "textcolor rgb '#ffffff' font ',10' notitle",
-        data.string(), category);
-  }
-  {
-    std::ofstream out(script);
-    out << fmt::format(
-        "set terminal {}\nset termoption noenhanced\nset output '{}'\nset title '{}' "
-        "noenhanced\nset xlabel 'time since "
-        "the run started (ms)'\nset ytics ({})\nset yrange [0.4:{}]\nset xrange [0:{}]\nset "
-        "grid xtics\nset key outside bottom center horizontal\nplot {}\n",
-        plot.extension() == ".png" ? "pngcairo size 960,360 font 'sans,10' background '#ffffff'"
-                                   : "svg size 960,360 dynamic font 'sans,12' background '#ffffff'",
-        plot.string(), fmt::format("timeline of {}", trace.filename().string()), ytics,
-        static_cast<double>(tracks.size()) + 0.7, end_ms * 1.02, plots);
-  }
-  const int status = std::system(fmt::format("gnuplot '{}' 2>&1", script.string()).c_str());
-  fs::remove(data);
-  fs::remove(script);
-  if (status != 0) {
-    throw ConfigError(
-        fmt::format("gnuplot failed (status {}) drawing '{}'", status, plot.string()));
-  }
+  bench::run_gnuplot(plot, 960, 360, data, [&](const std::string& data_file) {
+    std::string plots;
+    for (int category = 0; category < 4; ++category) {
+      plots += fmt::format(
+          "{}'{}' index {} using (($1+$2)/2):3:(($2-$1)/2):(0.3) with boxxyerror fillstyle solid "
+          "0.8 noborder linecolor rgb '{}' title '{}'",
+          category == 0 ? "" : ", \\\n     ", data_file, category, kColours[category],
+          kCategories[category] == std::string("tee") ? "tee background write"
+                                                      : kCategories[category]);
+    }
+    for (int category = 0; category < 4; ++category) {
+      plots += fmt::format(
+          ", \\\n     '{}' index {} using (($1+$2)/2):3:4 with labels textcolor rgb '#ffffff' "
+          "font ',10' notitle",
+          data_file, category);
+    }
+    return fmt::format(
+        "set title 'timeline of {}'\nset xlabel 'time since the run started (ms)'\nset ytics "
+        "({})\nset yrange [0.4:{}]\nset xrange [0:{}]\nset grid xtics\nset key outside "
+        "bottom center horizontal\nplot {}\n",
+        trace.filename().string(), ytics, static_cast<double>(tracks.size()) + 0.7, end_ms * 1.02,
+        plots);
+  });
   std::cerr << fmt::format("wrote {}\n", plot.string());
   return 0;
 }
