@@ -15,7 +15,6 @@
 #include <sluice/core/node.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/pipeline.hpp>
-#include <sluice/core/units.hpp>
 #include <sluice/hooks/debug_catalog.hpp>
 #include <sluice/runners/resume.hpp>
 
@@ -102,20 +101,10 @@ void DebugCatalogHook::after_node_run(const Node& node, const std::vector<Value>
   }
   // Outputs are saved after this event: the table shows the catalog as the node found it plus
   // what it just finished.
-  const auto table = states();
   auto& log = logger();
-  std::size_t width = 7;
-  for (const auto& dataset : table) {
-    width = std::max(width, dataset.name.size());
-  }
   log.info("Catalog after node '{}':", node.name());
-  log.info("  {:<{}}  {:<13}  {:>10}  {:<18}  {}", "dataset", width, "state", "in memory",
-           "producer", "waiting consumers");
-  for (const auto& dataset : table) {
-    log.info("  {:<{}}  {:<13}  {:>10}  {:<18}  {}", dataset.name, width, dataset.state,
-             dataset.bytes > 0 ? format_size(dataset.bytes) : "-",
-             dataset.producer.empty() ? "(free input)" : dataset.producer,
-             fmt::join(dataset.remaining_consumers, ", "));
+  for (const auto& row : dataset_table(states())) {
+    log.info("  {}", row);
   }
 }
 

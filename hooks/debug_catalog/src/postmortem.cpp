@@ -219,6 +219,23 @@ Bundle read_bundle(const std::filesystem::path& folder) {
   return bundle;
 }
 
+std::vector<std::string> dataset_table(const std::vector<DatasetState>& datasets) {
+  std::size_t width = 7;
+  for (const auto& dataset : datasets) {
+    width = std::max(width, dataset.name.size());
+  }
+  std::vector<std::string> rows = {fmt::format("{:<{}}  {:<13}  {:>10}  {:<18}  {}", "dataset",
+                                               width, "state", "in memory", "producer",
+                                               "waiting consumers")};
+  for (const auto& dataset : datasets) {
+    rows.push_back(fmt::format("{:<{}}  {:<13}  {:>10}  {:<18}  {}", dataset.name, width,
+                               dataset.state, dataset.bytes > 0 ? format_size(dataset.bytes) : "-",
+                               dataset.producer.empty() ? "(free input)" : dataset.producer,
+                               fmt::join(dataset.remaining_consumers, ", ")));
+  }
+  return rows;
+}
+
 std::string describe_bundle(const Bundle& bundle) {
   std::string out = fmt::format("Run {} of pipeline '{}' (env {}, runner {}) failed", bundle.run_id,
                                 bundle.pipeline, bundle.env, bundle.runner);
@@ -228,17 +245,9 @@ std::string describe_bundle(const Bundle& bundle) {
   if (!bundle.command.empty()) {
     out += fmt::format("Command: {}\n", bundle.command);
   }
-  std::size_t width = 7;
-  for (const auto& dataset : bundle.datasets) {
-    width = std::max(width, dataset.name.size());
-  }
-  out += fmt::format("\nDatasets:\n  {:<{}}  {:<13}  {:>10}  {:<18}  {}\n", "dataset", width,
-                     "state", "in memory", "producer", "waiting consumers");
-  for (const auto& dataset : bundle.datasets) {
-    out += fmt::format("  {:<{}}  {:<13}  {:>10}  {:<18}  {}\n", dataset.name, width, dataset.state,
-                       dataset.bytes > 0 ? format_size(dataset.bytes) : "-",
-                       dataset.producer.empty() ? "(free input)" : dataset.producer,
-                       fmt::join(dataset.remaining_consumers, ", "));
+  out += "\nDatasets:\n";
+  for (const auto& row : dataset_table(bundle.datasets)) {
+    out += fmt::format("  {}\n", row);
   }
   if (!bundle.inputs.empty()) {
     out += fmt::format("\nInputs of '{}' saved in the bundle:\n", bundle.failing_node);

@@ -19,6 +19,10 @@ struct DatasetState {
   std::vector<std::string> remaining_consumers;
 };
 
+/// The rows of a dataset table, header first: dataset, state, bytes in memory, producer and
+/// waiting consumers, aligned.
+std::vector<std::string> dataset_table(const std::vector<DatasetState>& datasets);
+
 /// A failing node's input as saved in a bundle.
 struct SavedInput {
   std::string dataset;
