@@ -167,14 +167,18 @@ std::vector<std::string> Session::pipeline_names() const {
   return registry().pipelines.names();
 }
 
+Catalog Session::catalog_from_conf(CatalogOptions options) const {
+  options.load_versions = options_.load_versions;
+  options.runtime_params = options_.runtime_params;
+  return sluice::make_catalog(conf_.get("catalog"), conf_.get("credentials"),
+                              conf_.get("parameters"), registry(), options);
+}
+
 Catalog Session::make_catalog(const std::string& save_version) const {
   CatalogOptions options;
   options.root = project_.root;
   options.save_version = save_version;
-  options.load_versions = options_.load_versions;
-  options.runtime_params = options_.runtime_params;
-  Catalog catalog = sluice::make_catalog(conf_.get("catalog"), conf_.get("credentials"),
-                                         conf_.get("parameters"), registry(), options);
+  Catalog catalog = catalog_from_conf(std::move(options));
   catalog.set_hooks(hooks_);
   hooks_->after_catalog_created(catalog);
   return catalog;
@@ -184,10 +188,7 @@ Catalog Session::make_catalog_at(const fs::path& root, const Clock& clock) const
   CatalogOptions options;
   options.root = root;
   options.clock = &clock;
-  options.load_versions = options_.load_versions;
-  options.runtime_params = options_.runtime_params;
-  return sluice::make_catalog(conf_.get("catalog"), conf_.get("credentials"),
-                              conf_.get("parameters"), registry(), options);
+  return catalog_from_conf(std::move(options));
 }
 
 std::map<std::string, Value> Session::run(const RunOptions& options) {

@@ -142,6 +142,8 @@ class SLUICE_API Session {
 
  private:
   void register_hooks_from_config();
+  // The catalog from conf with the session's load versions and runtime parameters.
+  Catalog catalog_from_conf(CatalogOptions options) const;
 
   SessionOptions options_;
   Project project_;
