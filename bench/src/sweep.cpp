@@ -3,23 +3,11 @@
 #include <sluice/bench/sweep.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/suggest.hpp>
+#include <sluice/core/text.hpp>
 #include <sluice/core/units.hpp>
 
 namespace sluice::bench {
 namespace {
-
-std::vector<std::string> split(std::string_view text, char separator) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (;;) {
-    const auto end = text.find(separator, start);
-    parts.emplace_back(text.substr(start, end == std::string_view::npos ? end : end - start));
-    if (end == std::string_view::npos) {
-      return parts;
-    }
-    start = end + 1;
-  }
-}
 
 double parse_value(const std::string& parameter, const std::string& text) {
   const std::string what = fmt::format("--sweep {}", parameter);

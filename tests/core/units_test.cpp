@@ -2,12 +2,14 @@
 #include <gtest/gtest.h>
 
 #include <sluice/core/error.hpp>
+#include <sluice/core/text.hpp>
 #include <sluice/core/units.hpp>
 
 namespace sluice {
 namespace {
 
 using namespace std::chrono_literals;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
@@ -45,6 +47,12 @@ TEST(Units, RatesAreBytesPerSecond) {
   EXPECT_DOUBLE_EQ(parse_rate("5000/s"), 5000);
   EXPECT_THAT([] { parse_rate("100MB"); },
               ThrowsMessage<ConfigError>(HasSubstr("'100MB' is not a rate")));
+}
+
+TEST(Text, SplitKeepsEmptyPieces) {
+  EXPECT_THAT(split("a,,b", ','), ElementsAre("a", "", "b"));
+  EXPECT_THAT(split("", ','), ElementsAre(""));
+  EXPECT_THAT(split("x=1,", ','), ElementsAre("x=1", ""));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sluice/core/options.hpp>
 #include <sluice/core/plugin.hpp>
 #include <sluice/core/suggest.hpp>
+#include <sluice/core/text.hpp>
 #include <sluice/runners/builtins.hpp>
 #include <sluice/runners/runner.hpp>
 #include <sluice/tools/session.hpp>
@@ -233,24 +234,6 @@ Pipeline PipelineFilter::apply(const Pipeline& pipeline) const {
   }
   return filtered;
 }
-
-namespace {
-
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  std::string::size_type start = 0;
-  while (start <= text.size()) {
-    const auto end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) {
-      break;
-    }
-    start = end + 1;
-  }
-  return parts;
-}
-
-}  // namespace
 
 Param parse_runtime_params(const std::string& text) {
   Param params = Param(Param::Map{});
