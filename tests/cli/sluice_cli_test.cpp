@@ -12,6 +12,7 @@
 
 #include <sluice/core/codec.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
+#include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/table.hpp>
 
 #include "support/temp_dir.hpp"
@@ -266,8 +267,7 @@ TEST_F(SluiceCli, BenchOfTheProjectLeavesItsDataAlone) {
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("pipeline '__default__' of project 'iris'"));
   EXPECT_FALSE(fs::exists(project / "data/05_model_input"));  // written in a scratch folder
-  std::ifstream json(project / "results.json");
-  const std::string text((std::istreambuf_iterator<char>(json)), {});
+  const std::string text = read_file(project / "results.json");
   EXPECT_THAT(text, AllOf(HasSubstr("\"scenario\": \"project\", \"strategy\": \"tee\""),
                           HasSubstr("\"reads\": 1, \"writes\": 5")));
 }
@@ -323,8 +323,7 @@ TEST_F(SluiceCli, TimelineAndMemoryProfilerFromTheCommandLine) {
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_THAT(result.output,
               AllOf(HasSubstr("Memory profile"), HasSubstr("Peak:"), HasSubstr("Timeline of")));
-  std::ifstream trace(project / "timeline.json");
-  const std::string text((std::istreambuf_iterator<char>(trace)), {});
+  const std::string text = read_file(project / "timeline.json");
   EXPECT_THAT(text, AllOf(HasSubstr("\"traceEvents\""), HasSubstr("write X_train")));
 
   const Result summary = sluice("timeline timeline.json");
@@ -333,8 +332,7 @@ TEST_F(SluiceCli, TimelineAndMemoryProfilerFromTheCommandLine) {
               AllOf(HasSubstr("spans on"), HasSubstr("runner"), HasSubstr("tee writer")));
   if (std::system("command -v gnuplot > /dev/null") == 0) {
     EXPECT_EQ(sluice("timeline timeline.json --plot timeline.svg").exit_code, 0);
-    std::ifstream svg(project / "timeline.svg");
-    const std::string drawn((std::istreambuf_iterator<char>(svg)), {});
+    const std::string drawn = read_file(project / "timeline.svg");
     EXPECT_THAT(drawn, AllOf(HasSubstr("<svg"), HasSubstr("write X_train")));
   }
   EXPECT_THAT(sluice("timeline missing.json").output, HasSubstr("run with --hooks timeline"));
@@ -351,8 +349,7 @@ TEST_F(SluiceCli, BenchPlotsASweep) {
     return;
   }
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  std::ifstream svg(project / "sweep.svg");
-  const std::string text((std::istreambuf_iterator<char>(svg)), {});
+  const std::string text = read_file(project / "sweep.svg");
   EXPECT_THAT(text, AllOf(HasSubstr("<svg"), HasSubstr("tee"), HasSubstr("lower bound")));
   EXPECT_FALSE(fs::exists(project / "sweep.svg.gp"));  // scratch files are cleaned up
 }

@@ -1,4 +1,3 @@
-#include <fstream>
 #include <future>
 
 #include <gmock/gmock.h>
@@ -7,6 +6,7 @@
 
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
+#include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/registry.hpp>
@@ -30,11 +30,6 @@ using ::testing::Not;
 
 std::int64_t plus_one(std::int64_t x) {
   return x + 1;
-}
-
-std::string file_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
 }
 
 unsigned mode_of(const fs::path& path) {
@@ -197,7 +192,7 @@ TEST(DebugCatalog, ABundleHoldsNoSecret) {
   std::string everything;
   for (const auto& entry : fs::recursive_directory_iterator(folder)) {
     if (entry.is_regular_file()) {
-      everything += file_text(entry.path());
+      everything += read_file(entry.path());
     }
   }
   for (const char* secret : {"hunter2", "s3cr3t", "t0k3n", "pa55w0rd", "db.local"}) {

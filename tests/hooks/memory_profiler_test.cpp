@@ -1,10 +1,9 @@
-#include <fstream>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/cached_dataset.hpp>
+#include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/hooks/memory_profiler.hpp>
 #include <sluice/runners/sequential_runner.hpp>
@@ -82,8 +81,7 @@ TEST(MemoryProfiler, WithKeepInputsTheInputIsFlaggedAsHeldAfterItsLastUse) {
   EXPECT_EQ(held.reason, "not released");
 
   // The same, as JSON (the `json` option).
-  std::ifstream file(chain.dir / "memory.json");
-  const std::string text((std::istreambuf_iterator<char>(file)), {});
+  const std::string text = read_file(chain.dir / "memory.json");
   const Param json = parse_yaml(text, "memory.json");
   EXPECT_GE(static_cast<std::uint64_t>(json.at("peak").at("held_bytes").as_int()), big);
   EXPECT_EQ(json.at("nodes").as_list().size(), 3U);

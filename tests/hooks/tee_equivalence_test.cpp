@@ -14,6 +14,7 @@
 #include <sluice/runners/parallel_runner.hpp>
 #include <sluice/runners/sequential_runner.hpp>
 
+#include "support/iris_project.hpp"
 #include "support/random_dag.hpp"
 #include "support/temp_dir.hpp"
 
@@ -90,22 +91,13 @@ TEST(TeeEquivalence, TwoHundredRandomDagsGiveTheSameOutputsAndByteIdenticalFiles
 }
 
 TEST(TeeEquivalence, IrisWritesByteIdenticalFiles) {
-  const fs::path iris = fs::path(std::getenv("SLUICE_SOURCE_DIR")) / "examples/iris";
-  Registry registry;
-  register_builtins(registry);
   std::map<std::string, std::string> expected;
   for (auto strategy :
        {Strategy::plain_sequential, Strategy::sequential_tee, Strategy::parallel_tee}) {
-    testing::TempDir project;
-    fs::create_directories(project / "data/01_raw");
-    fs::copy(iris / "data/01_raw/iris.csv", project / "data/01_raw/iris.csv");
-    const ConfigLoader conf(iris / "conf");
-    CatalogOptions options;
-    options.root = project.path();
-    Catalog catalog = make_catalog(conf.get("catalog"), conf.get("credentials"),
-                                   conf.get("parameters"), registry, options);
+    const testing::IrisProject project;
+    Catalog catalog = project.catalog();
     run(strategy, iris::create_pipeline(), catalog);
-    const auto files = files_in(project / "data");
+    const auto files = files_in(project.path() / "data");
     ASSERT_EQ(files.size(), 6U);  // the input and five intermediates
     if (strategy == Strategy::plain_sequential) {
       expected = files;

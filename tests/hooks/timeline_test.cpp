@@ -1,10 +1,9 @@
-#include <fstream>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <iris/pipeline.hpp>
 
 #include <sluice/core/config_loader.hpp>
+#include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/trace.hpp>
@@ -74,8 +73,7 @@ TEST(Timeline, TeeWritesOverlapLaterNodesOnIrisOnSlowStorage) {
   hooks->after_catalog_created(catalog);
   SequentialRunner().run(iris::create_pipeline(), catalog);
 
-  std::ifstream file(options.path);
-  const std::string written((std::istreambuf_iterator<char>(file)), {});
+  const std::string written = read_file(options.path);
   ASSERT_FALSE(written.empty());
   const auto spans = spans_of(written);
   expect_nested_per_thread(spans);
