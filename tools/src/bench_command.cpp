@@ -73,10 +73,7 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
                    "iris, project (the current project), chain:N, fanout:N, diamond or "
                    "random:N[:seed]")
       ->capture_default_str();
-  bench->add_option("--project", flags.project,
-                    "Project folder of the project scenario (default: the nearest sluice.yml)");
-  bench->add_option("--conf-source", flags.conf_source, "Configuration folder (default: conf/)");
-  bench->add_option("--env", flags.env, "Configuration environment")->capture_default_str();
+  flags.project.add_to(*bench);
   bench->add_option("--pipeline", flags.pipeline, "Pipeline of the project scenario")
       ->capture_default_str();
   bench
@@ -127,19 +124,16 @@ int run_bench(const BenchFlags& flags) {
   bench::WorkloadFactory factory;
   std::string described;
   if (flags.scenario == "iris" || flags.scenario == "project") {
-    SessionOptions options;
-    options.project =
-        flags.scenario == "iris" ? iris_project() : std::filesystem::path(flags.project);
-    options.conf_source = flags.conf_source;
-    options.env = flags.env;
-    options.registrations = {bench::register_dataset_types};
+    SessionOptions options = flags.project.session();
+    if (flags.scenario == "iris") {
+      options.project = iris_project();
+    }
     session.emplace(std::move(options));
     factory = project_workload(*session, flags.pipeline);
     described = fmt::format("pipeline '{}' of project '{}' ({}), its own catalog", flags.pipeline,
                             session->project().name, session->project().root.string());
   } else {
-    plugins.emplace(std::vector<std::filesystem::path>{},
-                    std::vector<Plugins::Registration>{bench::register_dataset_types});
+    plugins.emplace(std::vector<std::filesystem::path>{}, flags.project.session().registrations);
     factory = bench::generated_workload(flags.scenario);
     described = "generated; every intermediate persisted";
   }

@@ -5,14 +5,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "project_flags.hpp"
+
 namespace sluice::cli {
 
 /// What `sluice bench` is told.
 struct BenchFlags {
   std::string scenario = "iris";
-  std::string project;
-  std::string conf_source;
-  std::string env = "local";
+  ProjectFlags project;  // of the project scenario
   std::string pipeline = "__default__";
   std::vector<std::string> strategies;
   std::string storage;        // a profile of bench.yml

@@ -6,39 +6,17 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <sluice/bench/slow_storage.hpp>
 #include <sluice/tools/describe.hpp>
 #include <sluice/tools/session.hpp>
 
 #include "bench_command.hpp"
 #include "postmortem_command.hpp"
+#include "project_flags.hpp"
 #include "timeline_command.hpp"
 
 namespace {
 
-// Options every project command shares.
-struct ProjectFlags {
-  std::string project;
-  std::string conf_source;
-  std::string env = "local";
-
-  void add_to(CLI::App& command) {
-    command.add_option("--project", project,
-                       "Project folder (default: the nearest folder with a sluice.yml)");
-    command.add_option("--conf-source", conf_source, "Configuration folder (default: conf/)");
-    command.add_option("--env", env, "Configuration environment overlaid on base")
-        ->capture_default_str();
-  }
-
-  sluice::SessionOptions session() const {
-    sluice::SessionOptions options;
-    options.registrations = {sluice::bench::register_dataset_types};
-    options.project = project;
-    options.conf_source = conf_source;
-    options.env = env;
-    return options;
-  }
-};
+using sluice::cli::ProjectFlags;
 
 void comma_list(CLI::App& command, const char* name, const char* help,
                 std::vector<std::string>& target) {

@@ -4,13 +4,14 @@
 
 #include <fmt/format.h>
 
-#include <sluice/bench/slow_storage.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/node.hpp>
 #include <sluice/core/units.hpp>
 #include <sluice/hooks/postmortem.hpp>
 #include <sluice/tools/session.hpp>
+
+#include "project_flags.hpp"
 
 namespace sluice::cli {
 
@@ -28,11 +29,11 @@ int run_replay(const std::filesystem::path& folder, const std::vector<std::strin
                                       ? "run the pipeline again"
                                       : "resume with: " + bundle.resume_command));
   }
-  SessionOptions options;
-  options.project = bundle.project;
-  options.env = bundle.env.empty() ? "local" : bundle.env;
+  ProjectFlags flags;
+  flags.project = bundle.project;
+  flags.env = bundle.env.empty() ? "local" : bundle.env;
+  SessionOptions options = flags.session();
   options.extra_hooks = extra_hooks;
-  options.registrations = {bench::register_dataset_types};
   Session session(std::move(options));
   const Pipeline pipeline = session.pipeline(bundle.pipeline);
   const auto& nodes = pipeline.nodes();
