@@ -216,7 +216,9 @@ struct Harness::Reference {
   std::map<std::string, double> simulated;  // node -> seconds on the clock (modelled compute)
   std::map<std::string, double> real;       // node -> real seconds (the node's own work)
   std::map<std::string, std::uint64_t> bytes;
-  std::set<std::string> persisted;  // datasets on storage when everything is persisted
+  std::set<std::string> persisted;           // datasets on storage when everything is persisted
+  std::map<std::string, std::size_t> reads;  // dataset -> how many nodes read it
+  std::set<std::string> outputs;             // datasets the pipeline writes
 };
 
 Harness::Harness(const Registry& registry, std::string scenario, WorkloadFactory factory)
@@ -239,6 +241,12 @@ const Harness::Reference& Harness::reference(const BenchSettings& settings,
         {.compute = point.compute, .mode = ComputeMode::sleep, .payload = settings.payload}, clock);
     RunCatalog prepared = workload.make_catalog(clock);
     if (run == 0) {
+      for (const Node& node : workload.pipeline.nodes()) {
+        for (const auto& input : node.inputs()) {
+          ++reference->reads[input];
+        }
+        reference->outputs.insert(node.outputs().begin(), node.outputs().end());
+      }
       prepared.catalog.for_each([&](const std::string& name, const Dataset& dataset) {
         if (!dataset.is_ephemeral() && !Catalog::is_parameter(name)) {
           reference->persisted.insert(name);
@@ -280,23 +288,23 @@ double Harness::time_scale(const BenchSettings& settings, const BenchPoint& poin
   // The sequential strategy waits for every read, write and modelled compute in turn; the
   // nodes' real work does not scale.
   double waits = 0;
+  for (const auto& [dataset, readers] : ref.reads) {
+    if (ref.persisted.contains(dataset)) {
+      waits += static_cast<double>(readers) *
+               (seconds(profile.read_latency + profile.jitter / 2) + transfer(dataset));
+    }
+  }
+  for (const auto& dataset : ref.outputs) {
+    if (ref.persisted.contains(dataset)) {
+      waits += seconds(profile.write_latency + profile.jitter / 2) + transfer(dataset);
+    }
+  }
   double real = 0;
-  const Workload workload =
-      factory_({.compute = point.compute, .mode = ComputeMode::sleep, .payload = settings.payload},
-               system_clock());
-  for (const Node& node : workload.pipeline.nodes()) {
-    for (const auto& input : node.inputs()) {
-      if (ref.persisted.contains(input)) {
-        waits += seconds(profile.read_latency + profile.jitter / 2) + transfer(input);
-      }
-    }
-    for (const auto& output : node.outputs()) {
-      if (ref.persisted.contains(output)) {
-        waits += seconds(profile.write_latency + profile.jitter / 2) + transfer(output);
-      }
-    }
-    waits += ref.simulated.contains(node.name()) ? ref.simulated.at(node.name()) : 0;
-    real += ref.real.contains(node.name()) ? ref.real.at(node.name()) : 0;
+  for (const auto& [node, simulated] : ref.simulated) {
+    waits += simulated;
+  }
+  for (const auto& [node, seconds_of_work] : ref.real) {
+    real += seconds_of_work;
   }
   if (waits <= 0) {
     return 1;
