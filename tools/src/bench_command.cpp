@@ -209,8 +209,12 @@ int run_bench(const BenchFlags& flags) {
   settings.compute_mode =
       flags.compute_mode == "spin" ? bench::ComputeMode::spin : bench::ComputeMode::sleep;
   settings.payload = std::max<std::uint64_t>(1, parse_size(flags.payload, "--payload") / 8);
+  // Strategy names checked, and the plugins of their hooks loaded, now.
+  Plugins& registry_owner = session ? session->plugins() : *plugins;
   for (const auto& name : settings.strategies) {
-    bench::make_strategy(name, base.workers);  // names checked now
+    for (const auto& hook : bench::make_strategy(name, base.workers).hooks) {
+      registry_owner.require_hook(hook.name, fmt::format("strategy '{}'", name));
+    }
   }
   if (!flags.out.empty()) {
     bench::write_results(flags.out, {});  // the extension and the folder, checked now
@@ -225,12 +229,6 @@ int run_bench(const BenchFlags& flags) {
   }
   // Errors from project code are turned into plain ones here, while its library is loaded.
   auto measure = [&]() -> int {
-    Plugins& registry_owner = session ? session->plugins() : *plugins;
-    for (const auto& name : settings.strategies) {
-      for (const auto& hook : bench::make_strategy(name, base.workers).hooks) {
-        registry_owner.require_hook(hook.name, fmt::format("strategy '{}'", name));
-      }
-    }
     bench::Harness harness(registry_owner.registry(), flags.scenario, factory);
 
     const auto& first = points.front();
