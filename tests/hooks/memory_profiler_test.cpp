@@ -88,6 +88,17 @@ TEST(MemoryProfiler, WithKeepInputsTheInputIsFlaggedAsHeldAfterItsLastUse) {
   EXPECT_EQ(json.at("held_after_last_use").as_list()[0].at("dataset").as_string(), "big_input");
 }
 
+TEST(MemoryProfiler, ReportsOncePerRunWhenAFailureFollowsTheEnd) {
+  // A hook failing in after_pipeline_run (the tee) is followed by on_pipeline_error.
+  CachedInputChain chain;
+  chain.run(false);
+  std::filesystem::remove(chain.dir / "memory.json");
+  chain.profiler->on_pipeline_error({}, chain.pipeline, chain.catalog,
+                                    std::runtime_error("a write failed"));
+  EXPECT_FALSE(std::filesystem::exists(chain.dir / "memory.json"));
+  EXPECT_EQ(chain.profiler->report().nodes.size(), 3U);
+}
+
 TEST(MemoryProfiler, OptionsAreChecked) {
   EXPECT_EQ(MemoryProfilerOptions::parse(parse_yaml("json: m.json", "hooks.yml"), "mp").json,
             "m.json");

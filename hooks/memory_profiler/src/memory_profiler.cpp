@@ -170,9 +170,10 @@ void MemoryProfilerHook::finish() {
   {
     std::lock_guard lock(state_->mutex);
     if (state_->catalog == nullptr) {
-      return;
+      return;  // not in a run, or reported already (on_pipeline_error after after_pipeline_run)
     }
     state_->check(clock_.now());
+    state_->catalog = nullptr;  // the run is over
   }
   const Report profile = report();
   auto& log = logger();
