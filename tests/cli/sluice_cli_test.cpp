@@ -96,6 +96,34 @@ TEST_F(SluiceCli, FiltersSelectTheNodesToRun) {
   EXPECT_THAT(tasks("--to-outputs X_train"), HasSubstr("Running node: split"));
 }
 
+TEST_F(SluiceCli, CombinedFiltersAreIntersectedAsInKedro) {
+  ASSERT_EQ(sluice("run").exit_code, 0);
+  // Each filter selects from the whole pipeline: the preprocessing node report_accuracy needs.
+  const Result combined = sluice("run --tags preprocessing --to-nodes report_accuracy");
+  EXPECT_EQ(combined.exit_code, 0) << combined.output;
+  EXPECT_THAT(combined.output,
+              AllOf(HasSubstr("Running node: split"), HasSubstr("Completed 1 out of 1 tasks")));
+  // A free input may end a selection; it selects no producer, and is not an error.
+  const Result free_input = sluice("run --to-outputs example_iris_data,y_pred");
+  EXPECT_EQ(free_input.exit_code, 0) << free_input.output;
+  EXPECT_THAT(free_input.output, HasSubstr("Completed 2 out of 2 tasks"));
+  const Result disjoint = sluice("run --tags model --to-outputs X_train");
+  EXPECT_EQ(disjoint.exit_code, 1);
+  EXPECT_THAT(disjoint.output, AllOf(HasSubstr("Error: no node is left to run"),
+                                     HasSubstr("tags [model] selects make_predictions"),
+                                     HasSubstr("to_outputs [X_train] selects split")));
+  EXPECT_THAT(sluice("run --from-inputs y_prd").output,
+              HasSubstr("no dataset named 'y_prd' (did you mean 'y_pred'?)"));
+}
+
+TEST_F(SluiceCli, ATagListWithSomeUnknownTagsRunsAndWarns) {
+  const Result result = sluice("run --tags preprocessing,nosuch");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, AllOf(HasSubstr("warning"), HasSubstr("no node has the tag 'nosuch'"),
+                                   HasSubstr("Completed 1 out of 1 tasks")));
+  EXPECT_EQ(sluice("run --tags nosuch").exit_code, 1);
+}
+
 TEST_F(SluiceCli, UnknownNodeExitsNonZeroWithCloseMatches) {
   const Result result = sluice("run --nodes splt");
   EXPECT_EQ(result.exit_code, 1);
