@@ -124,6 +124,36 @@ TEST_F(SluiceCli, ATagListWithSomeUnknownTagsRunsAndWarns) {
   EXPECT_EQ(sluice("run --tags nosuch").exit_code, 1);
 }
 
+TEST_F(SluiceCli, CommandLineMistakesExitOneWithAnErrorAndWhereToLook) {
+  auto error_of = [&](const std::string& arguments) {
+    const Result result = sluice(arguments);
+    EXPECT_EQ(result.exit_code, 1) << arguments << ": " << result.output;
+    EXPECT_THAT(result.output, ::testing::StartsWith("Error: ")) << arguments;
+    return result.output;
+  };
+  EXPECT_THAT(error_of("rnu"), AllOf(HasSubstr("unknown command 'rnu' (did you mean 'run'?)"),
+                                     HasSubstr("see 'sluice --help'")));
+  EXPECT_THAT(error_of(""), HasSubstr("needs a command: one of run, catalog"));
+  EXPECT_THAT(
+      error_of("run --nodse split"),
+      AllOf(HasSubstr("unknown option '--nodse' for 'sluice run' (did you mean '--nodes'?)"),
+            HasSubstr("see 'sluice run --help'")));
+  EXPECT_THAT(error_of("catalog lsit"), HasSubstr("unknown command 'lsit' (did you mean 'list'?)"));
+  EXPECT_THAT(error_of("viz --format png"), HasSubstr("see 'sluice viz --help'"));
+  EXPECT_THAT(error_of("inspect"), HasSubstr("see 'sluice inspect --help'"));
+  EXPECT_THAT(error_of("run --max-workers -1"),
+              HasSubstr("--max-workers -1: must be between 1 and"));
+  EXPECT_THAT(error_of("run --runner parallel --max-workers 99999999999999999999"),
+              HasSubstr("--max-workers 99999999999999999999: must be between 1 and"));
+
+  const Result version = sluice("--version");
+  EXPECT_EQ(version.exit_code, 0) << version.output;
+  EXPECT_EQ(version.output, "sluice " SLUICE_VERSION "\n");
+  const Result help = sluice("run --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.output, HasSubstr("--max-workers"));
+}
+
 TEST_F(SluiceCli, UnknownNodeExitsNonZeroWithCloseMatches) {
   const Result result = sluice("run --nodes splt");
   EXPECT_EQ(result.exit_code, 1);
