@@ -140,7 +140,10 @@ TEST_F(SluiceCli, CommandLineMistakesExitOneWithAnErrorAndWhereToLook) {
             HasSubstr("see 'sluice run --help'")));
   EXPECT_THAT(error_of("catalog lsit"), HasSubstr("unknown command 'lsit' (did you mean 'list'?)"));
   EXPECT_THAT(error_of("viz --format png"), HasSubstr("see 'sluice viz --help'"));
-  EXPECT_THAT(error_of("inspect"), HasSubstr("see 'sluice inspect --help'"));
+  EXPECT_THAT(error_of("inspect"), AllOf(HasSubstr("missing the argument bundle"),
+                                         HasSubstr("see 'sluice inspect --help'")));
+  EXPECT_THAT(error_of("run --pipeline"), HasSubstr("--pipeline needs a value"));
+  EXPECT_THAT(error_of("bench --repeat x"), HasSubstr("--repeat x: not a valid value"));
   EXPECT_THAT(error_of("run --max-workers -1"),
               HasSubstr("--max-workers -1: must be between 1 and"));
   EXPECT_THAT(error_of("run --runner parallel --max-workers 99999999999999999999"),

@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -47,6 +48,35 @@ std::vector<std::string> option_names(const CLI::App& command) {
   return names;
 }
 
+// CLI11's texts for the usual mistakes, said the way the rest of sluice says things; any other
+// text is kept as it is.
+std::string reworded(const CLI::ParseError& error) {
+  const std::string_view text = error.what();
+  if (dynamic_cast<const CLI::ConversionError*>(&error) != nullptr) {
+    // "Could not convert: --repeat = x"
+    constexpr std::string_view prefix = "Could not convert: ";
+    if (const auto equals = text.find(" = "); text.starts_with(prefix) && equals != text.npos) {
+      return fmt::format("{} {}: not a valid value",
+                         text.substr(prefix.size(), equals - prefix.size()),
+                         text.substr(equals + 3));
+    }
+  }
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&error) != nullptr) {
+    // "--pipeline: 1 required TEXT missing"
+    if (const auto colon = text.find(": "); colon != text.npos && text.ends_with(" missing")) {
+      return fmt::format("{} needs a value", text.substr(0, colon));
+    }
+  }
+  if (dynamic_cast<const CLI::RequiredError*>(&error) != nullptr) {
+    // "trace is required", for a positional argument
+    constexpr std::string_view suffix = " is required";
+    if (text.ends_with(suffix) && !text.starts_with("-")) {
+      return fmt::format("missing the argument {}", text.substr(0, text.size() - suffix.size()));
+    }
+  }
+  return std::string(text);
+}
+
 std::string describe(CLI::App& command, const std::string& path, const CLI::ParseError& error) {
   const bool has_commands = !command_names(command).empty();
   // What CLI11 could not place: unknown options, and words where a command or nothing fits.
@@ -67,7 +97,7 @@ std::string describe(CLI::App& command, const std::string& path, const CLI::Pars
     return fmt::format("'{}' needs a command: one of {}", path,
                        fmt::join(command_names(command), ", "));
   }
-  return error.what();
+  return reworded(error);
 }
 
 }  // namespace
