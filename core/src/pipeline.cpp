@@ -433,7 +433,7 @@ std::vector<bool> Pipeline::select_tags(const Names& tags) const {
     if (unknown.size() == tags.items.size()) {
       throw PipelineError(message);
     }
-    logger().warn("{}; running the nodes with the other tags", message);
+    logger().warn("{}; keeping the nodes with the other tags", message);
   }
   std::vector<bool> selected(size(), false);
   for (std::size_t i = 0; i < size(); ++i) {
