@@ -18,6 +18,13 @@ Node::Node(std::string name, std::vector<std::string> inputs, std::vector<std::s
   if (!options.namespace_name.empty()) {
     name = options.namespace_name + "." + name;
   }
+  if (inputs.empty() && outputs.empty()) {
+    // Kedro refuses such a node too: nothing connects it to the pipeline or the catalog.
+    throw PipelineError(fmt::format(
+        "node '{}' has no inputs and no outputs; give it at least one, so that it reads or "
+        "produces data the pipeline can order it by",
+        name));
+  }
   auto check_names = [&name](const std::vector<std::string>& names, const char* what) {
     std::set<std::string_view> seen;
     for (const auto& dataset : names) {

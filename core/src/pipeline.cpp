@@ -4,7 +4,9 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include <sluice/core/log.hpp>
 #include <sluice/core/pipeline.hpp>
 #include <sluice/core/suggest.hpp>
 
@@ -339,12 +341,16 @@ Pipeline Pipeline::keep(const std::vector<bool>& selected) const {
   return Pipeline(std::move(kept));
 }
 
-Pipeline Pipeline::only_nodes(const Names& names) const {
+std::vector<bool> Pipeline::select_nodes(const Names& names) const {
   std::vector<bool> selected(size(), false);
   for (std::size_t i : node_indices(names, "only_nodes")) {
     selected[i] = true;
   }
-  return keep(selected);
+  return selected;
+}
+
+Pipeline Pipeline::only_nodes(const Names& names) const {
+  return keep(select_nodes(names));
 }
 
 Pipeline Pipeline::from_nodes(const Names& names) const {
@@ -357,62 +363,77 @@ Pipeline Pipeline::to_nodes(const Names& names) const {
 
 namespace {
 
-[[noreturn]] void throw_unknown_datasets(std::string_view filter,
-                                         const std::vector<std::string>& unknown,
-                                         const std::set<std::string>& known, const char* role) {
+// Like Kedro, any dataset of the pipeline may start or end a selection; only names the
+// pipeline does not have are errors.
+void check_datasets_known(std::string_view filter, const Names& names,
+                          const std::set<std::string>& known) {
+  std::vector<std::string> unknown;
+  for (const auto& name : names.items) {
+    if (!known.contains(name)) {
+      unknown.push_back(name);
+    }
+  }
+  if (unknown.empty()) {
+    return;
+  }
   const std::vector<std::string> candidates(known.begin(), known.end());
   std::vector<std::string> described;
   for (const auto& name : unknown) {
     described.push_back(fmt::format("'{}'{}", name, did_you_mean(name, candidates)));
   }
-  throw PipelineError(fmt::format("{}: no node {} {}", filter, role, fmt::join(described, ", ")));
+  throw PipelineError(
+      fmt::format("{}: the pipeline has no dataset named {}", filter, fmt::join(described, ", ")));
 }
 
 }  // namespace
 
-Pipeline Pipeline::from_inputs(const Names& datasets) const {
+std::vector<bool> Pipeline::select_from_inputs(const Names& datasets) const {
+  check_datasets_known("from_inputs", datasets, impl_->datasets);
   std::vector<std::size_t> starts;
-  std::vector<std::string> unknown;
   for (const auto& dataset : datasets.items) {
     const auto& consumers = consumers_of(dataset);
-    if (consumers.empty()) {
-      unknown.push_back(dataset);
-    }
     starts.insert(starts.end(), consumers.begin(), consumers.end());
   }
-  if (!unknown.empty()) {
-    throw_unknown_datasets("from_inputs", unknown, all_inputs(), "reads");
-  }
-  return keep(downstream(starts));
+  return downstream(starts);
 }
 
-Pipeline Pipeline::to_outputs(const Names& datasets) const {
+std::vector<bool> Pipeline::select_to_outputs(const Names& datasets) const {
+  check_datasets_known("to_outputs", datasets, impl_->datasets);
   std::vector<std::size_t> starts;
-  std::vector<std::string> unknown;
   for (const auto& dataset : datasets.items) {
     if (auto producer = producer_of(dataset)) {
       starts.push_back(*producer);
-    } else {
-      unknown.push_back(dataset);
     }
   }
-  if (!unknown.empty()) {
-    throw_unknown_datasets("to_outputs", unknown, all_outputs(), "produces");
-  }
-  return keep(upstream(starts));
+  return upstream(starts);
 }
 
-Pipeline Pipeline::only_nodes_with_tags(const Names& tags) const {
+Pipeline Pipeline::from_inputs(const Names& datasets) const {
+  return keep(select_from_inputs(datasets));
+}
+
+Pipeline Pipeline::to_outputs(const Names& datasets) const {
+  return keep(select_to_outputs(datasets));
+}
+
+std::vector<bool> Pipeline::select_tags(const Names& tags) const {
+  const std::vector<std::string> known(impl_->tags.begin(), impl_->tags.end());
   std::vector<std::string> unknown;
   for (const auto& tag : tags.items) {
     if (!impl_->tags.contains(tag)) {
-      const std::vector<std::string> known(impl_->tags.begin(), impl_->tags.end());
       unknown.push_back(fmt::format("'{}'{}", tag, did_you_mean(tag, known)));
     }
   }
   if (!unknown.empty()) {
-    throw PipelineError(fmt::format("only_nodes_with_tags: no node has the tag {}; tags in use: {}",
-                                    fmt::join(unknown, ", "), fmt::join(impl_->tags, ", ")));
+    const std::string message =
+        fmt::format("only_nodes_with_tags: no node has the tag {}; tags in use: {}",
+                    fmt::join(unknown, ", "), fmt::join(impl_->tags, ", "));
+    // Kedro ignores unknown tags; a list where none matches is surely a mistake, one where
+    // some match may be a list shared between pipelines.
+    if (unknown.size() == tags.items.size()) {
+      throw PipelineError(message);
+    }
+    logger().warn("{}; keeping the nodes with the other tags", message);
   }
   std::vector<bool> selected(size(), false);
   for (std::size_t i = 0; i < size(); ++i) {
@@ -420,7 +441,64 @@ Pipeline Pipeline::only_nodes_with_tags(const Names& tags) const {
       selected[i] = selected[i] || impl_->nodes[i].has_tag(tag);
     }
   }
-  return keep(selected);
+  return selected;
+}
+
+Pipeline Pipeline::only_nodes_with_tags(const Names& tags) const {
+  return keep(select_tags(tags));
+}
+
+Pipeline Pipeline::filter(const PipelineFilter& filter) const {
+  struct Condition {
+    const char* name;
+    const std::vector<std::string>& values;
+    std::function<std::vector<bool>()> select;
+  };
+  const Condition conditions[] = {
+      {"tags", filter.tags, [&] { return select_tags(filter.tags); }},
+      {"from_nodes", filter.from_nodes,
+       [&] { return downstream(node_indices(filter.from_nodes, "from_nodes")); }},
+      {"to_nodes", filter.to_nodes,
+       [&] { return upstream(node_indices(filter.to_nodes, "to_nodes")); }},
+      {"nodes", filter.nodes, [&] { return select_nodes(filter.nodes); }},
+      {"from_inputs", filter.from_inputs, [&] { return select_from_inputs(filter.from_inputs); }},
+      {"to_outputs", filter.to_outputs, [&] { return select_to_outputs(filter.to_outputs); }},
+  };
+  // Each condition selects from the whole pipeline; a node stays when all of them select it.
+  std::vector<bool> kept(size(), true);
+  std::vector<std::string> selections;
+  for (const auto& condition : conditions) {
+    if (condition.values.empty()) {
+      continue;
+    }
+    const std::vector<bool> selected = condition.select();
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < size(); ++i) {
+      kept[i] = kept[i] && selected[i];
+      if (selected[i]) {
+        names.push_back(impl_->nodes[i].name());
+      }
+    }
+    selections.push_back(
+        fmt::format("{} [{}] selects {}", condition.name, fmt::join(condition.values, ", "),
+                    names.empty() ? "no node" : fmt::format("{}", fmt::join(names, ", "))));
+  }
+  Pipeline result = keep(kept);
+  if (result.empty()) {
+    if (selections.empty()) {
+      throw PipelineError("the pipeline has no nodes");
+    }
+    throw PipelineError(fmt::format(
+        "no node is left to run: {}{}", fmt::join(selections, "; "),
+        selections.size() > 1
+            ? "; filters are combined as in Kedro: a node runs only when every filter selects it"
+            : ""));
+  }
+  return result;
+}
+
+Pipeline PipelineFilter::apply(const Pipeline& pipeline) const {
+  return pipeline.filter(*this);
 }
 
 Pipeline Pipeline::operator+(const Pipeline& other) const {

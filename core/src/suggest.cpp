@@ -32,6 +32,14 @@ std::vector<std::string> close_matches(std::string_view word,
   const std::size_t allowed = std::max<std::size_t>(2, word.size() / 3);
   std::vector<std::pair<std::size_t, std::string>> scored;
   for (const auto& candidate : candidates) {
+    // Callers pass names from several sources (hooks and the plugins that provide them), so a
+    // name may come twice; suggest it once.
+    const bool seen = std::any_of(scored.begin(), scored.end(), [&candidate](const auto& kept) {
+      return kept.second == candidate;
+    });
+    if (seen) {
+      continue;
+    }
     std::size_t distance = edit_distance(word, candidate);
     const bool contains = !word.empty() && (candidate.find(word) != std::string::npos ||
                                             word.find(candidate) != std::string_view::npos);

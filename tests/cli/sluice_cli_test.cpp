@@ -96,6 +96,67 @@ TEST_F(SluiceCli, FiltersSelectTheNodesToRun) {
   EXPECT_THAT(tasks("--to-outputs X_train"), HasSubstr("Running node: split"));
 }
 
+TEST_F(SluiceCli, CombinedFiltersAreIntersectedAsInKedro) {
+  ASSERT_EQ(sluice("run").exit_code, 0);
+  // Each filter selects from the whole pipeline: the preprocessing node report_accuracy needs.
+  const Result combined = sluice("run --tags preprocessing --to-nodes report_accuracy");
+  EXPECT_EQ(combined.exit_code, 0) << combined.output;
+  EXPECT_THAT(combined.output,
+              AllOf(HasSubstr("Running node: split"), HasSubstr("Completed 1 out of 1 tasks")));
+  // A free input may end a selection; it selects no producer, and is not an error.
+  const Result free_input = sluice("run --to-outputs example_iris_data,y_pred");
+  EXPECT_EQ(free_input.exit_code, 0) << free_input.output;
+  EXPECT_THAT(free_input.output, HasSubstr("Completed 2 out of 2 tasks"));
+  const Result disjoint = sluice("run --tags model --to-outputs X_train");
+  EXPECT_EQ(disjoint.exit_code, 1);
+  EXPECT_THAT(disjoint.output, AllOf(HasSubstr("Error: no node is left to run"),
+                                     HasSubstr("tags [model] selects make_predictions"),
+                                     HasSubstr("to_outputs [X_train] selects split")));
+  EXPECT_THAT(sluice("run --from-inputs y_prd").output,
+              HasSubstr("no dataset named 'y_prd' (did you mean 'y_pred'?)"));
+}
+
+TEST_F(SluiceCli, ATagListWithSomeUnknownTagsRunsAndWarns) {
+  const Result result = sluice("run --tags preprocessing,nosuch");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, AllOf(HasSubstr("warning"), HasSubstr("no node has the tag 'nosuch'"),
+                                   HasSubstr("Completed 1 out of 1 tasks")));
+  EXPECT_EQ(sluice("run --tags nosuch").exit_code, 1);
+}
+
+TEST_F(SluiceCli, CommandLineMistakesExitOneWithAnErrorAndWhereToLook) {
+  auto error_of = [&](const std::string& arguments) {
+    const Result result = sluice(arguments);
+    EXPECT_EQ(result.exit_code, 1) << arguments << ": " << result.output;
+    EXPECT_THAT(result.output, ::testing::StartsWith("Error: ")) << arguments;
+    return result.output;
+  };
+  EXPECT_THAT(error_of("rnu"), AllOf(HasSubstr("unknown command 'rnu' (did you mean 'run'?)"),
+                                     HasSubstr("see 'sluice --help'")));
+  EXPECT_THAT(error_of(""), HasSubstr("needs a command: one of run, catalog"));
+  EXPECT_THAT(
+      error_of("run --nodse split"),
+      AllOf(HasSubstr("unknown option '--nodse' for 'sluice run' (did you mean '--nodes'?)"),
+            HasSubstr("see 'sluice run --help'")));
+  EXPECT_THAT(error_of("catalog lsit"), HasSubstr("unknown command 'lsit' (did you mean 'list'?)"));
+  EXPECT_THAT(error_of("viz --format png"), HasSubstr("see 'sluice viz --help'"));
+  EXPECT_THAT(error_of("inspect"), AllOf(HasSubstr("missing the argument bundle"),
+                                         HasSubstr("see 'sluice inspect --help'")));
+  EXPECT_THAT(error_of("run --pipeline"), HasSubstr("--pipeline needs a value"));
+  EXPECT_THAT(error_of("bench --repeat x"), HasSubstr("--repeat x: not a valid value"));
+  EXPECT_THAT(error_of("run --max-workers -1"),
+              HasSubstr("--max-workers -1: must be between 1 and"));
+  EXPECT_THAT(error_of("run --runner parallel --max-workers 99999999999999999999"),
+              HasSubstr("--max-workers 99999999999999999999: must be between 1 and"));
+
+  const Result version = sluice("--version");
+  EXPECT_EQ(version.exit_code, 0) << version.output;
+  EXPECT_EQ(version.output, "sluice " SLUICE_VERSION "\n");
+  const Result help = sluice("run --help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.output, HasSubstr("--max-workers"));
+}
+
 TEST_F(SluiceCli, UnknownNodeExitsNonZeroWithCloseMatches) {
   const Result result = sluice("run --nodes splt");
   EXPECT_EQ(result.exit_code, 1);

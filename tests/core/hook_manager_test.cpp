@@ -70,7 +70,7 @@ TEST(HookManager, FailuresInErrorEventsAreLoggedNotThrown) {
   std::vector<std::string> log;
   HookManager hooks;
   hooks.add("broken", std::make_shared<TaggingHook>(log, "b"));
-  const Node node("n", {}, {}, [](const std::vector<Value>&, const std::vector<std::string>&) {
+  const Node node("n", {}, {"out"}, [](const std::vector<Value>&, const std::vector<std::string>&) {
     return std::vector<Value>{};
   });
   EXPECT_NO_THROW(hooks.on_node_error(node, std::runtime_error("original"), NodePhase::run));

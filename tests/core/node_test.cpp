@@ -87,6 +87,14 @@ TEST(Node, NamespaceTagsAndNameChecks) {
   EXPECT_THROW(node("self", add, {"a", "b"}, "a"), PipelineError);
 }
 
+TEST(Node, ANodeWithoutInputsAndOutputsIsRejected) {
+  EXPECT_THAT(
+      [] { node("lonely", [] {}, {}, {}); },
+      ThrowsMessage<PipelineError>(HasSubstr("node 'lonely' has no inputs and no outputs")));
+  EXPECT_NO_THROW(node(
+      "source", [] { return 1; }, {}, "one"));
+}
+
 TEST(Node, UntypedValuesPassThrough) {
   const Node n = node(
       "id", [](Value v) { return v; }, "in", "out");

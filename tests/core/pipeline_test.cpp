@@ -10,6 +10,7 @@ namespace {
 
 using testing::pass;
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
@@ -92,9 +93,65 @@ TEST(Pipeline, UnknownNamesInFiltersListCloseMatches) {
       ThrowsMessage<PipelineError>(HasSubstr("'feturize' (did you mean 'featurize'?)")));
   EXPECT_THAT([&] { p.to_outputs("modle"); },
               ThrowsMessage<PipelineError>(HasSubstr("'modle' (did you mean 'model'?)")));
-  EXPECT_THROW(p.from_inputs("nothing"), PipelineError);
+  EXPECT_THAT([&] { p.from_inputs("nothing"); },
+              ThrowsMessage<PipelineError>(HasSubstr("no dataset named 'nothing'")));
   EXPECT_THAT([&] { p.only_nodes_with_tags("ml2"); },
               ThrowsMessage<PipelineError>(HasSubstr("tags in use: ml")));
+}
+
+TEST(Pipeline, FromInputsAndToOutputsAcceptAnyDatasetOfThePipeline) {
+  const Pipeline p = sample();
+  // As in Kedro: a free output starts nothing downstream, a free input needs no producer.
+  EXPECT_TRUE(p.from_inputs("report_md").empty());
+  EXPECT_TRUE(p.to_outputs("raw").empty());
+  EXPECT_THAT(p.from_inputs({"report_md", "model"}).node_names(), ElementsAre("report"));
+  EXPECT_THAT(p.to_outputs({"raw", "cleaned"}).node_names(), ElementsAre("clean"));
+}
+
+TEST(Pipeline, SomeUnknownTagsAreAWarningNotAnError) {
+  const Pipeline p = sample();
+  EXPECT_THAT(p.only_nodes_with_tags({"ml", "nosuch"}).node_names(),
+              ElementsAre("featurize", "train"));
+  EXPECT_THROW(p.only_nodes_with_tags({"nosuch", "other"}), PipelineError);
+}
+
+// Kedro's own example for Pipeline.filter.
+Pipeline kedro_example() {
+  return Pipeline{pass("node1", "A", "B"), pass("node2", "B", "C"), pass("node3", "C", "D")};
+}
+
+TEST(Pipeline, FilterIntersectsConditionsAppliedToTheWholePipeline) {
+  EXPECT_THAT(
+      kedro_example().filter({.nodes = {"node1", "node3"}, .from_inputs = {"A"}}).node_names(),
+      ElementsAre("node1", "node3"));
+  const Pipeline p = sample();
+  // Chained, to_nodes would look for 'report' among the ml nodes only.
+  EXPECT_THAT(p.filter({.tags = {"ml"}, .to_nodes = {"report"}}).node_names(),
+              ElementsAre("featurize", "train"));
+  EXPECT_THAT(p.filter({.from_nodes = {"featurize"}, .to_outputs = {"model"}}).node_names(),
+              ElementsAre("featurize", "train"));
+  EXPECT_EQ(p.filter({}).node_names(), p.node_names());
+}
+
+TEST(Pipeline, FilterReportsUnknownNamesOfEveryCondition) {
+  const Pipeline p = sample();
+  EXPECT_THAT([&] { p.filter({.tags = {"ml"}, .to_nodes = {"reprot"}}); },
+              ThrowsMessage<PipelineError>(HasSubstr("'reprot' (did you mean 'report'?)")));
+  EXPECT_THAT([&] { p.filter({.from_inputs = {"featurs"}}); },
+              ThrowsMessage<PipelineError>(HasSubstr("'featurs' (did you mean 'features'?)")));
+}
+
+TEST(Pipeline, AnEmptyIntersectionSaysWhatEachFilterSelected) {
+  const Pipeline p = sample();
+  EXPECT_THAT(
+      [&] {
+        p.filter({.tags = {"ml"}, .nodes = {"clean", "report"}});
+      },
+      ThrowsMessage<PipelineError>(AllOf(HasSubstr("tags [ml] selects featurize, train"),
+                                         HasSubstr("nodes [clean, report] selects clean, report"),
+                                         HasSubstr("every filter selects it"))));
+  EXPECT_THAT([&] { p.filter({.from_inputs = {"report_md"}}); },
+              ThrowsMessage<PipelineError>(HasSubstr("from_inputs [report_md] selects no node")));
 }
 
 TEST(Pipeline, UnionAndDifference) {

@@ -1,5 +1,6 @@
 // The sluice command line: run a project's pipelines, list its catalog, draw its graph.
 
+#include <charconv>
 #include <iostream>
 #include <optional>
 
@@ -10,6 +11,7 @@
 #include <sluice/tools/session.hpp>
 
 #include "bench_command.hpp"
+#include "parse_errors.hpp"
 #include "postmortem_command.hpp"
 #include "project_flags.hpp"
 #include "timeline_command.hpp"
@@ -31,11 +33,30 @@ std::string joined(int argc, char** argv) {
   return command;
 }
 
+// The parallel runner's thread count; more threads than this only add switching, and a typo
+// such as 10000000 should not try to start them.
+constexpr std::size_t kMaxWorkers = 1024;
+
+std::size_t parse_max_workers(const std::string& text) {
+  std::size_t workers = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, workers);
+  if (error != std::errc() || stop != end || workers < 1 || workers > kMaxWorkers) {
+    throw sluice::ConfigError(fmt::format(
+        "--max-workers {}: must be between 1 and {} (leave it out for one worker per hardware "
+        "thread)",
+        text, kMaxWorkers));
+  }
+  return workers;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("sluice: run data pipelines, keep their intermediates, and measure strategies");
+  CLI::App app("sluice: run data pipelines, keep their intermediates, and measure strategies",
+               "sluice");
   app.require_subcommand(1);
+  app.set_version_flag("--version", "sluice " SLUICE_VERSION);
 
   ProjectFlags flags;
   sluice::RunOptions run_options;
@@ -46,7 +67,7 @@ int main(int argc, char** argv) {
   run->add_option("--pipeline", run_options.pipeline, "Pipeline to run")->capture_default_str();
   run->add_option("--runner", run_options.runner, "Runner: sequential or parallel")
       ->capture_default_str();
-  std::size_t max_workers = 0;
+  std::string max_workers;
   bool async_io = false;
   CLI::Option* max_workers_option = run->add_option(
       "--max-workers", max_workers, "Worker threads of the parallel runner (default: hardware)");
@@ -106,7 +127,9 @@ int main(int argc, char** argv) {
   sluice::cli::BenchFlags bench_flags;
   CLI::App* bench = sluice::cli::add_bench_command(app, bench_flags);
 
-  CLI11_PARSE(app, argc, argv);
+  if (const auto exit_code = sluice::cli::parse_command_line(app, argc, argv)) {
+    return *exit_code;
+  }
 
   // Declared outside the try: an error from plugin code is handled while its library is loaded.
   std::optional<sluice::Session> session;
@@ -123,7 +146,7 @@ int main(int argc, char** argv) {
       run_options.command = joined(argc, argv);
       run_options.runner_options = sluice::Param(sluice::Param::Map{});
       if (max_workers_option->count() > 0) {
-        run_options.runner_options.set("max_workers", max_workers);
+        run_options.runner_options.set("max_workers", parse_max_workers(max_workers));
       }
       if (async_io) {
         run_options.runner_options.set("async_io", true);

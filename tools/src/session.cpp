@@ -207,34 +207,6 @@ std::map<std::string, Value> Session::run(const RunOptions& options) {
   return runner->run(pipeline, catalog, info);
 }
 
-Pipeline PipelineFilter::apply(const Pipeline& pipeline) const {
-  Pipeline filtered = pipeline;
-  if (!tags.empty()) {
-    filtered = filtered.only_nodes_with_tags(tags);
-  }
-  if (!from_nodes.empty()) {
-    filtered = filtered.from_nodes(from_nodes);
-  }
-  if (!to_nodes.empty()) {
-    filtered = filtered.to_nodes(to_nodes);
-  }
-  if (!nodes.empty()) {
-    filtered = filtered.only_nodes(nodes);
-  }
-  if (!from_inputs.empty()) {
-    filtered = filtered.from_inputs(from_inputs);
-  }
-  if (!to_outputs.empty()) {
-    filtered = filtered.to_outputs(to_outputs);
-  }
-  if (filtered.empty()) {
-    throw PipelineError(
-        "the pipeline has no nodes left after applying the filters; check --tags, --nodes, "
-        "--from-nodes, --to-nodes, --from-inputs and --to-outputs together");
-  }
-  return filtered;
-}
-
 Param parse_runtime_params(const std::string& text) {
   Param params = Param(Param::Map{});
   for (const auto& item : split(text, ',')) {

@@ -16,6 +16,25 @@
 
 namespace sluice {
 
+class Pipeline;
+
+/// Which part of a pipeline to run, as the arguments of Kedro's `Pipeline.filter`: each
+/// non-empty list is one condition (the filter of the same name), applied to the whole
+/// pipeline; a node is kept when it meets every condition. So the order of the conditions does
+/// not matter, and `tags={"preprocessing"}, to_nodes={"report"}` keeps the preprocessing nodes
+/// that `report` depends on.
+struct SLUICE_API PipelineFilter {
+  std::vector<std::string> tags = {};
+  std::vector<std::string> from_nodes = {};
+  std::vector<std::string> to_nodes = {};
+  std::vector<std::string> nodes = {};
+  std::vector<std::string> from_inputs = {};
+  std::vector<std::string> to_outputs = {};
+
+  /// `pipeline.filter(*this)`.
+  Pipeline apply(const Pipeline& pipeline) const;
+};
+
 /// An immutable, validated DAG of nodes.
 ///
 /// Construction rejects duplicate node names, datasets produced by two nodes, and cycles (the
@@ -71,12 +90,19 @@ class SLUICE_API Pipeline {
   Pipeline from_nodes(const Names& names) const;
   /// The named nodes and everything upstream of them.
   Pipeline to_nodes(const Names& names) const;
-  /// Nodes that depend, directly or transitively, on the named datasets.
+  /// Nodes that depend, directly or transitively, on the named datasets (any dataset of the
+  /// pipeline: a free output selects nothing).
   Pipeline from_inputs(const Names& datasets) const;
-  /// Nodes needed to produce the named datasets.
+  /// Nodes needed to produce the named datasets (any dataset of the pipeline: a free input
+  /// selects nothing).
   Pipeline to_outputs(const Names& datasets) const;
-  /// Nodes carrying at least one of the tags.
+  /// Nodes carrying at least one of the tags. A tag no node carries is logged as a warning
+  /// when others match, and an error when none does.
   Pipeline only_nodes_with_tags(const Names& tags) const;
+  /// The nodes meeting every condition of `filter` (see PipelineFilter), like Kedro's
+  /// `Pipeline.filter`. Unknown names are errors as in the single filters; PipelineError when
+  /// no node is left, showing what each condition selected.
+  Pipeline filter(const PipelineFilter& filter) const;
 
   /// Union. A node present in both (same definition, or same name, inputs and outputs) counts
   /// once; two different nodes with one name are an error.
@@ -89,6 +115,10 @@ class SLUICE_API Pipeline {
   explicit Pipeline(std::shared_ptr<const Impl> impl);
   Pipeline keep(const std::vector<bool>& selected) const;
   std::vector<std::size_t> node_indices(const Names& names, std::string_view filter) const;
+  std::vector<bool> select_nodes(const Names& names) const;
+  std::vector<bool> select_from_inputs(const Names& datasets) const;
+  std::vector<bool> select_to_outputs(const Names& datasets) const;
+  std::vector<bool> select_tags(const Names& tags) const;
   std::vector<bool> downstream(const std::vector<std::size_t>& starts) const;
   std::vector<bool> upstream(const std::vector<std::size_t>& starts) const;
 

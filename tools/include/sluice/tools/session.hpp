@@ -86,20 +86,6 @@ struct SessionOptions {
   std::vector<Plugins::Registration> registrations;
 };
 
-/// Which part of a pipeline to run, applied in Kedro's order: tags, from_nodes, to_nodes,
-/// nodes, from_inputs, to_outputs.
-struct PipelineFilter {
-  std::vector<std::string> tags;
-  std::vector<std::string> from_nodes;
-  std::vector<std::string> to_nodes;
-  std::vector<std::string> nodes;
-  std::vector<std::string> from_inputs;
-  std::vector<std::string> to_outputs;
-
-  /// PipelineError when nothing is left.
-  Pipeline apply(const Pipeline& pipeline) const;
-};
-
 struct RunOptions {
   std::string pipeline = "__default__";
   std::string runner = "sequential";
