@@ -457,5 +457,24 @@ TEST_F(SluiceCli, PluginPathsAreRelativeToTheProjectAndBareNamesAreSearched) {
                     Not(HasSubstr("stamp"))));  // test_plugin registers 'stamp'
 }
 
+TEST_F(SluiceCli, HookOutputsGoIntoTheProjectFromAnyFolder) {
+  testing::TempDir elsewhere;
+  project.write("conf/local/hooks.yml",
+                "plugins: [memory_profiler, timeline, debug_catalog]\nhooks:\n"
+                "  - name: memory_profiler\n    options: {json: data/08_reporting/memory.json}\n"
+                "  - name: timeline\n    options: {path: data/08_reporting/timeline.json}\n"
+                "  - name: debug_catalog\n");
+  const std::string at_project = "--project " + project.path().string();
+  const Result good = sluice("run " + at_project, elsewhere.path());
+  EXPECT_EQ(good.exit_code, 0) << good.output;  // the folder is created for memory.json
+  EXPECT_TRUE(fs::is_regular_file(project / "data/08_reporting/memory.json")) << good.output;
+  EXPECT_TRUE(fs::is_regular_file(project / "data/08_reporting/timeline.json")) << good.output;
+
+  const Result failed = sluice("run --params train_fraction=1.5 " + at_project, elsewhere.path());
+  EXPECT_EQ(failed.exit_code, 1);
+  ASSERT_TRUE(fs::is_directory(project / "postmortem")) << failed.output;
+  EXPECT_TRUE(fs::is_empty(elsewhere.path())) << "wrote into the current folder";
+}
+
 }  // namespace
 }  // namespace sluice

@@ -207,6 +207,22 @@ TEST(DebugCatalog, ABundleHoldsNoSecret) {
   EXPECT_EQ(bundle.inputs[0].codec, "string");  // data is saved; credentials are not data
 }
 
+TEST(DebugCatalog, BundlesGoUnderTheRunsProjectFolder) {
+  Fixture fixture;
+  fixture.debug = std::make_shared<DebugCatalogHook>(
+      DebugCatalogOptions{.trace = false, .folder = "postmortem", .redact = {}},
+      fixture.registry.codecs);
+  fixture.hooks = std::make_shared<HookManager>();
+  fixture.hooks->add("debug_catalog", fixture.debug);
+  fixture.catalog.set_hooks(fixture.hooks);
+  const Pipeline pipeline{node(
+      "boom", [](std::int64_t) -> std::int64_t { throw std::runtime_error("boom"); }, "in", "out")};
+  EXPECT_THROW(SequentialRunner().run(pipeline, fixture.catalog, fixture.info()), NodeError);
+  EXPECT_EQ(fixture.debug->last_bundle(), fixture.dir / "postmortem/run-1");
+  EXPECT_TRUE(fs::is_regular_file(fixture.dir / "postmortem/run-1/state.json"));
+  EXPECT_FALSE(fs::exists("postmortem/run-1"));  // not the current folder
+}
+
 TEST(DebugCatalog, OptionsAreChecked) {
   const auto options = DebugCatalogOptions::parse(
       parse_yaml("trace: true\nfolder: pm\nredact: [host]", "hooks.yml"), "debug_catalog");
