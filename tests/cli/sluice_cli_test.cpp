@@ -476,5 +476,30 @@ TEST_F(SluiceCli, HookOutputsGoIntoTheProjectFromAnyFolder) {
   EXPECT_TRUE(fs::is_empty(elsewhere.path())) << "wrote into the current folder";
 }
 
+TEST_F(SluiceCli, ASecretParameterIsRedactedWholeInTheBundleAndInspect) {
+  const Result run =
+      sluice("run --hooks debug_catalog --params 'db.password=S3cr3t w0rd2,train_fraction=1.5'");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  ASSERT_TRUE(fs::is_directory(project / "postmortem")) << run.output;
+  const fs::path bundle = fs::directory_iterator(project / "postmortem")->path();
+  const std::string state = read_file(bundle / "state.json");
+  EXPECT_THAT(state, AllOf(HasSubstr("db.password=***"), Not(HasSubstr("S3cr3t")),
+                           Not(HasSubstr("w0rd2"))));
+  const Result inspect = sluice("inspect " + bundle.string());
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.output;
+  EXPECT_THAT(inspect.output,
+              AllOf(HasSubstr("Command: "), Not(HasSubstr("S3cr3t")), Not(HasSubstr("w0rd2"))));
+}
+
+TEST_F(SluiceCli, InlineCredentialsInTheCatalogAreNotEchoed) {
+  project.write("conf/local/catalog.yml",
+                "X_train:\n  type: MemoryDataset\n  credentials: {user: a, password: S3cr3t}\n");
+  const Result result = sluice("run");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, AllOf(HasSubstr("conf/local/catalog.yml:3:16: dataset 'X_train'"),
+                                   HasSubstr("must be the name of an entry in credentials.yml"),
+                                   Not(HasSubstr("S3cr3t"))));
+}
+
 }  // namespace
 }  // namespace sluice
