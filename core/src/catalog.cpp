@@ -297,8 +297,16 @@ Catalog make_catalog(const Param& catalog_config, const Param& credentials, cons
         if (key == "type") {
           type = value.as<std::string>(fmt::format("the type of dataset '{}'", name));
         } else if (key == "credentials") {
-          const auto& credentials_name =
-              value.as<std::string>(fmt::format("the credentials of dataset '{}'", name));
+          if (value.kind() != Param::Kind::string) {  // never echo what may hold a secret
+            throw ConfigError(fmt::format(
+                "{}{}dataset '{}': 'credentials' is a {}, but it must be the name of an entry "
+                "in credentials.yml (for instance credentials: db_credentials); move the user "
+                "and password to conf/local/credentials.yml and refer to them by that name",
+                value.mark().known() ? value.mark().str() : entry.mark().str(),
+                value.mark().known() || entry.mark().known() ? ": " : "", name,
+                Param::kind_name(value.kind())));
+          }
+          const auto& credentials_name = value.as_string();
           const Param* found = credentials.find(credentials_name);
           if (found == nullptr) {
             std::vector<std::string> known;

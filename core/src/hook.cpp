@@ -26,6 +26,10 @@ std::string_view event_name(Event event) {
   return names[static_cast<std::size_t>(event)];
 }
 
+std::filesystem::path project_path(const RunInfo& run, const std::filesystem::path& path) {
+  return std::filesystem::path(run.project) / path;  // `/` keeps an absolute `path` as it is
+}
+
 HookError::HookError(std::string hook, Event event, const std::string& message)
     : Error(fmt::format("hook '{}' failed in {}: {}", hook, event_name(event), message)),
       hook_(std::move(hook)),

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -432,6 +433,133 @@ TEST_F(SluiceCli, BenchErrorsNameTheOptionAndTheAcceptedForms) {
   EXPECT_THAT(error_of("--repeat 0"), HasSubstr("--repeat must be at least 1"));
   EXPECT_THAT(error_of("--scenario project --pipeline training"),
               HasSubstr("unknown pipeline 'training'"));
+}
+
+// SLUICE_PLUGIN_PATH for the sluice processes a test starts, while it lives.
+class PluginPath {
+ public:
+  explicit PluginPath(const fs::path& folder) { ::setenv("SLUICE_PLUGIN_PATH", folder.c_str(), 1); }
+  ~PluginPath() { ::unsetenv("SLUICE_PLUGIN_PATH"); }
+  PluginPath(const PluginPath&) = delete;
+  PluginPath& operator=(const PluginPath&) = delete;
+};
+
+const fs::path kTestPlugins = SLUICE_TEST_PLUGIN_DIR;
+
+TEST_F(SluiceCli, AHookWhosePluginFailsToLoadShowsThePluginsError) {
+  const PluginPath path(kTestPlugins);
+  const Result abi = sluice("run --hooks abi_mismatch_plugin");
+  EXPECT_EQ(abi.exit_code, 1);
+  EXPECT_THAT(abi.output, AllOf(HasSubstr("--hooks: hook 'abi_mismatch_plugin': its plugin failed "
+                                          "to load"),
+                                HasSubstr("was built for plugin ABI version 999"),
+                                Not(HasSubstr("unknown hook"))));
+  const Result unresolved = sluice("run --hooks unresolved_plugin");
+  EXPECT_EQ(unresolved.exit_code, 1);
+  EXPECT_THAT(unresolved.output,
+              AllOf(HasSubstr("undefined symbol: sluice_test_symbol_that_does_not_exist"),
+                    Not(HasSubstr("unknown hook"))));
+}
+
+TEST_F(SluiceCli, UnknownHooksListThePluginsOnTheSearchPathButNotTheProjectLibrary) {
+  project.write("conf/local/hooks.yml", "hooks:\n  - name: node_timming\n");
+  const Result from_config = sluice("run");
+  EXPECT_EQ(from_config.exit_code, 1);
+  EXPECT_THAT(from_config.output,
+              AllOf(HasSubstr("conf/local/hooks.yml:2:5: unknown hook 'node_timming' (did you mean "
+                              "'node_timing'?); registered hooks: node_timing"),
+                    HasSubstr("hook plugins on the search path (/"),
+                    HasSubstr("cache, debug_catalog, memory_profiler"),
+                    HasSubstr("list the plugin under 'plugins:' in hooks.yml")));
+  const Result from_flag = sluice("run --hooks iris");
+  EXPECT_EQ(from_flag.exit_code, 1);
+  for (const auto& output : {from_config.output, from_flag.output}) {
+    const auto list = output.substr(output.find("hook plugins on the search path"));
+    EXPECT_THAT(list, Not(HasSubstr("iris"))) << output;  // the project library adds no hooks
+  }
+}
+
+TEST_F(SluiceCli, PluginPathsAreRelativeToTheProjectAndBareNamesAreSearched) {
+  testing::TempDir elsewhere;
+  const fs::path node_timing =
+      fs::path(SLUICE_BINARY).parent_path().parent_path() / "lib/sluice/plugins/node_timing.so";
+  project.write("conf/local/hooks.yml",
+                "plugins: [plugins/node_timing.so]\nhooks:\n  - name: node_timing\n");
+  // Only the current folder has plugins/node_timing.so: it must not be loaded.
+  fs::create_directories(elsewhere / "plugins");
+  fs::copy_file(node_timing, elsewhere / "plugins/node_timing.so");
+  const Result from_elsewhere =
+      sluice("run --project " + project.path().string(), elsewhere.path());
+  EXPECT_EQ(from_elsewhere.exit_code, 1);
+  EXPECT_THAT(from_elsewhere.output,
+              HasSubstr(fmt::format("plugin file '{}' does not exist",
+                                    (project / "plugins/node_timing.so").string())));
+  // In the project folder it is the one loaded, from anywhere.
+  fs::create_directories(project / "plugins");
+  fs::copy_file(node_timing, project / "plugins/node_timing.so");
+  const Result in_project = sluice("run --project " + project.path().string(), elsewhere.path());
+  EXPECT_EQ(in_project.exit_code, 0) << in_project.output;
+  EXPECT_THAT(in_project.output, HasSubstr("Node 'split' ran in"));
+
+  // A bare "tee.so" is a name: the real tee from the search path, not ./tee.so.
+  project.write("tee.so", "not a library");
+  project.write("conf/local/hooks.yml", "plugins: [tee.so]\nhooks:\n  - name: tee\n");
+  const Result bare = sluice("run");
+  EXPECT_EQ(bare.exit_code, 0) << bare.output;
+  EXPECT_THAT(bare.output, HasSubstr("Tee: 5 background writes finished"));
+
+  // --hooks takes hook names: a path is refused before its registration runs.
+  project.write("conf/local/hooks.yml", "plugins: []\nhooks: []\n");
+  fs::copy_file(kTestPlugins / "test_plugin.so", project / "test_plugin.so");
+  const Result path = sluice("run --hooks ./test_plugin.so");
+  EXPECT_EQ(path.exit_code, 1);
+  EXPECT_THAT(path.output,
+              AllOf(HasSubstr("--hooks: './test_plugin.so' is a path, not a hook name"),
+                    Not(HasSubstr("stamp"))));  // test_plugin registers 'stamp'
+}
+
+TEST_F(SluiceCli, HookOutputsGoIntoTheProjectFromAnyFolder) {
+  testing::TempDir elsewhere;
+  project.write("conf/local/hooks.yml",
+                "plugins: [memory_profiler, timeline, debug_catalog]\nhooks:\n"
+                "  - name: memory_profiler\n    options: {json: data/08_reporting/memory.json}\n"
+                "  - name: timeline\n    options: {path: data/08_reporting/timeline.json}\n"
+                "  - name: debug_catalog\n");
+  const std::string at_project = "--project " + project.path().string();
+  const Result good = sluice("run " + at_project, elsewhere.path());
+  EXPECT_EQ(good.exit_code, 0) << good.output;  // the folder is created for memory.json
+  EXPECT_TRUE(fs::is_regular_file(project / "data/08_reporting/memory.json")) << good.output;
+  EXPECT_TRUE(fs::is_regular_file(project / "data/08_reporting/timeline.json")) << good.output;
+
+  const Result failed = sluice("run --params train_fraction=1.5 " + at_project, elsewhere.path());
+  EXPECT_EQ(failed.exit_code, 1);
+  ASSERT_TRUE(fs::is_directory(project / "postmortem")) << failed.output;
+  EXPECT_TRUE(fs::is_empty(elsewhere.path())) << "wrote into the current folder";
+}
+
+TEST_F(SluiceCli, ASecretParameterIsRedactedWholeInTheBundleAndInspect) {
+  const Result run =
+      sluice("run --hooks debug_catalog --params 'db.password=S3cr3t w0rd2,train_fraction=1.5'");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  ASSERT_TRUE(fs::is_directory(project / "postmortem")) << run.output;
+  const fs::path bundle = fs::directory_iterator(project / "postmortem")->path();
+  const std::string state = read_file(bundle / "state.json");
+  EXPECT_THAT(state, AllOf(HasSubstr("db.password=***"), Not(HasSubstr("S3cr3t")),
+                           Not(HasSubstr("w0rd2"))));
+  const Result inspect = sluice("inspect " + bundle.string());
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.output;
+  EXPECT_THAT(inspect.output,
+              AllOf(HasSubstr("Command: "), Not(HasSubstr("S3cr3t")), Not(HasSubstr("w0rd2"))));
+}
+
+TEST_F(SluiceCli, InlineCredentialsInTheCatalogAreNotEchoed) {
+  project.write("conf/local/catalog.yml",
+                "X_train:\n  type: MemoryDataset\n  credentials: {user: a, password: S3cr3t}\n");
+  const Result result = sluice("run");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, AllOf(HasSubstr("conf/local/catalog.yml:3:16: dataset 'X_train'"),
+                                   HasSubstr("must be the name of an entry in credentials.yml"),
+                                   Not(HasSubstr("S3cr3t"))));
 }
 
 }  // namespace

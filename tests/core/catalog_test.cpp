@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -91,6 +92,21 @@ TEST_F(CatalogFromConfig, CredentialsAreResolvedButNeverShown) {
     EXPECT_THAT(error.what(), HasSubstr("credentials 'apii'"));
     EXPECT_THAT(error.what(), HasSubstr("did you mean 'api'"));
     EXPECT_THAT(error.what(), Not(HasSubstr("hunter2")));
+  }
+}
+
+TEST_F(CatalogFromConfig, InlineCredentialsAreRefusedWithoutEchoingThem) {
+  for (const char* inline_credentials :
+       {"{user: a, password: S3cr3t}", "[a, S3cr3t]", "12345678", "null"}) {
+    try {
+      build(fmt::format("db:\n  type: MemoryDataset\n  credentials: {}\n", inline_credentials));
+      FAIL() << inline_credentials;
+    } catch (const ConfigError& error) {
+      EXPECT_THAT(error.what(),
+                  AllOf(HasSubstr("catalog.yml:3:16: dataset 'db': 'credentials' is a"),
+                        HasSubstr("must be the name of an entry in credentials.yml"),
+                        Not(HasSubstr("S3cr3t")), Not(HasSubstr("12345678"))));
+    }
   }
 }
 

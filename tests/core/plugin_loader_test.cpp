@@ -1,4 +1,5 @@
 #include <dlfcn.h>
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -111,6 +112,36 @@ TEST(PluginLoader, RejectsAnotherAbiVersionNamingBoth) {
   EXPECT_THAT([&] { PluginLoader(registry, {kPlugins}).load("abi_mismatch_plugin"); },
               ThrowsMessage<PluginError>(AllOf(HasSubstr("plugin ABI version 999"),
                                                HasSubstr("this sluice has version 1"))));
+}
+
+TEST(PluginLoader, ATruncatedLibraryIsReportedBeforeDlopenMapsIt) {
+  const fs::path original = kPlugins / "test_plugin.so";
+  const auto size = fs::file_size(original);
+  testing::TempDir dir;
+  for (const std::uintmax_t cut :
+       {std::uintmax_t{10}, std::uintmax_t{64}, std::uintmax_t{1000}, size / 2, size - 1}) {
+    const fs::path truncated = dir / fmt::format("cut_{}.so", cut);
+    fs::copy_file(original, truncated);
+    fs::resize_file(truncated, cut);
+    Registry registry;
+    EXPECT_THAT([&] { PluginLoader(registry, {}).load(truncated.string()); },
+                ThrowsMessage<PluginError>(AllOf(
+                    HasSubstr(fmt::format("'{}' is truncated ({} bytes, the ELF headers need ",
+                                          truncated.string(), cut)),
+                    HasSubstr("rebuild or reinstall the plugin"))))
+        << cut;
+  }
+}
+
+TEST(PluginLoader, ABareNameEndingInSoIsLookedUpOnTheSearchPathOnly) {
+  Registry registry;
+  PluginLoader loader(registry, {kPlugins});
+  // Not a path: a "test_plugin.so" in the current folder would never be opened.
+  EXPECT_EQ(loader.load("test_plugin.so"), fs::weakly_canonical(kPlugins / "test_plugin.so"));
+  EXPECT_THAT(
+      [&] { loader.load("no_such_plugin.so"); },
+      ThrowsMessage<PluginError>(HasSubstr("plugin 'no_such_plugin.so' not found: looked "
+                                           "for no_such_plugin.so and libno_such_plugin.so")));
 }
 
 TEST(PluginLoader, TheLibraryOutlivesEverythingItCreatedAndUnloadsAfter) {

@@ -199,12 +199,43 @@ TEST(DebugCatalog, ABundleHoldsNoSecret) {
     EXPECT_THAT(everything, Not(HasSubstr(secret))) << secret;
   }
   const Bundle bundle = read_bundle(folder);
-  EXPECT_EQ(bundle.command, "sluice run --params db.password=***,api_token=***");
+  EXPECT_EQ(bundle.command, "sluice run --params 'db.password=***,api_token=***'");
   EXPECT_EQ(bundle.parameters.at("db").at("password").as_string(), "***");
   EXPECT_EQ(bundle.parameters.at("db").at("host").as_string(), "***");  // redact: [host]
   ASSERT_EQ(bundle.inputs.size(), 3U);
   EXPECT_EQ(bundle.inputs[1].reason, "secrets redacted");
   EXPECT_EQ(bundle.inputs[0].codec, "string");  // data is saved; credentials are not data
+}
+
+TEST(DebugCatalog, TheWholeValueOfASecretIsRedactedFromTheCommand) {
+  // Quoted as the sluice command records it: the value has a space.
+  EXPECT_EQ(redact_command("sluice run --params 'db.password=S3cr3t w0rd2,train_fraction=0.5'"),
+            "sluice run --params 'db.password=***,train_fraction=0.5'");
+  // Joined without quotes (an embedding program's own command text): up to the next option.
+  EXPECT_EQ(redact_command("sluice run --params db.password=S3cr3t w0rd2 more --env local"),
+            "sluice run --params 'db.password=***' --env local");
+  // A comma, a newline or an '=' inside the value; the --option=value form.
+  EXPECT_EQ(redact_command("run --params 'api_token=a,b\nc=d,x=1'"),
+            "run --params 'api_token=***,x=1'");
+  EXPECT_EQ(redact_command("run --params=db.password=S3cr3t"), "run '--params=db.password=***'");
+  EXPECT_EQ(redact_command("run --params \"name=a b\" --env local"),
+            "run --params 'name=a b' --env local");
+}
+
+TEST(DebugCatalog, BundlesGoUnderTheRunsProjectFolder) {
+  Fixture fixture;
+  fixture.debug = std::make_shared<DebugCatalogHook>(
+      DebugCatalogOptions{.trace = false, .folder = "postmortem", .redact = {}},
+      fixture.registry.codecs);
+  fixture.hooks = std::make_shared<HookManager>();
+  fixture.hooks->add("debug_catalog", fixture.debug);
+  fixture.catalog.set_hooks(fixture.hooks);
+  const Pipeline pipeline{node(
+      "boom", [](std::int64_t) -> std::int64_t { throw std::runtime_error("boom"); }, "in", "out")};
+  EXPECT_THROW(SequentialRunner().run(pipeline, fixture.catalog, fixture.info()), NodeError);
+  EXPECT_EQ(fixture.debug->last_bundle(), fixture.dir / "postmortem/run-1");
+  EXPECT_TRUE(fs::is_regular_file(fixture.dir / "postmortem/run-1/state.json"));
+  EXPECT_FALSE(fs::exists("postmortem/run-1"));  // not the current folder
 }
 
 TEST(DebugCatalog, OptionsAreChecked) {

@@ -14,6 +14,7 @@
 namespace sluice {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::ThrowsMessage;
@@ -104,6 +105,39 @@ TEST(MemoryProfiler, OptionsAreChecked) {
             "m.json");
   EXPECT_THAT([] { MemoryProfilerOptions::parse(parse_yaml("jsno: m", "hooks.yml"), "mp"); },
               ThrowsMessage<ConfigError>(HasSubstr("did you mean 'json'")));
+}
+
+TEST(MemoryProfiler, TheJsonGoesUnderTheProjectFolderWhichItCreates) {
+  testing::TempDir project;
+  auto profiler = std::make_shared<MemoryProfilerHook>(
+      MemoryProfilerOptions{.json = "data/08_reporting/memory.json"});
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("memory_profiler", profiler);
+  Catalog catalog;
+  catalog.set_hooks(hooks);
+  const Pipeline pipeline{node(
+      "one", [] { return 1; }, std::vector<std::string>{}, "a")};
+  RunInfo run;
+  run.project = project.path().string();
+  SequentialRunner().run(pipeline, catalog, run);
+  EXPECT_THAT(read_file(project / "data/08_reporting/memory.json"), HasSubstr("\"nodes\""));
+  EXPECT_FALSE(std::filesystem::exists("data/08_reporting/memory.json"));  // not the current one
+}
+
+TEST(MemoryProfiler, AFailedWriteSaysWhy) {
+  testing::TempDir project;
+  project.write("reports", "a file, not a folder");
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("memory_profiler", std::make_shared<MemoryProfilerHook>(MemoryProfilerOptions{
+                                    .json = project / "reports/memory.json"}));
+  Catalog catalog;
+  catalog.set_hooks(hooks);
+  const Pipeline pipeline{node(
+      "one", [] { return 1; }, std::vector<std::string>{}, "a")};
+  EXPECT_THAT([&] { SequentialRunner().run(pipeline, catalog); },
+              ThrowsMessage<HookError>(AllOf(HasSubstr("memory_profiler: cannot create folder"),
+                                             HasSubstr("reports/memory.json"),
+                                             HasSubstr("Not a directory"))));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <sluice/core/text.hpp>
 #include <sluice/tools/describe.hpp>
 #include <sluice/tools/session.hpp>
 
@@ -25,10 +26,11 @@ void comma_list(CLI::App& command, const char* name, const char* help,
   command.add_option(name, target, help)->delimiter(',');
 }
 
+// Quoted so that the words are kept: a value with a space stays one value (for redaction too).
 std::string joined(int argc, char** argv) {
   std::string command;
   for (int i = 0; i < argc; ++i) {
-    command += (i == 0 ? "" : " ") + std::string(argv[i]);
+    command += (i == 0 ? "" : " ") + sluice::shell_quote(argv[i]);
   }
   return command;
 }

@@ -1,3 +1,5 @@
+#include <set>
+
 #include <fmt/format.h>
 #include <fmt/std.h>
 #include <spdlog/spdlog.h>
@@ -50,13 +52,13 @@ fs::path conf_folder(const SessionOptions& options, const Project& project) {
   return options.conf_source.empty() ? project.root / "conf" : options.conf_source;
 }
 
-// A library named by a relative path is relative to the project; a bare name is searched.
-std::string library_reference(const Project& project) {
-  const fs::path library = project.library;
-  if (library.has_parent_path() || library.extension() == ".so") {
-    return (library.is_absolute() ? library : project.root / library).string();
+// A plugin named by a path (anything with a '/') is relative to the project folder, never to the
+// current one; a bare name ("tee", "tee.so") is searched on the plugin search path only.
+std::string plugin_reference(const std::string& reference, const Project& project) {
+  if (reference.find('/') == std::string::npos) {
+    return reference;
   }
-  return project.library;
+  return (project.root / reference).string();
 }
 
 }  // namespace
@@ -75,31 +77,42 @@ Plugins::Plugins(std::vector<fs::path> search_path, const std::vector<Registrati
 
 Plugins::~Plugins() = default;
 
-void Plugins::require_hook(const std::string& name, const std::string& what,
-                           const std::string& project_library) {
-  if (!registry_->hooks.contains(name)) {
-    try {
-      loader_->load(name);
-    } catch (const PluginError&) {  // reported below, with what there is
-    }
-  }
+void Plugins::require_hook(const std::string& name, const std::string& what) {
   if (registry_->hooks.contains(name)) {
     return;
   }
-  // Hooks already registered, and plugins that could be loaded to provide one.
-  std::vector<std::string> candidates = registry_->hooks.names();
-  for (const auto& plugin : loader_->available()) {
-    if (plugin != project_library) {
-      candidates.push_back(plugin);
+  if (name.find('/') != std::string::npos) {  // refused before anything of it is loaded
+    throw ConfigError(fmt::format(
+        "{}: '{}' is a path, not a hook name; list the plugin under 'plugins:' in hooks.yml (a "
+        "path there is relative to the project folder) and name its hook here, e.g. tee",
+        what, name));
+  }
+  if (loader_->find(name)) {
+    try {
+      loader_->load(name);
+    } catch (const PluginError& error) {
+      throw ConfigError(
+          fmt::format("{}: hook '{}': its plugin failed to load: {}", what, name, error.what()));
+    }
+    if (registry_->hooks.contains(name)) {
+      return;
     }
   }
-  throw ConfigError(fmt::format(
-      "{}: unknown hook '{}'{}; registered hooks: {}; hook plugins on the search path: {}", what,
-      name, did_you_mean(name, candidates),
-      registry_->hooks.names().empty()
-          ? std::string("none")
-          : fmt::format("{}", fmt::join(registry_->hooks.names(), ", ")),
-      fmt::join(loader_->available(), ", ")));
+  throw ConfigError(fmt::format("{}: {}", what, unknown_hook(name)));
+}
+
+std::string Plugins::unknown_hook(const std::string& name) const {
+  const std::vector<std::string> registered = registry_->hooks.names();
+  const std::vector<std::string> plugins = loader_->available();
+  std::set<std::string> candidates(registered.begin(), registered.end());
+  candidates.insert(plugins.begin(), plugins.end());
+  auto listed = [](const std::vector<std::string>& names) {
+    return names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "));
+  };
+  return fmt::format(
+      "unknown hook '{}'{}; registered hooks: {}; hook plugins on the search path ({}): {}", name,
+      did_you_mean(name, {candidates.begin(), candidates.end()}), listed(registered),
+      loader_->searched_folders(), listed(plugins));
 }
 
 Session::Session(SessionOptions options)
@@ -109,7 +122,7 @@ Session::Session(SessionOptions options)
       plugins_(std::make_unique<Plugins>(options_.plugin_search_path, options_.registrations)),
       hooks_(std::make_shared<HookManager>()) {
   try {
-    plugins_->loader().load(library_reference(project_));
+    plugins_->loader().load(plugin_reference(project_.library, project_));
   } catch (const PluginError& error) {
     throw ConfigError(fmt::format(
         "cannot load the library of project '{}' (sluice.yml says library: {}): {}; build the "
@@ -130,7 +143,8 @@ void Session::register_hooks_from_config() {
     }
     for (const Param& plugin : plugins->as_list()) {
       try {
-        plugins_->loader().load(plugin.as<std::string>("a plugin in hooks.yml"));
+        plugins_->loader().load(
+            plugin_reference(plugin.as<std::string>("a plugin in hooks.yml"), project_));
       } catch (const PluginError& error) {
         throw ConfigError(fmt::format("{}: {}", plugin.mark().str(), error.what()));
       }
@@ -148,14 +162,19 @@ void Session::register_hooks_from_config() {
       const auto priority = static_cast<int>(reader.integer("priority", 0));
       const Param* options = reader.optional_map("options");
       reader.finish();
-      const HookFactory& factory = registry().hooks.get(name, entry.mark().str());
+      if (!registry().hooks.contains(name)) {
+        throw ConfigError(fmt::format(
+            "{}: {}; to use the hook of a plugin, list the plugin under 'plugins:' in hooks.yml",
+            entry.mark().str(), plugins_->unknown_hook(name)));
+      }
+      const HookFactory& factory = registry().hooks.get(name);
       hooks_->add(name,
                   factory(HookContext{name, options ? *options : Param(), &clock, &registry()}),
                   priority);
     }
   }
   for (const auto& name : options_.extra_hooks) {
-    plugins_->require_hook(name, "--hooks", project_.library);
+    plugins_->require_hook(name, "--hooks");
     hooks_->add(name, registry().hooks.get(name)(HookContext{name, Param(), &clock, &registry()}));
   }
 }

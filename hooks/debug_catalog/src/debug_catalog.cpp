@@ -190,6 +190,7 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
     bundle.runner = run.runner;
     bundle.command = redact_command(run.command, options_.redact);
     bundle.project = run.project.empty() ? fs::current_path().string() : run.project;
+    bundle.folder = project_path(run, options_.folder) / bundle.run_id;
     if (state_->failure) {
       bundle.failing_node = state_->failure->node;
       bundle.phase = state_->failure->phase;
@@ -223,7 +224,6 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
   }
 
   try {
-    bundle.folder = options_.folder / bundle.run_id;
     fs::create_directories(bundle.folder / "inputs");
     owner_only(bundle.folder, true);
     owner_only(bundle.folder / "inputs", true);

@@ -6,6 +6,7 @@
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/json.hpp>
+#include <sluice/core/text.hpp>
 #include <sluice/core/units.hpp>
 #include <sluice/hooks/postmortem.hpp>
 
@@ -113,30 +114,56 @@ Param redact(const Param& tree, const std::vector<std::string>& extra) {
   return tree;
 }
 
+namespace {
+
+// Whether `piece` starts a new `key=value` item: a key of name characters, then '='.
+bool starts_item(std::string_view piece) {
+  const auto equals = piece.find('=');
+  return equals != std::string_view::npos && equals > 0 &&
+         piece.substr(0, equals).find_first_not_of(
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+             std::string_view::npos;
+}
+
+}  // namespace
+
 std::string redact_command(const std::string& command, const std::vector<std::string>& extra) {
-  // key=value items, separated by spaces or commas; the key's last dotted part decides.
-  std::string result;
-  std::size_t at = 0;
-  while (at < command.size()) {
-    const std::size_t end = command.find_first_of(" ,", at);
-    const std::string item =
-        command.substr(at, end == std::string::npos ? std::string::npos : end - at);
-    const auto equals = item.find('=');
-    if (equals != std::string::npos) {
-      const std::string key = item.substr(0, equals);
-      const auto dot = key.find_last_of('.');
-      const std::string last = dot == std::string::npos ? key : key.substr(dot + 1);
-      result += is_secret_key(last, extra) ? key + "=***" : item;
-    } else {
-      result += item;
+  // The value of a secret key is hidden whole, whatever it holds: up to the next `key=` item of
+  // its word, and over the following words up to the next option, in case the command line
+  // was joined without quotes ("--params db.password=a b" holds the value "a b").
+  std::vector<std::string> words;
+  bool in_secret = false;
+  for (const std::string& word : shell_words(command)) {
+    if (in_secret && !word.starts_with('-')) {
+      continue;
     }
-    if (end == std::string::npos) {
-      break;
+    in_secret = false;
+    std::string option;  // "--params=" of "--params=a=1"
+    std::string_view rest = word;
+    if (const auto equals = word.find('='); word.starts_with("--") && equals != std::string::npos) {
+      option = word.substr(0, equals + 1);
+      rest.remove_prefix(equals + 1);
     }
-    result += command[end];
-    at = end + 1;
+    std::vector<std::string> items;
+    for (const std::string& piece : split(rest, ',')) {
+      if (in_secret && !starts_item(piece)) {
+        continue;  // a comma inside the secret value
+      }
+      in_secret = false;
+      if (starts_item(piece)) {
+        const std::string key = piece.substr(0, piece.find('='));
+        const auto dot = key.find_last_of('.');
+        if (is_secret_key(dot == std::string::npos ? key : key.substr(dot + 1), extra)) {
+          items.push_back(key + "=***");
+          in_secret = true;
+          continue;
+        }
+      }
+      items.push_back(piece);
+    }
+    words.push_back(shell_quote(fmt::format("{}{}", option, fmt::join(items, ","))));
   }
-  return result;
+  return fmt::format("{}", fmt::join(words, " "));
 }
 
 std::string bundle_json(const Bundle& bundle) {
@@ -242,8 +269,8 @@ std::string describe_bundle(const Bundle& bundle) {
   out += bundle.failing_node.empty() ? fmt::format(" {}:\n  {}\n", bundle.phase, bundle.error)
                                      : fmt::format(" in node '{}' while {}:\n  {}\n",
                                                    bundle.failing_node, bundle.phase, bundle.error);
-  if (!bundle.command.empty()) {
-    out += fmt::format("Command: {}\n", bundle.command);
+  if (!bundle.command.empty()) {  // redacted again: a bundle from an older sluice may leak
+    out += fmt::format("Command: {}\n", redact_command(bundle.command));
   }
   out += "\nDatasets:\n";
   for (const auto& row : dataset_table(bundle.datasets)) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <sluice/core/catalog.hpp>
+#include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/json.hpp>
 #include <sluice/core/log.hpp>
@@ -148,13 +149,13 @@ void MemoryProfilerHook::after_node_run(const Node& node, const std::vector<Valu
   }
 }
 
-void MemoryProfilerHook::after_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) {
-  finish();
+void MemoryProfilerHook::after_pipeline_run(const RunInfo& run, const Pipeline&, const Catalog&) {
+  finish(run);
 }
 
-void MemoryProfilerHook::on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
+void MemoryProfilerHook::on_pipeline_error(const RunInfo& run, const Pipeline&, const Catalog&,
                                            const std::exception&) {
-  finish();
+  finish(run);
 }
 
 MemoryProfilerHook::Report MemoryProfilerHook::report() const {
@@ -166,7 +167,7 @@ MemoryProfilerHook::Report MemoryProfilerHook::report() const {
   return report;
 }
 
-void MemoryProfilerHook::finish() {
+void MemoryProfilerHook::finish(const RunInfo& run) {
   {
     std::lock_guard lock(state_->mutex);
     if (state_->catalog == nullptr) {
@@ -196,12 +197,13 @@ void MemoryProfilerHook::finish() {
              format_size(held.bytes), held.seconds, held.reason);
   }
   if (!options_.json.empty()) {
-    std::ofstream out(options_.json, std::ios::binary);
-    out << json();
-    if (!out) {
-      throw Error(fmt::format("memory_profiler: cannot write '{}'", options_.json.string()));
+    const auto path = project_path(run, options_.json);
+    try {
+      write_file_atomically(path, json());  // creates the folder, says the OS error
+    } catch (const Error& failure) {
+      throw Error(fmt::format("memory_profiler: {}", failure.what()));
     }
-    log.info("Memory profile written to '{}'", options_.json.string());
+    log.info("Memory profile written to '{}'", path.string());
   }
 }
 

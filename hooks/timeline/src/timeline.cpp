@@ -42,6 +42,7 @@ struct TimelineHook::State final : TraceSink {
   std::size_t written = 0;  // spans in the last file
   std::string run_id;
   std::string pipeline;
+  std::filesystem::path path;  // the option's path, resolved against the run's project
 
   // The track of the calling thread; call with mutex held.
   int thread(std::string_view category) {
@@ -128,7 +129,9 @@ TimelineOptions TimelineOptions::parse(const Param& options, const std::string& 
 }
 
 TimelineHook::TimelineHook(TimelineOptions options)
-    : options_(std::move(options)), state_(std::make_shared<State>()) {}
+    : options_(std::move(options)), state_(std::make_shared<State>()) {
+  state_->path = options_.path;
+}
 
 TimelineHook::~TimelineHook() {
   // Put back whatever sink was there if ours is still installed.
@@ -168,6 +171,7 @@ void TimelineHook::before_pipeline_run(const RunInfo& run, const Pipeline&, cons
     state_->written = 0;
     state_->run_id = run.run_id;
     state_->pipeline = run.pipeline_name;
+    state_->path = project_path(run, options_.path);
   }
   set_trace_sink(state_);
 }
@@ -256,9 +260,14 @@ std::string TimelineHook::json() const {
 
 void TimelineHook::write() const {
   const std::string text = json();
-  const auto temporary = std::filesystem::path(options_.path).concat(".tmp");
-  if (options_.path.has_parent_path()) {
-    std::filesystem::create_directories(options_.path.parent_path());
+  std::filesystem::path path;
+  {
+    std::lock_guard lock(state_->mutex);
+    path = state_->path;
+  }
+  const auto temporary = std::filesystem::path(path).concat(".tmp");
+  if (path.has_parent_path()) {
+    std::filesystem::create_directories(path.parent_path());
   }
   {
     std::ofstream out(temporary, std::ios::binary);
@@ -267,7 +276,7 @@ void TimelineHook::write() const {
       throw Error(fmt::format("cannot write the timeline to '{}'", temporary.string()));
     }
   }
-  std::filesystem::rename(temporary, options_.path);
+  std::filesystem::rename(temporary, path);
   std::size_t spans = 0;
   {
     std::lock_guard lock(state_->mutex);
@@ -275,7 +284,7 @@ void TimelineHook::write() const {
     spans = state_->written;
   }
   logger().info("Timeline of {} spans written to '{}' (open it in https://ui.perfetto.dev)", spans,
-                options_.path.string());
+                path.string());
 }
 
 }  // namespace sluice

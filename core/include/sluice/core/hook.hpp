@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,6 +76,11 @@ struct RunInfo {
   /// The project folder, when the run belongs to a project.
   std::string project;
 };
+
+/// Where a hook writes a file named in its options: a relative `path` is relative to the run's
+/// project folder (to the current folder when the run has no project), an absolute one is kept.
+SLUICE_API std::filesystem::path project_path(const RunInfo& run,
+                                              const std::filesystem::path& path);
 
 /// A hook reacts to lifecycle events. Override the events you need and list them in events():
 /// the host connects only those, so an event no hook listens to costs nothing.

@@ -12,4 +12,10 @@ namespace sluice {
 /// "" → {""}. For comma-separated command-line values.
 SLUICE_API std::vector<std::string> split(std::string_view text, char separator);
 
+/// `word` as a POSIX shell reads it back as one word: as is when it has only safe characters
+/// (letters, digits and `_@%+=:,./-`), otherwise in single quotes.
+SLUICE_API std::string shell_quote(std::string_view word);
+/// The words of a command line as a POSIX shell splits them (quotes and backslashes removed).
+SLUICE_API std::vector<std::string> shell_words(std::string_view command);
+
 }  // namespace sluice

@@ -25,10 +25,13 @@ namespace sluice {
 ///
 ///   # sluice.yml
 ///   name: iris
-///   library: iris      # a plugin name (searched like any plugin) or a path relative to here
+///   library: iris      # a plugin name (searched like any plugin), or a path with a / relative to
+///   here
 struct Project {
   std::filesystem::path root;
   std::string name;
+  /// A plugin name (searched on the plugin search path) or, with a '/', a path relative to
+  /// `root`.
   std::string library;
 
   /// Reads `sluice.yml` in `start` or the nearest folder above it. ConfigError when there is
@@ -55,11 +58,14 @@ class SLUICE_API Plugins {
   const Registry& registry() const { return *registry_; }
   PluginLoader& loader() { return *loader_; }
 
-  /// Makes sure hook `name` is registered, loading the plugin of that name when no loaded
-  /// plugin provides it. ConfigError otherwise, starting with `what` (e.g. "--hooks") and
-  /// listing the registered hooks and the plugins on the search path (except `project_library`).
-  void require_hook(const std::string& name, const std::string& what,
-                    const std::string& project_library = {});
+  /// Makes sure hook `name` is registered, loading the plugin of that name from the search path
+  /// when no loaded plugin provides it. ConfigError otherwise, starting with `what` (e.g.
+  /// "--hooks"): the plugin's own error when it exists but fails to load, a path (refused
+  /// before anything is loaded), or unknown_hook().
+  void require_hook(const std::string& name, const std::string& what);
+  /// "unknown hook 'x' (did you mean ...); registered hooks: ...; hook plugins on the search
+  /// path (<folders>): ..." (libraries loaded already that add no hooks are left out).
+  std::string unknown_hook(const std::string& name) const;
 
  private:
   std::unique_ptr<Registry> registry_;

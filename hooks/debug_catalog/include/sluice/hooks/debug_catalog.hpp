@@ -15,7 +15,7 @@ namespace sluice {
 struct DebugCatalogOptions {
   /// After each node, log every dataset: state, size, producer, remaining consumers.
   bool trace = false;
-  /// Where post-mortem bundles go: `<folder>/<run-id>/`.
+  /// Where post-mortem bundles go: `<folder>/<run-id>/`, relative to the run's project folder.
   std::filesystem::path folder = "postmortem";
   /// More keys to treat as secrets (beyond password, secret, token, ...).
   std::vector<std::string> redact;

@@ -13,7 +13,8 @@
 namespace sluice {
 
 struct MemoryProfilerOptions {
-  /// Also write the report as JSON here; empty: only the log.
+  /// Also write the report as JSON here (relative to the project folder, parent folders
+  /// created); empty: only the log.
   std::filesystem::path json;
 
   /// Reads hooks.yml options (`json`); ConfigError with file and line for an unknown one.
@@ -75,7 +76,7 @@ class MemoryProfilerHook final : public Hook {
   struct State;
 
  private:
-  void finish();
+  void finish(const RunInfo& run);
 
   MemoryProfilerOptions options_;
   const Clock& clock_;

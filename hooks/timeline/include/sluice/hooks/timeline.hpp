@@ -10,7 +10,7 @@
 namespace sluice {
 
 struct TimelineOptions {
-  /// Where the trace is written, relative to the current folder.
+  /// Where the trace is written; relative to the run's project folder (see project_path).
   std::filesystem::path path = "timeline.json";
 
   /// Reads hooks.yml options (`path`); ConfigError with file and line for an unknown one.
