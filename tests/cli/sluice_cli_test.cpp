@@ -371,6 +371,10 @@ TEST_F(SluiceCli, BenchErrorsNameTheOptionAndTheAcceptedForms) {
   EXPECT_THAT(error_of("--repeat 0"), HasSubstr("--repeat must be at least 1"));
   EXPECT_THAT(error_of("--scenario project --pipeline training"),
               HasSubstr("unknown pipeline 'training'"));
+  EXPECT_THAT(error_of("--payload 100GiB"),
+              AllOf(HasSubstr("--payload 100.0 GiB is too large"), HasSubstr("this machine has")));
+  EXPECT_THAT(error_of("--scenario chain:100000000"),
+              AllOf(HasSubstr("is too large"), HasSubstr("at most 1000000")));
 }
 
 }  // namespace
