@@ -20,7 +20,9 @@ namespace sluice {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TempDir;
 using ::testing::ThrowsMessage;
 
@@ -144,6 +146,57 @@ TEST_F(FileDatasets, VersionedSavesNeverOverwriteAndLoadTheLatest) {
   CSVDataset none(dir / "none.csv", Versioning{true, "", ""});
   EXPECT_FALSE(none.exists());
   EXPECT_THAT([&] { none.load(); }, ThrowsMessage<DatasetError>(HasSubstr("no saved versions")));
+}
+
+// A header around `payload` with a valid checksum, as BinaryDataset writes it.
+std::string framed(std::string_view codec, std::string_view payload) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char byte : payload) {
+    hash ^= byte;
+    hash *= 0x100000001b3ULL;
+  }
+  std::string bytes = "SLUICEB1";
+  auto append = [&bytes](auto number) {
+    bytes.append(reinterpret_cast<const char*>(&number), sizeof number);
+  };
+  append(static_cast<std::uint32_t>(codec.size()));
+  bytes += codec;
+  append(static_cast<std::uint64_t>(payload.size()));
+  append(hash);
+  bytes += payload;
+  return bytes;
+}
+
+std::string u64_bytes(std::uint64_t number) {
+  return std::string(reinterpret_cast<const char*>(&number), sizeof number);
+}
+
+TEST_F(FileDatasets, HugeCountsInAFileWithAValidChecksumAreCorruptNotAnAllocation) {
+  const std::uint64_t huge = std::uint64_t{1} << 61;  // times 8 bytes wraps to 0
+  const std::vector<std::pair<std::string, std::string>> crafted{
+      {"table", u64_bytes(1) + u64_bytes(huge) + u64_bytes(1) + "x" + '\0'},  // doubles
+      {"table", u64_bytes(1) + u64_bytes(huge) + u64_bytes(1) + "x" + '\2'},  // strings
+      {"table", u64_bytes(huge) + u64_bytes(0)},
+      {"table", u64_bytes(0) + u64_bytes(huge)},
+      {"vector<double>", u64_bytes(huge)},
+      {"vector<int64>", u64_bytes(~std::uint64_t{0})},
+      {"params", std::string(1, '\5') + u64_bytes(huge)},  // a list
+      {"params", std::string(1, '\6') + u64_bytes(huge)},  // a map
+  };
+  for (const auto& [codec, payload] : crafted) {
+    dir.write("crafted.bin", framed(codec, payload));
+    EXPECT_THAT([&] { BinaryDataset(dir / "crafted.bin", codecs).load(); },
+                ThrowsMessage<DatasetError>(HasSubstr("is corrupt")))
+        << codec;
+  }
+}
+
+TEST_F(FileDatasets, ACorruptCodecNameIsEscapedAndCalledCorrupt) {
+  dir.write("name.bin", framed(std::string("ta\x01\xffle\n", 7), ""));
+  EXPECT_THAT(
+      [&] { BinaryDataset(dir / "name.bin", codecs).load(); },
+      ThrowsMessage<DatasetError>(AllOf(
+          HasSubstr("is corrupt"), HasSubstr("\"ta\\x01\\xffle\\x0a\""), Not(HasSubstr("\x01")))));
 }
 
 TEST(CachedDataset, LoadsAfterASaveComeFromMemory) {
