@@ -1,3 +1,8 @@
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+#include <string>
+
 #include <gtest/gtest.h>
 
 #include <sluice/core/clock.hpp>
@@ -28,6 +33,39 @@ TEST(ScaledClock, ReportsSimulatedTime) {
 TEST(Clock, VersionStampsFollowKedrosFormat) {
   const ManualClock clock(std::chrono::system_clock::time_point(1'700'000'000'123ms));
   EXPECT_EQ(make_version(clock), "2023-11-14T22.13.20.123Z");
+}
+
+// Sets TZ for one test and restores it (and the C library's zone) afterwards.
+class ScopedTimeZone {
+ public:
+  explicit ScopedTimeZone(const char* zone) {
+    if (const char* old = std::getenv("TZ")) {
+      old_ = old;
+    }
+    ::setenv("TZ", zone, 1);
+    ::tzset();
+  }
+  ~ScopedTimeZone() {
+    if (old_) {
+      ::setenv("TZ", old_->c_str(), 1);
+    } else {
+      ::unsetenv("TZ");
+    }
+    ::tzset();
+  }
+  ScopedTimeZone(const ScopedTimeZone&) = delete;
+  ScopedTimeZone& operator=(const ScopedTimeZone&) = delete;
+
+ private:
+  std::optional<std::string> old_;
+};
+
+TEST(Clock, VersionStampsAreUtcWhateverTheLocalTimeZone) {
+  const ManualClock clock(std::chrono::system_clock::time_point(1'700'000'000'123ms));
+  for (const char* zone : {"America/New_York", "EST5EDT,M3.2.0,M11.1.0", "Asia/Kolkata"}) {
+    const ScopedTimeZone in_zone(zone);
+    EXPECT_EQ(make_version(clock), "2023-11-14T22.13.20.123Z") << "TZ=" << zone;
+  }
 }
 
 }  // namespace

@@ -68,7 +68,8 @@ class SLUICE_API ManualClock final : public Clock {
 /// A process-wide real-time clock for callers given none.
 SLUICE_API const Clock& system_clock();
 
-/// A Kedro-style version stamp from the clock's calendar time: "2026-11-21T07.39.02.123Z".
+/// A Kedro-style version stamp from the clock's calendar time, in UTC whatever the local time
+/// zone: "2026-11-21T07.39.02.123Z".
 SLUICE_API std::string make_version(const Clock& clock);
 
 }  // namespace sluice
