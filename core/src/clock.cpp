@@ -1,7 +1,11 @@
+#include <atomic>
+#include <cstdint>
 #include <ctime>
+#include <random>
 #include <thread>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <sluice/core/clock.hpp>
 #include <sluice/core/error.hpp>
@@ -81,6 +85,12 @@ std::string make_version(const Clock& clock) {
   return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}.{:02d}.{:02d}.{:03d}Z", utc.tm_year + 1900,
                      utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                      (time - seconds).count());
+}
+
+std::string make_run_id(const Clock& clock) {
+  static std::atomic<std::uint32_t> counter{std::random_device{}()};
+  return fmt::format("{}-{}-{:04x}", make_version(clock), ::getpid(),
+                     counter.fetch_add(1) & 0xffffU);
 }
 
 }  // namespace sluice

@@ -1,9 +1,11 @@
 #include <cstdlib>
 #include <ctime>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <sluice/core/clock.hpp>
 #include <sluice/core/error.hpp>
@@ -33,6 +35,20 @@ TEST(ScaledClock, ReportsSimulatedTime) {
 TEST(Clock, VersionStampsFollowKedrosFormat) {
   const ManualClock clock(std::chrono::system_clock::time_point(1'700'000'000'123ms));
   EXPECT_EQ(make_version(clock), "2023-11-14T22.13.20.123Z");
+}
+
+TEST(Clock, RunIdsAreTheStampThenTheProcessAndAreUniqueAtOneInstant) {
+  const ManualClock clock(std::chrono::system_clock::time_point(1'700'000'000'123ms));
+  std::set<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = make_run_id(clock);
+    EXPECT_EQ(id.rfind("2023-11-14T22.13.20.123Z-" + std::to_string(::getpid()) + "-", 0), 0U)
+        << id;
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 1000U);
+  clock.advance(1ms);
+  EXPECT_GT(make_run_id(clock), *ids.rbegin());  // later ids sort after earlier ones
 }
 
 // Sets TZ for one test and restores it (and the C library's zone) afterwards.
