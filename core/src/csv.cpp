@@ -137,6 +137,15 @@ bool parse_double(std::string_view text, double& out) {
   return parse_number(text, out);
 }
 
+std::vector<std::string> string_column(const std::vector<Record>& rows, std::size_t c) {
+  std::vector<std::string> values;
+  values.reserve(rows.size());
+  for (const auto& row : rows) {
+    values.push_back(row.fields[c].text);
+  }
+  return values;
+}
+
 Table::Column infer_column(const std::vector<Record>& rows, std::size_t c) {
   bool any_quoted = false;
   bool all_int = true;
@@ -171,12 +180,7 @@ Table::Column infer_column(const std::vector<Record>& rows, std::size_t c) {
     }
     return values;
   }
-  std::vector<std::string> values;
-  values.reserve(rows.size());
-  for (const auto& row : rows) {
-    values.push_back(row.fields[c].text);
-  }
-  return values;
+  return string_column(rows, c);
 }
 
 // A column of the type a `#sluice:types=` line gives; a field that is not of that type is an
@@ -206,12 +210,7 @@ Table::Column typed_column(const std::vector<Record>& rows, std::size_t c, std::
     }
     return values;
   }
-  std::vector<std::string> values;
-  values.reserve(rows.size());
-  for (const auto& row : rows) {
-    values.push_back(row.fields[c].text);
-  }
-  return values;
+  return string_column(rows, c);
 }
 
 constexpr std::string_view kTypesLine = "#sluice:types=";
