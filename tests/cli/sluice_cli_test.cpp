@@ -383,6 +383,15 @@ TEST_F(SluiceCli, BenchErrorsNameTheOptionAndTheAcceptedForms) {
               AllOf(HasSubstr("is too large"), HasSubstr("at most 1000000")));
 }
 
+TEST_F(SluiceCli, AFolderWhereAFileShouldBeIsNamedWithItsDataset) {
+  fs::remove(project / "data/01_raw/iris.csv");
+  fs::create_directories(project / "data/01_raw/iris.csv");
+  const Result run = sluice("run");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, AllOf(HasSubstr("dataset 'example_iris_data'"),
+                                HasSubstr("data/01_raw/iris.csv' is a directory, not a file")));
+}
+
 // Every intermediate of iris, versioned.
 constexpr const char* kVersionedCatalog = R"(example_iris_data:
   type: CSVDataset
