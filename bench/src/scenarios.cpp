@@ -3,10 +3,12 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <sluice/bench/scenarios.hpp>
 #include <sluice/bench/slow_storage.hpp>
 #include <sluice/core/error.hpp>
+#include <sluice/core/units.hpp>
 
 namespace sluice::bench {
 namespace {
@@ -53,6 +55,19 @@ std::size_t parse_count(std::string_view text, std::string_view spec) {
   return value;
 }
 
+// A node count, capped before anything is built for it.
+std::size_t parse_node_count(std::string_view text, std::string_view spec) {
+  const std::size_t count = parse_count(text, spec);
+  if (count > kMaxScenarioNodes) {
+    throw ConfigError(fmt::format(
+        "scenario '{}' is too large: {} nodes, but generated scenarios have at most {} (every "
+        "node, its dataset and its payload are built and run for each strategy); use a smaller "
+        "N",
+        spec, count, kMaxScenarioNodes));
+  }
+  return count;
+}
+
 }  // namespace
 
 void spend_compute(const Clock& clock, Clock::duration compute, ComputeMode mode) {
@@ -72,6 +87,23 @@ void spend_compute(const Clock& clock, Clock::duration compute, ComputeMode mode
   }
 }
 
+void check_payload(std::uint64_t bytes, std::string_view what) {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page_size <= 0) {
+    return;  // memory size unknown: let the allocation decide
+  }
+  const auto memory = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
+  // The input and at least one node's output are in memory at once.
+  const std::uint64_t limit = memory / 4;
+  if (bytes > limit) {
+    throw ConfigError(fmt::format(
+        "{} {} is too large: every generated dataset holds that much in memory, and this "
+        "machine has {} (the limit is a quarter of it, {}); use a smaller {}",
+        what, format_size(bytes), format_size(memory), format_size(limit), what));
+  }
+}
+
 void Scenario::add_inputs(Catalog& catalog, const ScenarioOptions& options) const {
   for (const auto& input : free_inputs) {
     catalog.add(input, std::make_shared<StoredDataset>(Value::of(Payload(options.payload, 1.0))),
@@ -88,7 +120,7 @@ Scenario make_scenario(std::string_view spec, const ScenarioOptions& options, co
   scenario.name = std::string(spec);
   scenario.free_inputs = {"raw"};
   if (kind == "chain" && !rest.empty()) {
-    const std::size_t length = parse_count(rest, spec);
+    const std::size_t length = parse_node_count(rest, spec);
     std::string previous = "raw";
     for (std::size_t i = 1; i <= length; ++i) {
       const std::string output = fmt::format("step_{}_out", i);
@@ -96,7 +128,7 @@ Scenario make_scenario(std::string_view spec, const ScenarioOptions& options, co
       previous = output;
     }
   } else if (kind == "fanout" && !rest.empty()) {
-    const std::size_t width = parse_count(rest, spec);
+    const std::size_t width = parse_node_count(rest, spec);
     builder->add("source", {"raw"}, {"shared"});
     std::vector<std::string> branches;
     for (std::size_t i = 1; i <= width; ++i) {
@@ -111,7 +143,7 @@ Scenario make_scenario(std::string_view spec, const ScenarioOptions& options, co
     builder->add("bottom", {"left_out", "right_out"}, {"result"});
   } else if (kind == "random" && !rest.empty()) {
     const auto second = rest.find(':');
-    const std::size_t count = parse_count(rest.substr(0, second), spec);
+    const std::size_t count = parse_node_count(rest.substr(0, second), spec);
     const std::uint64_t seed =
         second == std::string_view::npos ? 1 : parse_count(rest.substr(second + 1), spec);
     std::mt19937_64 random(seed);

@@ -59,14 +59,32 @@ std::string SlowDataset::describe() const {
   return fmt::format("{} on slow storage", inner_->describe());
 }
 
+namespace {
+
+// splitmix64 over the run seed and an FNV-1a hash of the dataset's name.
+std::uint64_t dataset_seed(std::uint64_t seed, std::string_view name) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const unsigned char byte : name) {
+    hash ^= byte;
+    hash *= 0x100000001b3ULL;
+  }
+  std::uint64_t z = seed + hash + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30U)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27U)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31U);
+}
+
+}  // namespace
+
 void slow_down(Catalog& catalog, StorageProfile profile, const Clock& clock,
                std::shared_ptr<StorageStats> stats) {
   for (const auto& name : catalog.list()) {
     auto dataset = catalog.get(name);
     if (!dataset->is_ephemeral() && !Catalog::is_parameter(name) &&
         dynamic_cast<const SlowDataset*>(dataset.get()) == nullptr) {
-      catalog.add(name, std::make_shared<SlowDataset>(std::move(dataset), profile, clock, stats),
-                  true);
+      StorageProfile own = profile;
+      own.seed = dataset_seed(profile.seed, name);
+      catalog.add(name, std::make_shared<SlowDataset>(std::move(dataset), own, clock, stats), true);
     }
   }
 }

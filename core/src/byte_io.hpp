@@ -75,6 +75,14 @@ class ByteReader {
                       what_, size, remaining()));
     }
   }
+  /// need() for `count` items of `item_size` bytes each, without overflowing the product.
+  void need_items(std::uint64_t count, std::uint64_t item_size) const {
+    if (count > remaining() / item_size) {
+      throw Error(fmt::format(
+          "{}: it announces {} items of {} bytes but only {} bytes are left; it is corrupt", what_,
+          count, item_size, remaining()));
+    }
+  }
   void expect_end() const {
     if (remaining() != 0) {
       throw Error(fmt::format("{}: {} unexpected bytes after the end of the data; it is corrupt",

@@ -266,7 +266,7 @@ Catalog make_catalog(const Param& catalog_config, const Param& credentials, cons
   }
   const std::string save_version =
       options.save_version.empty()
-          ? make_version(options.clock != nullptr ? *options.clock : system_clock())
+          ? make_run_id(options.clock != nullptr ? *options.clock : system_clock())
           : options.save_version;
   if (!catalog_config.is_null()) {
     if (!catalog_config.is_map()) {

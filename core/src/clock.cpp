@@ -1,7 +1,11 @@
+#include <atomic>
+#include <cstdint>
+#include <ctime>
+#include <random>
 #include <thread>
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <sluice/core/clock.hpp>
 #include <sluice/core/error.hpp>
@@ -71,10 +75,22 @@ const Clock& system_clock() {
 }
 
 std::string make_version(const Clock& clock) {
-  const auto time = std::chrono::time_point_cast<std::chrono::milliseconds>(clock.wall_time());
-  const auto millis = time.time_since_epoch().count() % 1000;
-  return fmt::format("{:%Y-%m-%dT%H.%M.%S}.{:03d}Z",
-                     std::chrono::time_point_cast<std::chrono::seconds>(time), millis);
+  // fmt 9 renders a system_clock time point in local time, so the calendar fields come from
+  // gmtime_r: the stamp is UTC whatever TZ says, as its `Z` promises.
+  const auto time = std::chrono::floor<std::chrono::milliseconds>(clock.wall_time());
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(time);
+  const std::time_t since_epoch = std::chrono::system_clock::to_time_t(seconds);
+  std::tm utc{};
+  ::gmtime_r(&since_epoch, &utc);
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}.{:02d}.{:02d}.{:03d}Z", utc.tm_year + 1900,
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                     (time - seconds).count());
+}
+
+std::string make_run_id(const Clock& clock) {
+  static std::atomic<std::uint32_t> counter{std::random_device{}()};
+  return fmt::format("{}-{}-{:04x}", make_version(clock), ::getpid(),
+                     counter.fetch_add(1) & 0xffffU);
 }
 
 }  // namespace sluice

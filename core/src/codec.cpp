@@ -80,13 +80,13 @@ Codec vector_codec(std::string element) {
         const std::uint64_t count = in.u64();
         std::vector<T> values;
         if constexpr (std::is_same_v<T, bool>) {
-          in.need(count);
+          in.need_items(count, 1);
           values.reserve(count);
           for (std::uint64_t i = 0; i < count; ++i) {
             values.push_back(in.u8() != 0);
           }
         } else {
-          in.need(count * sizeof(T));
+          in.need_items(count, sizeof(T));
           values.resize(count);
           in.raw(values.data(), count * sizeof(T));
         }
@@ -146,7 +146,7 @@ Param decode_param(ByteReader& in, int depth) {
       return Param(in.str());
     case Param::Kind::list: {
       const std::uint64_t count = in.u64();
-      in.need(count);
+      in.need_items(count, 1);
       Param::List list;
       for (std::uint64_t i = 0; i < count; ++i) {
         list.push_back(decode_param(in, depth + 1));
@@ -155,7 +155,7 @@ Param decode_param(ByteReader& in, int depth) {
     }
     case Param::Kind::map: {
       const std::uint64_t count = in.u64();
-      in.need(count);
+      in.need_items(count, sizeof(std::uint64_t) + 1);  // a key's length and a value's kind
       Param::Map map;
       for (std::uint64_t i = 0; i < count; ++i) {
         std::string key = in.str();
@@ -199,7 +199,7 @@ std::string encode_table(const Table& table) {
 
 template <class T>
 std::vector<T> read_numbers(ByteReader& in, std::uint64_t rows) {
-  in.need(rows * sizeof(T));
+  in.need_items(rows, sizeof(T));
   std::vector<T> values(rows);
   in.raw(values.data(), rows * sizeof(T));
   return values;
@@ -209,7 +209,11 @@ Table decode_table(std::string_view bytes) {
   ByteReader in(bytes, "table");
   const std::uint64_t columns = in.u64();
   const std::uint64_t rows = in.u64();
-  in.need(columns);
+  // Each column takes at least its name's length and a type tag.
+  in.need_items(columns, sizeof(std::uint64_t) + 1);
+  if (columns == 0 && rows != 0) {
+    throw Error(fmt::format("table: {} rows but no columns; the data is corrupt", rows));
+  }
   Table table;
   for (std::uint64_t c = 0; c < columns; ++c) {
     std::string name = in.str();
@@ -222,7 +226,7 @@ Table decode_table(std::string_view bytes) {
         table.add_column(std::move(name), read_numbers<std::int64_t>(in, rows));
         break;
       case ColumnTag::string: {
-        in.need(rows);
+        in.need_items(rows, sizeof(std::uint64_t));  // each string has its length
         std::vector<std::string> values;
         values.reserve(rows);
         for (std::uint64_t r = 0; r < rows; ++r) {

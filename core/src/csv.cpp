@@ -3,6 +3,7 @@
 #include <istream>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
@@ -10,6 +11,7 @@
 
 #include <sluice/core/error.hpp>
 #include <sluice/core/table.hpp>
+#include <sluice/core/text.hpp>
 
 namespace sluice {
 namespace {
@@ -25,11 +27,12 @@ struct Record {
 };
 
 // RFC 4180 records; a quoted field may span lines, so records track their first line.
-std::vector<Record> parse_records(std::string_view text, std::string_view source) {
+std::vector<Record> parse_records(std::string_view text, std::string_view source,
+                                  std::size_t first_line) {
   std::vector<Record> records;
   Record record;
   Field field;
-  std::size_t line = 1;
+  std::size_t line = first_line;
   record.line = line;
   bool in_quotes = false;
   bool field_started = false;
@@ -134,6 +137,15 @@ bool parse_double(std::string_view text, double& out) {
   return parse_number(text, out);
 }
 
+std::vector<std::string> string_column(const std::vector<Record>& rows, std::size_t c) {
+  std::vector<std::string> values;
+  values.reserve(rows.size());
+  for (const auto& row : rows) {
+    values.push_back(row.fields[c].text);
+  }
+  return values;
+}
+
 Table::Column infer_column(const std::vector<Record>& rows, std::size_t c) {
   bool any_quoted = false;
   bool all_int = true;
@@ -168,13 +180,40 @@ Table::Column infer_column(const std::vector<Record>& rows, std::size_t c) {
     }
     return values;
   }
-  std::vector<std::string> values;
-  values.reserve(rows.size());
-  for (const auto& row : rows) {
-    values.push_back(row.fields[c].text);
-  }
-  return values;
+  return string_column(rows, c);
 }
+
+// A column of the type a `#sluice:types=` line gives; a field that is not of that type is an
+// error naming the line.
+Table::Column typed_column(const std::vector<Record>& rows, std::size_t c, std::string_view type,
+                           const std::string& name, std::string_view source) {
+  auto not_a = [&](const Record& row, std::string_view wanted) {
+    return DatasetError(fmt::format("{}:{}: '{}' in column '{}' is not {} (the types line says {})",
+                                    source, row.line, row.fields[c].text, name, wanted, type));
+  };
+  if (type == "int64") {
+    std::vector<std::int64_t> values(rows.size());
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      if (rows[r].fields[c].quoted || !parse_int(rows[r].fields[c].text, values[r])) {
+        throw not_a(rows[r], "an integer");
+      }
+    }
+    return values;
+  }
+  if (type == "double") {
+    std::vector<double> values(rows.size(), std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const Field& field = rows[r].fields[c];
+      if (field.quoted || (!field.text.empty() && !parse_double(field.text, values[r]))) {
+        throw not_a(rows[r], "a number");
+      }
+    }
+    return values;
+  }
+  return string_column(rows, c);
+}
+
+constexpr std::string_view kTypesLine = "#sluice:types=";
 
 bool looks_numeric(const std::string& text) {
   std::int64_t integer = 0;
@@ -200,8 +239,30 @@ void write_text(std::ostream& out, const std::string& text, bool force_quotes) {
 }  // namespace
 
 Table read_csv_string(std::string_view text, std::string_view source) {
-  std::vector<Record> records = parse_records(text, source);
+  std::optional<std::vector<std::string>> types;
+  std::size_t first_line = 1;
+  if (text.starts_with(kTypesLine)) {
+    const auto end = text.find('\n');
+    std::string_view line = text.substr(0, end).substr(kTypesLine.size());
+    if (line.ends_with('\r')) {
+      line.remove_suffix(1);
+    }
+    types = line.empty() ? std::vector<std::string>{} : split(line, ',');
+    for (const auto& type : *types) {
+      if (type != "double" && type != "int64" && type != "string") {
+        throw DatasetError(fmt::format(
+            "{}:1: unknown column type '{}' in the types line; known types: double, int64, string",
+            source, type));
+      }
+    }
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    first_line = 2;
+  }
+  std::vector<Record> records = parse_records(text, source, first_line);
   if (records.empty()) {
+    if (types && types->empty()) {
+      return Table();
+    }
     throw DatasetError(fmt::format("{}: the file is empty; a CSV needs a header row", source));
   }
   const Record header = std::move(records.front());
@@ -213,6 +274,12 @@ Table read_csv_string(std::string_view text, std::string_view source) {
                                      header.fields.size()));
     }
   }
+  if (types && types->size() != header.fields.size()) {
+    throw DatasetError(
+        fmt::format("{}:1: the types line names {} types, but the header on line {} "
+                    "has {} columns",
+                    source, types->size(), header.line, header.fields.size()));
+  }
   Table table;
   for (std::size_t c = 0; c < header.fields.size(); ++c) {
     const std::string& name = header.fields[c].text;
@@ -220,7 +287,8 @@ Table read_csv_string(std::string_view text, std::string_view source) {
       throw DatasetError(
           fmt::format("{}:{}: column '{}' appears twice in the header", source, header.line, name));
     }
-    table.add_column(name, infer_column(records, c));
+    table.add_column(name, types ? typed_column(records, c, (*types)[c], name, source)
+                                 : infer_column(records, c));
   }
   return table;
 }
@@ -232,9 +300,20 @@ Table read_csv(std::istream& in, std::string_view source) {
 
 void write_csv(const Table& table, std::ostream& out) {
   const char* separator = "";
+  if (table.num_rows() == 0) {
+    // Without rows there is nothing to infer the types from.
+    out << kTypesLine;
+    for (std::size_t c = 0; c < table.num_columns(); ++c) {
+      out << separator << Table::type_label(table.column(c));
+      separator = ",";
+    }
+    out << '\n';
+    separator = "";
+  }
   for (const auto& name : table.column_names()) {
     out << separator;
-    write_text(out, name, false);
+    // An empty name alone would be a blank line, and one starting with '#' a types line.
+    write_text(out, name, name.empty() || name.starts_with('#'));
     separator = ",";
   }
   out << '\n';
@@ -252,6 +331,7 @@ void write_csv(const Table& table, std::ostream& out) {
               write_text(out, value, value.empty() || looks_numeric(value));
             } else if constexpr (std::is_same_v<Item, double>) {
               if (std::isnan(value)) {
+                out << "nan";  // not empty: a row of one empty field would be a blank line
                 return;
               }
               std::string text = fmt::format("{}", value);

@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include <sluice/core/error.hpp>
@@ -17,6 +19,30 @@ Table& Table::add_column(std::string name, Column column) {
   names_.push_back(std::move(name));
   columns_.push_back(std::move(column));
   return *this;
+}
+
+bool operator==(const Table& a, const Table& b) {
+  if (a.names_ != b.names_ || a.rows_ != b.rows_) {
+    return false;
+  }
+  for (std::size_t c = 0; c < a.columns_.size(); ++c) {
+    const auto* a_doubles = std::get_if<std::vector<double>>(&a.columns_[c]);
+    const auto* b_doubles = std::get_if<std::vector<double>>(&b.columns_[c]);
+    if (a_doubles == nullptr || b_doubles == nullptr) {
+      if (a.columns_[c] != b.columns_[c]) {
+        return false;
+      }
+      continue;
+    }
+    for (std::size_t r = 0; r < a_doubles->size(); ++r) {
+      const double x = (*a_doubles)[r];
+      const double y = (*b_doubles)[r];
+      if (x != y && !(std::isnan(x) && std::isnan(y))) {
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 bool Table::has_column(std::string_view name) const {

@@ -1,3 +1,6 @@
+#include <map>
+#include <string>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -118,6 +121,36 @@ TEST(SlowStorage, FailuresFollowTheRateAndTheSeed) {
   EXPECT_EQ(failures, failures_for(42));  // the same seed fails the same operations
   EXPECT_GT(failures, 400U);              // 25% of 2000 = 500
   EXPECT_LT(failures, 600U);
+}
+
+TEST(SlowStorage, EachDatasetFailsOnItsOwnSeed) {
+  // Which of 64 loads of each dataset fail, after slow_down with one run seed.
+  auto failure_patterns = [](std::uint64_t seed) {
+    const ManualClock clock;
+    Catalog catalog;
+    for (const char* name : {"a", "b", "c"}) {
+      catalog.add(name, std::make_shared<testing::RecordingDataset>(Value::of(1)));
+    }
+    bench::slow_down(catalog, {.failure_rate = 0.5, .seed = seed}, clock);
+    std::map<std::string, std::string> patterns;
+    for (const char* name : {"a", "b", "c"}) {
+      for (int i = 0; i < 64; ++i) {
+        try {
+          catalog.load(name);
+          patterns[name] += '.';
+        } catch (const DatasetError&) {
+          patterns[name] += 'x';
+        }
+      }
+    }
+    return patterns;
+  };
+  const auto patterns = failure_patterns(42);
+  EXPECT_NE(patterns.at("a"), patterns.at("b"));
+  EXPECT_NE(patterns.at("b"), patterns.at("c"));
+  EXPECT_NE(patterns.at("a"), patterns.at("c"));
+  EXPECT_EQ(patterns, failure_patterns(42));  // still reproducible from the run seed
+  EXPECT_NE(patterns, failure_patterns(43));
 }
 
 TEST(SlowStorage, UsableFromYamlWithDurationsAndRates) {

@@ -10,6 +10,7 @@ namespace sluice {
 namespace {
 
 using namespace std::chrono_literals;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
@@ -72,6 +73,20 @@ TEST(Scenarios, UnknownOrMalformedSpecsListTheForms) {
   }
   EXPECT_THAT([&] { bench::make_scenario("ring:3", {}, clock); },
               ThrowsMessage<ConfigError>(HasSubstr("chain:N, fanout:N, diamond or random:N")));
+}
+
+TEST(Scenarios, TooManyNodesOrTooLargeAPayloadIsRefusedBeforeAllocating) {
+  const ManualClock clock;
+  for (const char* huge : {"chain:100000000", "fanout:100000000", "random:100000000:3"}) {
+    EXPECT_THAT(
+        [&] { bench::make_scenario(huge, {}, clock); },
+        ThrowsMessage<ConfigError>(AllOf(HasSubstr("is too large"), HasSubstr("at most 1000000"))))
+        << huge;
+  }
+  EXPECT_THAT([] { bench::check_payload(std::uint64_t{1} << 60, "--payload"); },
+              ThrowsMessage<ConfigError>(AllOf(HasSubstr("--payload 1048576.0 TiB is too large"),
+                                               HasSubstr("use a smaller --payload"))));
+  EXPECT_NO_THROW(bench::check_payload(8192, "--payload"));
 }
 
 }  // namespace

@@ -2,14 +2,19 @@
 // output and files.
 
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <sluice/core/codec.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
@@ -433,6 +438,130 @@ TEST_F(SluiceCli, BenchErrorsNameTheOptionAndTheAcceptedForms) {
   EXPECT_THAT(error_of("--repeat 0"), HasSubstr("--repeat must be at least 1"));
   EXPECT_THAT(error_of("--scenario project --pipeline training"),
               HasSubstr("unknown pipeline 'training'"));
+  EXPECT_THAT(error_of("--payload 100GiB"),
+              AllOf(HasSubstr("--payload 100.0 GiB is too large"), HasSubstr("this machine has")));
+  EXPECT_THAT(error_of("--scenario chain:100000000"),
+              AllOf(HasSubstr("is too large"), HasSubstr("at most 1000000")));
+}
+
+TEST_F(SluiceCli, AFolderWhereAFileShouldBeIsNamedWithItsDataset) {
+  fs::remove(project / "data/01_raw/iris.csv");
+  fs::create_directories(project / "data/01_raw/iris.csv");
+  const Result run = sluice("run");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, AllOf(HasSubstr("dataset 'example_iris_data'"),
+                                HasSubstr("data/01_raw/iris.csv' is a directory, not a file")));
+}
+
+// Every intermediate of iris, versioned.
+constexpr const char* kVersionedCatalog = R"(example_iris_data:
+  type: CSVDataset
+  filepath: data/01_raw/iris.csv
+X_train: {type: BinaryDataset, filepath: data/05_model_input/X_train.bin, versioned: true}
+X_test: {type: BinaryDataset, filepath: data/05_model_input/X_test.bin, versioned: true}
+y_train: {type: BinaryDataset, filepath: data/05_model_input/y_train.bin, versioned: true}
+y_test: {type: BinaryDataset, filepath: data/05_model_input/y_test.bin, versioned: true}
+y_pred: {type: BinaryDataset, filepath: data/07_model_output/y_pred.bin, versioned: true}
+)";
+
+// version → the bytes of every versioned dataset saved under it, in catalog order.
+std::map<std::string, std::vector<std::string>> versions_in(const fs::path& project) {
+  std::map<std::string, std::vector<std::string>> versions;
+  for (const char* file :
+       {"05_model_input/X_train.bin", "05_model_input/X_test.bin", "05_model_input/y_train.bin",
+        "05_model_input/y_test.bin", "07_model_output/y_pred.bin"}) {
+    const fs::path folder = project / "data" / file;
+    for (const auto& version : fs::directory_iterator(folder)) {
+      versions[version.path().filename().string()].push_back(
+          read_file(version.path() / folder.filename()));
+    }
+  }
+  return versions;
+}
+
+TEST_F(SluiceCli, ConcurrentVersionedRunsEachKeepTheirOwnData) {
+  project.write("conf/base/catalog.yml", kVersionedCatalog);
+  // What each parameter gives, from runs one at a time.
+  std::map<std::string, std::vector<std::string>> expected;
+  std::set<std::string> seen;
+  for (const char* seed : {"3", "4"}) {
+    const Result run = sluice(std::string("run --params random_state=") + seed);
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    for (const auto& [version, files] : versions_in(project.path())) {
+      if (seen.insert(version).second) {
+        ASSERT_EQ(files.size(), 5U) << version;
+        expected[seed] = files;
+      }
+    }
+  }
+  ASSERT_EQ(expected.size(), 2U);
+  ASSERT_NE(expected["3"], expected["4"]);  // the parameter changes every intermediate
+
+  constexpr int kRuns = 8;
+  std::vector<FILE*> runs;
+  for (int i = 0; i < kRuns; ++i) {
+    const std::string command =
+        "cd '" + project.path().string() +
+        "' && '" SLUICE_BINARY "' run --params random_state=" + (i % 2 == 0 ? "3" : "4") + " 2>&1";
+    runs.push_back(::popen(command.c_str(), "r"));
+    ASSERT_NE(runs.back(), nullptr);
+  }
+  for (FILE* pipe : runs) {
+    std::string output;
+    std::array<char, 4096> buffer{};
+    while (std::size_t read = std::fread(buffer.data(), 1, buffer.size(), pipe)) {
+      output.append(buffer.data(), read);
+    }
+    const int status = ::pclose(pipe);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
+  }
+  const auto versions = versions_in(project.path());
+  EXPECT_EQ(versions.size(), 2U + kRuns);  // one version per run: no id was shared
+  int with_3 = 0;
+  for (const auto& [version, files] : versions) {
+    EXPECT_EQ(files.size(), 5U) << version << " lacks some datasets";
+    const bool is_3 = files == expected["3"];
+    EXPECT_TRUE(is_3 || files == expected["4"]) << version << " mixes two runs' data";
+    with_3 += is_3 ? 1 : 0;
+  }
+  EXPECT_EQ(with_3, 1 + kRuns / 2);
+}
+
+TEST_F(SluiceCli, ASecondRunWritingTheSameUnversionedFilesIsRefused) {
+  // The first run holds: its last save waits an hour on simulated storage.
+  project.write("conf/hold/catalog.yml", R"(y_pred:
+  type: SimulatedStorage
+  write_latency: 1h
+  dataset: {type: BinaryDataset, filepath: data/07_model_output/y_pred.bin}
+)");
+  const pid_t first = ::fork();
+  ASSERT_GE(first, 0);
+  if (first == 0) {
+    if (::chdir(project.path().c_str()) == 0) {
+      const int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, STDOUT_FILENO);
+      ::dup2(null, STDERR_FILENO);
+      ::execl(SLUICE_BINARY, SLUICE_BINARY, "run", "--env", "hold", static_cast<char*>(nullptr));
+    }
+    ::_exit(127);
+  }
+  // Wait until the first run has claimed X_train (its split is done).
+  const fs::path lock = project / "data/05_model_input/.X_train.bin.lock";
+  for (int i = 0; i < 6000 && !fs::exists(lock); ++i) {
+    ::usleep(10'000);
+  }
+  const bool claimed = fs::exists(lock);
+  const Result second = claimed ? sluice("run") : Result{};
+  ::kill(first, SIGKILL);
+  ::waitpid(first, nullptr, 0);
+  ASSERT_TRUE(claimed) << "the first run never saved X_train";
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_THAT(second.output,
+              AllOf(HasSubstr("X_train.bin': run "), HasSubstr(fmt::format("(pid {})", first)),
+                    HasSubstr("is writing it at the same time"), HasSubstr("versioned: true")));
+  // Once the first run is gone, its claim is too.
+  const Result third = sluice("run");
+  EXPECT_EQ(third.exit_code, 0) << third.output;
 }
 
 // SLUICE_PLUGIN_PATH for the sluice processes a test starts, while it lives.

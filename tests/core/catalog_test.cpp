@@ -142,7 +142,18 @@ TEST_F(CatalogFromConfig, TheSaveVersionIsStampedFromTheGivenClock) {
   Catalog catalog =
       build("a:\n  type: TextDataset\n  filepath: a.txt\n  versioned: true\n", "", "", options);
   catalog.save("a", Value::of(std::string("1")));
-  EXPECT_TRUE(std::filesystem::exists(dir / "a.txt/1970-01-01T00.00.00.000Z/a.txt"));
+  // A second catalog at the same instant (another run) gets a version of its own.
+  Catalog again =
+      build("a:\n  type: TextDataset\n  filepath: a.txt\n  versioned: true\n", "", "", options);
+  again.save("a", Value::of(std::string("2")));
+  std::vector<std::string> versions;
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "a.txt")) {
+    versions.push_back(entry.path().filename().string());
+  }
+  ASSERT_EQ(versions.size(), 2U);
+  for (const auto& version : versions) {
+    EXPECT_THAT(version, ::testing::StartsWith("1970-01-01T00.00.00.000Z-"));
+  }
 }
 
 TEST_F(CatalogFromConfig, LoadVersionsMustNameVersionedDatasets) {

@@ -1,7 +1,12 @@
+#include <atomic>
 #include <fstream>
+#include <thread>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sluice/core/codec.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
@@ -20,7 +25,9 @@ namespace sluice {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TempDir;
 using ::testing::ThrowsMessage;
 
@@ -52,13 +59,16 @@ TEST(ParameterDataset, IsReadOnlyPersistedAndNeverReleased) {
 }
 
 TEST_F(FileDatasets, BinaryRoundTripCreatesFoldersAndLeavesNoTempFiles) {
-  BinaryDataset dataset(dir / "a/b/c/data.bin", codecs);
-  EXPECT_FALSE(dataset.exists());
-  dataset.save(Value::of(std::vector<double>{1, 2, 3}));
-  EXPECT_TRUE(dataset.exists());
-  EXPECT_EQ(testing::value_as<std::vector<double>>(dataset.load()), (std::vector<double>{1, 2, 3}));
-  EXPECT_FALSE(dataset.is_ephemeral());
-  int files = 0;
+  {
+    BinaryDataset dataset(dir / "a/b/c/data.bin", codecs);
+    EXPECT_FALSE(dataset.exists());
+    dataset.save(Value::of(std::vector<double>{1, 2, 3}));
+    EXPECT_TRUE(dataset.exists());
+    EXPECT_EQ(testing::value_as<std::vector<double>>(dataset.load()),
+              (std::vector<double>{1, 2, 3}));
+    EXPECT_FALSE(dataset.is_ephemeral());
+  }
+  int files = 0;  // nor its lock, once the dataset is gone
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir / "a/b/c")) {
     ++files;
   }
@@ -127,7 +137,7 @@ TEST_F(FileDatasets, CsvAndTextDatasets) {
   EXPECT_THROW(text.save(Value::of(42)), TypeMismatchError);
 }
 
-TEST_F(FileDatasets, VersionedSavesNeverOverwriteAndLoadTheLatest) {
+TEST_F(FileDatasets, VersionedSavesNeverOverwriteAndLoadTheirOwnVersionOrTheLatest) {
   CSVDataset first(dir / "v.csv", Versioning{true, "", "2026-01-01T00.00.00.000Z"});
   CSVDataset second(dir / "v.csv", Versioning{true, "", "2026-02-01T00.00.00.000Z"});
   Table a, b;
@@ -136,7 +146,11 @@ TEST_F(FileDatasets, VersionedSavesNeverOverwriteAndLoadTheLatest) {
   first.save(Value::of(a));
   second.save(Value::of(b));
   EXPECT_TRUE(fs::exists(dir / "v.csv/2026-01-01T00.00.00.000Z/v.csv"));
-  EXPECT_EQ(testing::value_as<Table>(first.load()), b);  // latest
+  EXPECT_EQ(testing::value_as<Table>(CSVDataset(dir / "v.csv", Versioning{true, "", "r"}).load()),
+            b);  // latest
+  // Once saved, a dataset (a run) reads its own version: another run's newer one must not leak in.
+  EXPECT_EQ(testing::value_as<Table>(first.load()), a);
+  EXPECT_EQ(testing::value_as<Table>(second.load()), b);
   CSVDataset pinned(dir / "v.csv", Versioning{true, "2026-01-01T00.00.00.000Z", "x"});
   EXPECT_EQ(testing::value_as<Table>(pinned.load()), a);
   EXPECT_THAT([&] { second.save(Value::of(a)); },
@@ -144,6 +158,147 @@ TEST_F(FileDatasets, VersionedSavesNeverOverwriteAndLoadTheLatest) {
   CSVDataset none(dir / "none.csv", Versioning{true, "", ""});
   EXPECT_FALSE(none.exists());
   EXPECT_THAT([&] { none.load(); }, ThrowsMessage<DatasetError>(HasSubstr("no saved versions")));
+}
+
+TEST_F(FileDatasets, OfConcurrentSavesOfOneVersionExactlyOneWins) {
+  // Many writers race for the same version; the check and the rename are one step, so one
+  // wins, every other is refused, and the file holds the winner's data whole.
+  constexpr int kWriters = 8;
+  for (int round = 0; round < 50; ++round) {
+    const std::string version = "2026-01-01T00.00.00.000Z-" + std::to_string(round);
+    std::atomic<int> ready{0};
+    std::atomic<int> won{0};
+    std::atomic<int> refused{0};
+    std::atomic<int> winner{-1};
+    std::vector<std::thread> threads;
+    for (int writer = 0; writer < kWriters; ++writer) {
+      threads.emplace_back([&, writer] {
+        TextDataset dataset(dir / "race.txt", Versioning{true, "", version});
+        ready.fetch_add(1);
+        while (ready.load() < kWriters) {
+          std::this_thread::yield();
+        }
+        try {
+          dataset.save(Value::of(std::string(1000, static_cast<char>('a' + writer))));
+          won.fetch_add(1);
+          winner.store(writer);
+        } catch (const DatasetError& error) {
+          EXPECT_THAT(error.what(), HasSubstr("already exists"));
+          refused.fetch_add(1);
+        }
+      });
+    }
+    for (auto& thread : threads) {
+      thread.join();
+    }
+    ASSERT_EQ(won.load(), 1) << "round " << round;
+    EXPECT_EQ(refused.load(), kWriters - 1);
+    EXPECT_EQ(read_file(dir / "race.txt" / version / "race.txt"),
+              std::string(1000, static_cast<char>('a' + winner.load())));
+  }
+}
+
+TEST_F(FileDatasets, AFailedRenameSaysWhy) {
+  dir.write("target/inside.txt", "x");  // a non-empty folder where the file should go
+  EXPECT_THAT([&] { write_file_atomically(dir / "target", "data"); },
+              ThrowsMessage<DatasetError>(
+                  AllOf(HasSubstr("rename failed: Is a directory"), Not(HasSubstr("Success")))));
+}
+
+TEST_F(FileDatasets, AFilepathThatIsAFolderIsReportedAsSuch) {
+  fs::create_directories(dir / "data/x.csv");
+  for (const fs::path& path : {dir / "data/x.csv", dir / "data"}) {
+    EXPECT_THAT([&] { CSVDataset(path).load(); },
+                ThrowsMessage<DatasetError>(
+                    HasSubstr(fmt::format("'{}' is a directory, not a file", path.string()))));
+  }
+}
+
+// A header around `payload` with a valid checksum, as BinaryDataset writes it.
+std::string framed(std::string_view codec, std::string_view payload) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char byte : payload) {
+    hash ^= byte;
+    hash *= 0x100000001b3ULL;
+  }
+  std::string bytes = "SLUICEB1";
+  auto append = [&bytes](auto number) {
+    bytes.append(reinterpret_cast<const char*>(&number), sizeof number);
+  };
+  append(static_cast<std::uint32_t>(codec.size()));
+  bytes += codec;
+  append(static_cast<std::uint64_t>(payload.size()));
+  append(hash);
+  bytes += payload;
+  return bytes;
+}
+
+std::string u64_bytes(std::uint64_t number) {
+  return std::string(reinterpret_cast<const char*>(&number), sizeof number);
+}
+
+TEST_F(FileDatasets, HugeCountsInAFileWithAValidChecksumAreCorruptNotAnAllocation) {
+  const std::uint64_t huge = std::uint64_t{1} << 61;  // times 8 bytes wraps to 0
+  const std::vector<std::pair<std::string, std::string>> crafted{
+      {"table", u64_bytes(1) + u64_bytes(huge) + u64_bytes(1) + "x" + '\0'},  // doubles
+      {"table", u64_bytes(1) + u64_bytes(huge) + u64_bytes(1) + "x" + '\2'},  // strings
+      {"table", u64_bytes(huge) + u64_bytes(0)},
+      {"table", u64_bytes(0) + u64_bytes(huge)},
+      {"vector<double>", u64_bytes(huge)},
+      {"vector<int64>", u64_bytes(~std::uint64_t{0})},
+      {"params", std::string(1, '\5') + u64_bytes(huge)},  // a list
+      {"params", std::string(1, '\6') + u64_bytes(huge)},  // a map
+  };
+  for (const auto& [codec, payload] : crafted) {
+    dir.write("crafted.bin", framed(codec, payload));
+    EXPECT_THAT([&] { BinaryDataset(dir / "crafted.bin", codecs).load(); },
+                ThrowsMessage<DatasetError>(HasSubstr("is corrupt")))
+        << codec;
+  }
+}
+
+TEST_F(FileDatasets, ACorruptCodecNameIsEscapedAndCalledCorrupt) {
+  dir.write("name.bin", framed(std::string("ta\x01\xffle\n", 7), ""));
+  EXPECT_THAT(
+      [&] { BinaryDataset(dir / "name.bin", codecs).load(); },
+      ThrowsMessage<DatasetError>(AllOf(
+          HasSubstr("is corrupt"), HasSubstr("\"ta\\x01\\xffle\\x0a\""), Not(HasSubstr("\x01")))));
+}
+
+TEST_F(FileDatasets, AnUnversionedFileIsClaimedAgainstOtherProcesses) {
+  TextDataset mine(dir / "shared.txt", Versioning{false, "", "run-A"});
+  mine.save(Value::of(std::string("mine")));
+  TextDataset same_process(dir / "shared.txt", Versioning{false, "", "run-B"});
+  same_process.save(Value::of(std::string("again")));  // one process: no conflict
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    std::string message = "saved";
+    try {
+      TextDataset theirs(dir / "shared.txt", Versioning{false, "", "run-C"});
+      theirs.save(Value::of(std::string("theirs")));
+    } catch (const std::exception& error) {
+      message = error.what();
+    }
+    [[maybe_unused]] const auto written = ::write(pipe_fds[1], message.data(), message.size());
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  std::string message;
+  char buffer[1024];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) {
+    message.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_THAT(message, AllOf(HasSubstr("cannot save"), HasSubstr("shared.txt"),
+                             HasSubstr(fmt::format("run run-A (pid {})", ::getpid())),
+                             HasSubstr("versioned: true")));
+  EXPECT_EQ(read_file(dir / "shared.txt"), "again");
 }
 
 TEST(CachedDataset, LoadsAfterASaveComeFromMemory) {

@@ -1,3 +1,5 @@
+#include <limits>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -38,6 +40,18 @@ TEST(Table, TakeSelectDrop) {
   EXPECT_EQ(table.select({"name", "id"}).column_names(), (std::vector<std::string>{"name", "id"}));
   EXPECT_EQ(table.drop("score").column_names(), (std::vector<std::string>{"id", "name"}));
   EXPECT_THROW(table.take_rows({7}), std::out_of_range);
+}
+
+TEST(Table, EqualityTreatsNaNAsEqualToNaN) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Table a;
+  a.add_column("x", std::vector<double>{nan, 1.0});
+  Table b;
+  b.add_column("x", std::vector<double>{nan, 1.0});
+  Table c;
+  c.add_column("x", std::vector<double>{nan, 2.0});
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
 }
 
 }  // namespace

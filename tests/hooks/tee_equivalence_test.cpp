@@ -95,8 +95,10 @@ TEST(TeeEquivalence, IrisWritesByteIdenticalFiles) {
   for (auto strategy :
        {Strategy::plain_sequential, Strategy::sequential_tee, Strategy::parallel_tee}) {
     const testing::IrisProject project;
-    Catalog catalog = project.catalog();
-    run(strategy, iris::create_pipeline(), catalog);
+    {
+      Catalog catalog = project.catalog();  // its claims on the files end with it
+      run(strategy, iris::create_pipeline(), catalog);
+    }
     const auto files = files_in(project.path() / "data");
     ASSERT_EQ(files.size(), 6U);  // the input and five intermediates
     if (strategy == Strategy::plain_sequential) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <sluice/bench/report.hpp>
+#include <sluice/bench/scenarios.hpp>
 #include <sluice/bench/sweep.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/log.hpp>
@@ -208,7 +209,9 @@ int run_bench(const BenchFlags& flags) {
   settings.time_scale = flags.time_scale;
   settings.compute_mode =
       flags.compute_mode == "spin" ? bench::ComputeMode::spin : bench::ComputeMode::sleep;
-  settings.payload = std::max<std::uint64_t>(1, parse_size(flags.payload, "--payload") / 8);
+  const std::uint64_t payload_bytes = parse_size(flags.payload, "--payload");
+  bench::check_payload(payload_bytes, "--payload");
+  settings.payload = std::max<std::uint64_t>(1, payload_bytes / 8);
   // Strategy names checked, and the plugins of their hooks loaded, now.
   Plugins& registry_owner = session ? session->plugins() : *plugins;
   for (const auto& name : settings.strategies) {

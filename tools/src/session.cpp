@@ -213,7 +213,7 @@ Catalog Session::make_catalog_at(const fs::path& root, const Clock& clock) const
 
 std::map<std::string, Value> Session::run(const RunOptions& options) {
   const Pipeline pipeline = options.filter.apply(this->pipeline(options.pipeline));
-  const std::string run_id = make_version(system_clock());
+  const std::string run_id = make_run_id(system_clock());
   Catalog catalog = make_catalog(run_id);
   const auto runner = registry().runners.get(options.runner, "--runner")(options.runner_options);
   RunInfo info;

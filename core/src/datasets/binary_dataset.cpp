@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -18,6 +19,23 @@ std::uint64_t fnv1a(std::string_view bytes) {
     hash *= 0x100000001b3ULL;
   }
   return hash;
+}
+
+bool is_printable_ascii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+}
+
+// `bytes` with every byte outside printable ASCII written as \xNN, for messages.
+std::string escaped(std::string_view bytes) {
+  std::string out;
+  for (const char c : bytes) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += c;
+    } else {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -66,6 +84,14 @@ Value BinaryDataset::decode(std::string bytes, const std::filesystem::path& path
     }
     std::string codec_name(name_length, '\0');
     in.raw(codec_name.data(), name_length);
+    const auto known = codecs_.names();
+    if ((codec_name.empty() || !is_printable_ascii(codec_name)) &&
+        std::find(known.begin(), known.end(), codec_name) == known.end()) {
+      throw DatasetError(fmt::format(
+          "'{}' is corrupt: its header names codec \"{}\", which is not a codec name; re-run the "
+          "node that produces it",
+          file, escaped(codec_name)));
+    }
     const std::uint64_t length = in.u64();
     const std::uint64_t checksum = in.u64();
     if (in.remaining() != length) {

@@ -1,5 +1,6 @@
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 
@@ -12,10 +13,19 @@
 #include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/error.hpp>
 
+#include "writer_lock.hpp"
+
 namespace sluice {
 namespace fs = std::filesystem;
 
 std::string read_file(const fs::path& path) {
+  std::error_code ignored;
+  if (fs::is_directory(path, ignored)) {
+    throw DatasetError(fmt::format(
+        "'{}' is a directory, not a file; point filepath at a file (or, if the folder holds "
+        "versions saved with 'versioned: true', add 'versioned: true' to the entry)",
+        path.string()));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw DatasetError(fmt::format("cannot open '{}': {}", path.string(),
@@ -23,7 +33,12 @@ std::string read_file(const fs::path& path) {
   }
   std::string bytes;
   in.seekg(0, std::ios::end);
-  bytes.resize(static_cast<std::size_t>(in.tellg()));
+  const std::streamoff size = in.tellg();
+  if (size < 0) {
+    throw DatasetError(
+        fmt::format("cannot read '{}': its size is unknown (not a regular file?)", path.string()));
+  }
+  bytes.resize(static_cast<std::size_t>(size));
   in.seekg(0, std::ios::beg);
   in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (!in) {
@@ -39,9 +54,8 @@ namespace {
       fmt::format("cannot write '{}' ({} failed: {})", path.string(), step, std::strerror(error)));
 }
 
-}  // namespace
-
-void write_file_atomically(const fs::path& path, std::string_view bytes) {
+// Writes `bytes` to a fresh temp file next to `path` (creating the folders) and fsyncs it.
+fs::path write_temp_file(const fs::path& path, std::string_view bytes) {
   static std::atomic<unsigned> counter{0};
   std::error_code error;
   if (path.has_parent_path()) {
@@ -77,12 +91,45 @@ void write_file_atomically(const fs::path& path, std::string_view bytes) {
     fs::remove(temp, error);
     throw_write_error(path, "fsync", saved);
   }
-  fs::rename(temp, path, error);
-  if (error) {
-    fs::remove(temp, error);
-    throw DatasetError(
-        fmt::format("cannot write '{}' (rename failed: {})", path.string(), error.message()));
+  return temp;
+}
+
+// Moves `temp` to `path` unless `path` exists, in one step: renameat2(RENAME_NOREPLACE), or
+// link() where the file system lacks it. False when `path` exists.
+bool publish_without_replacing(const fs::path& temp, const fs::path& path) {
+  std::error_code ignored;
+  if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) == 0) {
+    return true;
   }
+  int saved = errno;
+  if (saved == EINVAL || saved == ENOSYS || saved == ENOTSUP) {
+    if (::link(temp.c_str(), path.c_str()) == 0) {
+      fs::remove(temp, ignored);
+      return true;
+    }
+    saved = errno;
+  }
+  fs::remove(temp, ignored);
+  if (saved == EEXIST) {
+    return false;
+  }
+  throw_write_error(path, "rename", saved);
+}
+
+}  // namespace
+
+void write_file_atomically(const fs::path& path, std::string_view bytes) {
+  const fs::path temp = write_temp_file(path, bytes);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int saved = errno;
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    throw_write_error(path, "rename", saved);
+  }
+}
+
+bool write_new_file_atomically(const fs::path& path, std::string_view bytes) {
+  return publish_without_replacing(write_temp_file(path, bytes), path);
 }
 
 FileDataset::FileDataset(fs::path filepath, Versioning versioning)
@@ -91,7 +138,7 @@ FileDataset::FileDataset(fs::path filepath, Versioning versioning)
     throw ConfigError("a file dataset needs a non-empty filepath");
   }
   if (versioning_.enabled && versioning_.save_version.empty()) {
-    versioning_.save_version = make_version(system_clock());
+    versioning_.save_version = make_run_id(system_clock());
   }
 }
 
@@ -101,6 +148,9 @@ fs::path FileDataset::load_path() const {
   }
   if (!versioning_.load_version.empty()) {
     return filepath_ / versioning_.load_version / filepath_.filename();
+  }
+  if (saved_.load()) {
+    return save_path();  // this run's version, not a newer one another run saved since
   }
   // Version stamps sort by time as text, so the greatest name with the file in it is the latest.
   std::string latest;
@@ -134,13 +184,23 @@ Value FileDataset::load() {
 
 void FileDataset::save(const Value& value) {
   const fs::path path = save_path();
-  if (versioning_.enabled && fs::exists(path)) {
+  if (!versioning_.enabled) {
+    {
+      const std::lock_guard guard(claim_mutex_);
+      if (!claim_) {
+        claim_ = detail::claim_for_writing(path, versioning_.save_version);
+      }
+    }
+    write_file_atomically(path, encode(value));
+    return;
+  }
+  if (!write_new_file_atomically(path, encode(value))) {
     throw DatasetError(fmt::format(
         "version '{}' of '{}' already exists; versions are never overwritten (save under a new "
         "version)",
         versioning_.save_version, filepath_.string()));
   }
-  write_file_atomically(path, encode(value));
+  saved_.store(true);
 }
 
 bool FileDataset::exists() const {

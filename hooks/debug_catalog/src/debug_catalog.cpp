@@ -75,7 +75,7 @@ void DebugCatalogHook::before_pipeline_run(const RunInfo& run, const Pipeline& p
   std::lock_guard lock(state_->mutex);
   state_->run = run;
   if (state_->run.run_id.empty()) {
-    state_->run.run_id = make_version(system_clock());
+    state_->run.run_id = make_run_id(system_clock());
   }
   state_->pipeline = pipeline;
   state_->catalog = &catalog;

@@ -38,8 +38,16 @@ struct Scenario {
   void add_inputs(Catalog& catalog, const ScenarioOptions& options) const;
 };
 
-/// Builds "chain:N", "fanout:N", "diamond" or "random:N[:seed]". Nodes use `clock` for their
-/// compute; it must outlive the pipeline. ConfigError listing the accepted forms otherwise.
+/// The most nodes a generated scenario may have.
+inline constexpr std::size_t kMaxScenarioNodes = 1'000'000;
+
+/// ConfigError ("too large", naming `what`, the limit and this machine's memory) unless a
+/// payload of `bytes` per dataset fits in memory: at most a quarter of the physical memory.
+void check_payload(std::uint64_t bytes, std::string_view what = "payload");
+
+/// Builds "chain:N", "fanout:N", "diamond" or "random:N[:seed]" (N at most kMaxScenarioNodes).
+/// Nodes use `clock` for their compute; it must outlive the pipeline. ConfigError listing the
+/// accepted forms otherwise.
 Scenario make_scenario(std::string_view spec, const ScenarioOptions& options, const Clock& clock);
 
 }  // namespace sluice::bench

@@ -85,7 +85,9 @@ class StoredDataset final : public Dataset {
 };
 
 /// Puts every persisted (non-ephemeral, non-parameter) dataset of the catalog on slow storage,
-/// counting operations in `stats`. Datasets already on simulated storage keep their own.
+/// counting operations in `stats`. Datasets already on simulated storage keep their own. Each
+/// dataset draws its jitter and failures from its own seed, derived from `profile.seed` and its
+/// name, so failures are independent across datasets yet the same from run to run.
 void slow_down(Catalog& catalog, StorageProfile profile, const Clock& clock,
                std::shared_ptr<StorageStats> stats = std::make_shared<StorageStats>());
 

@@ -98,7 +98,7 @@ SLUICE_API std::uint64_t distinct_bytes(std::vector<Value> values);
 struct CatalogOptions {
   /// Relative file paths in the catalog resolve against this folder (the project folder).
   std::filesystem::path root = ".";
-  /// Shared by every versioned dataset of the run; empty: a new stamp from `clock`.
+  /// Shared by every versioned dataset of the run; empty: a new run id (make_run_id) from `clock`.
   std::string save_version;
   /// Stamps the save version and is handed to datasets that wait (simulated storage);
   /// nullptr means the system clock.

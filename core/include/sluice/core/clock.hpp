@@ -68,7 +68,13 @@ class SLUICE_API ManualClock final : public Clock {
 /// A process-wide real-time clock for callers given none.
 SLUICE_API const Clock& system_clock();
 
-/// A Kedro-style version stamp from the clock's calendar time: "2026-11-21T07.39.02.123Z".
+/// A Kedro-style version stamp from the clock's calendar time, in UTC whatever the local time
+/// zone: "2026-11-21T07.39.02.123Z".
 SLUICE_API std::string make_version(const Clock& clock);
+
+/// A run id, also the run's save version: make_version's stamp, then the process id and a
+/// part random per process and counted per call: "2026-11-21T07.39.02.123Z-4242-7f3a". Sorts by
+/// time as text; unique across processes and calls within the same millisecond.
+SLUICE_API std::string make_run_id(const Clock& clock);
 
 }  // namespace sluice

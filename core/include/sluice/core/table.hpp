@@ -53,7 +53,8 @@ class SLUICE_API Table {
   /// "double", "int64" or "string".
   static std::string_view type_label(const Column& column);
 
-  friend bool operator==(const Table& a, const Table& b) = default;
+  /// Same names, column types and values; NaN equals NaN (a missing value is a value).
+  friend SLUICE_API bool operator==(const Table& a, const Table& b);
 
  private:
   std::size_t index_of(std::string_view name) const;
@@ -69,13 +70,17 @@ class SLUICE_API Table {
 SLUICE_API std::size_t byte_size(const Table& table);
 
 /// Reads CSV (RFC 4180: header row, comma separator, double-quoted fields with "" escapes,
-/// CRLF or LF line ends). Each column's type is inferred: int64 if every field is an integer,
-/// double if every field is a number (empty fields become NaN), string otherwise; a column
-/// with any quoted field stays string. Errors name `source` and the line.
+/// CRLF or LF line ends; blank lines are skipped). Each column's type is inferred: int64 if
+/// every field is an integer, double if every field is a number (`nan`, `inf` included; empty
+/// fields become NaN), string otherwise; a column with any quoted field stays string. A first
+/// line `#sluice:types=double,int64,...` (written for tables without rows, whose types cannot
+/// be inferred) gives the types instead. Errors name `source` and the line.
 SLUICE_API Table read_csv(std::istream& in, std::string_view source);
 SLUICE_API Table read_csv_string(std::string_view text, std::string_view source = "<string>");
 
-/// Writes CSV that read_csv reads back into an equal table.
+/// Writes CSV that read_csv reads back into an equal table (types included): NaN as `nan`,
+/// strings that are empty or look like numbers quoted, and for a table without rows the
+/// `#sluice:types=` line.
 SLUICE_API void write_csv(const Table& table, std::ostream& out);
 SLUICE_API std::string write_csv_string(const Table& table);
 

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <atomic>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include <sluice/core/dataset.hpp>
@@ -12,12 +15,19 @@ struct Versioning {
   bool enabled = false;
   /// Version to load; empty means the latest.
   std::string load_version;
-  /// Version to save under; empty means a new stamp from the system clock at construction.
+  /// Version to save under; empty means a new run id from the system clock at construction.
+  /// Also names the run in the lock an unversioned save takes.
   std::string save_version;
 };
 
 /// Common ground of datasets stored in one local file: versioned paths, atomic writes (temp
 /// file, fsync, rename; parent folders created) and errors naming the path.
+///
+/// Concurrent runs: a versioned save never replaces a version (the check and the rename are one
+/// step), and once this dataset saved, its loads read that version rather than the latest, so
+/// another run's newer version never leaks in. An unversioned save claims the file for the
+/// dataset's lifetime (`.<name>.lock` next to it); a second process saving it meanwhile is
+/// refused with an error naming the run that holds it.
 class SLUICE_API FileDataset : public Dataset {
  public:
   Value load() override;
@@ -42,6 +52,9 @@ class SLUICE_API FileDataset : public Dataset {
  private:
   std::filesystem::path filepath_;
   Versioning versioning_;
+  std::atomic<bool> saved_{false};
+  std::mutex claim_mutex_;
+  std::shared_ptr<const void> claim_;
 };
 
 /// Reads a whole file; DatasetError naming the path when it is missing or unreadable.
@@ -49,5 +62,9 @@ SLUICE_API std::string read_file(const std::filesystem::path& path);
 /// Writes via a temp file in the same folder, fsync and rename, creating parent folders; a
 /// reader never sees a partial file.
 SLUICE_API void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+/// Like write_file_atomically, but never replaces an existing file: the check and the rename
+/// are one step, so of two concurrent writers exactly one wins. False when `path` exists.
+SLUICE_API bool write_new_file_atomically(const std::filesystem::path& path,
+                                          std::string_view bytes);
 
 }  // namespace sluice

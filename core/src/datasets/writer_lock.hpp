@@ -1,0 +1,16 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string_view>
+
+namespace sluice::detail {
+
+/// Claims an unversioned file for one run: `.<file name>.lock` next to the file, held with
+/// flock (so a killed run frees it) and naming the run id and pid. While a process holds it,
+/// another process asking for it gets a DatasetError naming that run; inside one process the
+/// claim is shared. Released (and the lock file removed) when the last owner lets go.
+std::shared_ptr<const void> claim_for_writing(const std::filesystem::path& file,
+                                              std::string_view run_id);
+
+}  // namespace sluice::detail
