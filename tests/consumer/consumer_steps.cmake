@@ -1,6 +1,6 @@
 # The steps of the consumer test (run_consumer_test.cmake) that use the installed prefix only:
 # configure and build this folder against it, then run the embedding program, `sluice run` and
-# `sluice bench` on the project in project/.
+# `sluice bench` on the project in project/, with its plugins in the build folder, then installed.
 #
 # Arguments: -DWORK_DIR=... (holds consumer/, a copy of this folder) -DPREFIX=... -DBUILD_TYPE=...
 # [-DHIDDEN=<folders hidden from these steps, ':'-separated>]
@@ -68,6 +68,14 @@ expect_file("${project}/data/08_reporting/summary.txt" "words=9 long_words=3")
 if(NOT EXISTS "${project}/data/02_intermediate/word_lengths.bin")
   message(FATAL_ERROR "the tee did not persist word_lengths:\n${last_output}")
 endif()
+
+# Installed into sluice's prefix, the project's plugins are found without SLUICE_PLUGIN_PATH.
+unset(ENV{SLUICE_PLUGIN_PATH})
+run(${CMAKE_COMMAND} --install "${build}" --prefix "${PREFIX}")
+file(REMOVE "${project}/data/08_reporting/summary.txt")
+run("${sluice}" run --project "${project}")
+expect("sluice run (plugins installed)" "run_summary [consumer]: saved summary, word_lengths")
+expect_file("${project}/data/08_reporting/summary.txt" "words=9 long_words=3")
 
 run("${sluice}" bench --scenario project --project "${project}" --strategies sequential,tee
   --repeat 1)

@@ -1,7 +1,8 @@
 # ctest consumer.find_package: what a user does with an installed sluice, from the install alone.
 #
-#  1. Building the quick start's targets (the `cmake --build` line of scripts/run-example.sh)
-#     builds every file `cmake --install` copies, so install works after the quick start.
+#  1. Installing a tree before building says to build `sluice`; building the quick start's
+#     targets (the `cmake --build` line of scripts/run-example.sh) builds every file
+#     `cmake --install` copies, so install works after the quick start.
 #  2. `cmake --install` into a scratch prefix outside the source and build trees; no
 #     installed file may point back into them (the only paths allowed are source file names kept
 #     for assertion messages).
@@ -44,7 +45,17 @@ set(prefix "${work}/prefix")
 file(REMOVE_RECURSE "${work}")
 file(MAKE_DIRECTORY "${work}")
 
-# 1. The quick start builds what install needs.
+# 1. Installing a tree where nothing is built yet says what to build; building the quick start's
+# targets builds what install needs.
+run(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${work}/unbuilt" -G "${build_CMAKE_GENERATOR}"
+  -DSLUICE_BUILD_TESTS=OFF -DSLUICE_BUILD_BENCH=OFF)
+execute_process(COMMAND ${CMAKE_COMMAND} --install "${work}/unbuilt" --prefix "${work}/unused"
+  RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE out)
+if(result EQUAL 0 OR NOT out MATCHES "build the 'sluice' target first")
+  message(FATAL_ERROR "installing an unbuilt tree should say what to build (${result}):\n${out}")
+endif()
+file(REMOVE_RECURSE "${work}/unbuilt")
+
 if(build_CMAKE_GENERATOR STREQUAL "Ninja")
   file(STRINGS "${SOURCE_DIR}/scripts/run-example.sh" quick_start_build REGEX "^cmake --build ")
   if(NOT quick_start_build MATCHES "--target ([^;]+)")
