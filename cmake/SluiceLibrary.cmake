@@ -17,25 +17,39 @@ function(sluice_add_library name)
   target_link_options(${name} PRIVATE -Wl,-z,defs)
 endfunction()
 
-# sluice_add_plugin(<name> SOURCES <files...> [LIBRARIES ...] [NO_INSTALL] [ALLOW_UNDEFINED])
+# sluice_add_hook_library(<name> EXPORT_NAME <export> SOURCES <files...> PUBLIC_DEPS ...)
 #
-# A plugin: a MODULE library named <name>.so in lib/sluice/plugins/ (build tree and install),
-# where PluginLoader finds it by its bare name. Hidden visibility; -z defs unless
-# ALLOW_UNDEFINED (only for tests of load failures); no GNU unique symbols, so it can unload.
-function(sluice_add_plugin name)
-  cmake_parse_arguments(ARG "NO_INSTALL;ALLOW_UNDEFINED" "" "SOURCES;LIBRARIES" ${ARGN})
-  add_library(${name} MODULE ${ARG_SOURCES})
-  set_target_properties(${name} PROPERTIES PREFIX "" OUTPUT_NAME ${name}
-    LIBRARY_OUTPUT_DIRECTORY ${SLUICE_PLUGIN_OUTPUT_DIRECTORY}
-    INSTALL_RPATH "$ORIGIN/../..")
-  target_link_libraries(${name} PRIVATE sluice_core ${ARG_LIBRARIES} sluice_build_flags)
-  # libstdc++ headers emit STB_GNU_UNIQUE symbols (e.g. std::to_string's digit table), and
-  # glibc never unloads a library that has one; plugins must unload once nothing uses them.
-  target_compile_options(${name} PRIVATE -fno-gnu-unique)
-  if(NOT ARG_ALLOW_UNDEFINED)
-    target_link_options(${name} PRIVATE -Wl,-z,defs)
-  endif()
-  if(NOT ARG_NO_INSTALL)
-    install(TARGETS ${name} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/sluice/plugins)
-  endif()
+# A hook as a static library (position-independent: its plugin links it), linked by the plugin,
+# the tests and programs that embed sluice; installed with its headers, exported as
+# sluice::<export>.
+function(sluice_add_hook_library name)
+  cmake_parse_arguments(ARG "" "EXPORT_NAME" "SOURCES;PUBLIC_DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  add_library(sluice::${ARG_EXPORT_NAME} ALIAS ${name})
+  set_target_properties(${name} PROPERTIES EXPORT_NAME ${ARG_EXPORT_NAME}
+    POSITION_INDEPENDENT_CODE ON)
+  target_include_directories(${name} PUBLIC
+    $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_link_libraries(${name} PUBLIC ${ARG_PUBLIC_DEPS}
+    PRIVATE $<BUILD_INTERFACE:sluice_build_flags>)
+  install(TARGETS ${name} EXPORT sluiceTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(DIRECTORY include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endfunction()
+
+# sluice_add_data(DESTINATION <folder> FILES <files...>)
+#
+# Files `sluice` reads at run time (the framework's conf/, the iris example), given relative to
+# the current source folder: copied to <folder> of the build tree's data folder, and installed
+# to <folder> of <datadir>/sluice, keeping their relative paths. `sluice` finds the data folder
+# relative to its executable, in the build tree as once installed (tools/src/data_folder.hpp).
+function(sluice_add_data)
+  cmake_parse_arguments(ARG "" "DESTINATION" "FILES" ${ARGN})
+  foreach(file IN LISTS ARG_FILES)
+    configure_file(${file} ${SLUICE_BUILD_DATA_DIR}/${ARG_DESTINATION}/${file} COPYONLY)
+    cmake_path(GET file PARENT_PATH folder)
+    install(FILES ${file} DESTINATION ${SLUICE_DATA_DIR}/${ARG_DESTINATION}/${folder})
+  endforeach()
+endfunction()
+
+include(${CMAKE_CURRENT_LIST_DIR}/SluicePlugin.cmake)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Quick start, command 1: installs what is missing, builds sluice, the iris project and the
-# hook plugins (release preset), then
+# Quick start, command 1: installs what is missing, builds sluice with the iris project and the
+# hook plugins (release preset: the `sluice` target builds everything `cmake --install` copies),
+# then
 #   1. runs the iris pipeline on simulated slow storage (1 s per read and write) with the hooks
 #      its configuration registers (examples/iris/conf/slow: node_timing and the tee);
 #   2. compares the runner strategies on iris at 10 s per read and write (`sluice bench`).
@@ -11,7 +12,7 @@ cd "$root"
 
 bash scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target sluice iris node_timing tee cache
+cmake --build --preset release --target sluice
 cd examples/iris
 "$root/build/release/bin/sluice" run --env slow "$@"
 echo

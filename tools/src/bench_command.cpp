@@ -18,6 +18,7 @@
 #include <sluice/core/units.hpp>
 
 #include "bench_project.hpp"
+#include "data_folder.hpp"
 
 namespace sluice::cli {
 namespace {
@@ -49,8 +50,8 @@ Param storage_profiles(const Session* session) {
       }
     }
   };
-  const std::filesystem::path framework = std::filesystem::path(SLUICE_SOURCE_DIR) / "conf";
-  if (std::filesystem::is_directory(framework / "base")) {
+  if (const auto framework = data_folder() / "conf";
+      std::filesystem::is_directory(framework / "base")) {
     merge(ConfigLoader(framework).get("bench"));
   }
   if (session != nullptr) {
@@ -151,9 +152,11 @@ int run_bench(const BenchFlags& flags) {
         names.push_back(name);
       }
       throw ConfigError(fmt::format(
-          "--storage: unknown storage profile '{}'{}; the profiles (conf/base/bench.yml of sluice "
-          "and of the project) are: {}",
-          flags.storage, did_you_mean(flags.storage, names), fmt::join(names, ", ")));
+          "--storage: unknown storage profile '{}'{}; the profiles (sluice's {} and the "
+          "project's conf/base/bench.yml) are: {}",
+          flags.storage, did_you_mean(flags.storage, names),
+          (data_folder() / "conf" / "base" / "bench.yml").string(),
+          names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
     }
     OptionReader reader(*profile, fmt::format("storage profile '{}'", flags.storage));
     base.profile.read_latency = reader.duration("read_latency", {});

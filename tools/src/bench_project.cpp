@@ -8,6 +8,8 @@
 #include <sluice/core/error.hpp>
 #include <sluice/core/node.hpp>
 
+#include "data_folder.hpp"
+
 namespace sluice {
 namespace fs = std::filesystem;
 
@@ -64,10 +66,11 @@ bench::WorkloadFactory project_workload(const Session& session, const std::strin
 }
 
 fs::path iris_project() {
-  const fs::path folder = fs::path(SLUICE_SOURCE_DIR) / "examples" / "iris";
+  const fs::path folder = cli::data_folder() / "examples" / "iris";
   if (!fs::is_regular_file(folder / "sluice.yml")) {
     throw ConfigError(fmt::format(
-        "the iris scenario runs the iris example, which is not at '{}'; run a generated "
+        "the iris scenario runs the iris example installed with sluice, which is not at '{}' "
+        "(reinstall sluice, or in a build tree build the 'sluice' target); or run a generated "
         "scenario (--scenario chain:8) or your project (--scenario project --project DIR)",
         folder.string()));
   }

@@ -15,8 +15,9 @@ namespace sluice {
 /// is added to each node's own work. The session must outlive the factory.
 bench::WorkloadFactory project_workload(const Session& session, const std::string& pipeline_name);
 
-/// The iris example project, the default scenario of `sluice bench`: `examples/iris` of the
-/// source tree sluice was built from. ConfigError saying what to do when it is not there.
+/// The iris example project, the default scenario of `sluice bench`: `examples/iris` of
+/// sluice's data folder (installed with it, see data_folder.hpp). ConfigError saying what to do
+/// when it is not there.
 std::filesystem::path iris_project();
 
 }  // namespace sluice
