@@ -4,6 +4,7 @@
 #include <mutex>
 #include <thread>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <sluice/core/log.hpp>
@@ -12,6 +13,20 @@
 #include <sluice/runners/thread_pool.hpp>
 
 namespace sluice {
+namespace {
+
+ThreadPool start_pool(std::size_t workers) {
+  try {
+    return ThreadPool(workers, "worker");
+  } catch (const Error& error) {
+    throw RunError(
+        fmt::format("parallel runner: {}; lower --max-workers (runner option "
+                    "'max_workers')",
+                    error.what()));
+  }
+}
+
+}  // namespace
 
 ParallelRunner::ParallelRunner(std::size_t max_workers, bool async_io)
     : Runner(async_io),
@@ -45,7 +60,7 @@ void ParallelRunner::run_plan(const RunState& state, std::vector<std::uint8_t>& 
   std::function<void(std::size_t)> execute;
   // Declared after everything its tasks use: leaving this function destroys the pool first,
   // which joins the workers, so no task outlives the state above.
-  ThreadPool pool(std::min(max_workers_, total));
+  ThreadPool pool = start_pool(std::min(max_workers_, total));
   // Call with `mutex` held.
   auto submit = [&](std::size_t node) {
     ++running;

@@ -142,6 +142,12 @@ TEST_F(SluiceCli, TeeAndCacheLoadAsPluginsFromTheCommandLine) {
                 "plugins: [tee]\nhooks:\n  - name: tee\n    options: {writers: 0}\n");
   EXPECT_THAT(sluice("run").output,
               AllOf(HasSubstr("conf/local/hooks.yml:4:24"), HasSubstr("must be at least 1")));
+  project.write("conf/local/hooks.yml",
+                "plugins: [tee]\nhooks:\n  - name: tee\n    options: {writers: 1000000}\n");
+  const Result absurd = sluice("run");
+  EXPECT_EQ(absurd.exit_code, 1);  // an error, not std::terminate
+  EXPECT_THAT(absurd.output, AllOf(HasSubstr("conf/local/hooks.yml:4:24"),
+                                   HasSubstr("must be at most 1024 (got 1000000)")));
 }
 
 TEST_F(SluiceCli, BadHookOptionsAreReportedWithFileAndLine) {

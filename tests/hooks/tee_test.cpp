@@ -116,6 +116,9 @@ TEST(TeeOptions, ConfigErrorsNameTheOption) {
                                                    "'writers'?)")));
   EXPECT_THAT([&] { parse("writers: 0"); },
               ThrowsMessage<ConfigError>(HasSubstr("option 'writers': must be at least 1")));
+  EXPECT_THAT([&] { parse("writers: 1000000"); },
+              ThrowsMessage<ConfigError>(AllOf(HasSubstr("conf/base/hooks.yml:1:"),
+                                               HasSubstr("must be at most 1024 (got 1000000)"))));
   EXPECT_THAT([&] { parse("memory_budget: -1"); },
               ThrowsMessage<ConfigError>(HasSubstr("must be 0 or more")));
   EXPECT_THAT([&] { parse("memory_budget: -2GiB"); },
@@ -124,6 +127,13 @@ TEST(TeeOptions, ConfigErrorsNameTheOption) {
               ThrowsMessage<ConfigError>(HasSubstr("'lots' is not a size")));
   EXPECT_THAT([&] { parse("on_write_error: later"); },
               ThrowsMessage<ConfigError>(HasSubstr("not one of fail_fast, at_end")));
+}
+
+TEST(Tee, TooManyWritersIsACatchableErrorNamingTheOption) {
+  // Built directly (an embedding program), not through hooks.yml: the pool refuses the size.
+  EXPECT_THAT([] { TeeHook tee(TeeOptions{.writers = 1000000}); },
+              ThrowsMessage<Error>(AllOf(HasSubstr("tee: cannot start 1000000 writer threads"),
+                                         HasSubstr("lower 'writers'"))));
 }
 
 TEST(Tee, DownstreamNodesRunWhileWritesArePendingAndReadFromMemory) {

@@ -332,6 +332,12 @@ TeeOptions TeeOptions::parse(const Param& options, const std::string& hook_name)
     throw ConfigError(
         fmt::format("{}: must be at least 1 (got {})", reader.where("writers"), writers));
   }
+  if (static_cast<std::uint64_t>(writers) > ThreadPool::max_threads) {
+    throw ConfigError(
+        fmt::format("{}: must be at most {} (got {}); a few writers per storage "
+                    "device or bucket are enough",
+                    reader.where("writers"), ThreadPool::max_threads, writers));
+  }
   parsed.writers = static_cast<std::size_t>(writers);
   return parsed;
 }
@@ -340,7 +346,11 @@ TeeOptions TeeOptions::parse(const Param& options, const std::string& hook_name)
 // holds the last reference to a dataset), and no writer thread may be asked to join itself.
 TeeHook::TeeHook(TeeOptions options, const Clock& clock)
     : state_(std::make_shared<State>(options, clock)) {
-  writers_ = std::make_unique<ThreadPool>(options.writers);
+  try {
+    writers_ = std::make_unique<ThreadPool>(options.writers, "writer");
+  } catch (const Error& error) {
+    throw Error(fmt::format("tee: {}; lower 'writers'", error.what()));
+  }
   state_->writers = writers_.get();
 }
 
