@@ -176,10 +176,9 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
     inner_->release();
   }
 
-  std::string dataset_type() const override { return "TeeDataset"; }
-  std::string describe() const override {
-    return fmt::format("TeeDataset({})", inner_->describe());
-  }
+  // The wrapped dataset's type, so logs and `sluice catalog list` show where the data goes.
+  std::string dataset_type() const override { return inner_->dataset_type() + " (via tee)"; }
+  std::string describe() const override { return inner_->describe() + " (via tee)"; }
   bool is_ephemeral() const override { return false; }
 
   void activate(bool produced, bool free_output) {
