@@ -27,7 +27,7 @@ struct DebugCatalogHook::State {
   Pipeline pipeline;
   const Catalog* catalog = nullptr;
   std::set<std::string> finished;
-  std::set<std::string> touched;                     // saved or loaded this run
+  std::set<std::string, std::less<>> saved;          // by this run
   std::map<std::string, std::vector<Value>> inputs;  // of nodes running now
   struct Failure {
     std::string node;
@@ -67,7 +67,7 @@ DebugCatalogHook::~DebugCatalogHook() = default;
 
 Events DebugCatalogHook::events() const {
   return {Event::before_pipeline_run, Event::before_node_run, Event::after_node_run,
-          Event::on_node_error, Event::on_pipeline_error};
+          Event::after_dataset_saved, Event::on_node_error,   Event::on_pipeline_error};
 }
 
 void DebugCatalogHook::before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
@@ -80,6 +80,7 @@ void DebugCatalogHook::before_pipeline_run(const RunInfo& run, const Pipeline& p
   state_->pipeline = pipeline;
   state_->catalog = &catalog;
   state_->finished.clear();
+  state_->saved.clear();
   state_->inputs.clear();
   state_->failure.reset();
 }
@@ -105,6 +106,13 @@ void DebugCatalogHook::after_node_run(const Node& node, const std::vector<Value>
   log.info("Catalog after node '{}':", node.name());
   for (const auto& row : dataset_table(states())) {
     log.info("  {}", row);
+  }
+}
+
+void DebugCatalogHook::after_dataset_saved(std::string_view dataset, const Node*, const Value&) {
+  std::lock_guard lock(state_->mutex);
+  if (!state_->saved.contains(dataset)) {
+    state_->saved.emplace(dataset);
   }
 }
 
@@ -156,12 +164,18 @@ std::vector<DatasetState> DebugCatalogHook::states() const {
       dataset->held_values(values);
       row.bytes = distinct_bytes(values);
       const bool produced = row.producer.empty() || state_->finished.contains(row.producer);
+      // A produced dataset's file counts as persisted only if this run wrote it; a free
+      // input's file is the run's data.
+      const bool written_here = row.producer.empty() || state_->saved.contains(name);
+      const bool file = !dataset->is_ephemeral() && dataset->exists();
       if (dataset->write_pending()) {
         row.state = "write pending";
+      } else if (file && written_here) {
+        row.state = values.empty() ? "persisted" : "persisted, in memory";
       } else if (!values.empty()) {
         row.state = "in memory";
-      } else if (!dataset->is_ephemeral() && dataset->exists()) {
-        row.state = "persisted";
+      } else if (file) {
+        row.state = "stale file";
       } else {
         row.state = produced ? (dataset->is_ephemeral() ? "released" : "missing") : "not produced";
       }
@@ -224,6 +238,13 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
 
   try {
     bundle.folder = options_.folder / bundle.run_id;
+    // The folder of bundles is private too when this hook creates it (not a folder of the
+    // user's own): its listing names runs and when they failed.
+    if (const auto bundles = bundle.folder.parent_path();
+        !bundles.empty() && !fs::exists(bundles)) {
+      fs::create_directories(bundles);
+      owner_only(bundles, true);
+    }
     fs::create_directories(bundle.folder / "inputs");
     owner_only(bundle.folder, true);
     owner_only(bundle.folder / "inputs", true);
