@@ -150,6 +150,15 @@ TEST_F(SluiceCli, TeeAndCacheLoadAsPluginsFromTheCommandLine) {
                                    HasSubstr("must be at most 1024 (got 1000000)")));
 }
 
+TEST_F(SluiceCli, AfterACorruptInputFileTheResumeStartsAtItsProducer) {
+  ASSERT_EQ(sluice("run").exit_code, 0);
+  project.write("data/05_model_input/X_train.bin", "not what split wrote");
+  const Result resumed = sluice("run --from-nodes make_predictions");
+  EXPECT_EQ(resumed.exit_code, 1);
+  EXPECT_THAT(resumed.output, AllOf(HasSubstr("'X_train'"), HasSubstr("--from-nodes \"split\""),
+                                    Not(HasSubstr("--from-nodes \"make_predictions\""))));
+}
+
 TEST_F(SluiceCli, BadHookOptionsAreReportedWithFileAndLine) {
   project.write("conf/local/hooks.yml",
                 "plugins: [node_timing]\nhooks:\n  - name: node_timing\n    options:\n"

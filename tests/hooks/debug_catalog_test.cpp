@@ -132,6 +132,18 @@ TEST(DebugCatalog, AFailingNodeLeavesABundleToInspectAndReplay) {
   ::umask(umask_before);
 }
 
+TEST(DebugCatalog, AfterALoadFailureTheBundleResumesAtTheProducer) {
+  Fixture fixture;
+  fixture.y->fail_load = true;  // b writes y, c cannot read it back: a corrupt file
+  const Pipeline pipeline{node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
+                          node("c", plus_one, "y", "z")};
+  EXPECT_THROW(SequentialRunner().run(pipeline, fixture.catalog, fixture.info()), NodeError);
+  const Bundle bundle = read_bundle(fixture.dir / "postmortem/run-1");
+  EXPECT_EQ(bundle.failing_node, "c");
+  EXPECT_THAT(bundle.resume_nodes, ElementsAre("a"));  // b re-runs, and x was in memory only
+  EXPECT_EQ(bundle.resume_command, "sluice run --env local --from-nodes \"a\"");
+}
+
 TEST(DebugCatalog, AFileFromAnEarlierRunIsNotPersistedByThisRun) {
   Fixture fixture;
   fixture.y = std::make_shared<testing::RecordingDataset>(Value::of(std::int64_t{41}));

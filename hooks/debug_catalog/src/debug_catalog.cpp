@@ -16,6 +16,7 @@
 #include <sluice/core/options.hpp>
 #include <sluice/core/pipeline.hpp>
 #include <sluice/hooks/debug_catalog.hpp>
+#include <sluice/runners/node_error.hpp>
 #include <sluice/runners/resume.hpp>
 
 namespace sluice {
@@ -221,7 +222,12 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
     bundle.error = state_->failure ? state_->failure->error : std::string(error.what());
   }
   bundle.datasets = states();
-  bundle.resume_nodes = find_resume_nodes(pipeline, catalog, finished);
+  // A node's error carries the runner's suggestion, which knows which inputs failed to load.
+  if (const auto* node_error = dynamic_cast<const NodeError*>(&error)) {
+    bundle.resume_nodes = node_error->resume_nodes();
+  } else {
+    bundle.resume_nodes = find_resume_nodes(pipeline, catalog, finished);
+  }
   if (!bundle.resume_nodes.empty()) {
     bundle.resume_command = fmt::format(
         "{} --from-nodes \"{}\"",
