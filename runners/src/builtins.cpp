@@ -1,7 +1,11 @@
+#include <fmt/format.h>
+
+#include <sluice/core/error.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/runners/builtins.hpp>
 #include <sluice/runners/parallel_runner.hpp>
 #include <sluice/runners/sequential_runner.hpp>
+#include <sluice/runners/thread_pool.hpp>
 
 namespace sluice {
 
@@ -25,6 +29,10 @@ void register_builtin_runners(Registrar& registrar) {
       throw ConfigError(reader.where("max_workers") +
                         ": must be at least 1 (0: one per hardware "
                         "thread)");
+    }
+    if (static_cast<std::uint64_t>(workers) > ThreadPool::max_threads) {
+      throw ConfigError(fmt::format("{}: must be at most {} (got {})", reader.where("max_workers"),
+                                    ThreadPool::max_threads, workers));
     }
     auto runner = std::make_shared<ParallelRunner>(static_cast<std::size_t>(workers), async_io);
     runner->set_keep_inputs(keep_inputs);

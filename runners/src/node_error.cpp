@@ -7,9 +7,16 @@ namespace sluice {
 namespace {
 
 std::string describe(const std::string& node, NodePhase phase, const std::string& cause,
-                     const std::vector<std::string>& resume_nodes) {
+                     const std::vector<std::string>& resume_nodes,
+                     const std::vector<std::string>& other_failures) {
   std::string message =
       fmt::format("node '{}' failed while {}: {}", node, phase_name(phase), cause);
+  if (!other_failures.empty()) {
+    message += "\nAlso failed in this run:";
+    for (const auto& other : other_failures) {
+      message += "\n  - " + other;
+    }
+  }
   if (!resume_nodes.empty()) {
     message += fmt::format(
         "\nResume from the nearest nodes with persisted inputs by adding to your command:\n"
@@ -22,13 +29,17 @@ std::string describe(const std::string& node, NodePhase phase, const std::string
 }  // namespace
 
 NodeError::NodeError(std::string node, NodePhase phase, std::string cause_message,
-                     std::vector<std::string> resume_nodes, std::exception_ptr cause)
-    : Error(describe(node, phase, cause_message, resume_nodes)),
+                     std::vector<std::string> resume_nodes, std::exception_ptr cause,
+                     std::vector<std::string> unreadable_inputs,
+                     std::vector<std::string> other_failures)
+    : Error(describe(node, phase, cause_message, resume_nodes, other_failures)),
       node_(std::move(node)),
       phase_(phase),
       cause_message_(std::move(cause_message)),
       resume_nodes_(std::move(resume_nodes)),
-      cause_(std::move(cause)) {}
+      cause_(std::move(cause)),
+      unreadable_inputs_(std::move(unreadable_inputs)),
+      other_failures_(std::move(other_failures)) {}
 
 NodeError::~NodeError() = default;
 RunError::~RunError() = default;

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <thread>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <sluice/core/log.hpp>
@@ -12,6 +13,54 @@
 #include <sluice/runners/thread_pool.hpp>
 
 namespace sluice {
+namespace {
+
+ThreadPool start_pool(std::size_t workers) {
+  try {
+    return ThreadPool(workers, "worker");
+  } catch (const Error& error) {
+    throw RunError(
+        fmt::format("parallel runner: {}; lower --max-workers (runner option "
+                    "'max_workers')",
+                    error.what()));
+  }
+}
+
+// The first error, listing the others (and every dataset that failed to load, for the
+// resume search): the run's error names every failure, not only the first.
+[[noreturn]] void throw_all(const std::vector<std::exception_ptr>& errors) {
+  std::vector<std::string> others;
+  std::vector<std::string> unreadable;
+  for (std::size_t i = 1; i < errors.size(); ++i) {
+    try {
+      std::rethrow_exception(errors[i]);
+    } catch (const NodeError& other) {
+      others.emplace_back(other.what());
+      unreadable.insert(unreadable.end(), other.unreadable_inputs().begin(),
+                        other.unreadable_inputs().end());
+    } catch (...) {
+      others.push_back(current_exception_message());
+    }
+  }
+  try {
+    std::rethrow_exception(errors.front());
+  } catch (const NodeError& first) {
+    if (others.empty()) {
+      throw;
+    }
+    unreadable.insert(unreadable.begin(), first.unreadable_inputs().begin(),
+                      first.unreadable_inputs().end());
+    throw NodeError(first.node(), first.phase(), first.cause_message(), {}, first.cause(),
+                    std::move(unreadable), std::move(others));
+  } catch (...) {
+    for (const auto& other : others) {
+      logger().error("Another node failed in the same run: {}", other);
+    }
+    throw;
+  }
+}
+
+}  // namespace
 
 ParallelRunner::ParallelRunner(std::size_t max_workers, bool async_io)
     : Runner(async_io),
@@ -45,7 +94,7 @@ void ParallelRunner::run_plan(const RunState& state, std::vector<std::uint8_t>& 
   std::function<void(std::size_t)> execute;
   // Declared after everything its tasks use: leaving this function destroys the pool first,
   // which joins the workers, so no task outlives the state above.
-  ThreadPool pool(std::min(max_workers_, total));
+  ThreadPool pool = start_pool(std::min(max_workers_, total));
   // Call with `mutex` held.
   auto submit = [&](std::size_t node) {
     ++running;
@@ -105,14 +154,7 @@ void ParallelRunner::run_plan(const RunState& state, std::vector<std::uint8_t>& 
   }
   changed.wait(lock, [&] { return running == 0; });
   if (!errors.empty()) {
-    for (std::size_t i = 1; i < errors.size(); ++i) {
-      try {
-        std::rethrow_exception(errors[i]);
-      } catch (const std::exception& other) {
-        logger().error("Another node failed in the same run: {}", other.what());
-      }
-    }
-    std::rethrow_exception(errors.front());
+    throw_all(errors);
   }
 }
 

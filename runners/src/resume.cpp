@@ -5,13 +5,17 @@
 namespace sluice {
 
 std::vector<std::string> find_resume_nodes(const Pipeline& pipeline, const Catalog& catalog,
-                                           const std::vector<bool>& finished) {
+                                           const std::vector<bool>& finished,
+                                           const std::vector<std::string>& unreadable) {
   const auto& nodes = pipeline.nodes();
   std::vector<bool> rerun(nodes.size(), false);
   std::vector<std::size_t> stack;
-  auto is_resume_point = [&catalog](const std::string& dataset) {
+  auto is_resume_point = [&](const std::string& dataset) {
     if (Catalog::is_parameter(dataset)) {
       return true;
+    }
+    if (std::find(unreadable.begin(), unreadable.end(), dataset) != unreadable.end()) {
+      return false;
     }
     const auto found = catalog.find(dataset);
     if (!found || found->is_ephemeral()) {

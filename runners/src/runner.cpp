@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <future>
+#include <map>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -13,9 +15,10 @@ namespace sluice {
 namespace {
 
 // Runs task(0..count-1): in turn, or with async I/O each on its own thread (the calling thread
-// takes the first). Waits for all of them; the first failure in time is rethrown.
+// takes the first). Waits for all of them; one failure is rethrown as it is, several become
+// one Error listing each (in task order), so that no failed dataset goes unmentioned.
 template <class Task>
-void for_each_io(bool concurrently, std::size_t count, Task&& task) {
+void for_each_io(bool concurrently, std::size_t count, std::string_view what, Task&& task) {
   if (!concurrently || count < 2) {
     for (std::size_t i = 0; i < count; ++i) {
       task(i);
@@ -23,12 +26,14 @@ void for_each_io(bool concurrently, std::size_t count, Task&& task) {
     return;
   }
   std::mutex mutex;
+  std::map<std::size_t, std::string> errors;
   std::exception_ptr first_error;
   auto guarded = [&](std::size_t i) {
     try {
       task(i);
     } catch (...) {
       std::lock_guard lock(mutex);
+      errors.emplace(i, current_exception_message());
       if (!first_error) {
         first_error = std::current_exception();
       }
@@ -42,6 +47,13 @@ void for_each_io(bool concurrently, std::size_t count, Task&& task) {
   guarded(0);
   for (auto& other : others) {
     other.get();
+  }
+  if (errors.size() > 1) {
+    std::string message = fmt::format("{} of its {} {} failed:", errors.size(), count, what);
+    for (const auto& [index, error] : errors) {
+      message += "\n    " + error;
+    }
+    throw Error(message);
   }
   if (first_error) {
     std::rethrow_exception(first_error);
@@ -101,7 +113,8 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
     } catch (const NodeError& error) {
       const std::vector<bool> done(finished.begin(), finished.end());
       throw NodeError(error.node(), error.phase(), error.cause_message(),
-                      find_resume_nodes(pipeline, catalog, done), error.cause());
+                      resume_nodes(pipeline, catalog, done, error.unreadable_inputs()),
+                      error.cause(), error.unreadable_inputs(), error.other_failures());
     }
     for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
       if (plan.is_free_output(id) && state.dataset(id).is_ephemeral()) {
@@ -128,10 +141,33 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
   return outputs;
 }
 
+std::vector<std::string> Runner::resume_nodes(const Pipeline& pipeline, const Catalog& catalog,
+                                              const std::vector<bool>& finished,
+                                              const std::vector<std::string>& unreadable) const {
+  std::vector<std::string> starts = find_resume_nodes(pipeline, catalog, finished, unreadable);
+  // An unreadable free input whose producer is in the pipeline this one was filtered from:
+  // the search goes on there, from the starts found, everything above them counting as run.
+  const bool produced_outside =
+      source_ && std::any_of(unreadable.begin(), unreadable.end(), [&](const std::string& name) {
+        return !pipeline.producer_of(name) && source_->producer_of(name);
+      });
+  if (!produced_outside || starts.empty()) {
+    return starts;
+  }
+  const Pipeline upstream = source_->to_nodes(starts);
+  std::vector<bool> upstream_finished(upstream.size(), true);
+  for (std::size_t i = 0; i < upstream.size(); ++i) {
+    const auto& name = upstream.nodes()[i].name();
+    upstream_finished[i] = std::find(starts.begin(), starts.end(), name) == starts.end();
+  }
+  return find_resume_nodes(upstream, catalog, upstream_finished, unreadable);
+}
+
 void Runner::run_node(const RunState& state, std::size_t index) {
   const Pipeline& pipeline = state.plan.pipeline();
   const Node& node = pipeline.nodes()[index];
   const HookManager* hooks = state.hooks;
+  std::vector<std::string> unreadable;  // inputs whose load failed
   auto fail = [&](NodePhase phase) {
     const std::string message = current_exception_message();
     if (hooks != nullptr) {
@@ -143,14 +179,21 @@ void Runner::run_node(const RunState& state, std::size_t index) {
         hooks->on_node_error(node, std::runtime_error(message), phase);
       }
     }
-    throw NodeError(node.name(), phase, message, {}, std::current_exception());
+    throw NodeError(node.name(), phase, message, {}, std::current_exception(), unreadable);
   };
   const auto& input_ids = pipeline.input_ids(index);
   std::vector<Value> inputs(input_ids.size());
+  std::mutex unreadable_mutex;
   try {
-    for_each_io(state.async_io, input_ids.size(), [&](std::size_t i) {
-      inputs[i] = state.catalog.load(pipeline.dataset_name(input_ids[i]),
-                                     state.dataset(input_ids[i]), &node);
+    for_each_io(state.async_io, input_ids.size(), "loads", [&](std::size_t i) {
+      const std::string& name = pipeline.dataset_name(input_ids[i]);
+      try {
+        inputs[i] = state.catalog.load(name, state.dataset(input_ids[i]), &node);
+      } catch (...) {
+        const std::lock_guard lock(unreadable_mutex);
+        unreadable.push_back(name);
+        throw;
+      }
     });
   } catch (...) {
     fail(NodePhase::load);
@@ -174,7 +217,7 @@ void Runner::run_node(const RunState& state, std::size_t index) {
   inputs.clear();
   try {
     const auto& output_ids = pipeline.output_ids(index);
-    for_each_io(state.async_io, outputs.size(), [&](std::size_t i) {
+    for_each_io(state.async_io, outputs.size(), "saves", [&](std::size_t i) {
       state.catalog.save(pipeline.dataset_name(output_ids[i]), state.dataset(output_ids[i]),
                          outputs[i], &node);
     });

@@ -1,27 +1,55 @@
+#include <system_error>
+
+#include <fmt/format.h>
+
 #include <sluice/core/error.hpp>
 #include <sluice/runners/thread_pool.hpp>
 
 namespace sluice {
 
-ThreadPool::ThreadPool(std::size_t workers) {
+ThreadPool::ThreadPool(std::size_t workers, std::string_view kind, const ThreadStarter& start) {
   if (workers == 0) {
     throw ConfigError("a thread pool needs at least one worker");
   }
-  workers_.reserve(workers);
-  for (std::size_t i = 0; i < workers; ++i) {
-    workers_.emplace_back([this] { work(); });
+  if (workers > max_threads) {
+    throw Error(fmt::format("cannot start {} {} threads (at most {} are allowed)", workers, kind,
+                            max_threads));
+  }
+  try {
+    workers_.reserve(workers);
+    for (std::size_t i = 0; i < workers; ++i) {
+      if (start) {
+        workers_.push_back(start([this] { work(); }));
+      } else {
+        workers_.emplace_back([this] { work(); });
+      }
+    }
+  } catch (const std::exception& error) {
+    // A joinable std::thread destroyed unjoined calls std::terminate: join what started.
+    const std::size_t started = workers_.size();
+    stop();
+    const auto* system = dynamic_cast<const std::system_error*>(&error);
+    throw Error(fmt::format("cannot start {} {} threads ({}; {} had started)", workers, kind,
+                            system != nullptr ? system->code().message() : error.what(), started));
   }
 }
 
 ThreadPool::~ThreadPool() {
+  stop();
+}
+
+void ThreadPool::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   ready_.notify_all();
   for (auto& worker : workers_) {
-    worker.join();
+    if (worker.joinable()) {
+      worker.join();
+    }
   }
+  workers_.clear();
 }
 
 void ThreadPool::submit(std::function<void()> task) {

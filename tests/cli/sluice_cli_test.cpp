@@ -198,17 +198,32 @@ TEST_F(SluiceCli, HooksFromTheCommandLineAndTheirErrors) {
 TEST_F(SluiceCli, TeeAndCacheLoadAsPluginsFromTheCommandLine) {
   const Result tee = sluice("run --hooks tee --runner parallel --async");
   EXPECT_EQ(tee.exit_code, 0) << tee.output;
-  EXPECT_THAT(tee.output, AllOf(HasSubstr("Loading data from 'X_train' (TeeDataset)"),
+  EXPECT_THAT(tee.output, AllOf(HasSubstr("Loading data from 'X_train' (BinaryDataset (via tee))"),
                                 HasSubstr("Persisted 'y_pred' (BinaryDataset) in the background"),
                                 HasSubstr("Tee: 5 background writes finished")));
   EXPECT_EQ(rows_of("data/05_model_input/y_test.bin"), 30U);
   const Result cache = sluice("run --hooks cache");
   EXPECT_EQ(cache.exit_code, 0) << cache.output;
-  EXPECT_THAT(cache.output, HasSubstr("Loading data from 'X_train' (CachedDataset)"));
+  EXPECT_THAT(cache.output, HasSubstr("Loading data from 'X_train' (BinaryDataset (cached))"));
   project.write("conf/local/hooks.yml",
                 "plugins: [tee]\nhooks:\n  - name: tee\n    options: {writers: 0}\n");
   EXPECT_THAT(sluice("run").output,
               AllOf(HasSubstr("conf/local/hooks.yml:4:24"), HasSubstr("must be at least 1")));
+  project.write("conf/local/hooks.yml",
+                "plugins: [tee]\nhooks:\n  - name: tee\n    options: {writers: 1000000}\n");
+  const Result absurd = sluice("run");
+  EXPECT_EQ(absurd.exit_code, 1);  // an error, not std::terminate
+  EXPECT_THAT(absurd.output, AllOf(HasSubstr("conf/local/hooks.yml:4:24"),
+                                   HasSubstr("must be at most 1024 (got 1000000)")));
+}
+
+TEST_F(SluiceCli, AfterACorruptInputFileTheResumeStartsAtItsProducer) {
+  ASSERT_EQ(sluice("run").exit_code, 0);
+  project.write("data/05_model_input/X_train.bin", "not what split wrote");
+  const Result resumed = sluice("run --from-nodes make_predictions");
+  EXPECT_EQ(resumed.exit_code, 1);
+  EXPECT_THAT(resumed.output, AllOf(HasSubstr("'X_train'"), HasSubstr("--from-nodes \"split\""),
+                                    Not(HasSubstr("--from-nodes \"make_predictions\""))));
 }
 
 TEST_F(SluiceCli, BadHookOptionsAreReportedWithFileAndLine) {
@@ -240,7 +255,7 @@ TEST_F(SluiceCli, TheSlowEnvironmentPutsIrisOnSlowStorageBehindTheTee) {
   const Result result = sluice("run --env slow");
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_THAT(result.output,
-              AllOf(HasSubstr("Loading data from 'X_train' (TeeDataset)"),
+              AllOf(HasSubstr("Loading data from 'X_train' (BinaryDataset (via tee))"),
                     HasSubstr("Persisted 'y_pred' (BinaryDataset) in the background"),
                     HasSubstr("Model has an accuracy of 0.933 on test data.")));
   EXPECT_TRUE(fs::exists(project / "data/07_model_output/y_pred.bin"));
@@ -253,6 +268,15 @@ TEST_F(SluiceCli, CatalogListAndViz) {
   EXPECT_THAT(list.output,
               AllOf(HasSubstr("Datasets of pipeline '__default__'"),
                     HasSubstr("X_train: BinaryDataset"), HasSubstr("y_pred: MemoryDataset")));
+  // Wrapped by the tee or the cache: the real type and file, and the wrapper.
+  project.write("conf/local/hooks.yml", "plugins: [tee]\nhooks:\n  - name: tee\n");
+  const Result teed = sluice("catalog list");
+  EXPECT_THAT(teed.output,
+              AllOf(HasSubstr("X_train: BinaryDataset(filepath="),
+                    HasSubstr("X_train.bin) (via tee)"), Not(HasSubstr("TeeDataset"))));
+  project.write("conf/local/hooks.yml", "plugins: [cache]\nhooks:\n  - name: cache\n");
+  EXPECT_THAT(sluice("catalog list").output, AllOf(HasSubstr("X_train: BinaryDataset(filepath="),
+                                                   HasSubstr("X_train.bin) (cached)")));
   const Result dot = sluice("viz --format dot");
   EXPECT_THAT(dot.output, AllOf(HasSubstr("digraph pipeline"), HasSubstr("label=\"split\"")));
   EXPECT_THAT(sluice("viz --format mermaid").output, HasSubstr("flowchart LR"));

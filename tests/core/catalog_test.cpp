@@ -50,7 +50,7 @@ TEST_F(CatalogFromConfig, BuildsDatasetsWithPathsRelativeToTheProject) {
   EXPECT_TRUE(std::filesystem::exists(dir / "data/n.bin"));
   EXPECT_EQ(catalog.get("numbers")->describe(),
             "BinaryDataset(filepath=" + (dir / "data/n.bin").string() + ")");
-  EXPECT_EQ(catalog.get("cached")->dataset_type(), "CachedDataset");
+  EXPECT_EQ(catalog.get("cached")->dataset_type(), "TextDataset (cached)");
   EXPECT_THAT(catalog.list(), ElementsAre("cached", "numbers", "parameters"));
 }
 

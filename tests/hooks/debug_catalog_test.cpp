@@ -96,6 +96,7 @@ TEST(DebugCatalog, TracesEveryDatasetsStateProducerAndWaitingConsumers) {
 }
 
 TEST(DebugCatalog, AFailingNodeLeavesABundleToInspectAndReplay) {
+  const mode_t umask_before = ::umask(022);  // a usual umask: folders would be 0755
   Fixture fixture;
   const Pipeline pipeline{
       node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
@@ -106,6 +107,7 @@ TEST(DebugCatalog, AFailingNodeLeavesABundleToInspectAndReplay) {
   const fs::path folder = fixture.dir / "postmortem/run-1";
   EXPECT_EQ(fixture.debug->last_bundle(), folder);
   EXPECT_EQ(mode_of(folder), 0700U);
+  EXPECT_EQ(mode_of(fixture.dir / "postmortem"), 0700U);  // the folder of bundles too
   EXPECT_EQ(mode_of(folder / "state.json"), 0600U);
   const Bundle bundle = read_bundle(folder);
   EXPECT_EQ(bundle.run_id, "run-1");
@@ -127,6 +129,55 @@ TEST(DebugCatalog, AFailingNodeLeavesABundleToInspectAndReplay) {
   EXPECT_THAT(describe_bundle(bundle),
               AllOf(HasSubstr("failed in node 'c' while running"), HasSubstr("c cannot cope"),
                     HasSubstr("sluice replay"), HasSubstr("--from-nodes \"c\"")));
+  ::umask(umask_before);
+}
+
+TEST(DebugCatalog, AfterALoadFailureTheBundleResumesAtTheProducer) {
+  Fixture fixture;
+  fixture.y->fail_load = true;  // b writes y, c cannot read it back: a corrupt file
+  const Pipeline pipeline{node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
+                          node("c", plus_one, "y", "z")};
+  EXPECT_THROW(SequentialRunner().run(pipeline, fixture.catalog, fixture.info()), NodeError);
+  const Bundle bundle = read_bundle(fixture.dir / "postmortem/run-1");
+  EXPECT_EQ(bundle.failing_node, "c");
+  EXPECT_THAT(bundle.resume_nodes, ElementsAre("a"));  // b re-runs, and x was in memory only
+  EXPECT_EQ(bundle.resume_command, "sluice run --env local --from-nodes \"a\"");
+}
+
+TEST(DebugCatalog, AFileFromAnEarlierRunIsNotPersistedByThisRun) {
+  Fixture fixture;
+  fixture.y = std::make_shared<testing::RecordingDataset>(Value::of(std::int64_t{41}));
+  fixture.catalog.add("y", fixture.y, true);
+  const Pipeline pipeline{
+      node("a", plus_one, "in", "x"),
+      node(
+          "b", [](std::int64_t) -> std::int64_t { throw std::runtime_error("b broke"); }, "x",
+          "y")};
+  EXPECT_THROW(SequentialRunner().run(pipeline, fixture.catalog, fixture.info()), NodeError);
+  const Bundle bundle = read_bundle(fixture.dir / "postmortem/run-1");
+  EXPECT_EQ(state_of(bundle.datasets, "y").state, "stale file");
+  EXPECT_THAT(describe_bundle(bundle), HasSubstr("stale file"));
+}
+
+TEST(DebugCatalog, ATeedValueWrittenAndStillHeldIsPersistedAndInMemory) {
+  Fixture fixture;
+  auto tee = std::make_shared<TeeHook>(TeeOptions{});
+  fixture.hooks->add("tee", tee);
+  fixture.hooks->after_catalog_created(fixture.catalog);
+  std::vector<DatasetState> during_c;
+  const Pipeline pipeline{node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
+                          node(
+                              "c",
+                              [&](std::int64_t v) {
+                                tee->join();  // y is written, and held for c
+                                during_c = fixture.debug->states();
+                                return v + 1;
+                              },
+                              "y", "z")};
+  SequentialRunner().run(pipeline, fixture.catalog, fixture.info());
+  EXPECT_EQ(state_of(during_c, "y").state, "persisted, in memory");
+  EXPECT_GT(state_of(during_c, "y").bytes, 0U);
+  EXPECT_EQ(state_of(fixture.debug->states(), "y").state, "persisted");  // released since
 }
 
 TEST(DebugCatalog, AFailingWriteLeavesABundleToo) {

@@ -1,13 +1,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sluice/core/clock.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/cached_dataset.hpp>
 #include <sluice/core/datasets/file_dataset.hpp>
+#include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/hooks/memory_profiler.hpp>
+#include <sluice/hooks/tee.hpp>
 #include <sluice/runners/sequential_runner.hpp>
 
+#include "support/gate.hpp"
 #include "support/recording_dataset.hpp"
 #include "support/temp_dir.hpp"
 
@@ -98,6 +102,100 @@ TEST(MemoryProfiler, ReportsOncePerRunWhenAFailureFollowsTheEnd) {
                                     std::runtime_error("a write failed"));
   EXPECT_FALSE(std::filesystem::exists(chain.dir / "memory.json"));
   EXPECT_EQ(chain.profiler->report().nodes.size(), 3U);
+}
+
+TEST(MemoryProfiler, AKeptInputIsHeldFromItsLastConsumerToTheEndOfTheRun) {
+  const ManualClock clock;
+  CachedInputChain chain;
+  chain.profiler = std::make_shared<MemoryProfilerHook>(MemoryProfilerOptions{}, clock);
+  chain.hooks = std::make_shared<HookManager>();
+  chain.hooks->add("memory_profiler", chain.profiler);
+  chain.catalog.set_hooks(chain.hooks);
+  // Each node takes a second: first (the last consumer of big_input) ends at 1 s, the run at 3 s.
+  const auto plus_one_in_a_second = [&](int x) {
+    clock.advance(std::chrono::seconds(1));
+    return x + 1;
+  };
+  chain.pipeline = Pipeline{node(
+                                "first",
+                                [&](const std::vector<double>& v) {
+                                  clock.advance(std::chrono::seconds(1));
+                                  return static_cast<int>(v.size());
+                                },
+                                "big_input", "a"),
+                            node("second", plus_one_in_a_second, "a", "b"),
+                            node("third", plus_one_in_a_second, "b", "c")};
+  const auto report = chain.run(/*keep_inputs=*/true);
+  ASSERT_EQ(report.held_after_last_use.size(), 1U);
+  EXPECT_DOUBLE_EQ(report.held_after_last_use[0].seconds, 2.0);
+  EXPECT_THAT(report.held_for_pending_write, IsEmpty());
+}
+
+// Persisted storage whose writes wait for a gate.
+class GatedStorage : public Dataset {
+ public:
+  explicit GatedStorage(testing::Gate& gate) : gate_(gate) {}
+  Value load() override { throw std::runtime_error("not stored"); }
+  void save(const Value&) override { gate_.wait(); }
+  bool exists() const override { return true; }
+  std::string dataset_type() const override { return "GatedStorage"; }
+
+ private:
+  testing::Gate& gate_;
+};
+
+// When `dataset` is released, time passes (3 s on the clock) and then its write may finish.
+class WriteFinishesLater : public Hook {
+ public:
+  WriteFinishesLater(const ManualClock& clock, testing::Gate& gate) : clock_(clock), gate_(gate) {}
+  Events events() const override { return {Event::on_dataset_released}; }
+  void on_dataset_released(std::string_view dataset) override {
+    if (dataset == "x") {
+      clock_.advance(std::chrono::seconds(3));
+      gate_.open();
+    }
+  }
+
+ private:
+  const ManualClock& clock_;
+  testing::Gate& gate_;
+};
+
+TEST(MemoryProfiler, AValueHeldOnlyForItsPendingWriteIsReportedApartWithItsRealDuration) {
+  // Whichever hook ends the run first: the profiler waits for the write it measures.
+  for (const int profiler_priority : {1, -1}) {
+    const ManualClock clock;
+    testing::Gate write;
+    auto profiler = std::make_shared<MemoryProfilerHook>(MemoryProfilerOptions{}, clock);
+    auto hooks = std::make_shared<HookManager>();
+    hooks->add("tee", std::make_shared<TeeHook>(TeeOptions{}, clock));
+    hooks->add("memory_profiler", profiler, profiler_priority);
+    hooks->add("write_finishes_later", std::make_shared<WriteFinishesLater>(clock, write), 2);
+    Catalog catalog;
+    catalog.add("in", std::make_shared<MemoryDataset>(Value::of(std::vector<double>(1000, 1.0))));
+    catalog.add("x", std::make_shared<GatedStorage>(write));
+    catalog.set_hooks(hooks);
+    hooks->after_catalog_created(catalog);
+    // b, x's only consumer, ends at 1 s; x is released then, and its write ends at 4 s.
+    const Pipeline pipeline{node(
+                                "a", [](const std::vector<double>& v) { return v; }, "in", "x"),
+                            node(
+                                "b",
+                                [&](const std::vector<double>& v) {
+                                  clock.advance(std::chrono::seconds(1));
+                                  return static_cast<int>(v.size());
+                                },
+                                "x", "y")};
+    SequentialRunner().run(pipeline, catalog);
+    const auto report = profiler->report();
+    EXPECT_THAT(report.held_after_last_use, IsEmpty());  // not flagged: it waited for its write
+    ASSERT_EQ(report.held_for_pending_write.size(), 1U);
+    EXPECT_EQ(report.held_for_pending_write[0].dataset, "x");
+    EXPECT_GE(report.held_for_pending_write[0].bytes, 1000 * sizeof(double));
+    EXPECT_DOUBLE_EQ(report.held_for_pending_write[0].seconds, 3.0);
+    EXPECT_THAT(profiler->json(),
+                HasSubstr("\"held_for_pending_write\": [\n  {\"dataset\": \"x\""));
+  }
 }
 
 TEST(MemoryProfiler, OptionsAreChecked) {

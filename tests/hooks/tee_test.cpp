@@ -1,4 +1,6 @@
+#include <chrono>
 #include <future>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -40,6 +42,7 @@ class Storage : public Dataset {
     return value_;
   }
   void save(const Value& value) override {
+    ++entered;
     if (gate_ != nullptr) {
       gate_->wait();
     }
@@ -57,6 +60,7 @@ class Storage : public Dataset {
   std::string dataset_type() const override { return "Storage"; }
 
   std::atomic<int> loads{0}, saves{0};
+  std::atomic<int> entered{0};  // writes begun
 
  private:
   Gate* gate_;
@@ -116,6 +120,9 @@ TEST(TeeOptions, ConfigErrorsNameTheOption) {
                                                    "'writers'?)")));
   EXPECT_THAT([&] { parse("writers: 0"); },
               ThrowsMessage<ConfigError>(HasSubstr("option 'writers': must be at least 1")));
+  EXPECT_THAT([&] { parse("writers: 1000000"); },
+              ThrowsMessage<ConfigError>(AllOf(HasSubstr("conf/base/hooks.yml:1:"),
+                                               HasSubstr("must be at most 1024 (got 1000000)"))));
   EXPECT_THAT([&] { parse("memory_budget: -1"); },
               ThrowsMessage<ConfigError>(HasSubstr("must be 0 or more")));
   EXPECT_THAT([&] { parse("memory_budget: -2GiB"); },
@@ -124,6 +131,13 @@ TEST(TeeOptions, ConfigErrorsNameTheOption) {
               ThrowsMessage<ConfigError>(HasSubstr("'lots' is not a size")));
   EXPECT_THAT([&] { parse("on_write_error: later"); },
               ThrowsMessage<ConfigError>(HasSubstr("not one of fail_fast, at_end")));
+}
+
+TEST(Tee, TooManyWritersIsACatchableErrorNamingTheOption) {
+  // Built directly (an embedding program), not through hooks.yml: the pool refuses the size.
+  EXPECT_THAT([] { TeeHook tee(TeeOptions{.writers = 1000000}); },
+              ThrowsMessage<Error>(AllOf(HasSubstr("tee: cannot start 1000000 writer threads"),
+                                         HasSubstr("lower 'writers'"))));
 }
 
 TEST(Tee, DownstreamNodesRunWhileWritesArePendingAndReadFromMemory) {
@@ -196,12 +210,14 @@ TEST(Tee, FailFastDropsTheWritesNotYetStartedAndListsThem) {
 }
 
 TEST(Tee, FailFastStopsStartingNodes) {
-  Chain chain({}, std::make_shared<Storage>(nullptr, "disk full"));
-  // b reads x and waits until x's write has failed, so c must not start.
+  Gate x_write;
+  Chain chain({}, std::make_shared<Storage>(&x_write, "disk full"));
+  // b reads x, lets x's write fail and waits for it: b's own save, and c, must not start.
   chain.pipeline = Pipeline{node("a", plus_one, "in", "x"),
                             node(
                                 "b",
                                 [&](int v) {
+                                  x_write.open();
                                   chain.tee->join();
                                   return v + 1;
                                 },
@@ -211,12 +227,76 @@ TEST(Tee, FailFastStopsStartingNodes) {
     chain.run();
     FAIL();
   } catch (const NodeError& error) {
-    // b itself may be refused, if the write failed before it started.
-    EXPECT_THAT(error.node(), ::testing::AnyOf("b", "c"));
-    EXPECT_THAT(error.what(), AllOf(HasSubstr("hook 'tee' failed in before_node_run"),
-                                    HasSubstr("'x': disk full"), HasSubstr("--from-nodes \"a\"")));
+    // b's save is refused, and y is listed among the datasets not persisted.
+    EXPECT_EQ(error.node(), "b");
+    EXPECT_EQ(error.phase(), NodePhase::save);
+    EXPECT_THAT(error.what(), AllOf(HasSubstr("'x': disk full"), HasSubstr("'y': never started"),
+                                    HasSubstr("--from-nodes \"a\"")));
   }
-  EXPECT_FALSE(chain.saw("after_node_run:c"));
+  EXPECT_FALSE(chain.saw("before_node_run:c"));
+  EXPECT_EQ(chain.y->saves, 0);
+}
+
+// Before node b starts (and before the tee, by priority): once x2's write has begun, lets
+// x1's write fail and waits until the tee has seen it. x2's write is still running.
+class FailFirstWrite : public Hook {
+ public:
+  explicit FailFirstWrite(Gate& first) : first_(first) {}
+  Events events() const override { return {Event::before_node_run}; }
+  void before_node_run(const Node& node, std::vector<Value>&) override {
+    if (node.name() == "b") {
+      if (!testing::eventually([&] { return x2->entered == 1; })) {
+        throw std::runtime_error("x2's write never began");
+      }
+      first_.open();
+      if (!testing::eventually([&] { return tee->stats().writes_failed == 1; })) {
+        throw std::runtime_error("x1's write never failed");
+      }
+    }
+  }
+  std::shared_ptr<TeeHook> tee;
+  std::shared_ptr<Storage> x2;
+
+ private:
+  Gate& first_;
+};
+
+TEST(Tee, FailFastListsEveryWriteThatFailedAlsoThoseFailingAfterTheRefusal) {
+  Gate first, second;
+  auto tee = std::make_shared<TeeHook>(TeeOptions{.writers = 2});
+  auto sequencer = std::make_shared<FailFirstWrite>(first);
+  sequencer->tee = tee;
+  sequencer->x2 = std::make_shared<Storage>(&second, "quota exceeded");
+  auto recorder = std::make_shared<testing::RecordingHook>();
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("sequencer", sequencer, -1);
+  hooks->add("tee", tee);
+  hooks->add("recorder", recorder);
+  Catalog catalog;
+  catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));
+  catalog.add("x1", std::make_shared<Storage>(&first, "disk full"));
+  catalog.add("x2", sequencer->x2);
+  catalog.set_hooks(hooks);
+  hooks->after_catalog_created(catalog);
+  const Pipeline pipeline{
+      node("a", [](int v) { return std::make_tuple(v, v); }, "in", {"x1", "x2"}),
+      node("b", plus_one, "x1", "y"), node("c", plus_one, "x2", "z")};
+  auto run = std::async(std::launch::async, [&] { SequentialRunner().run(pipeline, catalog); });
+  // x2's write fails only once b's refusal is out, or a while after: a refusal that does not
+  // wait for the running writes has gone out by then without x2. (No timing is asserted: with
+  // the writes joined first, b's refusal waits for x2 however long this takes.)
+  const auto patience = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  while (std::chrono::steady_clock::now() < patience) {
+    const auto seen = recorder->seen();
+    if (std::find(seen.begin(), seen.end(), "on_node_error:b/running") != seen.end()) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  second.open();
+  EXPECT_THAT([&] { run.get(); }, ThrowsMessage<NodeError>(AllOf(HasSubstr("'x1': disk full"),
+                                                                 HasSubstr("'x2': quota exceeded"),
+                                                                 HasSubstr("--from-nodes \"a\""))));
 }
 
 TEST(Tee, ANodeFailureStillJoinsPendingWrites) {

@@ -163,7 +163,7 @@ TEST(HookEvents, AfterCatalogCreatedMayWrapDatasets) {
   Catalog catalog;
   catalog.add("a", std::make_shared<RecordingDataset>());
   hooks.after_catalog_created(catalog);
-  EXPECT_EQ(catalog.get("a")->dataset_type(), "CachedDataset");
+  EXPECT_EQ(catalog.get("a")->dataset_type(), "RecordingDataset (cached)");
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "support/balance_hook.hpp"
 #include "support/gate.hpp"
 #include "support/random_dag.hpp"
+#include "support/recording_dataset.hpp"
 #include "support/recording_hook.hpp"
 
 namespace sluice {
@@ -22,7 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::AllOf;
-using ::testing::AnyOf;
 using testing::BalanceHook;
 using ::testing::HasSubstr;
 using testing::RandomDag;
@@ -39,6 +39,14 @@ Outputs run_dag(const RandomDag& dag, Runner& runner, std::shared_ptr<BalanceHoo
     outputs[name] = value.get<std::int64_t>();
   }
   return outputs;
+}
+
+// A runner with async_io: the parallel one (2 workers) or the sequential one.
+std::unique_ptr<Runner> async_runner(bool parallel) {
+  if (parallel) {
+    return std::make_unique<ParallelRunner>(2, true);
+  }
+  return std::make_unique<SequentialRunner>(true);
 }
 
 TEST(ParallelRunner, FiveHundredRandomDagsMatchTheSequentialRunnerWithBalancedEvents) {
@@ -107,6 +115,57 @@ TEST(ParallelRunner, ManyNodesFailingAtOnceGiveOneErrorAndNoHang) {
   EXPECT_THROW(runner.run(Pipeline(std::move(nodes)), catalog), NodeError);
   EXPECT_EQ(balance->pipeline_errors(), 1);
   EXPECT_EQ(balance->problems(), "");
+}
+
+// `in` (1), and persisted datasets whose saves fail ("disk full").
+Catalog failing_saves(const std::vector<std::string>& names) {
+  Catalog catalog;
+  catalog.add("in", std::make_shared<MemoryDataset>(Value::of(std::int64_t{1})));
+  for (const auto& name : names) {
+    auto failing = std::make_shared<testing::RecordingDataset>();
+    failing->fail_save = true;
+    catalog.add(name, failing);
+  }
+  return catalog;
+}
+
+TEST(ParallelRunner, TheErrorListsEveryNodeThatFailedNotOnlyTheFirst) {
+  // Both roots are submitted before either runs, so both run and both saves fail.
+  Catalog catalog = failing_saves({"x", "y"});
+  const Pipeline pipeline{node(
+                              "a", [](std::int64_t v) { return v; }, "in", "x"),
+                          node(
+                              "b", [](std::int64_t v) { return v; }, "in", "y")};
+  for (std::size_t workers : {1, 2}) {
+    try {
+      ParallelRunner(workers).run(pipeline, catalog);
+      FAIL() << "expected the run to fail";
+    } catch (const NodeError& error) {
+      EXPECT_EQ(error.other_failures().size(), 1U);
+      EXPECT_THAT(
+          error.what(),
+          AllOf(HasSubstr("failed to save dataset 'x'"), HasSubstr("failed to save dataset 'y'"),
+                HasSubstr("Also failed in this run:"), HasSubstr("--from-nodes \"a,b\"")));
+    }
+  }
+}
+
+TEST(AsyncIo, EverySaveThatFailedIsNamedNotOnlyTheFirst) {
+  Catalog catalog = failing_saves({"left", "right"});
+  const Pipeline pipeline{
+      node("split", [](std::int64_t x) { return std::make_tuple(x, x); }, "in", {"left", "right"})};
+  for (bool parallel : {false, true}) {
+    const std::unique_ptr<Runner> runner = async_runner(parallel);
+    try {
+      runner->run(pipeline, catalog);
+      FAIL() << "expected the run to fail";
+    } catch (const NodeError& error) {
+      EXPECT_EQ(error.phase(), NodePhase::save);
+      EXPECT_THAT(error.what(), AllOf(HasSubstr("2 of its 2 saves failed"),
+                                      HasSubstr("failed to save dataset 'left'"),
+                                      HasSubstr("failed to save dataset 'right'")));
+    }
+  }
 }
 
 TEST(ParallelRunner, ANodeStartsAsSoonAsItsInputsExistNotLayerByLayer) {
@@ -188,17 +247,12 @@ TEST(AsyncIo, ANodesInputsAreLoadedConcurrently) {
     for (const char* name : {"x", "y", "z"}) {
       catalog.add(name, std::make_shared<RendezvousDataset>(arrived, 3));
     }
-    std::unique_ptr<Runner> runner;
-    if (parallel) {
-      runner = std::make_unique<ParallelRunner>(2, true);
-    } else {
-      runner = std::make_unique<SequentialRunner>(true);
-    }
+    const std::unique_ptr<Runner> runner = async_runner(parallel);
     EXPECT_EQ(runner->run(three_input_node(), catalog).at("sum").get<std::int64_t>(), 3);
   }
 }
 
-TEST(AsyncIo, TheFirstLoadErrorWinsAndNamesItsDataset) {
+TEST(AsyncIo, EveryLoadErrorIsNamed) {
   auto arrived = std::make_shared<std::atomic<int>>(0);
   Catalog catalog;
   catalog.add("x", std::make_shared<RendezvousDataset>(arrived, 3));
@@ -209,8 +263,9 @@ TEST(AsyncIo, TheFirstLoadErrorWinsAndNamesItsDataset) {
     FAIL();
   } catch (const NodeError& error) {
     EXPECT_EQ(error.phase(), NodePhase::load);
-    EXPECT_THAT(error.what(), AllOf(AnyOf(HasSubstr("dataset 'y'"), HasSubstr("dataset 'z'")),
-                                    HasSubstr("storage unavailable")));
+    EXPECT_THAT(error.what(), AllOf(HasSubstr("2 of its 3 loads failed"), HasSubstr("dataset 'y'"),
+                                    HasSubstr("dataset 'z'"), HasSubstr("storage unavailable")));
+    EXPECT_THAT(error.unreadable_inputs(), ::testing::UnorderedElementsAre("y", "z"));
   }
 }
 

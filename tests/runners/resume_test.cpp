@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/runners/node_error.hpp>
+#include <sluice/runners/parallel_runner.hpp>
 #include <sluice/runners/resume.hpp>
+#include <sluice/runners/sequential_runner.hpp>
 
 #include "support/pass_node.hpp"
 #include "support/recording_dataset.hpp"
@@ -55,6 +58,72 @@ TEST_F(Resume, AStartDownstreamOfAnotherIsLeftOut) {
                        pass("d", "p2", "out")};
   catalog.add("p2", std::make_shared<RecordingDataset>(Value::of(1)));
   EXPECT_THAT(find_resume_nodes(chain, catalog, {true, false, true, false}), ElementsAre("a"));
+}
+
+TEST_F(Resume, AnUnreadableDatasetIsNoResumePointEvenIfItExists) {
+  p1->save(Value::of(1));
+  const Pipeline no_m3{pass("a", "params:x", "m1"), pass("b", "m1", "p1"), pass("c", "p1", "m2"),
+                       pass("d", "m2", "out")};
+  EXPECT_THAT(find_resume_nodes(no_m3, catalog, {true, true, false, false}, {"p1"}),
+              ElementsAre("a"));
+}
+
+// raw (persisted, exists) -> split -> train_set (persisted) -> train -> model
+struct CorruptInput {
+  CorruptInput() {
+    catalog.add("raw", std::make_shared<RecordingDataset>(Value::of(1)));
+    catalog.add("train_set", train_set);
+  }
+  Pipeline pipeline{pass("split", "raw", "train_set"), pass("train", "train_set", "model")};
+  std::shared_ptr<RecordingDataset> train_set = std::make_shared<RecordingDataset>();
+  Catalog catalog;
+};
+
+TEST(ResumeAfterALoadFailure, StartsAtTheProducerOfTheDatasetThatFailedToLoad) {
+  for (bool parallel : {false, true}) {
+    CorruptInput run;
+    run.train_set->fail_load = true;  // written by split, unreadable: a corrupt file
+    std::unique_ptr<Runner> runner;
+    if (parallel) {
+      runner = std::make_unique<ParallelRunner>(2, true);
+    } else {
+      runner = std::make_unique<SequentialRunner>();
+    }
+    try {
+      runner->run(run.pipeline, run.catalog);
+      FAIL() << "expected the load to fail";
+    } catch (const NodeError& error) {
+      EXPECT_EQ(error.node(), "train");
+      EXPECT_EQ(error.phase(), NodePhase::load);
+      EXPECT_THAT(error.unreadable_inputs(), ElementsAre("train_set"));
+      EXPECT_THAT(error.resume_nodes(), ElementsAre("split"));
+      EXPECT_THAT(error.what(), ::testing::HasSubstr("--from-nodes \"split\""));
+    }
+  }
+}
+
+TEST(ResumeAfterALoadFailure, GoesBackIntoThePipelineTheRunWasFilteredFrom) {
+  // `--from-nodes train` with a corrupt train_set from an earlier run: split is not in the
+  // run's pipeline, but the resume must start there.
+  CorruptInput run;
+  run.train_set->save(Value::of(2));
+  run.train_set->fail_load = true;
+  SequentialRunner runner;
+  runner.set_source_pipeline(run.pipeline);
+  try {
+    runner.run(run.pipeline.from_nodes({"train"}), run.catalog);
+    FAIL() << "expected the load to fail";
+  } catch (const NodeError& error) {
+    EXPECT_THAT(error.resume_nodes(), ElementsAre("split"));
+  }
+  // Without the source pipeline, the run's own pipeline is all the search has.
+  SequentialRunner alone;
+  try {
+    alone.run(run.pipeline.from_nodes({"train"}), run.catalog);
+    FAIL() << "expected the load to fail";
+  } catch (const NodeError& error) {
+    EXPECT_THAT(error.resume_nodes(), ElementsAre("train"));
+  }
 }
 
 }  // namespace

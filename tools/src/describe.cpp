@@ -9,7 +9,8 @@ std::string describe_catalog(const std::string& pipeline_name, const Pipeline& p
   std::string in_catalog, defaulted, missing;
   for (const auto& dataset : pipeline.datasets()) {
     if (const auto found = catalog.find(dataset)) {
-      in_catalog += fmt::format("    {}: {}\n", dataset, found->dataset_type());
+      // describe(): the real type and file, with any wrapper ("... (via tee)", "(cached)").
+      in_catalog += fmt::format("    {}: {}\n", dataset, found->describe());
     } else if (pipeline.inputs().contains(dataset)) {
       missing += fmt::format("    {}\n", dataset);
     } else {

@@ -212,10 +212,12 @@ Catalog Session::make_catalog_at(const fs::path& root, const Clock& clock) const
 }
 
 std::map<std::string, Value> Session::run(const RunOptions& options) {
-  const Pipeline pipeline = options.filter.apply(this->pipeline(options.pipeline));
+  const Pipeline whole = this->pipeline(options.pipeline);
+  const Pipeline pipeline = options.filter.apply(whole);
   const std::string run_id = make_run_id(system_clock());
   Catalog catalog = make_catalog(run_id);
   const auto runner = registry().runners.get(options.runner, "--runner")(options.runner_options);
+  runner->set_source_pipeline(whole);  // the resume search may go back before the filters
   RunInfo info;
   info.run_id = run_id;
   info.pipeline_name = options.pipeline;

@@ -51,7 +51,7 @@ void CachedDataset::release() {
 }
 
 std::string CachedDataset::describe() const {
-  return fmt::format("CachedDataset({})", inner_->describe());
+  return inner_->describe() + " (cached)";
 }
 
 void CachedDataset::held_values(std::vector<Value>& out) const {

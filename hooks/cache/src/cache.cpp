@@ -27,7 +27,7 @@ void CacheHook::after_catalog_created(Catalog& catalog) {
     });
     // Memory datasets need no cache, parameters never change, and a cached one is cached.
     if (!wanted || dataset->is_ephemeral() || Catalog::is_parameter(name) ||
-        dataset->dataset_type() == "CachedDataset") {
+        std::dynamic_pointer_cast<CachedDataset>(dataset) != nullptr) {
       continue;
     }
     catalog.add(name, std::make_shared<CachedDataset>(std::move(dataset)), true);

@@ -16,6 +16,7 @@
 #include <sluice/core/options.hpp>
 #include <sluice/core/pipeline.hpp>
 #include <sluice/hooks/debug_catalog.hpp>
+#include <sluice/runners/node_error.hpp>
 #include <sluice/runners/resume.hpp>
 
 namespace sluice {
@@ -27,7 +28,7 @@ struct DebugCatalogHook::State {
   Pipeline pipeline;
   const Catalog* catalog = nullptr;
   std::set<std::string> finished;
-  std::set<std::string> touched;                     // saved or loaded this run
+  std::set<std::string, std::less<>> saved;          // by this run
   std::map<std::string, std::vector<Value>> inputs;  // of nodes running now
   struct Failure {
     std::string node;
@@ -67,7 +68,7 @@ DebugCatalogHook::~DebugCatalogHook() = default;
 
 Events DebugCatalogHook::events() const {
   return {Event::before_pipeline_run, Event::before_node_run, Event::after_node_run,
-          Event::on_node_error, Event::on_pipeline_error};
+          Event::after_dataset_saved, Event::on_node_error,   Event::on_pipeline_error};
 }
 
 void DebugCatalogHook::before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
@@ -80,6 +81,7 @@ void DebugCatalogHook::before_pipeline_run(const RunInfo& run, const Pipeline& p
   state_->pipeline = pipeline;
   state_->catalog = &catalog;
   state_->finished.clear();
+  state_->saved.clear();
   state_->inputs.clear();
   state_->failure.reset();
 }
@@ -105,6 +107,13 @@ void DebugCatalogHook::after_node_run(const Node& node, const std::vector<Value>
   log.info("Catalog after node '{}':", node.name());
   for (const auto& row : dataset_table(states())) {
     log.info("  {}", row);
+  }
+}
+
+void DebugCatalogHook::after_dataset_saved(std::string_view dataset, const Node*, const Value&) {
+  std::lock_guard lock(state_->mutex);
+  if (!state_->saved.contains(dataset)) {
+    state_->saved.emplace(dataset);
   }
 }
 
@@ -156,12 +165,18 @@ std::vector<DatasetState> DebugCatalogHook::states() const {
       dataset->held_values(values);
       row.bytes = distinct_bytes(values);
       const bool produced = row.producer.empty() || state_->finished.contains(row.producer);
+      // A produced dataset's file counts as persisted only if this run wrote it; a free
+      // input's file is the run's data.
+      const bool written_here = row.producer.empty() || state_->saved.contains(name);
+      const bool file = !dataset->is_ephemeral() && dataset->exists();
       if (dataset->write_pending()) {
         row.state = "write pending";
+      } else if (file && written_here) {
+        row.state = values.empty() ? "persisted" : "persisted, in memory";
       } else if (!values.empty()) {
         row.state = "in memory";
-      } else if (!dataset->is_ephemeral() && dataset->exists()) {
-        row.state = "persisted";
+      } else if (file) {
+        row.state = "stale file";
       } else {
         row.state = produced ? (dataset->is_ephemeral() ? "released" : "missing") : "not produced";
       }
@@ -208,7 +223,12 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
     bundle.error = state_->failure ? state_->failure->error : std::string(error.what());
   }
   bundle.datasets = states();
-  bundle.resume_nodes = find_resume_nodes(pipeline, catalog, finished);
+  // A node's error carries the runner's suggestion, which knows which inputs failed to load.
+  if (const auto* node_error = dynamic_cast<const NodeError*>(&error)) {
+    bundle.resume_nodes = node_error->resume_nodes();
+  } else {
+    bundle.resume_nodes = find_resume_nodes(pipeline, catalog, finished);
+  }
   if (!bundle.resume_nodes.empty()) {
     bundle.resume_command = fmt::format(
         "{} --from-nodes \"{}\"",
@@ -224,6 +244,13 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
   }
 
   try {
+    // The folder of bundles is private too when this hook creates it (not a folder of the
+    // user's own): its listing names runs and when they failed.
+    if (const auto bundles = bundle.folder.parent_path();
+        !bundles.empty() && !fs::exists(bundles)) {
+      fs::create_directories(bundles);
+      owner_only(bundles, true);
+    }
     fs::create_directories(bundle.folder / "inputs");
     owner_only(bundle.folder, true);
     owner_only(bundle.folder / "inputs", true);

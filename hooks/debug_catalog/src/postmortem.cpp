@@ -248,15 +248,18 @@ Bundle read_bundle(const std::filesystem::path& folder) {
 
 std::vector<std::string> dataset_table(const std::vector<DatasetState>& datasets) {
   std::size_t width = 7;
+  std::size_t state_width = 13;
   for (const auto& dataset : datasets) {
     width = std::max(width, dataset.name.size());
+    state_width = std::max(state_width, dataset.state.size());
   }
-  std::vector<std::string> rows = {fmt::format("{:<{}}  {:<13}  {:>10}  {:<18}  {}", "dataset",
-                                               width, "state", "in memory", "producer",
+  std::vector<std::string> rows = {fmt::format("{:<{}}  {:<{}}  {:>10}  {:<18}  {}", "dataset",
+                                               width, "state", state_width, "in memory", "producer",
                                                "waiting consumers")};
   for (const auto& dataset : datasets) {
-    rows.push_back(fmt::format("{:<{}}  {:<13}  {:>10}  {:<18}  {}", dataset.name, width,
-                               dataset.state, dataset.bytes > 0 ? format_size(dataset.bytes) : "-",
+    rows.push_back(fmt::format("{:<{}}  {:<{}}  {:>10}  {:<18}  {}", dataset.name, width,
+                               dataset.state, state_width,
+                               dataset.bytes > 0 ? format_size(dataset.bytes) : "-",
                                dataset.producer.empty() ? "(free input)" : dataset.producer,
                                fmt::join(dataset.remaining_consumers, ", ")));
   }

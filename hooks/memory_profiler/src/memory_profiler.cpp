@@ -22,34 +22,79 @@ namespace sluice {
 using Seconds = std::chrono::duration<double>;
 
 struct MemoryProfilerHook::State {
+  // A dataset released by the release rule that still holds its value: behind a pending
+  // write (the tee), or because its release kept it.
+  struct Watch {
+    Clock::duration since;  // the release (pending write) or the last consumer's end
+    bool pending_write = false;
+    std::uint64_t bytes = 0;
+  };
+
   std::mutex mutex;
   const Catalog* catalog = nullptr;
   std::map<std::string, std::uint64_t> rss_before;
-  std::map<std::string, std::size_t, std::less<>> remaining;  // consumers yet to finish
-  std::map<std::string, Clock::duration> last_use;            // finished, not seen released
-  std::map<std::string, HeldAfterUse> flagged;
+  std::map<std::string, std::size_t, std::less<>> remaining;     // consumers yet to finish
+  std::map<std::string, Clock::duration, std::less<>> last_use;  // finished, not released yet
+  std::map<std::string, Watch, std::less<>> watched;
+  std::vector<HeldAfterUse> flagged;
+  std::vector<HeldForWrite> held_for_write;
   std::uint64_t last_held = 0;
   Report report;
 
-  // Datasets whose last consumer finished: released by now, or flagged. Call with mutex held.
-  void check(Clock::duration now) {
-    for (auto at = last_use.begin(); at != last_use.end();) {
-      const auto dataset = catalog->find(at->first);
-      std::vector<Value> values;
-      if (dataset) {
-        dataset->held_values(values);
-      }
-      if (values.empty()) {
-        at = last_use.erase(at);
+  std::vector<Value> values_of(std::string_view name) const {
+    std::vector<Value> values;
+    if (const auto dataset = catalog->find(name)) {
+      dataset->held_values(values);
+    }
+    return values;
+  }
+
+  // The release rule released `name` at `now`. Call with mutex held.
+  void released(std::string_view name, Clock::duration now) {
+    const auto used = last_use.find(name);
+    if (used == last_use.end()) {
+      return;
+    }
+    const Clock::duration last = used->second;
+    last_use.erase(used);
+    std::vector<Value> values = values_of(name);
+    if (values.empty()) {
+      return;  // released when its last consumer was done: nothing to report
+    }
+    const bool pending = catalog->find(name)->write_pending();
+    watched[std::string(name)] =
+        Watch{pending ? now : last, pending, distinct_bytes(std::move(values))};
+  }
+
+  // Watched datasets whose value is gone by `now` are settled; with `end`, so is the rest.
+  // Call with mutex held.
+  void settle(Clock::duration now, bool end) {
+    for (auto at = watched.begin(); at != watched.end();) {
+      const auto& [name, watch] = *at;
+      if (!values_of(name).empty() && !end) {
+        ++at;
         continue;
       }
-      HeldAfterUse& held = flagged[at->first];
-      held.dataset = at->first;
-      held.bytes = distinct_bytes(std::move(values));
-      held.seconds = Seconds(now - at->second).count();
-      held.reason = dataset->write_pending() ? "waiting for its write" : "not released";
-      ++at;
+      const double seconds = Seconds(now - watch.since).count();
+      if (watch.pending_write) {
+        held_for_write.push_back({name, watch.bytes, seconds});
+      } else {
+        flagged.push_back({name, watch.bytes, seconds, "not released"});
+      }
+      at = watched.erase(at);
     }
+    if (!end) {
+      return;
+    }
+    // Never released (kept inputs, or the run stopped): held to the end if still in memory.
+    for (const auto& [name, last] : last_use) {
+      std::vector<Value> values = values_of(name);
+      if (!values.empty()) {
+        flagged.push_back(
+            {name, distinct_bytes(std::move(values)), Seconds(now - last).count(), "not released"});
+      }
+    }
+    last_use.clear();
   }
 };
 
@@ -80,8 +125,8 @@ std::uint64_t MemoryProfilerHook::resident_set_size() {
 }
 
 Events MemoryProfilerHook::events() const {
-  return {Event::before_pipeline_run, Event::before_node_run, Event::after_node_run,
-          Event::after_pipeline_run, Event::on_pipeline_error};
+  return {Event::before_pipeline_run, Event::before_node_run,    Event::after_node_run,
+          Event::on_dataset_released, Event::after_pipeline_run, Event::on_pipeline_error};
 }
 
 void MemoryProfilerHook::before_pipeline_run(const RunInfo&, const Pipeline& pipeline,
@@ -90,7 +135,9 @@ void MemoryProfilerHook::before_pipeline_run(const RunInfo&, const Pipeline& pip
   state_->rss_before.clear();
   state_->remaining.clear();
   state_->last_use.clear();
+  state_->watched.clear();
   state_->flagged.clear();
+  state_->held_for_write.clear();
   state_->report = Report{};
   state_->catalog = &catalog;
   for (const auto& dataset : pipeline.all_inputs()) {
@@ -105,7 +152,7 @@ void MemoryProfilerHook::before_node_run(const Node& node, std::vector<Value>&) 
   const std::uint64_t rss = resident_set_size();
   std::lock_guard lock(state_->mutex);
   state_->rss_before[node.name()] = rss;
-  state_->check(clock_.now());
+  state_->settle(clock_.now(), false);
 }
 
 void MemoryProfilerHook::after_node_run(const Node& node, const std::vector<Value>&,
@@ -147,6 +194,17 @@ void MemoryProfilerHook::after_node_run(const Node& node, const std::vector<Valu
       state.last_use[input] = now;
     }
   }
+  state.settle(now, false);
+}
+
+void MemoryProfilerHook::on_dataset_released(std::string_view dataset) {
+  const auto now = clock_.now();
+  std::lock_guard lock(state_->mutex);
+  if (state_->catalog == nullptr) {
+    return;
+  }
+  state_->settle(now, false);
+  state_->released(dataset, now);
 }
 
 void MemoryProfilerHook::after_pipeline_run(const RunInfo& run, const Pipeline&, const Catalog&) {
@@ -161,19 +219,38 @@ void MemoryProfilerHook::on_pipeline_error(const RunInfo& run, const Pipeline&, 
 MemoryProfilerHook::Report MemoryProfilerHook::report() const {
   std::lock_guard lock(state_->mutex);
   Report report = state_->report;
-  for (const auto& [dataset, held] : state_->flagged) {
-    report.held_after_last_use.push_back(held);
-  }
+  report.held_after_last_use = state_->flagged;
+  report.held_for_pending_write = state_->held_for_write;
   return report;
 }
 
 void MemoryProfilerHook::finish(const RunInfo& run) {
+  std::vector<std::shared_ptr<Dataset>> writing;
   {
     std::lock_guard lock(state_->mutex);
     if (state_->catalog == nullptr) {
       return;  // not in a run, or reported already (on_pipeline_error after after_pipeline_run)
     }
-    state_->check(clock_.now());
+    for (const auto& [name, watch] : state_->watched) {
+      if (watch.pending_write) {
+        writing.push_back(state_->catalog->find(name));
+      }
+    }
+  }
+  // The run joins its writes anyway (the tee, in its own after_pipeline_run or
+  // on_pipeline_error): a dataset with a pending write answers exists() once it settled, so
+  // the time held for it is measured to its end even if this hook runs before the tee.
+  for (const auto& dataset : writing) {
+    try {
+      static_cast<void>(dataset->exists());
+    } catch (const std::exception&) {  // the write failed: the tee reports it
+    }
+    std::lock_guard lock(state_->mutex);
+    state_->settle(clock_.now(), false);
+  }
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->settle(clock_.now(), true);
     state_->catalog = nullptr;  // the run is over
   }
   const Report profile = report();
@@ -195,6 +272,10 @@ void MemoryProfilerHook::finish(const RunInfo& run) {
   for (const auto& held : profile.held_after_last_use) {
     log.warn("'{}' ({}) stayed in memory {:.3f} s after its last consumer ({})", held.dataset,
              format_size(held.bytes), held.seconds, held.reason);
+  }
+  for (const auto& held : profile.held_for_pending_write) {
+    log.info("'{}' ({}) held for its pending write: {:.3f} s after its last consumer", held.dataset,
+             format_size(held.bytes), held.seconds);
   }
   if (!options_.json.empty()) {
     const auto path = project_path(run, options_.json);
@@ -229,6 +310,12 @@ std::string MemoryProfilerHook::json() const {
         fmt::format("{}\n  {{\"dataset\": {}, \"bytes\": {}, \"seconds\": {:.6f}, \"reason\": {}}}",
                     i == 0 ? "" : ",", json_quote(held.dataset), held.bytes, held.seconds,
                     json_quote(held.reason));
+  }
+  json += "],\n \"held_for_pending_write\": [";
+  for (std::size_t i = 0; i < profile.held_for_pending_write.size(); ++i) {
+    const auto& held = profile.held_for_pending_write[i];
+    json += fmt::format("{}\n  {{\"dataset\": {}, \"bytes\": {}, \"seconds\": {:.6f}}}",
+                        i == 0 ? "" : ",", json_quote(held.dataset), held.bytes, held.seconds);
   }
   return json + "]}\n";
 }

@@ -49,7 +49,7 @@ struct TeeHook::State {
   std::size_t failed_writes = 0;
   std::size_t back_pressure_waits = 0;
   bool write_failed = false;  // in this run
-  bool reported = false;      // the failures went up from after_pipeline_run
+  std::size_t reported = 0;   // failures listed in an error thrown up to the run
   std::vector<Failure> failures;
   std::map<std::string, std::weak_ptr<TeeDataset>, std::less<>> datasets;
   Pipeline pipeline;
@@ -99,13 +99,29 @@ struct TeeHook::State {
     const_cast<std::condition_variable&>(changed).wait(lock, [&] { return in_flight == 0; });
   }
 
-  std::string failure_report() const {
+  // Every failure so far; `thrown`: the report goes up in an error (else it is only logged).
+  std::string failure_report(bool thrown) {
     std::lock_guard lock(mutex);
     std::string report = "background writes failed; these datasets are not persisted:";
     for (const auto& failure : failures) {
       report += fmt::format("\n  - '{}': {}", failure.dataset, failure.cause);
     }
+    if (thrown) {
+      reported = failures.size();
+    }
     return report;
+  }
+
+  // A save refused because an earlier write failed (fail_fast): listed, and once every
+  // accepted write has settled, the error of the save lists every dataset not persisted.
+  [[noreturn]] void refuse(const std::string& dataset) {
+    {
+      std::lock_guard lock(mutex);
+      failures.push_back(
+          {dataset, "never started: an earlier background write failed (fail_fast)"});
+    }
+    join();
+    throw Error(failure_report(true));
   }
 };
 
@@ -134,6 +150,9 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
     {
       std::lock_guard lock(mutex_);
       active = active_;
+    }
+    if (active && state_->cancelling()) {
+      state_->refuse(name_);
     }
     const std::uint64_t bytes = value.byte_size();
     if (!active || !state_->admit(bytes, name_)) {
@@ -176,10 +195,9 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
     inner_->release();
   }
 
-  std::string dataset_type() const override { return "TeeDataset"; }
-  std::string describe() const override {
-    return fmt::format("TeeDataset({})", inner_->describe());
-  }
+  // The wrapped dataset's type, so logs and `sluice catalog list` show where the data goes.
+  std::string dataset_type() const override { return inner_->dataset_type() + " (via tee)"; }
+  std::string describe() const override { return inner_->describe() + " (via tee)"; }
   bool is_ephemeral() const override { return false; }
 
   void activate(bool produced, bool free_output) {
@@ -332,6 +350,12 @@ TeeOptions TeeOptions::parse(const Param& options, const std::string& hook_name)
     throw ConfigError(
         fmt::format("{}: must be at least 1 (got {})", reader.where("writers"), writers));
   }
+  if (static_cast<std::uint64_t>(writers) > ThreadPool::max_threads) {
+    throw ConfigError(
+        fmt::format("{}: must be at most {} (got {}); a few writers per storage "
+                    "device or bucket are enough",
+                    reader.where("writers"), ThreadPool::max_threads, writers));
+  }
   parsed.writers = static_cast<std::size_t>(writers);
   return parsed;
 }
@@ -340,7 +364,11 @@ TeeOptions TeeOptions::parse(const Param& options, const std::string& hook_name)
 // holds the last reference to a dataset), and no writer thread may be asked to join itself.
 TeeHook::TeeHook(TeeOptions options, const Clock& clock)
     : state_(std::make_shared<State>(options, clock)) {
-  writers_ = std::make_unique<ThreadPool>(options.writers);
+  try {
+    writers_ = std::make_unique<ThreadPool>(options.writers, "writer");
+  } catch (const Error& error) {
+    throw Error(fmt::format("tee: {}; lower 'writers'", error.what()));
+  }
   state_->writers = writers_.get();
 }
 
@@ -377,7 +405,7 @@ void TeeHook::before_pipeline_run(const RunInfo&, const Pipeline& pipeline, cons
     state_->pipeline = pipeline;
     state_->failures.clear();
     state_->write_failed = false;
-    state_->reported = false;
+    state_->reported = 0;
   }
   for (const auto& dataset : live(*state_)) {
     dataset->activate(pipeline.all_outputs().contains(dataset->name()),
@@ -387,7 +415,9 @@ void TeeHook::before_pipeline_run(const RunInfo&, const Pipeline& pipeline, cons
 
 void TeeHook::before_node_run(const Node&, std::vector<Value>&) {
   if (state_->cancelling()) {
-    throw Error(state_->failure_report());
+    // Writes still running may fail too: the refusal lists them all.
+    join();
+    throw Error(state_->failure_report(true));
   }
 }
 
@@ -414,27 +444,24 @@ void TeeHook::after_pipeline_run(const RunInfo&, const Pipeline& pipeline, const
       finished[*producer] = false;
     }
   }
-  {
-    std::lock_guard lock(state_->mutex);
-    state_->reported = true;
-  }
   throw Error(fmt::format(
       "{}\nResume from the nearest nodes with persisted inputs by adding to your command:\n"
       "  --from-nodes \"{}\"",
-      state_->failure_report(), fmt::join(find_resume_nodes(pipeline, catalog, finished), ",")));
+      state_->failure_report(true),
+      fmt::join(find_resume_nodes(pipeline, catalog, finished), ",")));
 }
 
 void TeeHook::on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
                                 const std::exception&) {
   // The run failed, but what was accepted is still written, so that it can be resumed from.
   join();
-  bool any = false;
+  bool unreported = false;
   {
     std::lock_guard lock(state_->mutex);
-    any = !state_->failures.empty() && !state_->reported;
+    unreported = state_->failures.size() > state_->reported;
   }
-  if (any) {
-    logger().error("{}", state_->failure_report());
+  if (unreported) {
+    logger().error("{}", state_->failure_report(false));
   }
 }
 

@@ -11,12 +11,15 @@
 
 namespace sluice {
 
-/// A node failed. The message names the node, the phase and the original error, and suggests
+/// A node failed. The message names the node, the phase and the original error, lists the
+/// other failures of the same run (nodes failing at once in the parallel runner), and suggests
 /// the `--from-nodes` to resume from; the original exception stays available as cause().
 class SLUICE_API NodeError : public Error {
  public:
   NodeError(std::string node, NodePhase phase, std::string cause_message,
-            std::vector<std::string> resume_nodes, std::exception_ptr cause);
+            std::vector<std::string> resume_nodes, std::exception_ptr cause,
+            std::vector<std::string> unreadable_inputs = {},
+            std::vector<std::string> other_failures = {});
   ~NodeError() override;
 
   const std::string& node() const { return node_; }
@@ -25,6 +28,11 @@ class SLUICE_API NodeError : public Error {
   /// The nodes to pass to `--from-nodes` to resume the run.
   const std::vector<std::string>& resume_nodes() const { return resume_nodes_; }
   std::exception_ptr cause() const { return cause_; }
+  /// The datasets whose load failed in this run (this node's, and other failed nodes'): they
+  /// are no resume point even if their file exists (it is corrupt or unreadable).
+  const std::vector<std::string>& unreadable_inputs() const { return unreadable_inputs_; }
+  /// The messages of the run's other failures, in the order they happened.
+  const std::vector<std::string>& other_failures() const { return other_failures_; }
 
  private:
   std::string node_;
@@ -32,6 +40,8 @@ class SLUICE_API NodeError : public Error {
   std::string cause_message_;
   std::vector<std::string> resume_nodes_;
   std::exception_ptr cause_;
+  std::vector<std::string> unreadable_inputs_;
+  std::vector<std::string> other_failures_;
 };
 
 /// The pipeline cannot start (missing inputs and the like).

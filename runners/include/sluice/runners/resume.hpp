@@ -16,9 +16,10 @@ namespace sluice {
 /// that is a parameter, or a persisted (non-ephemeral) dataset that exists, is a resume point; any
 /// other input's producer must run again, and the walk continues from it. The result is the
 /// set of nodes to re-run that have no producer in that set, less those downstream of another
-/// of them; `from_nodes` of it covers every unfinished node.
-SLUICE_API std::vector<std::string> find_resume_nodes(const Pipeline& pipeline,
-                                                      const Catalog& catalog,
-                                                      const std::vector<bool>& finished);
+/// of them; `from_nodes` of it covers every unfinished node. The `unreadable` datasets (a load
+/// failed: a corrupt file) are no resume point even if they exist, so their producers re-run.
+SLUICE_API std::vector<std::string> find_resume_nodes(
+    const Pipeline& pipeline, const Catalog& catalog, const std::vector<bool>& finished,
+    const std::vector<std::string>& unreadable = {});
 
 }  // namespace sluice

@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/export.hpp>
@@ -41,11 +43,14 @@ struct SLUICE_API RunState {
 /// - datasets the catalog does not name get a MemoryDataset;
 /// - a dataset is released as soon as its last consumer has finished, free pipeline inputs
 ///   included; free outputs are kept;
-/// - a node failure throws NodeError with the resume suggestion.
+/// - a node failure throws NodeError with the resume suggestion; when several nodes fail (the
+///   parallel runner), it is the first one's, listing the others; a dataset that failed to load
+///   is no resume point: the suggestion starts at its producer (or further back).
 class SLUICE_API Runner {
  public:
   /// With `async_io`, a node's inputs are loaded concurrently and its outputs saved
-  /// concurrently (Kedro's is_async); the first error wins, naming its dataset.
+  /// concurrently (Kedro's is_async); every load or save is waited for, and the error names
+  /// each dataset that failed.
   explicit Runner(bool async_io = false) : async_io_(async_io) {}
   virtual ~Runner() = default;
   virtual std::string name() const = 0;
@@ -54,6 +59,10 @@ class SLUICE_API Runner {
   /// last consumer, as Kedro does: for comparing memory use (runner option `keep_inputs`).
   void set_keep_inputs(bool keep) { keep_inputs_ = keep; }
   bool keep_inputs() const { return keep_inputs_; }
+  /// The pipeline the run's pipeline was filtered from (`--from-nodes` and the like): when an
+  /// input of the run cannot be loaded (a corrupt file) and its producer is not in the run's
+  /// pipeline, the resume suggestion goes back to that producer in this one.
+  void set_source_pipeline(Pipeline source) { source_ = std::move(source); }
 
   /// Runs the pipeline and returns its free outputs that live in memory (ephemeral datasets);
   /// persisted free outputs are in their datasets. Emits the pipeline and node events through
@@ -65,7 +74,8 @@ class SLUICE_API Runner {
  protected:
   /// Executes the plan's nodes (through run_node), setting `finished[node]` to 1 when a node is
   /// done (from any thread; one byte per node) and releasing datasets through a
-  /// ReleaseTracker. Lets the first NodeError escape; run() adds the resume suggestion.
+  /// ReleaseTracker. Lets a NodeError escape (the first failure's, listing the others in
+  /// other_failures); run() adds the resume suggestion.
   virtual void run_plan(const RunState& state, std::vector<std::uint8_t>& finished) = 0;
 
   /// Loads the node's inputs, runs it, saves its outputs. Throws NodeError (without resume
@@ -73,8 +83,14 @@ class SLUICE_API Runner {
   static void run_node(const RunState& state, std::size_t node);
 
  private:
+  // find_resume_nodes, also through the source pipeline (see set_source_pipeline).
+  std::vector<std::string> resume_nodes(const Pipeline& pipeline, const Catalog& catalog,
+                                        const std::vector<bool>& finished,
+                                        const std::vector<std::string>& unreadable) const;
+
   bool async_io_;
   bool keep_inputs_ = false;
+  std::optional<Pipeline> source_;
 };
 
 /// Releases each dataset once its last consumer has finished (free outputs excepted, and free

@@ -18,7 +18,9 @@ class SLUICE_API CachedDataset : public Dataset {
   void save(const Value& value) override;
   bool exists() const override;
   void release() override;
-  std::string dataset_type() const override { return "CachedDataset"; }
+  /// The wrapped dataset's type with "(cached)", e.g. "BinaryDataset (cached)": logs show
+  /// where the data goes. (The type registered for catalog.yml is still `CachedDataset`.)
+  std::string dataset_type() const override { return inner_->dataset_type() + " (cached)"; }
   std::string describe() const override;
   bool is_ephemeral() const override { return inner_->is_ephemeral(); }
   /// The memory copy, and whatever the wrapped dataset holds.

@@ -44,11 +44,16 @@ class DebugCatalogHook final : public Hook {
   void before_node_run(const Node& node, std::vector<Value>& inputs) override;
   void after_node_run(const Node& node, const std::vector<Value>& inputs,
                       const std::vector<Value>& outputs) override;
+  void after_dataset_saved(std::string_view dataset, const Node* node, const Value& value) override;
   void on_node_error(const Node& node, const std::exception& error, NodePhase phase) override;
   void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,
                          const std::exception& error) override;
 
-  /// Every dataset of the current run as it is now.
+  /// Every dataset of the current run as it is now. States: `write pending`, `persisted`
+  /// (written by this run, or a free input's data), `persisted, in memory` (written and still
+  /// held, as behind a tee or a cache), `in memory`, `stale file` (a file this run has not
+  /// written: from an earlier run), `released`, `missing` (produced, not persisted),
+  /// `not produced`, `parameter`.
   std::vector<DatasetState> states() const;
   /// The bundle of the last failed run, if any.
   std::filesystem::path last_bundle() const;

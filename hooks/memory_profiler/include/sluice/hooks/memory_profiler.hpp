@@ -24,9 +24,11 @@ struct MemoryProfilerOptions {
 /// What each node held, and the peak. Per node: the process's resident set size before and
 /// after it ran (from /proc/self/statm), the bytes held by in-memory values in the catalog
 /// (sluice::held_bytes, plus the node's outputs not yet saved) and how many datasets hold
-/// one. At the end of the run: the table, the peak and where it happened, and the datasets
-/// that stayed in memory after their last consumer had run, and for how long. Logged, and
-/// written as JSON with the `json` option.
+/// one. At the end of the run: the table, the peak and where it happened, the datasets that
+/// stayed in memory after their last consumer had run, and for how long (from the consumer's
+/// end to when the value was seen gone, watched from its release on), and apart from those the
+/// values kept only for their pending write (behind a tee). Logged, and written as JSON with
+/// the `json` option.
 class MemoryProfilerHook final : public Hook {
  public:
   struct NodeRow {
@@ -37,11 +39,19 @@ class MemoryProfilerHook final : public Hook {
     std::int64_t held_delta = 0;     // against the sample before it
     std::size_t datasets_alive = 0;  // datasets holding a value in memory
   };
+  /// A dataset whose value stayed in memory after its last consumer, though nothing needed it.
   struct HeldAfterUse {
     std::string dataset;
     std::uint64_t bytes = 0;
-    double seconds = 0;  // from its last consumer's end to when it was seen released, or the end
-    std::string reason;  // "not released" or "waiting for its write"
+    double seconds = 0;  // from its last consumer's end to when it was seen gone, or the end
+    std::string reason;  // "not released": the release rule did not drop it, or never ran
+  };
+  /// A value released by the release rule but kept for its write still running (the tee):
+  /// expected, so not flagged, and reported apart.
+  struct HeldForWrite {
+    std::string dataset;
+    std::uint64_t bytes = 0;
+    double seconds = 0;  // from the release (its last consumer done) to the write's end
   };
   struct Report {
     std::vector<NodeRow> nodes;  // in the order they finished
@@ -49,6 +59,7 @@ class MemoryProfilerHook final : public Hook {
     std::string peak_node;  // where the peak was seen
     std::uint64_t peak_rss = 0;
     std::vector<HeldAfterUse> held_after_last_use;
+    std::vector<HeldForWrite> held_for_pending_write;
   };
 
   explicit MemoryProfilerHook(MemoryProfilerOptions options, const Clock& clock = system_clock());
@@ -60,6 +71,7 @@ class MemoryProfilerHook final : public Hook {
   void before_node_run(const Node& node, std::vector<Value>& inputs) override;
   void after_node_run(const Node& node, const std::vector<Value>& inputs,
                       const std::vector<Value>& outputs) override;
+  void on_dataset_released(std::string_view dataset) override;
   void after_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
                           const Catalog& catalog) override;
   void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,

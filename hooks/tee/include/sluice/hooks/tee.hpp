@@ -16,7 +16,8 @@ class ThreadPool;
 
 /// What to do when a background write fails.
 enum class OnWriteError {
-  /// Stop starting nodes, drop the writes not yet started, fail the run.
+  /// Stop starting nodes and accepting saves, drop the writes not yet started, fail the run
+  /// (once the writes still running have settled, so that the error lists every failure).
   fail_fast,
   /// Let the run go on; fail it at the end.
   at_end,
