@@ -15,6 +15,7 @@
 #include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/table.hpp>
 
+#include "support/bad_yaml.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sluice {
@@ -123,14 +124,7 @@ TEST_F(SluiceCli, ParamsKeepTheWholeValueAndNameTheWholeKey) {
 }
 
 TEST_F(SluiceCli, BadYamlIsAnErrorNamingFileLineAndColumn) {
-  project.write("conf/local/catalog.yml",
-                "_slow: &slow\n"
-                "  type: SimulatedStorage\n"
-                "  read_latency: 1s\n"
-                "\n"
-                "  X_train:\n"
-                "    <<: *slow\n"
-                "    dataset: {type: BinaryDataset, filepath: data/05_model_input/X_train.bin}\n");
+  project.write("conf/local/catalog.yml", testing::kAliasInsideItsAnchor);
   const Result cyclic = sluice("run");
   EXPECT_EQ(cyclic.exit_code, 1);
   EXPECT_THAT(cyclic.output, HasSubstr("conf/local/catalog.yml:6:9: alias '*slow' refers to the "

@@ -3,6 +3,7 @@
 
 #include <sluice/core/config_loader.hpp>
 
+#include "support/bad_yaml.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sluice {
@@ -60,16 +61,7 @@ TEST(Yaml, MergeKeysCopyAnchoredMapsWithoutOverridingWrittenKeys) {
 }
 
 TEST(Yaml, AnAliasInsideItsOwnAnchorIsAnErrorAtTheAlias) {
-  // A key indented under the anchored map by mistake makes the anchor contain its own alias.
-  const std::string misindented =
-      "_slow: &slow\n"
-      "  type: SimulatedStorage\n"
-      "  read_latency: 1s\n"
-      "\n"
-      "  X_train:\n"
-      "    <<: *slow\n"
-      "    dataset: {type: BinaryDataset, filepath: data/05_model_input/X_train.bin}\n";
-  EXPECT_THAT([&] { parse_yaml(misindented, "catalog.yml"); },
+  EXPECT_THAT([] { parse_yaml(testing::kAliasInsideItsAnchor, "catalog.yml"); },
               ThrowsMessage<ConfigError>(
                   HasSubstr("catalog.yml:6:9: alias '*slow' refers to the anchor it is inside")));
   EXPECT_THAT([] { parse_yaml("extra: &x {type: MemoryDataset, metadata: *x}\n", "catalog.yml"); },
