@@ -424,5 +424,19 @@ TEST_F(SluiceCli, BenchErrorsNameTheOptionAndTheAcceptedForms) {
               HasSubstr("unknown pipeline 'training'"));
 }
 
+TEST_F(SluiceCli, BenchRefusesNanInfinityAndOverflowingNumbers) {
+  for (const auto& [arguments, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--time-scale nan", "--time-scale must be in (0, 1]"},
+           {"--read-latency 99999999999999999999s",
+            "--read-latency '99999999999999999999s' is too long"},
+           {"--jitter infs", "--jitter 'infs' is not a duration"},
+           {"--payload 1e30GiB", "--payload '1e30GiB' is too large"},
+           {"--sweep bandwidth=nan/s", "'nan/s' is not a rate"}}) {
+    const Result result = sluice("bench " + arguments);
+    EXPECT_EQ(result.exit_code, 1) << arguments;
+    EXPECT_THAT(result.output, HasSubstr(message)) << arguments;
+  }
+}
+
 }  // namespace
 }  // namespace sluice
