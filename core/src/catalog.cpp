@@ -228,11 +228,14 @@ void Catalog::add_parameters(const Param& parameters) {
 }
 
 void set_dotted(Param& tree, std::string_view dotted_key, Param value) {
+  if (dotted_key.empty() || dotted_key.front() == '.' || dotted_key.back() == '.' ||
+      dotted_key.find("..") != std::string_view::npos) {
+    throw ConfigError(fmt::format(
+        "parameter key '{}' has an empty part between dots; write keys such as model.alpha",
+        dotted_key));
+  }
   const auto dot = dotted_key.find('.');
   const std::string head(dotted_key.substr(0, dot));
-  if (head.empty()) {
-    throw ConfigError(fmt::format("parameter key '{}' has an empty part", dotted_key));
-  }
   if (dot == std::string_view::npos) {
     tree.set(head, std::move(value));
     return;

@@ -1,20 +1,25 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <optional>
+#include <sstream>
+#include <unordered_map>
+#include <utility>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/error.hpp>
+#include <sluice/core/suggest.hpp>
 
 namespace sluice {
 namespace fs = std::filesystem;
 namespace {
 
-SourceMark mark_of(const YAML::Node& node, const std::string& source) {
-  const YAML::Mark mark = node.Mark();
+SourceMark mark_at(const YAML::Mark& mark, const std::string& source) {
   return SourceMark{source, mark.line + 1, mark.column + 1};
 }
 
@@ -22,12 +27,9 @@ bool is_one_of(const std::string& text, std::initializer_list<std::string_view> 
   return std::find(words.begin(), words.end(), text) != words.end();
 }
 
-// YAML 1.2 core schema for plain scalars.
-Param typed_scalar(const YAML::Node& node) {
-  const std::string& text = node.Scalar();
-  if (node.Tag() == "!") {  // quoted: always a string
-    return Param(text);
-  }
+}  // namespace
+
+Param plain_scalar(const std::string& text) {
   if (is_one_of(text, {"", "~", "null", "Null", "NULL"})) {
     return Param();
   }
@@ -62,90 +64,261 @@ Param typed_scalar(const YAML::Node& node) {
   return Param(text);
 }
 
-Param convert(const YAML::Node& node, const std::string& source) {
-  Param result;
-  switch (node.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      break;
-    case YAML::NodeType::Scalar:
-      result = typed_scalar(node);
-      break;
-    case YAML::NodeType::Sequence: {
-      Param::List list;
-      for (const auto& item : node) {
-        list.push_back(convert(item, source));
-      }
-      result = Param(std::move(list));
-      break;
+namespace {
+
+// YAML 1.2 core schema for plain scalars; `tag` is "!" for quoted ones.
+Param typed_scalar(const std::string& text, const std::string& tag) {
+  return tag == "!" ? Param(text) : plain_scalar(text);  // quoted: always a string
+}
+
+// Aliases may copy at most this many values in all, or kAliasFactor times the values written,
+// whichever is more: enough for any catalog of merge keys, not for a "billion laughs" document.
+constexpr std::size_t kAliasBudget = 1'000'000;
+constexpr std::size_t kAliasFactor = 16;
+
+// Builds the Param tree straight from the parser's events rather than from a YAML::Node, whose
+// aliases are shared nodes: here an alias is seen where it is written, so an alias inside its
+// own anchor and aliases that expand without bound are errors naming the alias.
+class ParamBuilder : public YAML::EventHandler {
+ public:
+  explicit ParamBuilder(const std::string& source) : source_(source) {}
+
+  Param take_root() { return std::move(root_); }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+
+  void OnAnchor(const YAML::Mark&, const std::string& name) override { anchor_name_ = name; }
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (expecting_key()) {
+      throw ConfigError(fmt::format(
+          "{}: a key is null (written '~', 'null' or nothing); keys must be text: quote the key "
+          "('null': ...) if you mean the word",
+          where(mark)));
     }
-    case YAML::NodeType::Map: {
-      Param::Map map;
-      std::vector<Param> merged;  // `<<: *anchor` (or a list of them): YAML merge keys
-      for (const auto& entry : node) {
-        const std::string key = entry.first.as<std::string>();
-        if (key == "<<") {
-          const Param sources = convert(entry.second, source);
-          const bool all_maps =
-              sources.is_map() ||
-              (sources.is_list() && std::all_of(sources.as_list().begin(), sources.as_list().end(),
-                                                [](const Param& item) { return item.is_map(); }));
-          if (!all_maps) {
-            throw ConfigError(fmt::format(
-                "{}: '<<' merges a map into this one: write '<<: *anchor' for an anchored map "
-                "(or a list of them)",
-                mark_of(entry.first, source).str()));
-          }
-          if (sources.is_map()) {
-            merged.push_back(sources);
-          } else {
-            merged.insert(merged.end(), sources.as_list().begin(), sources.as_list().end());
-          }
-          continue;
-        }
-        for (const auto& [existing, value] : map) {
-          if (existing == key) {
-            const SourceMark at = mark_of(entry.first, source);
-            throw ConfigError(
-                fmt::format("{}: key '{}' appears twice in the same map (first at {})", at.str(),
-                            key, value.mark().str()));
-          }
-        }
-        Param value = convert(entry.second, source);
-        if (!value.mark().known()) {
-          value.set_mark(mark_of(entry.first, source));
-        }
-        map.emplace_back(key, std::move(value));
+    Param value;
+    value.set_mark(mark_at(mark, source_));
+    complete_scalar(anchor, value, std::nullopt);
+    deliver(std::move(value), 1);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& text) override {
+    Param value = typed_scalar(text, tag);
+    value.set_mark(mark_at(mark, source_));
+    complete_scalar(anchor, value, text);
+    if (expecting_key()) {
+      top().key = text;
+      top().key_mark = mark_at(mark, source_);
+      return;
+    }
+    deliver(std::move(value), 1);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    const Anchor& anchored = anchors_.at(anchor);
+    if (!anchored.value) {
+      throw ConfigError(fmt::format(
+          "{}: alias '*{}' refers to the anchor it is inside, so its value would contain "
+          "itself; check the indentation (a key indented under the anchored map becomes part "
+          "of it) or refer to another anchor",
+          where(mark), anchored.name));
+    }
+    copied_ += anchored.nodes;
+    if (copied_ > std::max(kAliasBudget, kAliasFactor * written_)) {
+      throw ConfigError(fmt::format(
+          "{}: alias '*{}' makes the aliases of this file copy more than {} values (aliases of "
+          "anchors that hold aliases multiply); write the values out or nest fewer aliases",
+          where(mark), anchored.name, std::max(kAliasBudget, kAliasFactor * written_)));
+    }
+    if (expecting_key()) {
+      if (!anchored.text) {
+        throw ConfigError(fmt::format("{}: key '*{}' is a {}; keys must be text", where(mark),
+                                      anchored.name, Param::kind_name(anchored.value->kind())));
       }
-      // Keys written in the map win over merged ones; earlier merged maps over later ones.
-      for (const Param& source_map : merged) {
-        for (const auto& [key, value] : source_map.as_map()) {
-          const bool present = std::any_of(map.begin(), map.end(),
-                                           [&](const auto& entry) { return entry.first == key; });
-          if (!present) {
-            map.emplace_back(key, value);
-          }
+      top().key = *anchored.text;
+      top().key_mark = mark_at(mark, source_);
+      return;
+    }
+    deliver(*anchored.value, anchored.nodes);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, anchor, false);
+  }
+
+  void OnSequenceEnd() override {
+    Frame frame = close();
+    Param value(std::move(frame.list));
+    finish_collection(std::move(frame), std::move(value));
+  }
+
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, anchor, true);
+  }
+
+  void OnMapEnd() override {
+    Frame frame = close();
+    // Keys written in the map win over merged ones; earlier merged maps over later ones.
+    for (const Param& merged : frame.merged) {
+      for (const auto& [key, value] : merged.as_map()) {
+        if (frame.index.emplace(key, frame.map.size()).second) {
+          frame.map.emplace_back(key, value);
         }
       }
-      result = Param(std::move(map));
-      break;
+    }
+    Param value(std::move(frame.map));
+    finish_collection(std::move(frame), std::move(value));
+  }
+
+ private:
+  struct Anchor {
+    std::string name;
+    std::optional<Param> value;       // unset while the anchored node is being read
+    std::optional<std::string> text;  // a scalar's text, for an alias used as a key
+    std::size_t nodes = 0;
+  };
+
+  struct Frame {
+    bool is_map = false;
+    YAML::anchor_t anchor = YAML::NullAnchor;
+    SourceMark mark;
+    std::size_t nodes = 1;
+    Param::List list;
+    Param::Map map;
+    std::unordered_map<std::string, std::size_t> index;  // key → position in `map`
+    std::vector<Param> merged;                           // maps of `<<: *anchor`
+    std::optional<std::string> key;                      // read, waiting for its value
+    SourceMark key_mark;
+  };
+
+  std::string where(const YAML::Mark& mark) const { return mark_at(mark, source_).str(); }
+
+  Frame& top() { return frames_.back(); }
+  bool expecting_key() const {
+    return !frames_.empty() && frames_.back().is_map && !frames_.back().key;
+  }
+
+  Anchor& anchor_slot(YAML::anchor_t anchor) {
+    if (anchors_.size() <= anchor) {
+      anchors_.resize(anchor + 1);
+    }
+    Anchor& slot = anchors_[anchor];
+    slot.name = std::exchange(anchor_name_, {});
+    return slot;
+  }
+
+  void complete_scalar(YAML::anchor_t anchor, const Param& value, std::optional<std::string> text) {
+    ++written_;
+    if (anchor != YAML::NullAnchor) {
+      Anchor& slot = anchor_slot(anchor);
+      slot.value = value;
+      slot.text = std::move(text);
+      slot.nodes = 1;
     }
   }
-  result.set_mark(mark_of(node, source));
-  return result;
-}
+
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor, bool is_map) {
+    if (expecting_key()) {
+      throw ConfigError(fmt::format(
+          "{}: a key is a {}; keys must be text: write the key as a plain or quoted string",
+          where(mark), is_map ? "map" : "list"));
+    }
+    ++written_;
+    if (anchor != YAML::NullAnchor) {
+      anchor_slot(anchor);
+    }
+    Frame& frame = frames_.emplace_back();
+    frame.is_map = is_map;
+    frame.anchor = anchor;
+    frame.mark = mark_at(mark, source_);
+  }
+
+  Frame close() {
+    Frame frame = std::move(frames_.back());
+    frames_.pop_back();
+    return frame;
+  }
+
+  void finish_collection(Frame&& frame, Param value) {
+    value.set_mark(std::move(frame.mark));
+    if (frame.anchor != YAML::NullAnchor) {
+      anchors_[frame.anchor].value = value;
+      anchors_[frame.anchor].nodes = frame.nodes;
+    }
+    deliver(std::move(value), frame.nodes);
+  }
+
+  void deliver(Param value, std::size_t nodes) {
+    if (frames_.empty()) {
+      root_ = std::move(value);
+      return;
+    }
+    Frame& frame = top();
+    frame.nodes += nodes;
+    if (!frame.is_map) {
+      frame.list.push_back(std::move(value));
+      return;
+    }
+    std::string key = std::move(*frame.key);
+    frame.key.reset();
+    if (key == "<<") {
+      merge(frame, std::move(value));
+      return;
+    }
+    const auto [at, fresh] = frame.index.emplace(key, frame.map.size());
+    if (!fresh) {
+      throw ConfigError(fmt::format("{}: key '{}' appears twice in the same map (first at {})",
+                                    frame.key_mark.str(), key,
+                                    frame.map[at->second].second.mark().str()));
+    }
+    frame.map.emplace_back(std::move(key), std::move(value));
+  }
+
+  // `<<: *anchor` (or a list of them): YAML merge keys.
+  static void merge(Frame& frame, Param sources) {
+    const bool all_maps =
+        sources.is_map() ||
+        (sources.is_list() && std::all_of(sources.as_list().begin(), sources.as_list().end(),
+                                          [](const Param& item) { return item.is_map(); }));
+    if (!all_maps) {
+      throw ConfigError(fmt::format(
+          "{}: '<<' merges a map into this one: write '<<: *anchor' for an anchored map "
+          "(or a list of them)",
+          frame.key_mark.str()));
+    }
+    if (sources.is_map()) {
+      frame.merged.push_back(std::move(sources));
+    } else {
+      frame.merged.insert(frame.merged.end(), sources.as_list().begin(), sources.as_list().end());
+    }
+  }
+
+  const std::string& source_;
+  Param root_;
+  std::vector<Frame> frames_;
+  std::vector<Anchor> anchors_;  // by the parser's anchor number
+  std::string anchor_name_;      // of the node whose event comes next
+  std::size_t written_ = 0;      // values written in the text
+  std::size_t copied_ = 0;       // values copied by aliases
+};
 
 }  // namespace
 
 Param parse_yaml(std::string_view text, const std::string& source) {
-  YAML::Node root;
+  std::istringstream input{std::string(text)};
+  ParamBuilder builder(source);
   try {
-    root = YAML::Load(std::string(text));
+    YAML::Parser parser(input);
+    parser.HandleNextDocument(builder);
   } catch (const YAML::Exception& error) {
     throw ConfigError(fmt::format("{}:{}:{}: invalid YAML: {}", source, error.mark.line + 1,
                                   error.mark.column + 1, error.msg));
   }
-  Param result = convert(root, source);
+  Param result = builder.take_root();
   if (result.is_null()) {
     result = Param(Param::Map{});
     result.set_mark(SourceMark{source, 1, 1});
@@ -169,6 +342,20 @@ ConfigLoader::ConfigLoader(fs::path conf_source, std::string env, std::string ba
         "point --conf-source at the folder holding '{}/'",
         (conf_source_ / base_env_).string(), fs::absolute(conf_source_ / base_env_).string(),
         base_env_));
+  }
+  if (env_ != base_env_ && env_ != kDefaultEnv && !fs::is_directory(conf_source_ / env_)) {
+    std::vector<std::string> environments;
+    for (const auto& entry : fs::directory_iterator(conf_source_)) {
+      if (entry.is_directory()) {
+        environments.push_back(entry.path().filename().string());
+      }
+    }
+    std::sort(environments.begin(), environments.end());
+    throw ConfigError(fmt::format(
+        "environment '{}' not found: there is no folder '{}'; the environments in '{}' are: "
+        "{}{}; pass one of them to --env, or create the folder",
+        env_, (conf_source_ / env_).string(), conf_source_.string(), fmt::join(environments, ", "),
+        did_you_mean(env_, environments)));
   }
 }
 
@@ -202,6 +389,8 @@ std::vector<fs::path> ConfigLoader::files_for(const fs::path& folder, std::strin
 
 Param ConfigLoader::read_env(const fs::path& folder, std::string_view name) const {
   Param merged = Param(Param::Map{});
+  Param::Map& entries = merged.as_map();
+  std::unordered_map<std::string, std::size_t> index;  // key → position in `entries`
   for (const auto& file : files_for(folder, name)) {
     const Param content = load_yaml_file(file);
     if (!content.is_map()) {
@@ -212,12 +401,13 @@ Param ConfigLoader::read_env(const fs::path& folder, std::string_view name) cons
       if (key.starts_with("_")) {
         continue;
       }
-      if (const Param* existing = merged.find(key)) {
-        throw ConfigError(fmt::format(
-            "'{}' is defined twice in the '{}' environment: at {} and at {}; keep one", key,
-            folder.filename().string(), existing->mark().str(), value.mark().str()));
+      if (const auto [at, fresh] = index.emplace(key, entries.size()); !fresh) {
+        throw ConfigError(
+            fmt::format("'{}' is defined twice in the '{}' environment: at {} and at {}; keep one",
+                        key, folder.filename().string(), entries[at->second].second.mark().str(),
+                        value.mark().str()));
       }
-      merged.as_map().emplace_back(key, value);
+      entries.emplace_back(key, value);
     }
   }
   return merged;
@@ -226,9 +416,19 @@ Param ConfigLoader::read_env(const fs::path& folder, std::string_view name) cons
 Param ConfigLoader::get(std::string_view name) const {
   Param merged = read_env(conf_source_ / base_env_, name);
   if (env_ != base_env_) {
-    const Param overlay = read_env(conf_source_ / env_, name);
-    for (const auto& [key, value] : overlay.as_map()) {
-      merged.set(key, value);
+    Param overlay = read_env(conf_source_ / env_, name);
+    Param::Map& entries = merged.as_map();
+    entries.reserve(entries.size() + overlay.as_map().size());  // keeps the keys `index` views
+    std::unordered_map<std::string_view, std::size_t> index;    // key → position in `entries`
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      index.emplace(entries[i].first, i);
+    }
+    for (auto& [key, value] : overlay.as_map()) {
+      if (const auto found = index.find(key); found != index.end()) {
+        entries[found->second].second = std::move(value);
+      } else {
+        entries.emplace_back(std::move(key), std::move(value));
+      }
     }
   }
   return merged;

@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -38,9 +40,30 @@ const Param* OptionReader::take(const std::string& key) {
 std::string OptionReader::required_string(const std::string& key) {
   const Param* value = take(key);
   if (value == nullptr) {
-    throw ConfigError(fmt::format("{}: option '{}' is required", where(), key));
+    throw_required(key);
   }
   return value->as<std::string>(fmt::format("option '{}' of {}", key, what_));
+}
+
+void OptionReader::throw_required(const std::string& key) const {
+  // A misspelt option ("filepth") is the likely reason: name it rather than only the missing one.
+  std::vector<std::string> unread;
+  if (options_.is_map()) {
+    for (const auto& [name, value] : options_.as_map()) {
+      if (!known_.contains(name)) {
+        unread.push_back(name);
+      }
+    }
+  }
+  const std::vector<std::string> misspelt = close_matches(key, unread, 1);
+  if (!misspelt.empty()) {
+    const std::string mark = options_.at(misspelt[0]).mark().str();
+    throw ConfigError(
+        fmt::format("{}{}{}: unknown option '{}' (did you mean '{}'?); option '{}' "
+                    "is required",
+                    mark, mark.empty() ? "" : ": ", what_, misspelt[0], key, key));
+  }
+  throw ConfigError(fmt::format("{}: option '{}' is required", where(), key));
 }
 
 std::optional<std::string> OptionReader::optional_string(const std::string& key) {
@@ -57,16 +80,31 @@ bool OptionReader::flag(const std::string& key, bool fallback) {
                           : value->as<bool>(fmt::format("option '{}' of {}", key, what_));
 }
 
-std::int64_t OptionReader::integer(const std::string& key, std::int64_t fallback) {
+std::int64_t OptionReader::integer(const std::string& key, std::int64_t fallback, std::int64_t min,
+                                   std::int64_t max) {
   const Param* value = take(key);
-  return value == nullptr ? fallback
-                          : value->as<std::int64_t>(fmt::format("option '{}' of {}", key, what_));
+  if (value == nullptr) {
+    return fallback;
+  }
+  const auto integer = value->as<std::int64_t>(fmt::format("option '{}' of {}", key, what_));
+  if (integer < min || integer > max) {
+    throw ConfigError(fmt::format("{}: {} is out of range; write a whole number from {} to {}",
+                                  where(key), integer, min, max));
+  }
+  return integer;
 }
 
 double OptionReader::number(const std::string& key, double fallback) {
   const Param* value = take(key);
-  return value == nullptr ? fallback
-                          : value->as<double>(fmt::format("option '{}' of {}", key, what_));
+  if (value == nullptr) {
+    return fallback;
+  }
+  const double number = value->as<double>(fmt::format("option '{}' of {}", key, what_));
+  if (!std::isfinite(number)) {
+    throw ConfigError(
+        fmt::format("{}: must be a finite number (got {})", where(key), value->to_string()));
+  }
+  return number;
 }
 
 std::uint64_t OptionReader::bytes(const std::string& key, std::uint64_t fallback) {

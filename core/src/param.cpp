@@ -38,6 +38,13 @@ void Param::throw_kind(std::string_view wanted, std::string_view what) const {
                                 kind_name(kind()), to_string(), wanted));
 }
 
+void Param::throw_range(const std::string& range, std::string_view what) const {
+  const std::string where = mark().known() ? fmt::format("{}: ", mark().str()) : std::string();
+  const std::string subject = what.empty() ? std::string("value") : std::string(what);
+  throw ConfigError(fmt::format("{}{} is {}, which is out of range: write a number from {}", where,
+                                subject, to_string(), range));
+}
+
 bool Param::as_bool() const {
   if (const auto* value = std::get_if<bool>(&data_)) {
     return *value;

@@ -1,4 +1,5 @@
 #include <charconv>
+#include <cmath>
 #include <string>
 
 #include <fmt/format.h>
@@ -14,13 +15,14 @@ struct Unit {
   double factor;
 };
 
-// Splits "1.5GiB" into 1.5 and "GiB"; false unless a non-negative number leads.
+// Splits "1.5GiB" into 1.5 and "GiB"; false unless a finite non-negative number leads
+// (from_chars also reads "nan" and "inf").
 bool split_number(std::string_view text, double& number, std::string_view& unit) {
   while (!text.empty() && text.front() == ' ') {
     text.remove_prefix(1);
   }
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (error != std::errc() || number < 0) {
+  if (error != std::errc() || !std::isfinite(number) || number < 0) {
     return false;
   }
   unit = text.substr(static_cast<std::size_t>(end - text.data()));
@@ -39,7 +41,7 @@ bool scale(std::string_view text, const Unit (&units)[N], double& value) {
   }
   for (const auto& candidate : units) {
     if (unit == candidate.name) {
-      value = number * candidate.factor;
+      value = number * candidate.factor;  // may overflow to infinity: callers check the range
       return true;
     }
   }
@@ -62,8 +64,13 @@ constexpr Unit kSizeUnits[] = {{"", 1},
 std::chrono::nanoseconds parse_duration(std::string_view text, std::string_view what) {
   constexpr Unit units[] = {{"ns", 1},   {"us", 1e3},   {"ms", 1e6},  {"s", 1e9},
                             {"m", 60e9}, {"min", 60e9}, {"h", 3600e9}};
+  constexpr double limit = 0x1p63;  // nanoseconds in an int64: about 292 years
   double nanoseconds = 0;
   if (text == "0" || scale(text, units, nanoseconds)) {
+    if (!(nanoseconds < limit)) {
+      throw ConfigError(
+          fmt::format("{} '{}' is too long: durations go up to 292 years (2562047h)", what, text));
+    }
     return std::chrono::nanoseconds(static_cast<std::int64_t>(nanoseconds));
   }
   throw ConfigError(fmt::format(
@@ -73,8 +80,13 @@ std::chrono::nanoseconds parse_duration(std::string_view text, std::string_view 
 }
 
 std::uint64_t parse_size(std::string_view text, std::string_view what) {
+  constexpr double limit = 0x1p64;  // bytes in a uint64: 16 EiB
   double bytes = 0;
   if (scale(text, kSizeUnits, bytes)) {
+    if (!(bytes < limit)) {
+      throw ConfigError(
+          fmt::format("{} '{}' is too large: sizes go up to 16 EiB (16777216TiB)", what, text));
+    }
     return static_cast<std::uint64_t>(bytes);
   }
   throw ConfigError(fmt::format(
@@ -100,6 +112,11 @@ std::string format_size(std::uint64_t bytes) {
 double parse_rate(std::string_view text, std::string_view what) {
   double bytes = 0;
   if (text.ends_with("/s") && scale(text.substr(0, text.size() - 2), kSizeUnits, bytes)) {
+    if (!std::isfinite(bytes)) {
+      throw ConfigError(fmt::format(
+          "{} '{}' is too large for a rate; write bytes per second such as 100MB/s or 1GiB/s", what,
+          text));
+    }
     return bytes;
   }
   throw ConfigError(fmt::format(

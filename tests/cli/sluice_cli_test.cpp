@@ -21,6 +21,7 @@
 #include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/table.hpp>
 
+#include "support/bad_yaml.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sluice {
@@ -176,6 +177,49 @@ TEST_F(SluiceCli, ParamsOverrideParametersTypedLikeYaml) {
   EXPECT_THAT(sluice("run --params oops").output, HasSubstr("'oops' is not key=value"));
 }
 
+TEST_F(SluiceCli, ParamsKeepTheWholeValueAndNameTheWholeKey) {
+  // YAML would cut these to 0.5: a comment, and a second line read as another key.
+  for (const char* params : {"train_fraction=0.5 # half", "train_fraction=0.5\nrandom_state: 3"}) {
+    const Result result = sluice(std::string("run --params '") + params + "'");
+    EXPECT_EQ(result.exit_code, 1) << params;
+    EXPECT_THAT(result.output, HasSubstr("is a string")) << params;
+  }
+  const Result empty_part = sluice("run --params a..b=1");
+  EXPECT_EQ(empty_part.exit_code, 1);
+  EXPECT_THAT(empty_part.output, HasSubstr("parameter key 'a..b' has an empty part between dots"));
+  EXPECT_EQ(sluice("run --params \"train_fraction='0.5',random_state=[7]\"").exit_code, 1);
+}
+
+TEST_F(SluiceCli, BadYamlIsAnErrorNamingFileLineAndColumn) {
+  project.write("conf/local/catalog.yml", testing::kAliasInsideItsAnchor);
+  const Result cyclic = sluice("run");
+  EXPECT_EQ(cyclic.exit_code, 1);
+  EXPECT_THAT(cyclic.output, HasSubstr("conf/local/catalog.yml:6:9: alias '*slow' refers to the "
+                                       "anchor it is inside"));
+  project.write("conf/local/catalog.yml", "X_train: {type: MemoryDataset}\n~: 1\n");
+  const Result null_key = sluice("run");
+  EXPECT_EQ(null_key.exit_code, 1);
+  EXPECT_THAT(null_key.output, HasSubstr("conf/local/catalog.yml:2:1: a key is null"));
+  project.write("conf/local/catalog.yml",
+                "X_train:\n  type: SimulatedStorage\n  read_latency: 99999999999999999999s\n");
+  EXPECT_THAT(sluice("run").output,
+              HasSubstr("conf/local/catalog.yml:3:17: dataset 'X_train' (SimulatedStorage): "
+                        "option 'read_latency' '99999999999999999999s' is too long"));
+  project.write("conf/local/catalog.yml",
+                "X_train:\n  type: SimulatedStorage\n  failure_rate: .nan\n");
+  EXPECT_THAT(sluice("run").output,
+              HasSubstr("conf/local/catalog.yml:3:17: dataset 'X_train' (SimulatedStorage): "
+                        "option 'failure_rate': must be a finite number"));
+  project.write("conf/local/hooks.yml",
+                "plugins: [node_timing]\nhooks:\n  - name: node_timing\n"
+                "    priority: 1099511627776\n");
+  const Result priority = sluice("run");
+  EXPECT_EQ(priority.exit_code, 1);
+  EXPECT_THAT(priority.output,
+              HasSubstr("conf/local/hooks.yml:4:15: hook entry: option 'priority': 1099511627776 "
+                        "is out of range; write a whole number from -2147483648 to 2147483647"));
+}
+
 TEST_F(SluiceCli, NodeFailureExitsNonZeroAndSuggestsWhereToResume) {
   const Result result = sluice("run --params train_fraction=1.5");
   EXPECT_EQ(result.exit_code, 1);
@@ -288,7 +332,14 @@ TEST_F(SluiceCli, ProjectAndConfigurationErrors) {
   const Result no_project = sluice("run", elsewhere.path());
   EXPECT_EQ(no_project.exit_code, 1);
   EXPECT_THAT(no_project.output, HasSubstr("no sluice.yml"));
-  EXPECT_EQ(sluice("run --env staging").exit_code, 0);  // a missing env folder is fine
+  const Result missing_env = sluice("run --env slwo");
+  EXPECT_EQ(missing_env.exit_code, 1);
+  EXPECT_THAT(missing_env.output,
+              AllOf(HasSubstr("environment 'slwo' not found: there is no folder"),
+                    HasSubstr("the environments in"),
+                    HasSubstr("are: base, local, slow (did you mean 'slow'?)")));
+  fs::remove_all(project / "conf/local");
+  EXPECT_EQ(sluice("run").exit_code, 0);  // the default `local` may be missing
   EXPECT_THAT(sluice("run --conf-source /nonexistent").output, HasSubstr("--conf-source"));
   EXPECT_THAT(sluice("run --load-versions X_train:2026").output, HasSubstr("not versioned"));
   EXPECT_THAT(sluice("run --pipeline training").output,
@@ -713,6 +764,20 @@ TEST_F(SluiceCli, InlineCredentialsInTheCatalogAreNotEchoed) {
   EXPECT_THAT(result.output, AllOf(HasSubstr("conf/local/catalog.yml:3:16: dataset 'X_train'"),
                                    HasSubstr("must be the name of an entry in credentials.yml"),
                                    Not(HasSubstr("S3cr3t"))));
+}
+
+TEST_F(SluiceCli, BenchRefusesNanInfinityAndOverflowingNumbers) {
+  for (const auto& [arguments, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--time-scale nan", "--time-scale must be in (0, 1]"},
+           {"--read-latency 99999999999999999999s",
+            "--read-latency '99999999999999999999s' is too long"},
+           {"--jitter infs", "--jitter 'infs' is not a duration"},
+           {"--payload 1e30GiB", "--payload '1e30GiB' is too large"},
+           {"--sweep bandwidth=nan/s", "'nan/s' is not a rate"}}) {
+    const Result result = sluice("bench " + arguments);
+    EXPECT_EQ(result.exit_code, 1) << arguments;
+    EXPECT_THAT(result.output, HasSubstr(message)) << arguments;
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/cached_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/options.hpp>
 #include <sluice/core/registry.hpp>
 
 #include "support/recording_dataset.hpp"
@@ -73,6 +74,29 @@ TEST_F(CatalogFromConfig, UnknownOptionAndMissingFilepathAreReported) {
               ThrowsMessage<ConfigError>(HasSubstr("an entry must be a map with a 'type'")));
   EXPECT_THAT([&] { build("a:\n  filepath: x\n"); },
               ThrowsMessage<ConfigError>(HasSubstr("the entry has no 'type'")));
+}
+
+TEST_F(CatalogFromConfig, AMisspeltRequiredOptionIsNamedWithTheRightSpelling) {
+  EXPECT_THAT([&] { build("a:\n  type: CSVDataset\n  filepth: x.csv\n"); },
+              ThrowsMessage<ConfigError>(HasSubstr(
+                  "catalog.yml:3:12: dataset 'a' (CSVDataset): unknown option 'filepth' (did you "
+                  "mean 'filepath'?); option 'filepath' is required")));
+}
+
+TEST(OptionReader, NumbersMustBeFiniteAndIntegersInRange) {
+  const Param options =
+      parse_yaml("failure_rate: .nan\nlimit: .inf\npriority: 1099511627776\n", "hooks.yml");
+  OptionReader reader(options, "hook 'x'");
+  EXPECT_THAT([&] { reader.number("failure_rate", 0); },
+              ThrowsMessage<ConfigError>(HasSubstr(
+                  "hooks.yml:1:15: hook 'x': option 'failure_rate': must be a finite number")));
+  EXPECT_THAT([&] { reader.number("limit", 0); },
+              ThrowsMessage<ConfigError>(HasSubstr("must be a finite number")));
+  EXPECT_THAT([&] { reader.integer("priority", 0, -10, 10); },
+              ThrowsMessage<ConfigError>(HasSubstr(
+                  "hooks.yml:3:11: hook 'x': option 'priority': 1099511627776 is out of range; "
+                  "write a whole number from -10 to 10")));
+  EXPECT_EQ(reader.integer("priority", 0), std::int64_t{1} << 40);
 }
 
 TEST_F(CatalogFromConfig, CredentialsAreResolvedButNeverShown) {

@@ -3,11 +3,13 @@
 
 #include <sluice/core/config_loader.hpp>
 
+#include "support/bad_yaml.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sluice {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using testing::TempDir;
 using ::testing::ThrowsMessage;
@@ -58,6 +60,76 @@ TEST(Yaml, MergeKeysCopyAnchoredMapsWithoutOverridingWrittenKeys) {
               ThrowsMessage<ConfigError>(HasSubstr("catalog.yml:2:3: '<<' merges a map")));
 }
 
+TEST(Yaml, AnAliasInsideItsOwnAnchorIsAnErrorAtTheAlias) {
+  EXPECT_THAT([] { parse_yaml(testing::kAliasInsideItsAnchor, "catalog.yml"); },
+              ThrowsMessage<ConfigError>(
+                  HasSubstr("catalog.yml:6:9: alias '*slow' refers to the anchor it is inside")));
+  EXPECT_THAT([] { parse_yaml("extra: &x {type: MemoryDataset, metadata: *x}\n", "catalog.yml"); },
+              ThrowsMessage<ConfigError>(
+                  HasSubstr("catalog.yml:1:43: alias '*x' refers to the anchor it is inside")));
+  EXPECT_THAT([] { parse_yaml("- &list [1, [2, *list]]\n", "p.yml"); },
+              ThrowsMessage<ConfigError>(HasSubstr("p.yml:1:17: alias '*list'")));
+}
+
+TEST(Yaml, AliasesAreCopiesOfWhatTheAnchorHolds) {
+  const Param tree = parse_yaml("a: &n 3\nb: *n\nc: &m {x: *n}\nd: [*m, *m]\n", "p.yml");
+  EXPECT_EQ(tree.at("b").as_int(), 3);
+  EXPECT_EQ(tree.at("d").as_list().at(1).at("x").as_int(), 3);
+  EXPECT_EQ(tree.at("d").mark().str(), "p.yml:4:4");
+}
+
+TEST(Yaml, AliasesThatMultiplyWithoutBoundAreStoppedAtTheAlias) {
+  // "Billion laughs": nine levels of nine aliases would make 9^9 values.
+  std::string text = "l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int level = 1; level <= 9; ++level) {
+    const std::string previous = "*l" + std::to_string(level - 1);
+    text += "l" + std::to_string(level) + ": &l" + std::to_string(level) + " [";
+    for (int i = 0; i < 9; ++i) {
+      text += (i == 0 ? "" : ", ") + previous;
+    }
+    text += "]\n";
+  }
+  EXPECT_THAT([&] { parse_yaml(text, "laughs.yml"); },
+              ThrowsMessage<ConfigError>(AllOf(HasSubstr("laughs.yml:7:10: alias '*l5'"),
+                                               HasSubstr("makes the aliases of this file copy "
+                                                         "more than 1000000 values"))));
+}
+
+TEST(Yaml, ManyMergeKeysOfOneAnchorAreFine) {
+  std::string text = "_base: &base {type: MemoryDataset, metadata: {a: 1, b: 2, c: 3}}\n";
+  for (int i = 0; i < 20000; ++i) {
+    text += "d" + std::to_string(i) + ": {<<: *base}\n";
+  }
+  EXPECT_EQ(parse_yaml(text, "catalog.yml").as_map().size(), 20001U);
+}
+
+TEST(Yaml, KeysMustBeTextAndScalarKeysAreTheirText) {
+  const Param tree = parse_yaml("1: one\ntrue: yes\n'null': word\n", "p.yml");
+  EXPECT_EQ(tree.at("1").as_string(), "one");
+  EXPECT_EQ(tree.at("true").as_string(), "yes");
+  EXPECT_EQ(tree.at("null").as_string(), "word");
+  EXPECT_THAT([] { parse_yaml("a: 1\n~: 1\n", "p.yml"); },
+              ThrowsMessage<ConfigError>(
+                  HasSubstr("p.yml:2:1: a key is null (written '~', 'null' or nothing); keys "
+                            "must be text: quote the key")));
+  EXPECT_THAT([] { parse_yaml("null: x\n", "p.yml"); },
+              ThrowsMessage<ConfigError>(HasSubstr("p.yml:1:1: a key is null")));
+  EXPECT_THAT(
+      [] { parse_yaml("? [a, b]\n: 1\n", "p.yml"); },
+      ThrowsMessage<ConfigError>(HasSubstr("p.yml:1:3: a key is a list; keys must be text")));
+  EXPECT_THAT([] { parse_yaml("{? {a: 1} : 1}\n", "p.yml"); },
+              ThrowsMessage<ConfigError>(HasSubstr("p.yml:1:4: a key is a map")));
+  EXPECT_THAT([] { parse_yaml("a: &m {x: 1}\n*m : 2\n", "p.yml"); },
+              ThrowsMessage<ConfigError>(HasSubstr("p.yml:2:1: key '*m' is a map")));
+  EXPECT_EQ(parse_yaml("a: &k name\n*k : 2\n", "p.yml").at("name").as_int(), 2);
+}
+
+TEST(Yaml, PlainScalarsAreTypedOnTheirOwn) {
+  EXPECT_EQ(plain_scalar("7").as_int(), 7);
+  EXPECT_TRUE(plain_scalar("~").is_null());
+  EXPECT_EQ(plain_scalar("S tail # not a comment").as_string(), "S tail # not a comment");
+}
+
 TEST(ConfigLoader, LocalOverlaysBaseAtTopLevelKeys) {
   TempDir dir;
   dir.write("conf/base/parameters.yml", "a: 1\nmodel:\n  alpha: 0.1\n  beta: 2\n");
@@ -86,11 +158,18 @@ TEST(ConfigLoader, ReadsSplitFilesAndRejectsKeysDefinedTwice) {
               ThrowsMessage<ConfigError>(HasSubstr("'a' is defined twice in the 'base'")));
 }
 
-TEST(ConfigLoader, MissingEnvironmentIsFineMissingBaseIsNot) {
+TEST(ConfigLoader, MissingLocalIsFineAMissingChosenEnvironmentOrBaseIsNot) {
   TempDir dir;
   dir.write("conf/base/parameters.yml", "a: 1\n");
-  EXPECT_EQ(ConfigLoader(dir / "conf", "prod").get("parameters").at("a").as_int(), 1);
+  dir.write("conf/prod/parameters.yml", "b: 1\n");
+  dir.write("conf/staging/parameters.yml", "c: 1\n");
+  EXPECT_EQ(ConfigLoader(dir / "conf").get("parameters").at("a").as_int(), 1);  // no conf/local
   EXPECT_TRUE(ConfigLoader(dir / "conf").get("credentials").as_map().empty());
+  EXPECT_THAT([&] { ConfigLoader(dir / "conf", "prdo"); },
+              ThrowsMessage<ConfigError>(
+                  AllOf(HasSubstr("environment 'prdo' not found: there is no folder '" +
+                                  (dir / "conf/prdo").string() + "'"),
+                        HasSubstr("are: base, prod, staging (did you mean 'prod'?)"))));
   EXPECT_THAT([&] { ConfigLoader(dir / "elsewhere"); },
               ThrowsMessage<ConfigError>(HasSubstr("--conf-source")));
 }

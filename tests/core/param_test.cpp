@@ -31,6 +31,20 @@ TEST(Param, KindMismatchNamesTheSourceAndTheValue) {
   }
 }
 
+TEST(Param, NumbersThatDoNotFitTheTypeAreAnError) {
+  const Param tree = parse_yaml("big: 1099511627776\nhuge: 1e300\nneg: -1\n", "p.yml");
+  EXPECT_THAT([&] { tree.at("big").as<int>("params:big"); },
+              ::testing::ThrowsMessage<ConfigError>(HasSubstr(
+                  "p.yml:1:6: params:big is 1099511627776, which is out of range: write a number "
+                  "from -2147483648 to 2147483647")));
+  EXPECT_THAT([&] { tree.at("neg").as<unsigned>(); },
+              ::testing::ThrowsMessage<ConfigError>(HasSubstr("out of range")));
+  EXPECT_THAT([&] { tree.at("huge").as<float>(); },
+              ::testing::ThrowsMessage<ConfigError>(HasSubstr("out of range")));
+  EXPECT_EQ(tree.at("big").as<std::int64_t>(), std::int64_t{1} << 40);
+  EXPECT_DOUBLE_EQ(tree.at("huge").as<double>(), 1e300);
+}
+
 TEST(Param, MissingKeyIsAnError) {
   const Param tree = parse_yaml("a: 1\n", "p.yml");
   EXPECT_EQ(tree.find("b"), nullptr);

@@ -49,6 +49,29 @@ TEST(Units, RatesAreBytesPerSecond) {
               ThrowsMessage<ConfigError>(HasSubstr("'100MB' is not a rate")));
 }
 
+TEST(Units, NanInfinityAndOverflowingValuesAreRefused) {
+  for (const char* bad : {"nan", "nans", "infs", "inf s", "NaNms"}) {
+    EXPECT_THAT([&] { parse_duration(bad, "read_latency"); },
+                ThrowsMessage<ConfigError>(HasSubstr("is not a duration")))
+        << bad;
+  }
+  EXPECT_THAT([] { parse_duration("99999999999999999999s", "conf/slow/catalog.yml:3:5: x"); },
+              ThrowsMessage<ConfigError>(HasSubstr(
+                  "conf/slow/catalog.yml:3:5: x '99999999999999999999s' is too long: durations "
+                  "go up to 292 years")));
+  EXPECT_THAT([] { parse_duration("1e300h"); }, ThrowsMessage<ConfigError>(HasSubstr("too long")));
+  EXPECT_EQ(parse_duration("2562047h"), std::chrono::hours(2562047));
+  EXPECT_THAT([] { parse_size("1e30GiB", "--payload"); },
+              ThrowsMessage<ConfigError>(
+                  HasSubstr("--payload '1e30GiB' is too large: sizes go up to 16 EiB")));
+  EXPECT_THAT([] { parse_size("18446744073709551616"); },
+              ThrowsMessage<ConfigError>(HasSubstr("too large")));
+  EXPECT_THAT([] { parse_size("infGiB"); }, ThrowsMessage<ConfigError>(HasSubstr("is not a size")));
+  EXPECT_THAT([] { parse_rate("nan/s"); }, ThrowsMessage<ConfigError>(HasSubstr("is not a rate")));
+  EXPECT_THAT([] { parse_rate("1e300TiB/s", "bandwidth"); },
+              ThrowsMessage<ConfigError>(HasSubstr("bandwidth '1e300TiB/s' is too large")));
+}
+
 TEST(Text, SplitKeepsEmptyPieces) {
   EXPECT_THAT(split("a,,b", ','), ElementsAre("a", "", "b"));
   EXPECT_THAT(split("", ','), ElementsAre(""));

@@ -204,7 +204,7 @@ int run_bench(const BenchFlags& flags) {
   if (flags.repeat < 1) {
     throw ConfigError(fmt::format("--repeat must be at least 1 (got {})", flags.repeat));
   }
-  if (flags.time_scale < 0 || flags.time_scale > 1) {
+  if (!(flags.time_scale >= 0 && flags.time_scale <= 1)) {  // NaN too
     throw ConfigError(
         fmt::format("--time-scale must be in (0, 1]: real seconds per simulated second (got {})",
                     flags.time_scale));

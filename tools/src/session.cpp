@@ -159,7 +159,8 @@ void Session::register_hooks_from_config() {
     for (const Param& entry : hooks->as_list()) {
       OptionReader reader(entry, "hook entry");
       const std::string name = reader.required_string("name");
-      const auto priority = static_cast<int>(reader.integer("priority", 0));
+      const auto priority = static_cast<int>(reader.integer(
+          "priority", 0, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
       const Param* options = reader.optional_map("options");
       reader.finish();
       if (!registry().hooks.contains(name)) {
@@ -237,8 +238,14 @@ Param parse_runtime_params(const std::string& text) {
           "--params: '{}' is not key=value; write --params \"key=value,other.key=value\"", item));
     }
     const std::string key = item.substr(0, equals);
-    const Param value = parse_yaml("value: " + item.substr(equals + 1), "--params").at("value");
-    params.as_map().emplace_back(key, value);
+    // The whole value, spaces, '#' and new lines included: YAML reads only quoted and flow
+    // values ('text', [1, 2], {a: 1}); a plain one is typed as a YAML scalar.
+    const std::string value = item.substr(equals + 1);
+    const bool yaml =
+        !value.empty() && std::string_view("'\"[{").find(value.front()) != std::string_view::npos;
+    params.as_map().emplace_back(
+        key,
+        yaml ? parse_yaml("value: " + value, "--params " + key).at("value") : plain_scalar(value));
   }
   return params;
 }

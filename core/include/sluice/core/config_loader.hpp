@@ -11,10 +11,15 @@
 namespace sluice {
 
 /// Parses YAML into a Param tree, keeping each value's file, line and column. Plain scalars are
-/// typed as YAML does (true/false, integers, floats, null); quoted scalars stay strings.
-/// ConfigError "<source>:<line>:<column>: ..." on malformed YAML.
+/// typed as YAML does (true/false, integers, floats, null); quoted scalars stay strings. Keys are
+/// text: a scalar key is its text (`1:` is the key "1"); null, list and map keys are errors.
+/// ConfigError "<source>:<line>:<column>: ..." on malformed YAML, a key written twice in a map,
+/// an alias inside its own anchor, and aliases that copy more than a few million values.
 SLUICE_API Param parse_yaml(std::string_view text, const std::string& source);
 SLUICE_API Param load_yaml_file(const std::filesystem::path& path);
+/// Types `text` as parse_yaml() types a plain scalar: "42" → 42, "true" → true, "~" → null,
+/// anything else → the text itself.
+SLUICE_API Param plain_scalar(const std::string& text);
 
 /// Reads configuration in the Kedro layout: `<conf_source>/<base_env>` overlaid by
 /// `<conf_source>/<env>`.
@@ -22,10 +27,13 @@ SLUICE_API Param load_yaml_file(const std::filesystem::path& path);
 /// `get("catalog")` reads every `catalog.yml`, `catalog_*.yml` and `catalog/**/*.yml` (or .yaml)
 /// of an environment; a top-level key defined twice within one environment is an error, and the
 /// run environment's top-level keys replace the base ones. Keys starting with `_` are for YAML
-/// anchors and are dropped. A missing run environment folder is fine; a missing base is not.
+/// anchors and are dropped. A missing base folder is an error, and so is a missing run
+/// environment folder, except for the default `local` (often kept out of version control).
 class SLUICE_API ConfigLoader {
  public:
-  explicit ConfigLoader(std::filesystem::path conf_source, std::string env = "local",
+  static constexpr const char* kDefaultEnv = "local";
+
+  explicit ConfigLoader(std::filesystem::path conf_source, std::string env = kDefaultEnv,
                         std::string base_env = "base");
 
   /// The merged map for a kind of configuration ("catalog", "parameters", "credentials"); an

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,7 +24,11 @@ class SLUICE_API OptionReader {
   std::string required_string(const std::string& key);
   std::optional<std::string> optional_string(const std::string& key);
   bool flag(const std::string& key, bool fallback);
-  std::int64_t integer(const std::string& key, std::int64_t fallback);
+  /// An integer; ConfigError naming the option when it is outside [min, max].
+  std::int64_t integer(const std::string& key, std::int64_t fallback,
+                       std::int64_t min = std::numeric_limits<std::int64_t>::min(),
+                       std::int64_t max = std::numeric_limits<std::int64_t>::max());
+  /// A finite number (an integer or a float; nan and infinities are refused).
   double number(const std::string& key, double fallback);
   /// A size in bytes: an integer or text parse_size() reads ("2GiB", "100MB"). ConfigError for
   /// malformed or negative sizes.
@@ -53,6 +58,9 @@ class SLUICE_API OptionReader {
 
  private:
   const Param* take(const std::string& key);
+  /// "option 'key' is required", or "unknown option 'kye' (did you mean 'key'?)" when an option
+  /// nobody read is close to it.
+  [[noreturn]] void throw_required(const std::string& key) const;
 
   const Param& options_;
   std::string what_;

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -85,6 +87,7 @@ class SLUICE_API Param {
 
  private:
   [[noreturn]] void throw_kind(std::string_view wanted, std::string_view what) const;
+  [[noreturn]] void throw_range(const std::string& range, std::string_view what) const;
 
   std::variant<std::monostate, bool, std::int64_t, double, std::string, List, Map> data_;
   std::shared_ptr<const SourceMark> mark_;
@@ -114,11 +117,24 @@ T Param::as(std::string_view what) const {
   } else if constexpr (std::is_integral_v<T>) {
     if (kind() != Kind::integer)
       throw_kind("an integer", what);
+    using Limits = std::numeric_limits<T>;
+    const std::int64_t integer = as_int();
+    const bool fits = std::is_signed_v<T>
+                          ? integer >= static_cast<std::int64_t>(Limits::min()) &&
+                                integer <= static_cast<std::int64_t>(Limits::max())
+                          : integer >= 0 && static_cast<std::uint64_t>(integer) <=
+                                                static_cast<std::uint64_t>(Limits::max());
+    if (!fits)
+      throw_range(std::to_string(+Limits::min()) + " to " + std::to_string(+Limits::max()), what);
     return static_cast<T>(as_int());
   } else if constexpr (std::is_floating_point_v<T>) {
     if (kind() != Kind::integer && kind() != Kind::floating)
       throw_kind("a number", what);
-    return static_cast<T>(as_double());
+    const double number = as_double();
+    if (std::isfinite(number) && (number > static_cast<double>(std::numeric_limits<T>::max()) ||
+                                  number < static_cast<double>(-std::numeric_limits<T>::max())))
+      throw_range("plus or minus " + std::to_string(std::numeric_limits<T>::max()), what);
+    return static_cast<T>(number);
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (kind() != Kind::string)
       throw_kind("a string", what);

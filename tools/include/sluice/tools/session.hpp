@@ -144,7 +144,9 @@ class SLUICE_API Session {
   std::shared_ptr<HookManager> hooks_;  // after plugins_: its hooks go before their libraries
 };
 
-/// Parses `--params` text: "a.b=1,c=text" → {a.b: 1, c: text}, values typed like YAML.
+/// Parses `--params` text: "a.b=1,c=text" → {a.b: 1, c: text}. A plain value is kept whole
+/// (spaces, '#' and new lines included) and typed as a YAML scalar; a value starting with a
+/// quote, '[' or '{' is read as YAML.
 SLUICE_API Param parse_runtime_params(const std::string& text);
 /// Parses `--load-versions` text: "dataset:version,other:version".
 SLUICE_API std::map<std::string, std::string> parse_load_versions(const std::string& text);
