@@ -120,8 +120,9 @@ Param convert(const YAML::Node& node, const std::string& source) {
       // Keys written in the map win over merged ones; earlier merged maps over later ones.
       for (const Param& source_map : merged) {
         for (const auto& [key, value] : source_map.as_map()) {
-          const bool present = std::any_of(map.begin(), map.end(),
-                                           [&](const auto& entry) { return entry.first == key; });
+          const bool present =
+              std::any_of(map.begin(), map.end(),
+                          [&wanted = key](const auto& entry) { return entry.first == wanted; });
           if (!present) {
             map.emplace_back(key, value);
           }
