@@ -7,59 +7,47 @@
 #include <optional>
 #include <string>
 
-#include <sluice/core/codec.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
+#include <sluice/core/value.hpp>
 
 #include "fuzz_input.hpp"
 
 namespace {
 
 // decode() is what load() applies to a file's bytes; the fuzzer calls it without a file.
-class BinaryReader : public sluice::BinaryDataset {
+// encode() frames a payload; with the "string" codec the payload is the string itself.
+class BinaryCodec : public sluice::BinaryDataset {
  public:
   using BinaryDataset::BinaryDataset;
   using BinaryDataset::decode;
+  using BinaryDataset::encode;
 };
 
-const sluice::CodecRegistry& builtin_codecs() {
-  static const auto codecs = [] {
-    auto built = std::make_unique<sluice::CodecRegistry>();
-    sluice::add_builtin_codecs(*built);
-    return built;
-  }();
-  return *codecs;
-}
-
-std::uint64_t fnv1a(std::string_view bytes) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (unsigned char byte : bytes) {
-    hash ^= byte;
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
 // The frame (see binary_dataset.hpp): magic[8] | u32 name length | name | u64 payload length |
-// u64 checksum | payload. Returns the bytes with a length and checksum that match the payload,
-// or nothing when the header is cut short or already matches.
+// u64 checksum | payload. Returns the bytes with the length and checksum of their payload (as
+// BinaryDataset writes them), or nothing when the header is cut short or already matches.
 std::optional<std::string> with_matching_checksum(std::string bytes) {
   constexpr std::size_t kMagicSize = 8;
+  constexpr std::size_t kLengthAndChecksum = 2 * sizeof(std::uint64_t);
   std::uint32_t name_length = 0;
   if (bytes.size() < kMagicSize + sizeof name_length) {
     return std::nullopt;
   }
   std::memcpy(&name_length, bytes.data() + kMagicSize, sizeof name_length);
   const std::size_t length_at = kMagicSize + sizeof name_length + std::size_t{name_length};
-  const std::size_t payload_at = length_at + 2 * sizeof(std::uint64_t);
+  const std::size_t payload_at = length_at + kLengthAndChecksum;
   if (name_length > 1024 || bytes.size() < payload_at) {
     return std::nullopt;
   }
-  const std::uint64_t header[2] = {bytes.size() - payload_at,
-                                   fnv1a(std::string_view(bytes).substr(payload_at))};
-  if (std::memcmp(bytes.data() + length_at, header, sizeof header) == 0) {
+  static const BinaryCodec string_frames("fuzz.bin", sluice::fuzz::builtin_registry().codecs,
+                                         "string");
+  const std::string payload = bytes.substr(payload_at);
+  const std::string framed = string_frames.encode(sluice::Value::of(payload));
+  const char* header = framed.data() + framed.size() - payload.size() - kLengthAndChecksum;
+  if (std::memcmp(bytes.data() + length_at, header, kLengthAndChecksum) == 0) {
     return std::nullopt;
   }
-  std::memcpy(bytes.data() + length_at, header, sizeof header);
+  std::memcpy(bytes.data() + length_at, header, kLengthAndChecksum);
   return bytes;
 }
 
@@ -67,7 +55,7 @@ std::optional<std::string> with_matching_checksum(std::string bytes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace sluice;
-  static const BinaryReader reader("fuzz.bin", builtin_codecs());
+  static const BinaryCodec reader("fuzz.bin", fuzz::builtin_registry().codecs);
   const std::string bytes(fuzz::as_text(data, size));
   fuzz::allow_sluice_errors([&] { (void)reader.decode(bytes, "fuzz.bin"); });
   if (auto sealed = with_matching_checksum(bytes)) {

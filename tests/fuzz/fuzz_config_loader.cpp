@@ -1,24 +1,12 @@
 // Fuzzes the config loader: YAML text → Param tree (sluice::parse_yaml), then a catalog built
 // from it as catalog.yml (with the same tree as credentials.yml) and as parameters.yml.
 
-#include <memory>
-
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/config_loader.hpp>
-#include <sluice/core/registry.hpp>
 
 #include "fuzz_input.hpp"
 
 namespace {
-
-const sluice::Registry& builtin_registry() {
-  static const auto registry = [] {
-    auto built = std::make_unique<sluice::Registry>();
-    sluice::register_builtins(*built);
-    return built;
-  }();
-  return *registry;
-}
 
 // As ConfigLoader reads a file: keys starting with '_' only hold YAML anchors.
 sluice::Param without_anchor_keys(const sluice::Param& config) {
@@ -49,8 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     options.root = "/nonexistent/sluice-fuzz";
     options.save_version = "2024-01-01T00.00.00.000Z";
     fuzz::allow_sluice_errors(
-        [&] { make_catalog(config, config, Param(), builtin_registry(), options); });
-    make_catalog(Param(), Param(), config, builtin_registry(), options);
+        [&] { make_catalog(config, config, Param(), fuzz::builtin_registry(), options); });
+    make_catalog(Param(), Param(), config, fuzz::builtin_registry(), options);
   });
   return 0;
 }
