@@ -1,6 +1,6 @@
 // Fuzzes the CSV reader (sluice::read_csv_string). A table it reads must also survive a round
-// trip: write_csv writes CSV "that read_csv reads back into an equal table" (table.hpp), so a
-// table that comes back different, or not at all, is a crash too.
+// trip: write_csv writes CSV "that read_csv reads back into an equal table" (table.hpp), so
+// written CSV that reads back different, or not at all, is a crash too.
 
 #include <cmath>
 #include <cstdio>
@@ -53,8 +53,14 @@ bool same_table(const sluice::Table& a, const sluice::Table& b) {
   std::abort();
 }
 
+// write_csv may refuse a table with a sluice error; what it writes must read back equal.
 void check_round_trip(const sluice::Table& table) {
-  const std::string written = sluice::write_csv_string(table);
+  std::string written;
+  try {
+    written = sluice::write_csv_string(table);
+  } catch (const sluice::Error&) {
+    return;
+  }
   std::optional<sluice::Table> again;
   try {
     again = sluice::read_csv_string(written, "written.csv");
