@@ -46,7 +46,7 @@ for i in "${!targets[@]}"; do
   else
     failed=1
     echo "fuzz: $target FAILED (exit $status) after ${runs:-?} inputs; log: $out/$target.log"
-    grep -E '^(==[0-9]+==ERROR|SUMMARY|terminate called|.*runtime error)|^artifact_prefix|Test unit written' \
+    grep -E '^(==[0-9]+== ?ERROR|SUMMARY|terminate called|  what\(\)|CSV round trip)|runtime error|Test unit written' \
       "$out/$target.log" | head -20 || true
   fi
 done
