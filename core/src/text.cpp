@@ -15,6 +15,26 @@ std::vector<std::string> split(std::string_view text, char separator) {
   }
 }
 
+bool starts_key_value(std::string_view piece) {
+  const auto equals = piece.find('=');
+  return equals != std::string_view::npos && equals > 0 &&
+         piece.substr(0, equals).find_first_not_of(
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+             std::string_view::npos;
+}
+
+std::vector<std::string> split_key_values(std::string_view text) {
+  std::vector<std::string> items;
+  for (std::string& piece : split(text, ',')) {
+    if (!items.empty() && !starts_key_value(piece)) {
+      items.back() += ',' + piece;  // a comma inside the value before
+    } else {
+      items.push_back(std::move(piece));
+    }
+  }
+  return items;
+}
+
 std::string shell_quote(std::string_view word) {
   const bool safe = !word.empty() && word.find_first_not_of(
                                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -188,6 +188,10 @@ TEST_F(SluiceCli, ParamsKeepTheWholeValueAndNameTheWholeKey) {
   EXPECT_EQ(empty_part.exit_code, 1);
   EXPECT_THAT(empty_part.output, HasSubstr("parameter key 'a..b' has an empty part between dots"));
   EXPECT_EQ(sluice("run --params \"train_fraction='0.5',random_state=[7]\"").exit_code, 1);
+  // A comma that starts no other key=value item is part of the value: a list stays whole.
+  const Result list = sluice("run --params \"train_fraction=[0.5, 0.25],random_state=7\"");
+  EXPECT_EQ(list.exit_code, 1);
+  EXPECT_THAT(list.output, HasSubstr("is a list"));
 }
 
 TEST_F(SluiceCli, BadYamlIsAnErrorNamingFileLineAndColumn) {

@@ -78,5 +78,14 @@ TEST(Text, SplitKeepsEmptyPieces) {
   EXPECT_THAT(split("x=1,", ','), ElementsAre("x=1", ""));
 }
 
+TEST(Text, KeyValueItemsKeepTheCommasInsideTheirValues) {
+  EXPECT_THAT(split_key_values("a=1,b.c=x,y,d=[1, 2]"), ElementsAre("a=1", "b.c=x,y", "d=[1, 2]"));
+  EXPECT_THAT(split_key_values("a=1,,b=2"), ElementsAre("a=1,", "b=2"));
+  EXPECT_THAT(split_key_values("nokey,a=1"), ElementsAre("nokey", "a=1"));
+  EXPECT_TRUE(starts_key_value("db.pass_word-2=x"));
+  EXPECT_FALSE(starts_key_value("=x"));
+  EXPECT_FALSE(starts_key_value("a b=x"));
+}
+
 }  // namespace
 }  // namespace sluice

@@ -231,7 +231,8 @@ std::map<std::string, Value> Session::run(const RunOptions& options) {
 
 Param parse_runtime_params(const std::string& text) {
   Param params = Param(Param::Map{});
-  for (const auto& item : split(text, ',')) {
+  // A comma that does not start another `key=` item belongs to the value before it.
+  for (const auto& item : split_key_values(text)) {
     const auto equals = item.find('=');
     if (equals == std::string::npos || equals == 0) {
       throw ConfigError(fmt::format(

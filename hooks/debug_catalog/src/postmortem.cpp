@@ -114,19 +114,6 @@ Param redact(const Param& tree, const std::vector<std::string>& extra) {
   return tree;
 }
 
-namespace {
-
-// Whether `piece` starts a new `key=value` item: a key of name characters, then '='.
-bool starts_item(std::string_view piece) {
-  const auto equals = piece.find('=');
-  return equals != std::string_view::npos && equals > 0 &&
-         piece.substr(0, equals).find_first_not_of(
-             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
-             std::string_view::npos;
-}
-
-}  // namespace
-
 std::string redact_command(const std::string& command, const std::vector<std::string>& extra) {
   // The value of a secret key is hidden whole, whatever it holds: up to the next `key=` item of
   // its word, and over the following words up to the next option, in case the command line
@@ -145,12 +132,9 @@ std::string redact_command(const std::string& command, const std::vector<std::st
       rest.remove_prefix(equals + 1);
     }
     std::vector<std::string> items;
-    for (const std::string& piece : split(rest, ',')) {
-      if (in_secret && !starts_item(piece)) {
-        continue;  // a comma inside the secret value
-      }
+    for (const std::string& piece : split_key_values(rest)) {
       in_secret = false;
-      if (starts_item(piece)) {
+      if (starts_key_value(piece)) {
         const std::string key = piece.substr(0, piece.find('='));
         const auto dot = key.find_last_of('.');
         if (is_secret_key(dot == std::string::npos ? key : key.substr(dot + 1), extra)) {
