@@ -8,6 +8,7 @@ ConfigError::~ConfigError() = default;
 DatasetError::~DatasetError() = default;
 PipelineError::~PipelineError() = default;
 TypeMismatchError::~TypeMismatchError() = default;
+NotPersistedError::~NotPersistedError() = default;
 
 std::string current_exception_message() {
   try {

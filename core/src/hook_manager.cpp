@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <sluice/core/error.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/log.hpp>
 
@@ -13,11 +14,29 @@ template <class... Args>
 using Signal =
     boost::signals2::signal<void(Args...), boost::signals2::optional_last_value<void>, int>;
 
+// on_pipeline_error's slots return what their hook reported as not persisted; the signal
+// returns all of it, in slot order.
+struct Concatenate {
+  using result_type = std::vector<std::string>;
+  template <class Iterator>
+  result_type operator()(Iterator first, Iterator last) const {
+    result_type all;
+    for (; first != last; ++first) {
+      const result_type part = *first;
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    return all;
+  }
+};
+
 struct HookManager::Signals {
   Signal<Catalog&> after_catalog_created;
   Signal<const RunInfo&, const Pipeline&, const Catalog&> before_pipeline_run;
   Signal<const RunInfo&, const Pipeline&, const Catalog&> after_pipeline_run;
-  Signal<const RunInfo&, const Pipeline&, const Catalog&, const std::exception&> on_pipeline_error;
+  boost::signals2::signal<std::vector<std::string>(const RunInfo&, const Pipeline&, const Catalog&,
+                                                   const std::exception&),
+                          Concatenate, int>
+      on_pipeline_error;
   Signal<const Node&, std::vector<Value>&> before_node_run;
   Signal<const Node&, const std::vector<Value>&, const std::vector<Value>&> after_node_run;
   Signal<const Node&, const std::exception&, NodePhase> on_node_error;
@@ -59,6 +78,24 @@ auto error_slot(std::shared_ptr<Hook> hook, std::string name, Event event, Membe
   };
 }
 
+// on_pipeline_error: like error_slot, but what the hook reports as not persisted is returned to
+// the runner for the run's error instead of being logged.
+auto pipeline_error_slot(std::shared_ptr<Hook> hook, std::string name) {
+  return [hook = std::move(hook), name = std::move(name)](
+             const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,
+             const std::exception& error) -> std::vector<std::string> {
+    try {
+      hook->on_pipeline_error(run, pipeline, catalog, error);
+    } catch (const NotPersistedError& lost) {
+      return {fmt::format("hook '{}': {}", name, lost.what())};
+    } catch (...) {
+      logger().error("hook '{}' failed in on_pipeline_error (the original error is kept): {}", name,
+                     current_exception_message());
+    }
+    return {};
+  };
+}
+
 }  // namespace
 
 HookManager::HookManager() : signals_(std::make_unique<Signals>()) {}
@@ -83,7 +120,10 @@ void HookManager::add(std::string name, std::shared_ptr<Hook> hook, int priority
   connect(s.after_catalog_created, Event::after_catalog_created, &Hook::after_catalog_created);
   connect(s.before_pipeline_run, Event::before_pipeline_run, &Hook::before_pipeline_run);
   connect(s.after_pipeline_run, Event::after_pipeline_run, &Hook::after_pipeline_run);
-  connect_error(s.on_pipeline_error, Event::on_pipeline_error, &Hook::on_pipeline_error);
+  if (events.contains(Event::on_pipeline_error)) {
+    s.on_pipeline_error.connect(priority, pipeline_error_slot(hook, name),
+                                boost::signals2::at_back);
+  }
   connect(s.before_node_run, Event::before_node_run, &Hook::before_node_run);
   connect(s.after_node_run, Event::after_node_run, &Hook::after_node_run);
   connect_error(s.on_node_error, Event::on_node_error, &Hook::on_node_error);
@@ -111,10 +151,11 @@ void HookManager::emit_pipeline(Event event, const RunInfo& run, const Pipeline&
   signal(run, pipeline, catalog);
 }
 
-void HookManager::emit_on_pipeline_error(const RunInfo& run, const Pipeline& pipeline,
-                                         const Catalog& catalog,
-                                         const std::exception& error) const {
-  signals_->on_pipeline_error(run, pipeline, catalog, error);
+std::vector<std::string> HookManager::emit_on_pipeline_error(const RunInfo& run,
+                                                             const Pipeline& pipeline,
+                                                             const Catalog& catalog,
+                                                             const std::exception& error) const {
+  return signals_->on_pipeline_error(run, pipeline, catalog, error);
 }
 
 void HookManager::emit_before_node_run(const Node& node, std::vector<Value>& inputs) const {

@@ -14,6 +14,23 @@
 namespace sluice {
 namespace {
 
+// A failing run's error, with what hooks found not persisted while the run was failing (a
+// tee's background write that failed after the node error): the error lists every loss.
+void add_not_persisted(const std::exception& error, const std::vector<std::string>& lost) {
+  if (lost.empty()) {
+    return;
+  }
+  if (const auto* node_error = dynamic_cast<const NodeError*>(&error)) {
+    std::vector<std::string> failures = node_error->other_failures();
+    failures.insert(failures.end(), lost.begin(), lost.end());
+    throw NodeError(node_error->node(), node_error->phase(), node_error->cause_message(),
+                    node_error->resume_nodes(), node_error->cause(),
+                    node_error->unreadable_inputs(), std::move(failures));
+  }
+  throw Error(
+      fmt::format("{}\nAlso failed in this run:\n  - {}", error.what(), fmt::join(lost, "\n  - ")));
+}
+
 // Runs task(0..count-1): in turn, or with async I/O each on its own thread (the calling thread
 // takes the first). Waits for all of them; one failure is rethrown as it is, several become
 // one Error listing each (in task order), so that no failed dataset goes unmentioned.
@@ -124,7 +141,7 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
     }
   } catch (const std::exception& error) {
     if (hooks != nullptr) {
-      hooks->on_pipeline_error(info, pipeline, catalog, error);
+      add_not_persisted(error, hooks->on_pipeline_error(info, pipeline, catalog, error));
     }
     throw;
   }
@@ -133,7 +150,7 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
       hooks->after_pipeline_run(info, pipeline, catalog);
     } catch (const std::exception& error) {
       // A hook found at the end that the run failed (a background write): observers hear it.
-      hooks->on_pipeline_error(info, pipeline, catalog, error);
+      add_not_persisted(error, hooks->on_pipeline_error(info, pipeline, catalog, error));
       throw;
     }
   }

@@ -5,6 +5,7 @@
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/node.hpp>
+#include <sluice/core/pipeline.hpp>
 
 namespace sluice {
 namespace {
@@ -74,6 +75,33 @@ TEST(HookManager, FailuresInErrorEventsAreLoggedNotThrown) {
     return std::vector<Value>{};
   });
   EXPECT_NO_THROW(hooks.on_node_error(node, std::runtime_error("original"), NodePhase::run));
+}
+
+// Fails in on_pipeline_error, with a loss to report or with a bug of its own.
+class FailingOnPipelineError : public Hook {
+ public:
+  explicit FailingOnPipelineError(bool lost) : lost_(lost) {}
+  Events events() const override { return {Event::on_pipeline_error}; }
+  void on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
+                         const std::exception&) override {
+    if (lost_) {
+      throw NotPersistedError("'x' is not persisted: disk full");
+    }
+    throw std::runtime_error("a bug in the hook");
+  }
+
+ private:
+  bool lost_;
+};
+
+TEST(HookManager, WhatHooksReportNotPersistedIsReturnedForTheRunsErrorOtherFailuresAreLogged) {
+  HookManager hooks;
+  hooks.add("bug", std::make_shared<FailingOnPipelineError>(false));
+  hooks.add("tee", std::make_shared<FailingOnPipelineError>(true));
+  const Catalog catalog;
+  const Pipeline pipeline;
+  EXPECT_THAT(hooks.on_pipeline_error(RunInfo{}, pipeline, catalog, std::runtime_error("node")),
+              ElementsAre("hook 'tee': 'x' is not persisted: disk full"));
 }
 
 TEST(HookManager, CatalogEmitsDatasetEventsWithoutANodeOutsideARun) {

@@ -299,6 +299,27 @@ TEST(Tee, FailFastListsEveryWriteThatFailedAlsoThoseFailingAfterTheRefusal) {
                                                                  HasSubstr("--from-nodes \"a\""))));
 }
 
+TEST(Tee, AWriteThatFailedBeforeANodeFailedIsInTheRunsErrorAtEnd) {
+  // at_end: the run goes on after x's write failed, then c fails; the run's error is c's, and
+  // lists x as not persisted (before, x was only in the log).
+  Chain chain({.on_write_error = OnWriteError::at_end},
+              std::make_shared<Storage>(nullptr, "disk full"));
+  chain.pipeline =
+      Pipeline{node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
+               node(
+                   "c", [](int) -> int { throw std::runtime_error("bug"); }, "y", "z")};
+  try {
+    chain.run();
+    FAIL() << "expected the run to fail";
+  } catch (const NodeError& error) {
+    EXPECT_EQ(error.node(), "c");
+    EXPECT_THAT(error.what(), AllOf(HasSubstr("bug"), HasSubstr("Also failed in this run"),
+                                    HasSubstr("hook 'tee': background writes failed"),
+                                    HasSubstr("'x': disk full")));
+    EXPECT_THAT(error.resume_nodes(), ::testing::ElementsAre("a"));  // x is not persisted
+  }
+}
+
 TEST(Tee, ANodeFailureStillJoinsPendingWrites) {
   Chain chain;
   chain.pipeline =

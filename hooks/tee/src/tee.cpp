@@ -460,8 +460,8 @@ void TeeHook::on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
     std::lock_guard lock(state_->mutex);
     unreported = state_->failures.size() > state_->reported;
   }
-  if (unreported) {
-    logger().error("{}", state_->failure_report(false));
+  if (unreported) {  // the run's error lists them (NotPersistedError)
+    throw NotPersistedError(state_->failure_report(true));
   }
 }
 

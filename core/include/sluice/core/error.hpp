@@ -45,6 +45,15 @@ class SLUICE_API TypeMismatchError : public Error {
   ~TypeMismatchError() override;
 };
 
+/// Thrown by a hook's `on_pipeline_error` to say what the failed run did not persist (a tee's
+/// background writes that failed while the run was failing): the runner adds the message to the
+/// run's error, where other exceptions from `on_pipeline_error` are only logged.
+class SLUICE_API NotPersistedError : public Error {
+ public:
+  using Error::Error;
+  ~NotPersistedError() override;
+};
+
 /// The message of the exception being handled (call inside a catch block); for exceptions
 /// that are not std::exception, says so.
 SLUICE_API std::string current_exception_message();

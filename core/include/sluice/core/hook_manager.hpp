@@ -47,11 +47,15 @@ class SLUICE_API HookManager {
       emit_pipeline(Event::after_pipeline_run, run, pipeline, catalog);
     }
   }
-  void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,
-                         const std::exception& error) const {
+  /// Returns what hooks reported the failed run did not persist (NotPersistedError), each
+  /// message naming its hook, for the runner to add to the run's error.
+  std::vector<std::string> on_pipeline_error(const RunInfo& run, const Pipeline& pipeline,
+                                             const Catalog& catalog,
+                                             const std::exception& error) const {
     if (listens(Event::on_pipeline_error)) {
-      emit_on_pipeline_error(run, pipeline, catalog, error);
+      return emit_on_pipeline_error(run, pipeline, catalog, error);
     }
+    return {};
   }
   void before_node_run(const Node& node, std::vector<Value>& inputs) const {
     if (listens(Event::before_node_run)) {
@@ -99,8 +103,9 @@ class SLUICE_API HookManager {
   void emit_after_catalog_created(Catalog& catalog) const;
   void emit_pipeline(Event event, const RunInfo& run, const Pipeline& pipeline,
                      const Catalog& catalog) const;
-  void emit_on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,
-                              const std::exception& error) const;
+  std::vector<std::string> emit_on_pipeline_error(const RunInfo& run, const Pipeline& pipeline,
+                                                  const Catalog& catalog,
+                                                  const std::exception& error) const;
   void emit_before_node_run(const Node& node, std::vector<Value>& inputs) const;
   void emit_after_node_run(const Node& node, const std::vector<Value>& inputs,
                            const std::vector<Value>& outputs) const;
