@@ -22,6 +22,7 @@
 #include <sluice/core/table.hpp>
 
 #include "support/bad_yaml.hpp"
+#include "support/source_dir.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sluice {
@@ -40,7 +41,7 @@ struct Result {
 class SluiceCli : public ::testing::Test {
  protected:
   SluiceCli() {
-    const fs::path iris = fs::path(std::getenv("SLUICE_SOURCE_DIR")) / "examples/iris";
+    const fs::path iris = sluice::testing::source_dir() / "examples/iris";
     fs::copy(iris / "sluice.yml", project / "sluice.yml");
     fs::copy(iris / "conf", project / "conf", fs::copy_options::recursive);
     fs::create_directories(project / "data/01_raw");

@@ -11,6 +11,7 @@
 #include <sluice/core/registry.hpp>
 #include <sluice/runners/sequential_runner.hpp>
 
+#include "support/source_dir.hpp"
 #include "support/temp_dir.hpp"
 #include "support/value_as.hpp"
 
@@ -20,7 +21,7 @@ namespace fs = std::filesystem;
 using sluice::testing::TempDir;
 
 fs::path iris_project() {
-  return fs::path(std::getenv("SLUICE_SOURCE_DIR")) / "examples/iris";
+  return sluice::testing::source_dir() / "examples/iris";
 }
 
 // A copy of the example project, so the test never writes into the source tree.

@@ -1,5 +1,6 @@
 #include <future>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -142,6 +143,21 @@ TEST(DebugCatalog, AfterALoadFailureTheBundleResumesAtTheProducer) {
   EXPECT_EQ(bundle.failing_node, "c");
   EXPECT_THAT(bundle.resume_nodes, ElementsAre("a"));  // b re-runs, and x was in memory only
   EXPECT_EQ(bundle.resume_command, "sluice run --env local --from-nodes \"a\"");
+}
+
+TEST(DebugCatalog, TheResumeCommandReplacesTheRunsOwnFromNodes) {
+  for (const char* given : {"--from-nodes c", "--from-nodes=c"}) {
+    Fixture fixture;
+    fixture.y->fail_load = true;
+    const Pipeline pipeline{node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
+                            node("c", plus_one, "y", "z")};
+    RunInfo run = fixture.info();
+    run.command = fmt::format("sluice run {} --env local", given);
+    EXPECT_THROW(SequentialRunner().run(pipeline, fixture.catalog, run), NodeError);
+    EXPECT_EQ(read_bundle(fixture.dir / "postmortem/run-1").resume_command,
+              "sluice run --env local --from-nodes \"a\"")
+        << given;
+  }
 }
 
 TEST(DebugCatalog, AFileFromAnEarlierRunIsNotPersistedByThisRun) {

@@ -9,6 +9,7 @@
 #include <sluice/core/plugin.hpp>
 #include <sluice/core/registry.hpp>
 
+#include "support/source_dir.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sluice::testing {
@@ -18,7 +19,7 @@ namespace sluice::testing {
 class IrisProject {
  public:
   IrisProject() {
-    const auto source = std::filesystem::path(std::getenv("SLUICE_SOURCE_DIR")) / "examples/iris";
+    const auto source = testing::source_dir() / "examples/iris";
     std::filesystem::copy(source / "conf", dir / "conf", std::filesystem::copy_options::recursive);
     std::filesystem::create_directories(dir / "data/01_raw");
     std::filesystem::copy(source / "data/01_raw/iris.csv", dir / "data/01_raw/iris.csv");

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <sluice/core/text.hpp>
+#include <sluice/runners/thread_pool.hpp>
 #include <sluice/tools/describe.hpp>
 #include <sluice/tools/session.hpp>
 
@@ -35,9 +36,9 @@ std::string joined(int argc, char** argv) {
   return command;
 }
 
-// The parallel runner's thread count; more threads than this only add switching, and a typo
-// such as 10000000 should not try to start them.
-constexpr std::size_t kMaxWorkers = 1024;
+// The parallel runner's thread count, within its thread pool's bound: more threads than that
+// only add switching, and a typo such as 10000000 should not try to start them.
+constexpr std::size_t kMaxWorkers = sluice::ThreadPool::max_threads;
 
 std::size_t parse_max_workers(const std::string& text) {
   std::size_t workers = 0;

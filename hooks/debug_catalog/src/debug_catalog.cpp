@@ -15,6 +15,7 @@
 #include <sluice/core/node.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/pipeline.hpp>
+#include <sluice/core/text.hpp>
 #include <sluice/hooks/debug_catalog.hpp>
 #include <sluice/runners/node_error.hpp>
 #include <sluice/runners/resume.hpp>
@@ -45,6 +46,21 @@ namespace {
 void owner_only(const fs::path& path, bool folder) {
   using fs::perms;
   fs::permissions(path, folder ? perms::owner_all : perms::owner_read | perms::owner_write);
+}
+
+// The run's own command with `--from-nodes` set to the resume nodes: an earlier
+// `--from-nodes` of the command is replaced, not followed by a second one.
+std::string resume_command(const std::string& command, const std::vector<std::string>& nodes) {
+  std::vector<std::string> words;
+  const std::vector<std::string> given = shell_words(command);
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    if (given[i] == "--from-nodes") {
+      ++i;  // and its value
+    } else if (!given[i].starts_with("--from-nodes=")) {
+      words.push_back(shell_quote(given[i]));
+    }
+  }
+  return fmt::format("{} --from-nodes \"{}\"", fmt::join(words, " "), fmt::join(nodes, ","));
 }
 
 }  // namespace
@@ -230,10 +246,9 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
     bundle.resume_nodes = find_resume_nodes(pipeline, catalog, finished);
   }
   if (!bundle.resume_nodes.empty()) {
-    bundle.resume_command = fmt::format(
-        "{} --from-nodes \"{}\"",
+    bundle.resume_command = resume_command(
         bundle.command.empty() ? "sluice run --pipeline " + bundle.pipeline : bundle.command,
-        fmt::join(bundle.resume_nodes, ","));
+        bundle.resume_nodes);
   }
   if (const auto parameters = catalog.find("parameters")) {
     try {
