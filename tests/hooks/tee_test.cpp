@@ -299,15 +299,19 @@ TEST(Tee, FailFastListsEveryWriteThatFailedAlsoThoseFailingAfterTheRefusal) {
                                                                  HasSubstr("--from-nodes \"a\""))));
 }
 
+// Chain's pipeline, with c throwing "bug".
+Pipeline chain_whose_last_node_fails() {
+  return Pipeline{node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
+                  node(
+                      "c", [](int) -> int { throw std::runtime_error("bug"); }, "y", "z")};
+}
+
 TEST(Tee, AWriteThatFailedBeforeANodeFailedIsInTheRunsErrorAtEnd) {
   // at_end: the run goes on after x's write failed, then c fails; the run's error is c's, and
   // lists x as not persisted (before, x was only in the log).
   Chain chain({.on_write_error = OnWriteError::at_end},
               std::make_shared<Storage>(nullptr, "disk full"));
-  chain.pipeline =
-      Pipeline{node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
-               node(
-                   "c", [](int) -> int { throw std::runtime_error("bug"); }, "y", "z")};
+  chain.pipeline = chain_whose_last_node_fails();
   try {
     chain.run();
     FAIL() << "expected the run to fail";
@@ -322,10 +326,7 @@ TEST(Tee, AWriteThatFailedBeforeANodeFailedIsInTheRunsErrorAtEnd) {
 
 TEST(Tee, ANodeFailureStillJoinsPendingWrites) {
   Chain chain;
-  chain.pipeline =
-      Pipeline{node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
-               node(
-                   "c", [](int) -> int { throw std::runtime_error("bug"); }, "y", "z")};
+  chain.pipeline = chain_whose_last_node_fails();
   try {
     chain.run();
     FAIL();
