@@ -65,6 +65,292 @@ std::string scale_note(double scale) {
   return fmt::format("1 simulated second runs in {:g} ms", real_ms);
 }
 
+// The scenario: a project (iris is the example project) or a generated one.
+class Scenario {
+ public:
+  explicit Scenario(const BenchFlags& flags) {
+    if (flags.scenario == "iris" || flags.scenario == "project") {
+      SessionOptions options = flags.project.session();
+      if (flags.scenario == "iris") {
+        options.project = iris_project();
+      }
+      session_.emplace(std::move(options));
+      factory_ = project_workload(*session_, flags.pipeline);
+      described_ =
+          fmt::format("pipeline '{}' of project '{}' ({}), its own catalog", flags.pipeline,
+                      session_->project().name, session_->project().root.string());
+    } else {
+      plugins_.emplace(std::vector<std::filesystem::path>{}, flags.project.session().registrations);
+      factory_ = bench::generated_workload(flags.scenario);
+      described_ = "generated; every intermediate persisted";
+    }
+  }
+
+  /// The project's session; null for a generated scenario.
+  const Session* session() const { return session_ ? &*session_ : nullptr; }
+  /// What owns the registry the strategies' hooks come from.
+  Plugins& plugins() { return session_ ? session_->plugins() : *plugins_; }
+  const bench::WorkloadFactory& factory() const { return factory_; }
+  const std::string& described() const { return described_; }
+
+ private:
+  std::optional<Session> session_;
+  std::optional<Plugins> plugins_;
+  bench::WorkloadFactory factory_;
+  std::string described_;
+};
+
+// The storage profile `flags.storage` of bench.yml. `has_write_latency`: whether it sets one.
+bench::StorageProfile read_storage_profile(const BenchFlags& flags, const Session* session,
+                                           bool& has_write_latency) {
+  const Param profiles = storage_profiles(session);
+  const Param* profile = profiles.find(flags.storage);
+  if (profile == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& [name, entry] : profiles.as_map()) {
+      names.push_back(name);
+    }
+    throw ConfigError(fmt::format(
+        "--storage: unknown storage profile '{}'{}; the profiles (sluice's {} and the "
+        "project's conf/base/bench.yml) are: {}",
+        flags.storage, did_you_mean(flags.storage, names),
+        (data_folder() / "conf" / "base" / "bench.yml").string(),
+        names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
+  }
+  bench::StorageProfile read;
+  OptionReader reader(*profile, fmt::format("storage profile '{}'", flags.storage));
+  read.read_latency = reader.duration("read_latency", {});
+  has_write_latency = profile->find("write_latency") != nullptr;
+  read.write_latency = reader.duration("write_latency", read.read_latency);
+  read.jitter = reader.duration("jitter", {});
+  if (const auto bandwidth = reader.optional_string("bandwidth")) {
+    read.bandwidth = parse_rate(*bandwidth, reader.where("bandwidth"));
+  }
+  reader.optional_string("description");
+  reader.finish();
+  return read;
+}
+
+// What a bench runs: its points (the base, varied by the sweeps) and its settings.
+struct BenchPlan {
+  bench::BenchPoint base;
+  // The write latency is the read latency's, wherever that is varied.
+  bool write_follows_read = true;
+  std::vector<bench::Sweep> sweeps;
+  std::vector<bench::BenchPoint> points;
+  bench::BenchSettings settings;
+
+  bool swept(const std::string& parameter) const {
+    return std::any_of(sweeps.begin(), sweeps.end(),
+                       [&](const auto& sweep) { return sweep.parameter == parameter; });
+  }
+  // What the header shows for a parameter: "swept", or its `fixed` value.
+  std::string shown(const std::string& parameter, const std::string& fixed) const {
+    return swept(parameter) ? std::string("swept") : fixed;
+  }
+};
+
+// Storage: a profile from bench.yml, then the options given; compute and workers.
+void plan_base_point(const BenchFlags& flags, const Session* session, BenchPlan& plan) {
+  bench::BenchPoint& base = plan.base;
+  plan.write_follows_read = flags.write_latency.empty();
+  if (!flags.storage.empty()) {
+    bool has_write_latency = false;
+    base.profile = read_storage_profile(flags, session, has_write_latency);
+    plan.write_follows_read = plan.write_follows_read && !has_write_latency;
+  }
+  if (!flags.read_latency.empty()) {
+    base.profile.read_latency = parse_duration(flags.read_latency, "--read-latency");
+  }
+  if (!flags.write_latency.empty()) {
+    base.profile.write_latency = parse_duration(flags.write_latency, "--write-latency");
+  } else if (plan.write_follows_read) {
+    base.profile.write_latency = base.profile.read_latency;
+  }
+  if (!flags.jitter.empty()) {
+    base.profile.jitter = parse_duration(flags.jitter, "--jitter");
+  }
+  if (!flags.bandwidth.empty()) {
+    base.profile.bandwidth =
+        flags.bandwidth == "unlimited" ? 0 : parse_rate(flags.bandwidth, "--bandwidth");
+  }
+  base.compute = parse_duration(flags.compute, "--compute");
+  base.workers = flags.workers > 0 ? flags.workers
+                                   : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+}
+
+void plan_points(const BenchFlags& flags, BenchPlan& plan) {
+  for (const auto& text : flags.sweeps) {
+    plan.sweeps.push_back(bench::parse_sweep(text));
+  }
+  plan.write_follows_read = plan.write_follows_read && !plan.swept("write-latency");
+  plan.points = bench::expand(plan.base, plan.sweeps, plan.write_follows_read);
+}
+
+bench::BenchSettings bench_settings(const BenchFlags& flags) {
+  bench::BenchSettings settings;
+  if (!flags.strategies.empty()) {
+    settings.strategies = flags.strategies;
+  }
+  settings.repeat = flags.repeat;
+  if (flags.repeat < 1) {
+    throw ConfigError(fmt::format("--repeat must be at least 1 (got {})", flags.repeat));
+  }
+  if (!(flags.time_scale >= 0 && flags.time_scale <= 1)) {  // NaN too
+    throw ConfigError(
+        fmt::format("--time-scale must be in (0, 1]: real seconds per simulated second (got {})",
+                    flags.time_scale));
+  }
+  settings.time_scale = flags.time_scale;
+  settings.compute_mode =
+      flags.compute_mode == "spin" ? bench::ComputeMode::spin : bench::ComputeMode::sleep;
+  const std::uint64_t payload_bytes = parse_size(flags.payload, "--payload");
+  bench::check_payload(payload_bytes, "--payload");
+  settings.payload = std::max<std::uint64_t>(1, payload_bytes / 8);
+  return settings;
+}
+
+// Everything that can be wrong with the command is checked before anything runs: strategy names
+// (and the plugins of their hooks, loaded now), --out and --plot.
+void check_before_running(const BenchFlags& flags, const BenchPlan& plan, Plugins& plugins) {
+  for (const auto& name : plan.settings.strategies) {
+    for (const auto& hook : bench::make_strategy(name, plan.base.workers).hooks) {
+      plugins.require_hook(hook.name, fmt::format("strategy '{}'", name));
+    }
+  }
+  if (!flags.out.empty()) {
+    bench::write_results(flags.out, {});  // the extension and the folder, checked now
+  }
+  if (!flags.plot.empty()) {
+    if (plan.sweeps.empty()) {
+      throw ConfigError(
+          "--plot draws time against a swept parameter: add --sweep, for "
+          "instance --sweep read-latency=0,1s,10s");
+    }
+    bench::check_plot_target(flags.plot);
+  }
+}
+
+std::string seconds_shown(const BenchPlan& plan, const std::string& parameter,
+                          Clock::duration value) {
+  return plan.shown(parameter, bench::format_parameter(parameter, Seconds(value).count()));
+}
+
+// Compute per node: a project's own work, plus what --compute (or a sweep of it) models.
+std::string compute_shown(const BenchFlags& flags, const BenchPlan& plan, bool project) {
+  std::string modelled;
+  if (plan.swept("compute")) {
+    modelled = "swept";
+  } else if (plan.base.compute > Clock::duration::zero()) {
+    modelled = fmt::format("{} ({})",
+                           bench::format_parameter("compute", Seconds(plan.base.compute).count()),
+                           flags.compute_mode);
+  }
+  if (!project) {
+    return modelled.empty() ? "none" : modelled;
+  }
+  return modelled.empty() ? "its own work" : "its own work + " + modelled;
+}
+
+std::string storage_line(const BenchFlags& flags, const BenchPlan& plan, bool project) {
+  const bench::BenchPoint& first = plan.points.front();
+  const bench::StorageProfile& base = plan.base.profile;
+  return fmt::format(
+      "storage: {}read latency {}, write latency {}, bandwidth {}{}; compute per node: {}\n",
+      flags.storage.empty() ? "" : fmt::format("profile '{}', ", flags.storage),
+      seconds_shown(plan, "read-latency", first.profile.read_latency),
+      plan.write_follows_read ? "= read latency"
+                              : seconds_shown(plan, "write-latency", first.profile.write_latency),
+      plan.shown("bandwidth", bench::format_parameter("bandwidth", base.bandwidth)),
+      base.jitter > Clock::duration::zero()
+          ? fmt::format(", jitter up to {}",
+                        bench::format_parameter("jitter", Seconds(base.jitter).count()))
+          : "",
+      compute_shown(flags, plan, project));
+}
+
+std::string time_scale_line(const BenchPlan& plan, bench::Harness& harness) {
+  const bench::BenchSettings& settings = plan.settings;
+  if (settings.time_scale > 0) {
+    return fmt::format("time scale {:g} (set by --time-scale: {})\n", settings.time_scale,
+                       scale_note(settings.time_scale));
+  }
+  if (plan.points.size() == 1) {
+    const double scale = harness.time_scale(settings, plan.points.front());
+    return fmt::format("time scale {:g}, automatic ({}; --time-scale to change it)\n", scale,
+                       scale_note(scale));
+  }
+  return "time scale: automatic for each point (the time_scale column of --out)\n";
+}
+
+void print_header(const BenchFlags& flags, const Scenario& scenario, const BenchPlan& plan,
+                  bench::Harness& harness) {
+  const bench::BenchSettings& settings = plan.settings;
+  std::cout << fmt::format("sluice bench: scenario {} ({})\n", flags.scenario,
+                           scenario.described());
+  std::cout << storage_line(flags, plan, scenario.session() != nullptr);
+  std::cout << fmt::format("strategies: {}; parallel ones use {} workers; median of {} run{}\n",
+                           fmt::join(settings.strategies, ", "),
+                           plan.shown("workers", fmt::format("{}", plan.base.workers)),
+                           settings.repeat, settings.repeat == 1 ? "" : "s");
+  std::cout << time_scale_line(plan, harness);
+  std::cout << "times are simulated seconds; bound: the lower bound of DESIGN.md for the "
+               "strategy's workers\n\n"
+            << std::flush;
+}
+
+// Runs every point, showing progress on stderr: a line per point, or one updated line on a
+// terminal.
+std::vector<bench::BenchResult> run_points(const BenchPlan& plan, bench::Harness& harness) {
+  const auto& points = plan.points;
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  std::vector<bench::BenchResult> results;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const std::string where = points.size() > 1 ? fmt::format("[{}/{}] {}", i + 1, points.size(),
+                                                              describe_point(points[i]))
+                                                : std::string("running");
+    if (!tty && points.size() > 1) {
+      std::cerr << where << '\n';
+    }
+    auto progress = [&](const bench::Progress& at) {
+      if (tty) {
+        std::cerr << fmt::format("\r\033[K{}: {} (run {} of {}; {}/{})", where, at.strategy,
+                                 at.repetition, plan.settings.repeat, at.done, at.total)
+                  << std::flush;
+      }
+    };
+    auto point_results = harness.run(plan.settings, points[i], progress);
+    results.insert(results.end(), point_results.begin(), point_results.end());
+  }
+  if (tty) {
+    std::cerr << "\r\033[K" << std::flush;
+  }
+  return results;
+}
+
+void write_outputs(const BenchFlags& flags, const BenchPlan& plan,
+                   const std::vector<bench::BenchResult>& results) {
+  if (!flags.out.empty()) {
+    bench::write_results(flags.out, results);
+    std::cerr << fmt::format("wrote {}\n", flags.out);
+  }
+  if (!flags.plot.empty()) {
+    bench::plot_svg(flags.plot, results,
+                    fmt::format("sluice bench, scenario {}: wall time against {}", flags.scenario,
+                                plan.sweeps.front().parameter));
+    std::cerr << fmt::format("wrote {}\n", flags.plot);
+  }
+}
+
+int measure(const BenchFlags& flags, Scenario& scenario, const BenchPlan& plan) {
+  bench::Harness harness(scenario.plugins().registry(), flags.scenario, scenario.factory());
+  print_header(flags, scenario, plan, harness);
+  const auto results = run_points(plan, harness);
+  std::cout << bench::format_table(results);
+  write_outputs(flags, plan, results);
+  return 0;
+}
+
 }  // namespace
 
 CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
@@ -116,214 +402,18 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
 }
 
 int run_bench(const BenchFlags& flags) {
-  // Everything that can be wrong with the command is checked before anything runs.
   if (!flags.verbose) {
     logger().set_level(spdlog::level::warn);
   }
-  // The scenario: a project (iris is the example project) or a generated one.
-  std::optional<Session> session;
-  std::optional<Plugins> plugins;
-  bench::WorkloadFactory factory;
-  std::string described;
-  if (flags.scenario == "iris" || flags.scenario == "project") {
-    SessionOptions options = flags.project.session();
-    if (flags.scenario == "iris") {
-      options.project = iris_project();
-    }
-    session.emplace(std::move(options));
-    factory = project_workload(*session, flags.pipeline);
-    described = fmt::format("pipeline '{}' of project '{}' ({}), its own catalog", flags.pipeline,
-                            session->project().name, session->project().root.string());
-  } else {
-    plugins.emplace(std::vector<std::filesystem::path>{}, flags.project.session().registrations);
-    factory = bench::generated_workload(flags.scenario);
-    described = "generated; every intermediate persisted";
-  }
-
-  // Storage: a profile from bench.yml, then the options given.
-  bench::BenchPoint base;
-  bool write_follows_read = flags.write_latency.empty();
-  if (!flags.storage.empty()) {
-    const Param profiles = storage_profiles(session ? &*session : nullptr);
-    const Param* profile = profiles.find(flags.storage);
-    if (profile == nullptr) {
-      std::vector<std::string> names;
-      for (const auto& [name, entry] : profiles.as_map()) {
-        names.push_back(name);
-      }
-      throw ConfigError(fmt::format(
-          "--storage: unknown storage profile '{}'{}; the profiles (sluice's {} and the "
-          "project's conf/base/bench.yml) are: {}",
-          flags.storage, did_you_mean(flags.storage, names),
-          (data_folder() / "conf" / "base" / "bench.yml").string(),
-          names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
-    }
-    OptionReader reader(*profile, fmt::format("storage profile '{}'", flags.storage));
-    base.profile.read_latency = reader.duration("read_latency", {});
-    const bool has_write = profile->find("write_latency") != nullptr;
-    base.profile.write_latency = reader.duration("write_latency", base.profile.read_latency);
-    write_follows_read = write_follows_read && !has_write;
-    base.profile.jitter = reader.duration("jitter", {});
-    if (const auto bandwidth = reader.optional_string("bandwidth")) {
-      base.profile.bandwidth = parse_rate(*bandwidth, reader.where("bandwidth"));
-    }
-    reader.optional_string("description");
-    reader.finish();
-  }
-  if (!flags.read_latency.empty()) {
-    base.profile.read_latency = parse_duration(flags.read_latency, "--read-latency");
-  }
-  base.profile.write_latency = !flags.write_latency.empty()
-                                   ? parse_duration(flags.write_latency, "--write-latency")
-                               : write_follows_read ? base.profile.read_latency
-                                                    : base.profile.write_latency;
-  if (!flags.jitter.empty()) {
-    base.profile.jitter = parse_duration(flags.jitter, "--jitter");
-  }
-  if (!flags.bandwidth.empty()) {
-    base.profile.bandwidth =
-        flags.bandwidth == "unlimited" ? 0 : parse_rate(flags.bandwidth, "--bandwidth");
-  }
-  base.compute = parse_duration(flags.compute, "--compute");
-  base.workers = flags.workers > 0 ? flags.workers
-                                   : std::max<std::size_t>(1, std::thread::hardware_concurrency());
-  std::vector<bench::Sweep> sweeps;
-  for (const auto& text : flags.sweeps) {
-    sweeps.push_back(bench::parse_sweep(text));
-  }
-  for (const auto& sweep : sweeps) {
-    write_follows_read = write_follows_read && sweep.parameter != "write-latency";
-  }
-  const auto points = bench::expand(base, sweeps, write_follows_read);
-
-  bench::BenchSettings settings;
-  if (!flags.strategies.empty()) {
-    settings.strategies = flags.strategies;
-  }
-  settings.repeat = flags.repeat;
-  if (flags.repeat < 1) {
-    throw ConfigError(fmt::format("--repeat must be at least 1 (got {})", flags.repeat));
-  }
-  if (!(flags.time_scale >= 0 && flags.time_scale <= 1)) {  // NaN too
-    throw ConfigError(
-        fmt::format("--time-scale must be in (0, 1]: real seconds per simulated second (got {})",
-                    flags.time_scale));
-  }
-  settings.time_scale = flags.time_scale;
-  settings.compute_mode =
-      flags.compute_mode == "spin" ? bench::ComputeMode::spin : bench::ComputeMode::sleep;
-  const std::uint64_t payload_bytes = parse_size(flags.payload, "--payload");
-  bench::check_payload(payload_bytes, "--payload");
-  settings.payload = std::max<std::uint64_t>(1, payload_bytes / 8);
-  // Strategy names checked, and the plugins of their hooks loaded, now.
-  Plugins& registry_owner = session ? session->plugins() : *plugins;
-  for (const auto& name : settings.strategies) {
-    for (const auto& hook : bench::make_strategy(name, base.workers).hooks) {
-      registry_owner.require_hook(hook.name, fmt::format("strategy '{}'", name));
-    }
-  }
-  if (!flags.out.empty()) {
-    bench::write_results(flags.out, {});  // the extension and the folder, checked now
-  }
-  if (!flags.plot.empty()) {
-    if (sweeps.empty()) {
-      throw ConfigError(
-          "--plot draws time against a swept parameter: add --sweep, for "
-          "instance --sweep read-latency=0,1s,10s");
-    }
-    bench::check_plot_target(flags.plot);
-  }
+  Scenario scenario(flags);
+  BenchPlan plan;
+  plan_base_point(flags, scenario.session(), plan);
+  plan_points(flags, plan);
+  plan.settings = bench_settings(flags);
+  check_before_running(flags, plan, scenario.plugins());
   // Errors from project code are turned into plain ones here, while its library is loaded.
-  auto measure = [&]() -> int {
-    bench::Harness harness(registry_owner.registry(), flags.scenario, factory);
-
-    const auto& first = points.front();
-    auto swept = [&](const std::string& parameter) {
-      return std::any_of(sweeps.begin(), sweeps.end(),
-                         [&](const auto& sweep) { return sweep.parameter == parameter; });
-    };
-    auto shown = [&](const std::string& parameter, const std::string& fixed) {
-      return swept(parameter) ? std::string("swept") : fixed;
-    };
-    std::cout << fmt::format("sluice bench: scenario {} ({})\n", flags.scenario, described);
-    std::cout << fmt::format(
-        "storage: {}read latency {}, write latency {}, bandwidth {}{}; compute per node: {}\n",
-        flags.storage.empty() ? "" : fmt::format("profile '{}', ", flags.storage),
-        shown("read-latency",
-              bench::format_parameter("read-latency", Seconds(first.profile.read_latency).count())),
-        write_follows_read
-            ? "= read latency"
-            : shown("write-latency",
-                    bench::format_parameter("write-latency",
-                                            Seconds(first.profile.write_latency).count())),
-        shown("bandwidth", bench::format_parameter("bandwidth", base.profile.bandwidth)),
-        base.profile.jitter > Clock::duration::zero()
-            ? fmt::format(", jitter up to {}",
-                          bench::format_parameter("jitter", Seconds(base.profile.jitter).count()))
-            : "",
-        fmt::format(
-            "{}{}", session ? "its own work" : "",
-            swept("compute") ? (session ? " + swept" : "swept")
-            : base.compute > Clock::duration::zero()
-                ? fmt::format("{}{} ({})", session ? " + " : "",
-                              bench::format_parameter("compute", Seconds(base.compute).count()),
-                              flags.compute_mode)
-                : (session ? "" : "none")));
-    std::cout << fmt::format("strategies: {}; parallel ones use {} workers; median of {} run{}\n",
-                             fmt::join(settings.strategies, ", "),
-                             shown("workers", fmt::format("{}", base.workers)), settings.repeat,
-                             settings.repeat == 1 ? "" : "s");
-    if (settings.time_scale > 0) {
-      std::cout << fmt::format("time scale {:g} (set by --time-scale: {})\n", settings.time_scale,
-                               scale_note(settings.time_scale));
-    } else if (points.size() == 1) {
-      const double scale = harness.time_scale(settings, first);
-      std::cout << fmt::format("time scale {:g}, automatic ({}; --time-scale to change it)\n",
-                               scale, scale_note(scale));
-    } else {
-      std::cout << "time scale: automatic for each point (the time_scale column of --out)\n";
-    }
-    std::cout << "times are simulated seconds; bound: the lower bound of DESIGN.md for the "
-                 "strategy's workers\n\n"
-              << std::flush;
-
-    const bool tty = ::isatty(STDERR_FILENO) != 0;
-    std::vector<bench::BenchResult> results;
-    for (std::size_t i = 0; i < points.size(); ++i) {
-      const std::string where = points.size() > 1 ? fmt::format("[{}/{}] {}", i + 1, points.size(),
-                                                                describe_point(points[i]))
-                                                  : std::string("running");
-      if (!tty && points.size() > 1) {
-        std::cerr << where << '\n';
-      }
-      auto progress = [&](const bench::Progress& at) {
-        if (tty) {
-          std::cerr << fmt::format("\r\033[K{}: {} (run {} of {}; {}/{})", where, at.strategy,
-                                   at.repetition, settings.repeat, at.done, at.total)
-                    << std::flush;
-        }
-      };
-      auto point_results = harness.run(settings, points[i], progress);
-      results.insert(results.end(), point_results.begin(), point_results.end());
-    }
-    if (tty) {
-      std::cerr << "\r\033[K" << std::flush;
-    }
-    std::cout << bench::format_table(results);
-    if (!flags.out.empty()) {
-      bench::write_results(flags.out, results);
-      std::cerr << fmt::format("wrote {}\n", flags.out);
-    }
-    if (!flags.plot.empty()) {
-      bench::plot_svg(flags.plot, results,
-                      fmt::format("sluice bench, scenario {}: wall time against {}", flags.scenario,
-                                  sweeps.front().parameter));
-      std::cerr << fmt::format("wrote {}\n", flags.plot);
-    }
-    return 0;
-  };
   try {
-    return measure();
+    return measure(flags, scenario, plan);
   } catch (const std::exception& error) {
     throw Error(error.what());
   }

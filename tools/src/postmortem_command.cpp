@@ -11,16 +11,52 @@
 #include <sluice/hooks/postmortem.hpp>
 #include <sluice/tools/session.hpp>
 
+#include "command_options.hpp"
 #include "project_flags.hpp"
 
 namespace sluice::cli {
+namespace {
 
-int run_inspect(const std::filesystem::path& bundle) {
-  std::cout << describe_bundle(read_bundle(bundle));
+// The failing node's inputs, as the bundle in `folder` saved them.
+std::vector<Value> saved_inputs(const Bundle& bundle, const std::filesystem::path& folder,
+                                const Node& node, const Session& session) {
+  std::vector<Value> inputs;
+  for (const auto& name : node.inputs()) {
+    const auto saved = std::find_if(bundle.inputs.begin(), bundle.inputs.end(),
+                                    [&](const SavedInput& input) { return input.dataset == name; });
+    if (saved == bundle.inputs.end() || saved->file.empty()) {
+      throw ConfigError(fmt::format(
+          "input '{}' of node '{}' is not in the bundle ({}); replay needs every input", name,
+          node.name(), saved == bundle.inputs.end() ? "not listed" : saved->reason));
+    }
+    inputs.push_back(BinaryDataset(folder / saved->file, session.registry().codecs).load());
+  }
+  return inputs;
+}
+
+}  // namespace
+
+CLI::App* add_inspect_command(CLI::App& app, InspectFlags& flags) {
+  CLI::App* inspect = app.add_subcommand("inspect", "Summarise a post-mortem bundle");
+  inspect->add_option("bundle", flags.bundle, "A bundle folder: postmortem/<run-id>")->required();
+  return inspect;
+}
+
+CLI::App* add_replay_command(CLI::App& app, ReplayFlags& flags) {
+  CLI::App* replay = app.add_subcommand(
+      "replay", "Run the failing node of a post-mortem bundle again, on its saved inputs");
+  replay->add_option("bundle", flags.bundle, "A bundle folder: postmortem/<run-id>")->required();
+  comma_list(*replay, "--hooks", "Add these hooks", flags.hooks);
+  return replay;
+}
+
+int run_inspect(const InspectFlags& flags) {
+  std::cout << describe_bundle(read_bundle(flags.bundle));
   return 0;
 }
 
-int run_replay(const std::filesystem::path& folder, const std::vector<std::string>& extra_hooks) {
+int run_replay(const ReplayFlags& flags) {
+  const std::filesystem::path folder = flags.bundle;
   const Bundle bundle = read_bundle(folder);
   if (bundle.failing_node.empty()) {
     throw ConfigError(fmt::format("run {} failed {}, not in a node: there is no node to replay; {}",
@@ -29,11 +65,11 @@ int run_replay(const std::filesystem::path& folder, const std::vector<std::strin
                                       ? "run the pipeline again"
                                       : "resume with: " + bundle.resume_command));
   }
-  ProjectFlags flags;
-  flags.project = bundle.project;
-  flags.env = bundle.env.empty() ? "local" : bundle.env;
-  SessionOptions options = flags.session();
-  options.extra_hooks = extra_hooks;
+  ProjectFlags project;
+  project.project = bundle.project;
+  project.env = bundle.env.empty() ? "local" : bundle.env;
+  SessionOptions options = project.session();
+  options.extra_hooks = flags.hooks;
   Session session(std::move(options));
   const Pipeline pipeline = session.pipeline(bundle.pipeline);
   const auto& nodes = pipeline.nodes();
@@ -44,17 +80,7 @@ int run_replay(const std::filesystem::path& folder, const std::vector<std::strin
     throw ConfigError(fmt::format("pipeline '{}' of project '{}' has no node '{}' any more",
                                   bundle.pipeline, session.project().name, bundle.failing_node));
   }
-  std::vector<Value> inputs;
-  for (const auto& name : node->inputs()) {
-    const auto saved = std::find_if(bundle.inputs.begin(), bundle.inputs.end(),
-                                    [&](const SavedInput& input) { return input.dataset == name; });
-    if (saved == bundle.inputs.end() || saved->file.empty()) {
-      throw ConfigError(fmt::format(
-          "input '{}' of node '{}' is not in the bundle ({}); replay needs every input", name,
-          node->name(), saved == bundle.inputs.end() ? "not listed" : saved->reason));
-    }
-    inputs.push_back(BinaryDataset(folder / saved->file, session.registry().codecs).load());
-  }
+  std::vector<Value> inputs = saved_inputs(bundle, folder, *node, session);
   std::cerr << fmt::format("Replaying node '{}' of run {} on the inputs saved in '{}'...\n",
                            node->name(), bundle.run_id, folder.string());
   const auto& hooks = *session.hooks();

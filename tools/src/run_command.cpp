@@ -1,0 +1,108 @@
+#include "run_command.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include <sluice/core/error.hpp>
+#include <sluice/core/text.hpp>
+#include <sluice/runners/thread_pool.hpp>
+
+#include "command_options.hpp"
+
+namespace sluice::cli {
+namespace {
+
+// The parallel runner's thread count, within its thread pool's bound: more threads than that
+// only add switching, and a typo such as 10000000 should not try to start them.
+constexpr std::size_t kMaxWorkers = ThreadPool::max_threads;
+
+std::size_t parse_max_workers(const std::string& text) {
+  std::size_t workers = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, workers);
+  if (error != std::errc() || stop != end || workers < 1 || workers > kMaxWorkers) {
+    throw ConfigError(fmt::format(
+        "--max-workers {}: must be between 1 and {} (leave it out for one worker per hardware "
+        "thread)",
+        text, kMaxWorkers));
+  }
+  return workers;
+}
+
+SessionOptions session_options(const RunFlags& flags) {
+  SessionOptions options = flags.project.session();
+  options.extra_hooks = flags.hooks;
+  if (!flags.params.empty()) {
+    options.runtime_params = parse_runtime_params(flags.params);
+  }
+  if (!flags.load_versions.empty()) {
+    options.load_versions = parse_load_versions(flags.load_versions);
+  }
+  return options;
+}
+
+RunOptions run_options(const RunFlags& flags, const std::string& command_line) {
+  RunOptions options = flags.run;
+  options.command = command_line;
+  options.runner_options = Param(Param::Map{});
+  if (flags.max_workers_option->count() > 0) {
+    options.runner_options.set("max_workers", parse_max_workers(flags.max_workers));
+  }
+  if (flags.async_io) {
+    options.runner_options.set("async_io", true);
+  }
+  if (flags.keep_inputs) {
+    options.runner_options.set("keep_inputs", true);
+  }
+  return options;
+}
+
+}  // namespace
+
+CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
+  CLI::App* run = app.add_subcommand("run", "Run a pipeline of the project");
+  flags.project.add_to(*run);
+  run->add_option("--pipeline", flags.run.pipeline, "Pipeline to run")->capture_default_str();
+  run->add_option("--runner", flags.run.runner, "Runner: sequential or parallel")
+      ->capture_default_str();
+  flags.max_workers_option =
+      run->add_option("--max-workers", flags.max_workers,
+                      "Worker threads of the parallel runner (default: hardware)");
+  run->add_flag("--async", flags.async_io,
+                "Load a node's inputs, and save its outputs, concurrently");
+  run->add_flag("--keep-inputs", flags.keep_inputs,
+                "Keep free inputs in memory for the whole run, as Kedro does (for comparisons)");
+  auto& filter = flags.run.filter;
+  comma_list(*run, "--nodes", "Run only these nodes", filter.nodes);
+  comma_list(*run, "--from-nodes", "Run from these nodes downstream", filter.from_nodes);
+  comma_list(*run, "--to-nodes", "Run up to these nodes", filter.to_nodes);
+  comma_list(*run, "--from-inputs", "Run from the nodes reading these datasets",
+             filter.from_inputs);
+  comma_list(*run, "--to-outputs", "Run what produces these datasets", filter.to_outputs);
+  comma_list(*run, "--tags", "Run only nodes with any of these tags", filter.tags);
+  comma_list(*run, "--hooks", "Add these hooks for this run", flags.hooks);
+  run->add_option("--params", flags.params, "Override parameters: key=value,other.key=value");
+  run->add_option("--load-versions", flags.load_versions,
+                  "Load these versions of versioned datasets: dataset:version,...");
+  return run;
+}
+
+std::string quoted_command_line(int argc, char** argv) {
+  std::string command;
+  for (int i = 0; i < argc; ++i) {
+    command += (i == 0 ? "" : " ") + shell_quote(argv[i]);
+  }
+  return command;
+}
+
+int run_run(const RunFlags& flags, const std::string& command_line,
+            std::optional<Session>& session) {
+  SessionOptions options = session_options(flags);
+  const RunOptions run = run_options(flags, command_line);
+  session.emplace(std::move(options));
+  session->run(run);
+  return 0;
+}
+
+}  // namespace sluice::cli
