@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <sluice/core/hook.hpp>
 
@@ -17,13 +18,25 @@ std::string_view phase_name(NodePhase phase) {
 }
 
 std::string_view event_name(Event event) {
-  static constexpr std::string_view names[kEventCount] = {
-      "after_catalog_created", "before_pipeline_run",   "after_pipeline_run",
-      "on_pipeline_error",     "before_node_run",       "after_node_run",
-      "on_node_error",         "before_dataset_loaded", "after_dataset_loaded",
-      "before_dataset_saved",  "after_dataset_saved",   "on_dataset_released",
-  };
-  return names[static_cast<std::size_t>(event)];
+  return detail::kEventNames[static_cast<std::size_t>(event)];
+}
+
+std::string describe_unlisted_events(std::string_view hook_type, Events unlisted) {
+  std::vector<std::string_view> names;
+  for (std::size_t i = 0; i < kEventCount; ++i) {
+    if (unlisted.contains(static_cast<Event>(i))) {
+      names.push_back(detail::kEventNames[i]);
+    }
+  }
+  if (names.empty()) {
+    return "";
+  }
+  return fmt::format(
+      "hook {} overrides {} but its events() does not list {}: the hook manager connects only "
+      "the events a hook lists, so {} never called. Add {} to what events() returns.",
+      hook_type, fmt::join(names, ", "), names.size() == 1 ? "it" : "them",
+      names.size() == 1 ? "that override is" : "those overrides are",
+      names.size() == 1 ? "it" : "them");
 }
 
 std::filesystem::path project_path(const RunInfo& run, const std::filesystem::path& path) {
@@ -37,18 +50,16 @@ HookError::HookError(std::string hook, Event event, const std::string& message)
 
 HookError::~HookError() = default;
 
-void Hook::after_catalog_created(Catalog&) {}
-void Hook::before_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) {}
-void Hook::after_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) {}
-void Hook::on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
-                             const std::exception&) {}
-void Hook::before_node_run(const Node&, std::vector<Value>&) {}
-void Hook::after_node_run(const Node&, const std::vector<Value>&, const std::vector<Value>&) {}
-void Hook::on_node_error(const Node&, const std::exception&, NodePhase) {}
-void Hook::before_dataset_loaded(std::string_view, const Node*) {}
-void Hook::after_dataset_loaded(std::string_view, const Node*, const Value&) {}
-void Hook::before_dataset_saved(std::string_view, const Node*, const Value&) {}
-void Hook::after_dataset_saved(std::string_view, const Node*, const Value&) {}
-void Hook::on_dataset_released(std::string_view) {}
+namespace {
+template <class... Args>
+void unused(const Args&...) {}
+}  // namespace
+
+#define SLUICE_EVENT_DEFAULT(name, kind, parameters, arguments) \
+  void Hook::name parameters {                                  \
+    unused arguments;                                           \
+  }
+SLUICE_EVENTS(SLUICE_EVENT_DEFAULT)
+#undef SLUICE_EVENT_DEFAULT
 
 }  // namespace sluice

@@ -29,22 +29,24 @@ struct Concatenate {
   }
 };
 
+// The signal of an event, from the type of its Hook member: Signal<Args...> for the plain and
+// error events, a signal returning the hooks' reports through Concatenate for on_pipeline_error.
+template <class Kind, class Member>
+struct SignalFor;
+template <class Kind, class... Args>
+struct SignalFor<Kind, void (Hook::*)(Args...)> {
+  using type = Signal<Args...>;
+};
+template <class... Args>
+struct SignalFor<detail::event_kind::pipeline_error, void (Hook::*)(Args...)> {
+  using type = boost::signals2::signal<std::vector<std::string>(Args...), Concatenate, int>;
+};
+
 struct HookManager::Signals {
-  Signal<Catalog&> after_catalog_created;
-  Signal<const RunInfo&, const Pipeline&, const Catalog&> before_pipeline_run;
-  Signal<const RunInfo&, const Pipeline&, const Catalog&> after_pipeline_run;
-  boost::signals2::signal<std::vector<std::string>(const RunInfo&, const Pipeline&, const Catalog&,
-                                                   const std::exception&),
-                          Concatenate, int>
-      on_pipeline_error;
-  Signal<const Node&, std::vector<Value>&> before_node_run;
-  Signal<const Node&, const std::vector<Value>&, const std::vector<Value>&> after_node_run;
-  Signal<const Node&, const std::exception&, NodePhase> on_node_error;
-  Signal<std::string_view, const Node*> before_dataset_loaded;
-  Signal<std::string_view, const Node*, const Value&> after_dataset_loaded;
-  Signal<std::string_view, const Node*, const Value&> before_dataset_saved;
-  Signal<std::string_view, const Node*, const Value&> after_dataset_saved;
-  Signal<std::string_view> on_dataset_released;
+#define SLUICE_EVENT_SIGNAL(name, kind, parameters, arguments) \
+  SignalFor<detail::event_kind::kind, decltype(&Hook::name)>::type name;
+  SLUICE_EVENTS(SLUICE_EVENT_SIGNAL)
+#undef SLUICE_EVENT_SIGNAL
 };
 
 namespace {
@@ -80,20 +82,37 @@ auto error_slot(std::shared_ptr<Hook> hook, std::string name, Event event, Membe
 
 // on_pipeline_error: like error_slot, but what the hook reports as not persisted is returned to
 // the runner for the run's error instead of being logged.
-auto pipeline_error_slot(std::shared_ptr<Hook> hook, std::string name) {
-  return [hook = std::move(hook), name = std::move(name)](
-             const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,
-             const std::exception& error) -> std::vector<std::string> {
+template <class Member>
+auto pipeline_error_slot(std::shared_ptr<Hook> hook, std::string name, Event event, Member member) {
+  return [hook = std::move(hook), name = std::move(name), event,
+          member](auto&&... args) -> std::vector<std::string> {
     try {
-      hook->on_pipeline_error(run, pipeline, catalog, error);
+      ((*hook).*member)(std::forward<decltype(args)>(args)...);
     } catch (const NotPersistedError& lost) {
       return {fmt::format("hook '{}': {}", name, lost.what())};
     } catch (...) {
-      logger().error("hook '{}' failed in on_pipeline_error (the original error is kept): {}", name,
-                     current_exception_message());
+      logger().error("hook '{}' failed in {} (the original error is kept): {}", name,
+                     event_name(event), current_exception_message());
     }
     return {};
   };
+}
+
+// The slot for an event of each kind of SLUICE_EVENTS.
+template <class Member>
+auto slot_for(detail::event_kind::plain, std::shared_ptr<Hook> hook, std::string name, Event event,
+              Member member) {
+  return slot(std::move(hook), std::move(name), event, member);
+}
+template <class Member>
+auto slot_for(detail::event_kind::error, std::shared_ptr<Hook> hook, std::string name, Event event,
+              Member member) {
+  return error_slot(std::move(hook), std::move(name), event, member);
+}
+template <class Member>
+auto slot_for(detail::event_kind::pipeline_error, std::shared_ptr<Hook> hook, std::string name,
+              Event event, Member member) {
+  return pipeline_error_slot(std::move(hook), std::move(name), event, member);
 }
 
 }  // namespace
@@ -107,31 +126,14 @@ void HookManager::add(std::string name, std::shared_ptr<Hook> hook, int priority
   }
   const Events events = hook->events();
   Signals& s = *signals_;
-  auto connect = [&](auto& signal, Event event, auto member) {
-    if (events.contains(event)) {
-      signal.connect(priority, slot(hook, name, event, member), boost::signals2::at_back);
-    }
-  };
-  auto connect_error = [&](auto& signal, Event event, auto member) {
-    if (events.contains(event)) {
-      signal.connect(priority, error_slot(hook, name, event, member), boost::signals2::at_back);
-    }
-  };
-  connect(s.after_catalog_created, Event::after_catalog_created, &Hook::after_catalog_created);
-  connect(s.before_pipeline_run, Event::before_pipeline_run, &Hook::before_pipeline_run);
-  connect(s.after_pipeline_run, Event::after_pipeline_run, &Hook::after_pipeline_run);
-  if (events.contains(Event::on_pipeline_error)) {
-    s.on_pipeline_error.connect(priority, pipeline_error_slot(hook, name),
-                                boost::signals2::at_back);
+#define SLUICE_EVENT_CONNECT(event, kind, parameters, arguments)                                  \
+  if (events.contains(Event::event)) {                                                            \
+    s.event.connect(priority,                                                                     \
+                    slot_for(detail::event_kind::kind{}, hook, name, Event::event, &Hook::event), \
+                    boost::signals2::at_back);                                                    \
   }
-  connect(s.before_node_run, Event::before_node_run, &Hook::before_node_run);
-  connect(s.after_node_run, Event::after_node_run, &Hook::after_node_run);
-  connect_error(s.on_node_error, Event::on_node_error, &Hook::on_node_error);
-  connect(s.before_dataset_loaded, Event::before_dataset_loaded, &Hook::before_dataset_loaded);
-  connect(s.after_dataset_loaded, Event::after_dataset_loaded, &Hook::after_dataset_loaded);
-  connect(s.before_dataset_saved, Event::before_dataset_saved, &Hook::before_dataset_saved);
-  connect(s.after_dataset_saved, Event::after_dataset_saved, &Hook::after_dataset_saved);
-  connect(s.on_dataset_released, Event::on_dataset_released, &Hook::on_dataset_released);
+  SLUICE_EVENTS(SLUICE_EVENT_CONNECT)
+#undef SLUICE_EVENT_CONNECT
   active_ |= events;
   names_.push_back(std::move(name));
 }
@@ -140,52 +142,11 @@ std::vector<std::string> HookManager::names() const {
   return names_;
 }
 
-void HookManager::emit_after_catalog_created(Catalog& catalog) const {
-  signals_->after_catalog_created(catalog);
-}
-
-void HookManager::emit_pipeline(Event event, const RunInfo& run, const Pipeline& pipeline,
-                                const Catalog& catalog) const {
-  auto& signal = event == Event::before_pipeline_run ? signals_->before_pipeline_run
-                                                     : signals_->after_pipeline_run;
-  signal(run, pipeline, catalog);
-}
-
-std::vector<std::string> HookManager::emit_on_pipeline_error(const RunInfo& run,
-                                                             const Pipeline& pipeline,
-                                                             const Catalog& catalog,
-                                                             const std::exception& error) const {
-  return signals_->on_pipeline_error(run, pipeline, catalog, error);
-}
-
-void HookManager::emit_before_node_run(const Node& node, std::vector<Value>& inputs) const {
-  signals_->before_node_run(node, inputs);
-}
-
-void HookManager::emit_after_node_run(const Node& node, const std::vector<Value>& inputs,
-                                      const std::vector<Value>& outputs) const {
-  signals_->after_node_run(node, inputs, outputs);
-}
-
-void HookManager::emit_on_node_error(const Node& node, const std::exception& error,
-                                     NodePhase phase) const {
-  signals_->on_node_error(node, error, phase);
-}
-
-void HookManager::emit_before_dataset_loaded(std::string_view dataset, const Node* node) const {
-  signals_->before_dataset_loaded(dataset, node);
-}
-
-void HookManager::emit_dataset(Event event, std::string_view dataset, const Node* node,
-                               const Value& value) const {
-  auto& signal = event == Event::after_dataset_loaded   ? signals_->after_dataset_loaded
-                 : event == Event::before_dataset_saved ? signals_->before_dataset_saved
-                                                        : signals_->after_dataset_saved;
-  signal(dataset, node, value);
-}
-
-void HookManager::emit_on_dataset_released(std::string_view dataset) const {
-  signals_->on_dataset_released(dataset);
-}
+#define SLUICE_EVENT_EMIT(event, kind, parameters, arguments)                                  \
+  detail::emit_result_t<detail::event_kind::kind> HookManager::emit_##event parameters const { \
+    return signals_->event arguments;                                                          \
+  }
+SLUICE_EVENTS(SLUICE_EVENT_EMIT)
+#undef SLUICE_EVENT_EMIT
 
 }  // namespace sluice

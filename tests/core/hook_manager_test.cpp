@@ -1,4 +1,5 @@
 #include <gmock/gmock.h>
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <sluice/core/catalog.hpp>
@@ -6,6 +7,10 @@
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/node.hpp>
 #include <sluice/core/pipeline.hpp>
+
+#include "support/balance_hook.hpp"
+#include "support/expect_events.hpp"
+#include "support/recording_hook.hpp"
 
 namespace sluice {
 namespace {
@@ -113,6 +118,102 @@ TEST(HookManager, CatalogEmitsDatasetEventsWithoutANodeOutsideARun) {
   catalog.add("x", std::make_shared<MemoryDataset>(Value::of(1)));
   catalog.release("x");
   EXPECT_THAT(log, ElementsAre("released"));
+}
+
+TEST(HookManager, EveryEventReachesAHookListeningToAll) {
+  auto recorder = std::make_shared<testing::RecordingHook>();
+  HookManager hooks;
+  hooks.add("recorder", recorder);
+  Catalog catalog;
+  const Pipeline pipeline;
+  RunInfo run;
+  run.runner = "seq";
+  const Node node("n", {}, {"out"}, [](const std::vector<Value>&, const std::vector<std::string>&) {
+    return std::vector<Value>{};
+  });
+  std::vector<Value> values;
+  const Value value = Value::of(1);
+  hooks.after_catalog_created(catalog);
+  hooks.before_pipeline_run(run, pipeline, catalog);
+  hooks.after_pipeline_run(run, pipeline, catalog);
+  EXPECT_THAT(hooks.on_pipeline_error(run, pipeline, catalog, std::runtime_error("e")),
+              ::testing::IsEmpty());
+  hooks.before_node_run(node, values);
+  hooks.after_node_run(node, values, values);
+  hooks.on_node_error(node, std::runtime_error("e"), NodePhase::save);
+  hooks.before_dataset_loaded("a", &node);
+  hooks.after_dataset_loaded("a", &node, value);
+  hooks.before_dataset_saved("b", nullptr, value);
+  hooks.after_dataset_saved("b", nullptr, value);
+  hooks.on_dataset_released("c");
+  EXPECT_THAT(recorder->seen(),
+              ElementsAre("after_catalog_created", "before_pipeline_run:seq", "after_pipeline_run",
+                          "on_pipeline_error", "before_node_run:n", "after_node_run:n",
+                          "on_node_error:n/saving its outputs", "before_dataset_loaded:a@n",
+                          "after_dataset_loaded:a@n", "before_dataset_saved:b@-",
+                          "after_dataset_saved:b@-", "on_dataset_released:c"));
+}
+
+TEST(HookEvents, EveryEventHasItsOwnNameInTheOrderOfTheList) {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < kEventCount; ++i) {
+    names.emplace_back(event_name(static_cast<Event>(i)));
+  }
+  EXPECT_THAT(names,
+              ElementsAre("after_catalog_created", "before_pipeline_run", "after_pipeline_run",
+                          "on_pipeline_error", "before_node_run", "after_node_run", "on_node_error",
+                          "before_dataset_loaded", "after_dataset_loaded", "before_dataset_saved",
+                          "after_dataset_saved", "on_dataset_released"));
+  EXPECT_EQ(Events::all().without(Events{}), Events::all());
+  EXPECT_TRUE(Events::all().without(Events::all()).empty());
+}
+
+// Overrides after_node_run and on_node_error but lists only before_node_run: a mistake.
+class ForgetfulHook : public Hook {
+ public:
+  Events events() const override { return {Event::before_node_run}; }
+  void before_node_run(const Node&, std::vector<Value>&) override {}
+  void after_node_run(const Node&, const std::vector<Value>&, const std::vector<Value>&) override {}
+  void on_node_error(const Node&, const std::exception&, NodePhase) override {}
+};
+
+// Overrides through an intermediate class; lists everything.
+class DerivedHook : public ForgetfulHook {
+ public:
+  Events events() const override {
+    return {Event::before_node_run, Event::after_node_run, Event::on_node_error,
+            Event::on_dataset_released};
+  }
+  void on_dataset_released(std::string_view) override {}
+};
+
+TEST(HookEvents, OverriddenEventsAreFoundAtCompileTime) {
+  static_assert(overridden_events<ForgetfulHook>() ==
+                Events{Event::before_node_run, Event::after_node_run, Event::on_node_error});
+  static_assert(overridden_events<DerivedHook>() ==
+                Events{Event::before_node_run, Event::after_node_run, Event::on_node_error,
+                       Event::on_dataset_released});
+  static_assert(overridden_events<testing::RecordingHook>() == Events::all());
+  EXPECT_TRUE(overridden_events<FailingOnPipelineError>() == Events{Event::on_pipeline_error});
+}
+
+TEST(HookEvents, AHookWhoseEventsOmitAnOverriddenEventIsCaught) {
+  EXPECT_EQ(unlisted_overrides(ForgetfulHook()),
+            "hook sluice::(anonymous namespace)::ForgetfulHook overrides after_node_run, "
+            "on_node_error but its events() does not list them: the hook manager connects only "
+            "the events a hook lists, so those overrides are never called. Add them to what "
+            "events() returns.");
+  EXPECT_NONFATAL_FAILURE(testing::expect_events_match_overrides(ForgetfulHook()),
+                          "overrides after_node_run, on_node_error");
+  EXPECT_EQ(unlisted_overrides(DerivedHook()), "");
+}
+
+TEST(HookEvents, TheTestHooksListEveryEventTheyOverride) {
+  std::vector<std::string> log;
+  testing::expect_events_match_overrides(TaggingHook(log, "t"));
+  testing::expect_events_match_overrides(FailingOnPipelineError(true));
+  testing::expect_events_match_overrides(testing::RecordingHook());
+  testing::expect_events_match_overrides(testing::BalanceHook());
 }
 
 }  // namespace

@@ -14,6 +14,26 @@ int add(int a, int b) {
   return a + b;
 }
 
+struct Doubler {
+  int operator()(int x) const { return 2 * x; }
+};
+struct Overloaded {
+  int operator()(int x) const { return x; }
+  double operator()(double x) const { return x; }
+};
+
+TEST(Node, NodeFunctionAcceptsTypedCallablesAndRejectsGenericOnes) {
+  static_assert(NodeFunction<decltype(add)>);
+  static_assert(NodeFunction<decltype(&add)>);
+  static_assert(NodeFunction<Doubler>);
+  static_assert(NodeFunction<decltype([](const std::string&) { return 1; })>);
+  static_assert(NodeFunction<decltype([count = 0](int x) mutable { return count += x; })>);
+  static_assert(!NodeFunction<decltype([](const auto& x) { return x; })>);
+  static_assert(!NodeFunction<Overloaded>);
+  static_assert(!NodeFunction<int>);
+  EXPECT_EQ(node("double", Doubler{}, "x", "y").run({Value::of(4)})[0].get<int>(), 8);
+}
+
 TEST(Node, RunsATypedFreeFunction) {
   const Node n = node("add", add, {"a", "b"}, "sum");
   const auto outputs = n.run({Value::of(2), Value::of(3)});

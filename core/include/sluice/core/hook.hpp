@@ -1,14 +1,18 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <iterator>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <sluice/core/error.hpp>
 #include <sluice/core/export.hpp>
+#include <sluice/core/type_name.hpp>
 #include <sluice/core/value.hpp>
 
 namespace sluice {
@@ -22,22 +26,65 @@ enum class NodePhase { load, run, save };
 /// "loading its inputs", "running", "saving its outputs".
 SLUICE_API std::string_view phase_name(NodePhase phase);
 
-/// The lifecycle events, named after Kedro's hook specs.
-enum class Event : std::uint8_t {
-  after_catalog_created,
-  before_pipeline_run,
-  after_pipeline_run,
-  on_pipeline_error,
-  before_node_run,
-  after_node_run,
-  on_node_error,
-  before_dataset_loaded,
-  after_dataset_loaded,
-  before_dataset_saved,
-  after_dataset_saved,
-  on_dataset_released,
-};
-inline constexpr std::size_t kEventCount = 12;
+/// The lifecycle events, named after Kedro's hook specs: the one list every per-event piece of
+/// code (the Event enum, event_name, the Hook virtuals, the HookManager's signals, emitters and
+/// connections) is generated from, so adding an event is one line here. Each entry is
+/// X(name, kind, parameters, arguments):
+/// - `kind` is `plain` (a hook's exception fails the run as a HookError), `error` (the run is
+///   failing already: a hook's exception is logged and the original error kept) or
+///   `pipeline_error` (as `error`, and a hook's NotPersistedError is reported to the runner);
+/// - before_node_run's `inputs` is aligned with node.inputs(); assign to an element to replace
+///   that input;
+/// - the dataset events' `node` is null for loads and saves made outside a run.
+/// A new event also changes the Hook vtable: bump kPluginAbiVersion (sluice/core/plugin.hpp).
+// clang-format off
+#define SLUICE_EVENTS(X)                                                                        \
+  X(after_catalog_created, plain, (Catalog& catalog), (catalog))                                \
+  X(before_pipeline_run, plain,                                                                 \
+    (const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog),                     \
+    (run, pipeline, catalog))                                                                   \
+  X(after_pipeline_run, plain,                                                                  \
+    (const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog),                     \
+    (run, pipeline, catalog))                                                                   \
+  X(on_pipeline_error, pipeline_error,                                                          \
+    (const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,                      \
+     const std::exception& error),                                                              \
+    (run, pipeline, catalog, error))                                                            \
+  X(before_node_run, plain, (const Node& node, std::vector<Value>& inputs), (node, inputs))     \
+  X(after_node_run, plain,                                                                      \
+    (const Node& node, const std::vector<Value>& inputs, const std::vector<Value>& outputs),    \
+    (node, inputs, outputs))                                                                    \
+  X(on_node_error, error, (const Node& node, const std::exception& error, NodePhase phase),     \
+    (node, error, phase))                                                                       \
+  X(before_dataset_loaded, plain,                                                               \
+    (std::string_view dataset, const Node* node), (dataset, node))                              \
+  X(after_dataset_loaded, plain,                                                                \
+    (std::string_view dataset, const Node* node, const Value& value), (dataset, node, value))   \
+  X(before_dataset_saved, plain,                                                                \
+    (std::string_view dataset, const Node* node, const Value& value), (dataset, node, value))   \
+  X(after_dataset_saved, plain,                                                                 \
+    (std::string_view dataset, const Node* node, const Value& value), (dataset, node, value))   \
+  X(on_dataset_released, plain, (std::string_view dataset), (dataset))
+// clang-format on
+
+#define SLUICE_EVENT_ENUMERATOR(name, kind, parameters, arguments) name,
+enum class Event : std::uint8_t { SLUICE_EVENTS(SLUICE_EVENT_ENUMERATOR) };
+#undef SLUICE_EVENT_ENUMERATOR
+
+namespace detail {
+#define SLUICE_EVENT_NAME(name, kind, parameters, arguments) #name,
+inline constexpr std::string_view kEventNames[] = {SLUICE_EVENTS(SLUICE_EVENT_NAME)};
+#undef SLUICE_EVENT_NAME
+}  // namespace detail
+
+/// How many events SLUICE_EVENTS lists.
+inline constexpr std::size_t kEventCount = std::size(detail::kEventNames);
+#define SLUICE_EVENT_IN_RANGE(name, kind, parameters, arguments) \
+  static_assert(static_cast<std::size_t>(Event::name) < kEventCount);
+SLUICE_EVENTS(SLUICE_EVENT_IN_RANGE)
+#undef SLUICE_EVENT_IN_RANGE
+static_assert(kEventCount < 32, "Events keeps one bit per event in a std::uint32_t");
+
 SLUICE_API std::string_view event_name(Event event);
 
 /// A set of events, as a bit mask.
@@ -55,6 +102,14 @@ class Events {
     return events;
   }
   constexpr bool contains(Event event) const { return (bits_ & bit(event)) != 0; }
+  constexpr bool empty() const { return bits_ == 0; }
+  /// The events of this set that are not in `other`.
+  constexpr Events without(Events other) const {
+    Events events;
+    events.bits_ = bits_ & ~other.bits_;
+    return events;
+  }
+  friend constexpr bool operator==(Events, Events) = default;
   constexpr Events& operator|=(Events other) {
     bits_ |= other.bits_;
     return *this;
@@ -99,25 +154,39 @@ class SLUICE_API Hook {
   /// The events this hook implements.
   virtual Events events() const = 0;
 
-  virtual void after_catalog_created(Catalog& catalog);
-  virtual void before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                                   const Catalog& catalog);
-  virtual void after_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                                  const Catalog& catalog);
-  virtual void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline,
-                                 const Catalog& catalog, const std::exception& error);
-  /// `inputs` is aligned with node.inputs(); assign to an element to replace that input.
-  virtual void before_node_run(const Node& node, std::vector<Value>& inputs);
-  virtual void after_node_run(const Node& node, const std::vector<Value>& inputs,
-                              const std::vector<Value>& outputs);
-  virtual void on_node_error(const Node& node, const std::exception& error, NodePhase phase);
-  /// `node` is null for loads and saves made outside a run.
-  virtual void before_dataset_loaded(std::string_view dataset, const Node* node);
-  virtual void after_dataset_loaded(std::string_view dataset, const Node* node, const Value& value);
-  virtual void before_dataset_saved(std::string_view dataset, const Node* node, const Value& value);
-  virtual void after_dataset_saved(std::string_view dataset, const Node* node, const Value& value);
-  virtual void on_dataset_released(std::string_view dataset);
+  /// One virtual per event of SLUICE_EVENTS, doing nothing.
+#define SLUICE_EVENT_VIRTUAL(name, kind, parameters, arguments) virtual void name parameters;
+  SLUICE_EVENTS(SLUICE_EVENT_VIRTUAL)
+#undef SLUICE_EVENT_VIRTUAL
 };
+
+/// The events hook type `T` overrides, found at compile time: `&T::before_node_run` names
+/// Hook::before_node_run unless T (or a class between T and Hook) declares its own. The
+/// overrides must be public.
+template <class T>
+constexpr Events overridden_events() {
+  static_assert(std::is_base_of_v<Hook, T>, "overridden_events<T>() needs a sluice::Hook");
+  Events events;
+#define SLUICE_EVENT_OVERRIDDEN(name, kind, parameters, arguments)            \
+  if constexpr (!std::is_same_v<decltype(&T::name), decltype(&Hook::name)>) { \
+    events |= Events{Event::name};                                            \
+  }
+  SLUICE_EVENTS(SLUICE_EVENT_OVERRIDDEN)
+#undef SLUICE_EVENT_OVERRIDDEN
+  return events;
+}
+
+/// The paragraph saying which events `hook_type` overrides without listing them in events(),
+/// or "" when `unlisted` is empty.
+SLUICE_API std::string describe_unlisted_events(std::string_view hook_type, Events unlisted);
+
+/// Why `hook` has overrides that are never called, or "" when it has none: the HookManager
+/// connects only the events a hook's events() lists, so an override missing from that list is
+/// silently dead. For every hook's tests: `EXPECT_EQ(sluice::unlisted_overrides(hook), "")`.
+template <class T>
+std::string unlisted_overrides(const T& hook) {
+  return describe_unlisted_events(type_name<T>(), overridden_events<T>().without(hook.events()));
+}
 
 /// A hook failed. Names the hook and the event.
 class SLUICE_API HookError : public Error {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -168,21 +169,30 @@ std::vector<Value> invoke_node(F& function, const std::vector<Value>& inputs,
   }
 }
 
+// A class whose operator() can be named without arguments: one, not a template, not overloaded.
+template <class F>
+concept has_one_call_operator = std::is_class_v<F> && requires {
+  &F::operator();
+};
+
 [[noreturn]] SLUICE_API void throw_arity_mismatch(const std::string& node, const char* what,
                                                   std::size_t function_count,
                                                   const std::vector<std::string>& declared);
 
 }  // namespace detail
 
-/// Builds a node from a typed callable.
-///
-/// Each argument receives the input of the same position: `const T&` (shared, never copied),
-/// `T` (copied), `sluice::Value` (untyped) or, for `params:` inputs, a plain type such as
-/// `double`. A function returning `std::tuple<A, B>` has two outputs; `void` has none.
-/// A mismatch between the function's arity and the declared names throws PipelineError
-/// naming the node.
+/// What sluice::node() accepts: a function, a function pointer, or a function object (a lambda)
+/// with exactly one operator() whose argument types are concrete, since the node binds each
+/// input to its argument's type. A generic lambda (`auto` parameters) or an overloaded
+/// operator() has no such types.
 template <class F>
-Node node(std::string name, F function, Names inputs, Names outputs, NodeOptions options = {}) {
+concept NodeFunction = std::is_function_v<std::remove_pointer_t<std::decay_t<F>>> ||
+    detail::has_one_call_operator<std::decay_t<F>>;
+
+namespace detail {
+
+template <class F>
+Node make_node(std::string name, F function, Names inputs, Names outputs, NodeOptions options) {
   using Traits = detail::callable_traits<std::decay_t<F>>;
   using Args = typename Traits::args;
   constexpr std::size_t arity = std::tuple_size_v<Args>;
@@ -200,6 +210,31 @@ Node node(std::string name, F function, Names inputs, Names outputs, NodeOptions
   };
   return Node(std::move(name), std::move(inputs.items), std::move(outputs.items), std::move(erased),
               std::move(options));
+}
+
+}  // namespace detail
+
+/// Builds a node from a typed callable (see NodeFunction).
+///
+/// Each argument receives the input of the same position: `const T&` (shared, never copied),
+/// `T` (copied), `sluice::Value` (untyped) or, for `params:` inputs, a plain type such as
+/// `double`. A function returning `std::tuple<A, B>` has two outputs; `void` has none.
+/// A mismatch between the function's arity and the declared names throws PipelineError
+/// naming the node.
+template <class F>
+Node node(std::string name, F function, Names inputs, Names outputs, NodeOptions options = {}) {
+  static_assert(NodeFunction<F>,
+                "sluice::node needs a callable with concrete argument types: a function, a "
+                "function pointer or a lambda with one non-template operator(), e.g. "
+                "[](const Table& table) {...}, not [](const auto& table) {...} (a generic "
+                "lambda) nor an overloaded function object; each argument's type is the type "
+                "its input is bound to");
+  if constexpr (NodeFunction<F>) {
+    return detail::make_node(std::move(name), std::move(function), std::move(inputs),
+                             std::move(outputs), std::move(options));
+  } else {
+    std::terminate();  // not reached: the static_assert above stops the build
+  }
 }
 
 }  // namespace sluice

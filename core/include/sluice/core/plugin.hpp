@@ -10,7 +10,10 @@
 namespace sluice {
 
 /// Bumped whenever a change to sluice's headers breaks compiled plugins. The loader refuses a
-/// plugin built for another version before calling anything else in it.
+/// plugin built for another version before calling anything else in it. What a plugin relies on
+/// (the layouts of Registrar, Registry, HookContext, RunInfo, Codec, Value..., and the Hook
+/// virtuals) is pinned per version in tests/core/plugin_abi_test.cpp, which fails when one
+/// changes without a bump.
 inline constexpr std::uint32_t kPluginAbiVersion = 1;
 
 /// Ties `object`'s lifetime to `owner`: the returned pointer keeps `owner` alive, and destroys
