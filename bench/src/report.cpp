@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -10,6 +9,7 @@
 
 #include <sluice/bench/report.hpp>
 #include <sluice/core/error.hpp>
+#include <sluice/core/files.hpp>
 #include <sluice/core/json.hpp>
 #include <sluice/core/units.hpp>
 
@@ -37,18 +37,6 @@ std::string number(double value) {
 
 std::string speedup_text(const BenchResult& result, const char* none) {
   return result.speedup ? number(*result.speedup) : none;
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) {
-    throw ConfigError(
-        fmt::format("cannot write '{}': check that its folder exists and is "
-                    "writable",
-                    path.string()));
-  }
 }
 
 }  // namespace
@@ -171,9 +159,9 @@ std::string to_json(const std::vector<BenchResult>& results) {
 void write_results(const fs::path& path, const std::vector<BenchResult>& results) {
   const std::string extension = path.extension().string();
   if (extension == ".csv") {
-    write_file(path, to_csv(results));
+    write_file_atomically(path, to_csv(results));
   } else if (extension == ".json") {
-    write_file(path, to_json(results));
+    write_file_atomically(path, to_json(results));
   } else {
     throw ConfigError(fmt::format(
         "--out '{}': the extension must be .csv or .json (it chooses the format)", path.string()));
@@ -211,14 +199,14 @@ void run_gnuplot(const fs::path& path, int width, int height, const std::string&
                  const std::function<std::string(const std::string& data_file)>& commands) {
   const fs::path data_file = fs::path(path).concat(".data");
   const fs::path script = fs::path(path).concat(".gp");
-  write_file(data_file, data);
+  write_file_atomically(data_file, data);
   const std::string terminal =
       path.extension() == ".png"
           ? fmt::format("pngcairo size {},{} font 'sans,10'", width, height)
           : fmt::format("svg size {},{} dynamic font 'sans,12'", width, height);
-  write_file(script, fmt::format("set terminal {} background '#ffffff'\nset termoption "
-                                 "noenhanced\nset output '{}'\n{}",
-                                 terminal, path.string(), commands(data_file.string())));
+  write_file_atomically(script, fmt::format("set terminal {} background '#ffffff'\nset termoption "
+                                            "noenhanced\nset output '{}'\n{}",
+                                            terminal, path.string(), commands(data_file.string())));
   const int status = std::system(fmt::format("gnuplot '{}' 2>&1", script.string()).c_str());
   fs::remove(data_file);
   fs::remove(script);

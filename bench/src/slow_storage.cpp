@@ -109,17 +109,7 @@ void register_dataset_types(Registrar& registrar) {
     }
     std::shared_ptr<Dataset> backing;
     if (inner != nullptr) {
-      const Param* type = inner->find("type");
-      if (type == nullptr) {
-        throw ConfigError(options.where("dataset") + ": needs a 'type'");
-      }
-      DatasetContext inner_context = context;
-      inner_context.options = *inner;
-      auto& entries = inner_context.options.as_map();
-      entries.erase(std::find_if(entries.begin(), entries.end(),
-                                 [](const auto& entry) { return entry.first == "type"; }));
-      backing = context.types->create(type->as<std::string>("the type of the backing dataset"),
-                                      inner_context);
+      backing = create_nested_dataset(context, *inner, options.where("dataset"));
     }
     const Clock& clock = context.clock != nullptr ? *context.clock : system_clock();
     if (backing == nullptr || backing->is_ephemeral()) {  // memory, standing for storage

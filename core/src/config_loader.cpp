@@ -11,8 +11,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <sluice/core/config_loader.hpp>
-#include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/error.hpp>
+#include <sluice/core/files.hpp>
 #include <sluice/core/suggest.hpp>
 
 namespace sluice {

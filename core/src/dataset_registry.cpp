@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <sluice/core/dataset_registry.hpp>
@@ -21,6 +23,21 @@ std::shared_ptr<Dataset> DatasetTypeRegistry::create(std::string_view type,
   const std::string where =
       fmt::format("{}{}dataset '{}'", mark, mark.empty() ? "" : ": ", context.name);
   return get(type, where)(context);
+}
+
+std::shared_ptr<Dataset> create_nested_dataset(const DatasetContext& context, const Param& nested,
+                                               const std::string& where) {
+  const Param* type = nested.find("type");
+  if (type == nullptr) {
+    throw ConfigError(where + ": needs a 'type'");
+  }
+  DatasetContext inner = context;
+  inner.options = nested;
+  inner.mark = nested.mark();
+  auto& entries = inner.options.as_map();
+  entries.erase(std::find_if(entries.begin(), entries.end(),
+                             [](const auto& entry) { return entry.first == "type"; }));
+  return context.types->create(type->as<std::string>("the 'type' of a nested dataset"), inner);
 }
 
 }  // namespace sluice

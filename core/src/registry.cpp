@@ -62,18 +62,8 @@ void register_builtins(Registrar& registrar) {
     DatasetOptions options(context, "CachedDataset");
     const Param& inner = options.required_map("dataset");
     options.finish();
-    DatasetContext inner_context = context;
-    inner_context.options = inner;
-    inner_context.mark = inner.mark();
-    const Param* type = inner.find("type");
-    if (type == nullptr) {
-      throw ConfigError(options.where() + ": option 'dataset' needs a 'type'");
-    }
-    inner_context.options.as_map().erase(
-        std::find_if(inner_context.options.as_map().begin(), inner_context.options.as_map().end(),
-                     [](const auto& entry) { return entry.first == "type"; }));
-    return std::make_shared<CachedDataset>(context.types->create(
-        type->as<std::string>("the 'type' of a cached dataset"), inner_context));
+    return std::make_shared<CachedDataset>(
+        create_nested_dataset(context, inner, options.where("dataset")));
   });
 }
 

@@ -179,5 +179,22 @@ TEST(SlowStorage, UsableFromYamlWithDurationsAndRates) {
       ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr("250ms, 10s, 1.5m")));
 }
 
+TEST(SlowStorage, AnErrorInsideItsNestedDatasetNamesTheNestedLine) {
+  Registry registry;
+  register_builtins(registry);
+  Registrar registrar(registry);
+  bench::register_dataset_types(registrar);
+  EXPECT_THAT(
+      [&] {
+        make_catalog(parse_yaml("slow:\n  type: SimulatedStorage\n  read_latency: 1s\n  dataset:\n"
+                                "    type: CSVDatset\n    filepath: x.csv\n",
+                                "catalog.yml"),
+                     Param(), Param(), registry);
+      },
+      ::testing::ThrowsMessage<ConfigError>(
+          ::testing::HasSubstr("catalog.yml:5:5: dataset 'slow': unknown type 'CSVDatset' (did "
+                               "you mean 'CSVDataset'?)")));
+}
+
 }  // namespace
 }  // namespace sluice

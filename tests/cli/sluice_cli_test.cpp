@@ -18,7 +18,7 @@
 
 #include <sluice/core/codec.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
-#include <sluice/core/datasets/file_dataset.hpp>
+#include <sluice/core/files.hpp>
 #include <sluice/core/table.hpp>
 
 #include "support/bad_yaml.hpp"

@@ -63,6 +63,18 @@ TEST_F(CatalogFromConfig, UnknownTypeNamesTheEntryAndListsKnownTypes) {
                   HasSubstr("known types: BinaryDataset, CSVDataset, CachedDataset"))));
 }
 
+TEST_F(CatalogFromConfig, AnErrorInsideANestedDatasetNamesItsOwnLine) {
+  const std::string entry = "cached:\n  type: CachedDataset\n  dataset:\n";
+  EXPECT_THAT([&] { build(entry + "    type: TextDatset\n    filepath: t.txt\n"); },
+              ThrowsMessage<ConfigError>(HasSubstr(
+                  "catalog.yml:4:5: dataset 'cached': unknown type 'TextDatset' (did you mean "
+                  "'TextDataset'?)")));
+  EXPECT_THAT([&] { build(entry + "    filepath: t.txt\n"); },
+              ThrowsMessage<ConfigError>(HasSubstr(
+                  "catalog.yml:4:5: dataset 'cached' (CachedDataset): option 'dataset': needs a "
+                  "'type'")));
+}
+
 TEST_F(CatalogFromConfig, UnknownOptionAndMissingFilepathAreReported) {
   EXPECT_THAT([&] { build("a:\n  type: CSVDataset\n  filepath: x.csv\n  filpath: y\n"); },
               ThrowsMessage<ConfigError>(AllOf(HasSubstr("dataset 'a' (CSVDataset)"),

@@ -14,6 +14,7 @@
 #include <sluice/core/datasets/csv_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/datasets/text_dataset.hpp>
+#include <sluice/core/files.hpp>
 #include <sluice/core/param.hpp>
 #include <sluice/core/table.hpp>
 

@@ -4,8 +4,8 @@
 #include <sluice/core/clock.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/cached_dataset.hpp>
-#include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/files.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/hooks/memory_profiler.hpp>
 #include <sluice/hooks/tee.hpp>

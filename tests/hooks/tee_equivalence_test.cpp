@@ -7,7 +7,7 @@
 
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
-#include <sluice/core/datasets/file_dataset.hpp>
+#include <sluice/core/files.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/registry.hpp>
 #include <sluice/hooks/tee.hpp>

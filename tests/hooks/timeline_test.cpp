@@ -3,8 +3,8 @@
 #include <iris/pipeline.hpp>
 
 #include <sluice/core/config_loader.hpp>
-#include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/files.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/trace.hpp>
 #include <sluice/hooks/tee.hpp>

@@ -1,4 +1,3 @@
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -11,6 +10,7 @@
 #include <sluice/core/clock.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/error.hpp>
+#include <sluice/core/files.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/node.hpp>
 #include <sluice/core/options.hpp>
@@ -305,12 +305,8 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
         bundle.inputs.push_back(std::move(input));
       }
     }
-    const auto state_file = bundle.folder / "state.json";
-    {
-      std::ofstream out(state_file, std::ios::binary);
-      out << bundle_json(bundle);
-    }
-    owner_only(state_file, false);
+    write_file_atomically(bundle.folder / "state.json", bundle_json(bundle),
+                          FileAccess::owner_only);
     {
       std::lock_guard lock(state_->mutex);
       state_->last_bundle = bundle.folder;

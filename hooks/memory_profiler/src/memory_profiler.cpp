@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <sluice/core/catalog.hpp>
-#include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/error.hpp>
+#include <sluice/core/files.hpp>
 #include <sluice/core/json.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/node.hpp>

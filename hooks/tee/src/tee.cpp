@@ -40,8 +40,8 @@ struct TeeHook::State {
   const Clock& clock;
 
   mutable std::mutex mutex;
-  std::condition_variable changed;  // budget freed, writes finished
-  ThreadPool* writers = nullptr;    // null once closed
+  mutable std::condition_variable changed;  // budget freed, writes finished
+  ThreadPool* writers = nullptr;            // null once closed
   std::uint64_t pending_bytes = 0;
   std::uint64_t peak_pending_bytes = 0;
   std::size_t in_flight = 0;  // accepted writes not finished
@@ -96,7 +96,7 @@ struct TeeHook::State {
 
   void join() const {
     std::unique_lock lock(mutex);
-    const_cast<std::condition_variable&>(changed).wait(lock, [&] { return in_flight == 0; });
+    changed.wait(lock, [&] { return in_flight == 0; });
   }
 
   // Every failure so far; `thrown`: the report goes up in an error (else it is only logged).

@@ -1,4 +1,3 @@
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -8,6 +7,7 @@
 #include <unistd.h>
 
 #include <sluice/core/error.hpp>
+#include <sluice/core/files.hpp>
 #include <sluice/core/json.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/node.hpp>
@@ -265,18 +265,7 @@ void TimelineHook::write() const {
     std::lock_guard lock(state_->mutex);
     path = state_->path;
   }
-  const auto temporary = std::filesystem::path(path).concat(".tmp");
-  if (path.has_parent_path()) {
-    std::filesystem::create_directories(path.parent_path());
-  }
-  {
-    std::ofstream out(temporary, std::ios::binary);
-    out << text;
-    if (!out) {
-      throw Error(fmt::format("cannot write the timeline to '{}'", temporary.string()));
-    }
-  }
-  std::filesystem::rename(temporary, path);
+  write_file_atomically(path, text);
   std::size_t spans = 0;
   {
     std::lock_guard lock(state_->mutex);

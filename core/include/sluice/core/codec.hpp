@@ -57,8 +57,9 @@ class SLUICE_API CodecRegistry {
   std::map<std::type_index, std::string> name_by_type_;
 };
 
-/// Registers the built-in codecs: "string", "table", "params" and "vector<T>" for
-/// T in {double, float, int64, int32, uint64, uint32, int8, uint8, bool}.
+/// Registers the built-in codecs: "string", "table", "params", "vector<T>" for
+/// T in {double, float, int64, int32, uint64, uint32, int8, uint8, bool}, and the scalars
+/// "double", "int64" and "int32".
 SLUICE_API void add_builtin_codecs(CodecRegistry& registry);
 
 }  // namespace sluice

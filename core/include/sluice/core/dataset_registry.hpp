@@ -66,4 +66,12 @@ class SLUICE_API DatasetTypeRegistry : public FactoryRegistry<DatasetFactory> {
   std::shared_ptr<Dataset> create(std::string_view type, const DatasetContext& context) const;
 };
 
+/// Builds the dataset a wrapper's nested option describes (the `dataset:` of CachedDataset or
+/// SimulatedStorage): its `type` picks the factory, the rest are its options, and errors about it
+/// name the nested map's own file:line. `where` names the option (OptionReader::where(key)) for
+/// the error when the map has no `type`.
+SLUICE_API std::shared_ptr<Dataset> create_nested_dataset(const DatasetContext& context,
+                                                          const Param& nested,
+                                                          const std::string& where);
+
 }  // namespace sluice

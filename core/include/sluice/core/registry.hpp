@@ -15,7 +15,7 @@ namespace sluice {
 
 class Clock;
 class Runner;
-struct Registry;  // sluice/runners/runner.hpp
+struct Registry;  // below; HookContext points at it
 
 /// What a hook factory is given: the hook's name and its options from hooks.yml.
 struct HookContext {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <sluice/core/dataset.hpp>
+#include <sluice/core/files.hpp>  // read_file, write_file_atomically: once declared here
 
 namespace sluice {
 
@@ -20,8 +21,8 @@ struct Versioning {
   std::string save_version;
 };
 
-/// Common ground of datasets stored in one local file: versioned paths, atomic writes (temp
-/// file, fsync, rename; parent folders created) and errors naming the path.
+/// Common ground of datasets stored in one local file: versioned paths, atomic writes
+/// (write_file_atomically in files.hpp) and errors naming the path.
 ///
 /// Concurrent runs: a versioned save never replaces a version (the check and the rename are one
 /// step), and once this dataset saved, its loads read that version rather than the latest, so
@@ -56,15 +57,5 @@ class SLUICE_API FileDataset : public Dataset {
   std::mutex claim_mutex_;
   std::shared_ptr<const void> claim_;
 };
-
-/// Reads a whole file; DatasetError naming the path when it is missing or unreadable.
-SLUICE_API std::string read_file(const std::filesystem::path& path);
-/// Writes via a temp file in the same folder, fsync and rename, creating parent folders; a
-/// reader never sees a partial file.
-SLUICE_API void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
-/// Like write_file_atomically, but never replaces an existing file: the check and the rename
-/// are one step, so of two concurrent writers exactly one wins. False when `path` exists.
-SLUICE_API bool write_new_file_atomically(const std::filesystem::path& path,
-                                          std::string_view bytes);
 
 }  // namespace sluice
