@@ -5,7 +5,7 @@
 #include <sluice/runners/builtins.hpp>
 #include <sluice/runners/parallel_runner.hpp>
 #include <sluice/runners/sequential_runner.hpp>
-#include <sluice/runners/thread_pool.hpp>
+#include <sluice/core/thread_pool.hpp>
 
 namespace sluice {
 

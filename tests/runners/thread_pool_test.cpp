@@ -9,7 +9,7 @@
 #include <sluice/core/plugin.hpp>
 #include <sluice/core/registry.hpp>
 #include <sluice/runners/builtins.hpp>
-#include <sluice/runners/thread_pool.hpp>
+#include <sluice/core/thread_pool.hpp>
 
 namespace sluice {
 namespace {
