@@ -33,8 +33,7 @@ ResumableError::ResumableError(const std::string& summary, std::vector<std::stri
       summary_(summary),
       resume_nodes_(std::move(resume_nodes)) {}
 
-NotPersistedError::NotPersistedError(const std::string& summary,
-                                     std::vector<std::string> datasets,
+NotPersistedError::NotPersistedError(const std::string& summary, std::vector<std::string> datasets,
                                      std::vector<std::string> resume_nodes)
     : ResumableError(summary, std::move(resume_nodes)), datasets_(std::move(datasets)) {}
 

@@ -25,8 +25,7 @@ NodeError::NodeError(std::string node, NodePhase phase, std::string cause_messag
                      std::vector<std::string> resume_nodes, std::exception_ptr cause,
                      std::vector<std::string> unreadable_inputs,
                      std::vector<std::string> other_failures)
-    : ResumableError(describe(node, phase, cause_message, other_failures),
-                     std::move(resume_nodes)),
+    : ResumableError(describe(node, phase, cause_message, other_failures), std::move(resume_nodes)),
       node_(std::move(node)),
       phase_(phase),
       cause_message_(std::move(cause_message)),

@@ -41,6 +41,25 @@ void add_not_persisted(const std::exception& error, const std::vector<std::strin
   throw Error(message);
 }
 
+// What a NotPersistedError says was not persisted: the error's own, or the one nested in it (a
+// hook's, which the hook manager wraps in a HookError).
+std::vector<std::string> not_persisted_datasets(const std::exception& error) {
+  if (const auto* lost = dynamic_cast<const NotPersistedError*>(&error)) {
+    return lost->datasets();
+  }
+  const auto* nested = dynamic_cast<const std::nested_exception*>(&error);
+  if (nested == nullptr || !nested->nested_ptr()) {
+    return {};
+  }
+  try {
+    nested->rethrow_nested();
+  } catch (const std::exception& inner) {
+    return not_persisted_datasets(inner);
+  } catch (...) {  // not a std::exception: nothing to read
+  }
+  return {};
+}
+
 // Runs task(0..count-1): in turn, or with async I/O each on its own thread (the calling thread
 // takes the first). Waits for all of them; one failure is rethrown as it is, several become
 // one Error listing each (in task order), so that no failed dataset goes unmentioned.
@@ -180,8 +199,7 @@ void Runner::fail(const RunInfo& info, const Pipeline& pipeline, const Catalog& 
 }
 
 std::exception_ptr Runner::with_resume_suggestion(const std::exception& error,
-                                                  const Pipeline& pipeline,
-                                                  const Catalog& catalog,
+                                                  const Pipeline& pipeline, const Catalog& catalog,
                                                   const std::vector<std::uint8_t>& finished) const {
   const auto* resumable = dynamic_cast<const ResumableError*>(&error);
   if (resumable != nullptr && !resumable->resume_nodes().empty()) {
@@ -193,12 +211,10 @@ std::exception_ptr Runner::with_resume_suggestion(const std::exception& error,
   }
   std::vector<bool> done(finished.begin(), finished.end());
   // Nodes whose outputs were not all persisted count as unfinished.
-  const auto* not_persisted = dynamic_cast<const NotPersistedError*>(&error);
-  if (not_persisted != nullptr) {
-    for (const auto& dataset : not_persisted->datasets()) {
-      if (const auto producer = pipeline.producer_of(dataset)) {
-        done[*producer] = false;
-      }
+  std::vector<std::string> lost = not_persisted_datasets(error);
+  for (const auto& dataset : lost) {
+    if (const auto producer = pipeline.producer_of(dataset)) {
+      done[*producer] = false;
     }
   }
   std::vector<std::string> starts = resume_nodes(pipeline, catalog, done, {});
@@ -206,9 +222,8 @@ std::exception_ptr Runner::with_resume_suggestion(const std::exception& error,
     return std::current_exception();
   }
   const std::string summary = resumable != nullptr ? resumable->summary() : error.what();
-  if (not_persisted != nullptr) {
-    return std::make_exception_ptr(
-        NotPersistedError(summary, not_persisted->datasets(), std::move(starts)));
+  if (!lost.empty()) {
+    return std::make_exception_ptr(NotPersistedError(summary, std::move(lost), std::move(starts)));
   }
   return std::make_exception_ptr(ResumableError(summary, std::move(starts)));
 }

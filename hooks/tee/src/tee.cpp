@@ -17,7 +17,6 @@
 #include <sluice/core/thread_pool.hpp>
 #include <sluice/core/trace.hpp>
 #include <sluice/hooks/tee.hpp>
-#include <sluice/core/thread_pool.hpp>
 
 namespace sluice {
 namespace {

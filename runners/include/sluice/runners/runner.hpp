@@ -93,8 +93,8 @@ class SLUICE_API Runner {
                          const std::exception& error,
                          const std::vector<std::uint8_t>& finished) const;
   // The error being handled, with the resume suggestion when it has none and one applies.
-  std::exception_ptr with_resume_suggestion(const std::exception& error,
-                                            const Pipeline& pipeline, const Catalog& catalog,
+  std::exception_ptr with_resume_suggestion(const std::exception& error, const Pipeline& pipeline,
+                                            const Catalog& catalog,
                                             const std::vector<std::uint8_t>& finished) const;
   // find_resume_nodes, also through the source pipeline (see set_source_pipeline).
   std::vector<std::string> resume_nodes(const Pipeline& pipeline, const Catalog& catalog,
