@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <sluice/core/error.hpp>
 
 namespace sluice {
@@ -8,7 +10,32 @@ ConfigError::~ConfigError() = default;
 DatasetError::~DatasetError() = default;
 PipelineError::~PipelineError() = default;
 TypeMismatchError::~TypeMismatchError() = default;
+ResumableError::~ResumableError() = default;
 NotPersistedError::~NotPersistedError() = default;
+
+namespace {
+
+std::string with_resume_suggestion(const std::string& summary,
+                                   const std::vector<std::string>& resume_nodes) {
+  if (resume_nodes.empty()) {
+    return summary;
+  }
+  return fmt::format(
+      "{}\nResume from the nearest nodes with persisted inputs by adding to your command:\n"
+      "  --from-nodes \"{}\"",
+      summary, fmt::join(resume_nodes, ","));
+}
+
+}  // namespace
+
+ResumableError::ResumableError(const std::string& summary, std::vector<std::string> resume_nodes)
+    : Error(with_resume_suggestion(summary, resume_nodes)),
+      summary_(summary),
+      resume_nodes_(std::move(resume_nodes)) {}
+
+NotPersistedError::NotPersistedError(const std::string& summary, std::vector<std::string> datasets,
+                                     std::vector<std::string> resume_nodes)
+    : ResumableError(summary, std::move(resume_nodes)), datasets_(std::move(datasets)) {}
 
 std::string current_exception_message() {
   try {

@@ -1,5 +1,7 @@
 // The only translation unit that includes Boost.Signals2: it is heavy to compile.
 
+#include <exception>
+
 #include <boost/signals2/signal.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -52,8 +54,9 @@ struct HookManager::Signals {
 namespace {
 
 // The slot the manager builds around a hook: calls the hook's member and turns whatever it
-// throws into a HookError naming the hook and the event. The hook is held by shared_ptr, so
-// it (and the plugin library it may come from) outlives every connection.
+// throws into a HookError naming the hook and the event, the original nested in it (the runner
+// reads a NotPersistedError's datasets there). The hook is held by shared_ptr, so it (and the
+// plugin library it may come from) outlives every connection.
 template <class Member>
 auto slot(std::shared_ptr<Hook> hook, std::string name, Event event, Member member) {
   return [hook = std::move(hook), name = std::move(name), event, member](auto&&... args) {
@@ -62,7 +65,7 @@ auto slot(std::shared_ptr<Hook> hook, std::string name, Event event, Member memb
     } catch (const HookError&) {
       throw;
     } catch (...) {
-      throw HookError(name, event, current_exception_message());
+      std::throw_with_nested(HookError(name, event, current_exception_message()));
     }
   };
 }

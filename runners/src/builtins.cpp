@@ -2,10 +2,10 @@
 
 #include <sluice/core/error.hpp>
 #include <sluice/core/options.hpp>
+#include <sluice/core/thread_pool.hpp>
 #include <sluice/runners/builtins.hpp>
 #include <sluice/runners/parallel_runner.hpp>
 #include <sluice/runners/sequential_runner.hpp>
-#include <sluice/runners/thread_pool.hpp>
 
 namespace sluice {
 

@@ -7,7 +7,6 @@ namespace sluice {
 namespace {
 
 std::string describe(const std::string& node, NodePhase phase, const std::string& cause,
-                     const std::vector<std::string>& resume_nodes,
                      const std::vector<std::string>& other_failures) {
   std::string message =
       fmt::format("node '{}' failed while {}: {}", node, phase_name(phase), cause);
@@ -16,12 +15,6 @@ std::string describe(const std::string& node, NodePhase phase, const std::string
     for (const auto& other : other_failures) {
       message += "\n  - " + other;
     }
-  }
-  if (!resume_nodes.empty()) {
-    message += fmt::format(
-        "\nResume from the nearest nodes with persisted inputs by adding to your command:\n"
-        "  --from-nodes \"{}\"",
-        fmt::join(resume_nodes, ","));
   }
   return message;
 }
@@ -32,11 +25,10 @@ NodeError::NodeError(std::string node, NodePhase phase, std::string cause_messag
                      std::vector<std::string> resume_nodes, std::exception_ptr cause,
                      std::vector<std::string> unreadable_inputs,
                      std::vector<std::string> other_failures)
-    : Error(describe(node, phase, cause_message, resume_nodes, other_failures)),
+    : ResumableError(describe(node, phase, cause_message, other_failures), std::move(resume_nodes)),
       node_(std::move(node)),
       phase_(phase),
       cause_message_(std::move(cause_message)),
-      resume_nodes_(std::move(resume_nodes)),
       cause_(std::move(cause)),
       unreadable_inputs_(std::move(unreadable_inputs)),
       other_failures_(std::move(other_failures)) {}

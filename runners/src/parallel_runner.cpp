@@ -8,9 +8,9 @@
 #include <spdlog/spdlog.h>
 
 #include <sluice/core/log.hpp>
+#include <sluice/core/thread_pool.hpp>
 #include <sluice/runners/node_error.hpp>
 #include <sluice/runners/parallel_runner.hpp>
-#include <sluice/runners/thread_pool.hpp>
 
 namespace sluice {
 namespace {

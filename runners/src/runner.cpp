@@ -27,8 +27,37 @@ void add_not_persisted(const std::exception& error, const std::vector<std::strin
                     node_error->resume_nodes(), node_error->cause(),
                     node_error->unreadable_inputs(), std::move(failures));
   }
-  throw Error(
-      fmt::format("{}\nAlso failed in this run:\n  - {}", error.what(), fmt::join(lost, "\n  - ")));
+  const auto* resumable = dynamic_cast<const ResumableError*>(&error);
+  const std::string message =
+      fmt::format("{}\nAlso failed in this run:\n  - {}",
+                  resumable != nullptr ? resumable->summary() : std::string(error.what()),
+                  fmt::join(lost, "\n  - "));
+  if (const auto* not_persisted = dynamic_cast<const NotPersistedError*>(&error)) {
+    throw NotPersistedError(message, not_persisted->datasets(), not_persisted->resume_nodes());
+  }
+  if (resumable != nullptr) {
+    throw ResumableError(message, resumable->resume_nodes());
+  }
+  throw Error(message);
+}
+
+// What a NotPersistedError says was not persisted: the error's own, or the one nested in it (a
+// hook's, which the hook manager wraps in a HookError).
+std::vector<std::string> not_persisted_datasets(const std::exception& error) {
+  if (const auto* lost = dynamic_cast<const NotPersistedError*>(&error)) {
+    return lost->datasets();
+  }
+  const auto* nested = dynamic_cast<const std::nested_exception*>(&error);
+  if (nested == nullptr || !nested->nested_ptr()) {
+    return {};
+  }
+  try {
+    nested->rethrow_nested();
+  } catch (const std::exception& inner) {
+    return not_persisted_datasets(inner);
+  } catch (...) {  // not a std::exception: nothing to read
+  }
+  return {};
 }
 
 // Runs task(0..count-1): in turn, or with async I/O each on its own thread (the calling thread
@@ -117,6 +146,7 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
   }
   const HookManager* hooks = catalog.hooks();
   std::map<std::string, Value> outputs;
+  std::vector<std::uint8_t> finished;  // by node, once the plan runs
   try {
     if (hooks != nullptr) {
       hooks->before_pipeline_run(info, pipeline, catalog);
@@ -124,7 +154,7 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
     check_free_inputs(pipeline, catalog);
     const Plan plan(pipeline);
     const RunState state(plan, catalog, async_io_, keep_inputs_);
-    std::vector<std::uint8_t> finished(plan.node_count(), 0);
+    finished.assign(plan.node_count(), 0);
     try {
       run_plan(state, finished);
     } catch (const NodeError& error) {
@@ -140,22 +170,62 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
       }
     }
   } catch (const std::exception& error) {
-    if (hooks != nullptr) {
-      add_not_persisted(error, hooks->on_pipeline_error(info, pipeline, catalog, error));
-    }
-    throw;
+    fail(info, pipeline, catalog, error, finished);
   }
   if (hooks != nullptr) {
     try {
       hooks->after_pipeline_run(info, pipeline, catalog);
     } catch (const std::exception& error) {
       // A hook found at the end that the run failed (a background write): observers hear it.
-      add_not_persisted(error, hooks->on_pipeline_error(info, pipeline, catalog, error));
-      throw;
+      fail(info, pipeline, catalog, error, finished);
     }
   }
   logger().info("Pipeline execution completed successfully.");
   return outputs;
+}
+
+void Runner::fail(const RunInfo& info, const Pipeline& pipeline, const Catalog& catalog,
+                  const std::exception& error, const std::vector<std::uint8_t>& finished) const {
+  const std::exception_ptr run_error = with_resume_suggestion(error, pipeline, catalog, finished);
+  const HookManager* hooks = catalog.hooks();
+  try {
+    std::rethrow_exception(run_error);
+  } catch (const std::exception& resumable) {
+    if (hooks != nullptr) {
+      add_not_persisted(resumable, hooks->on_pipeline_error(info, pipeline, catalog, resumable));
+    }
+    throw;
+  }
+}
+
+std::exception_ptr Runner::with_resume_suggestion(const std::exception& error,
+                                                  const Pipeline& pipeline, const Catalog& catalog,
+                                                  const std::vector<std::uint8_t>& finished) const {
+  const auto* resumable = dynamic_cast<const ResumableError*>(&error);
+  if (resumable != nullptr && !resumable->resume_nodes().empty()) {
+    return std::current_exception();  // a node's error: it has its suggestion
+  }
+  // Before any node finished there is nothing to resume from: the run starts over.
+  if (std::find(finished.begin(), finished.end(), 1) == finished.end()) {
+    return std::current_exception();
+  }
+  std::vector<bool> done(finished.begin(), finished.end());
+  // Nodes whose outputs were not all persisted count as unfinished.
+  std::vector<std::string> lost = not_persisted_datasets(error);
+  for (const auto& dataset : lost) {
+    if (const auto producer = pipeline.producer_of(dataset)) {
+      done[*producer] = false;
+    }
+  }
+  std::vector<std::string> starts = resume_nodes(pipeline, catalog, done, {});
+  if (starts.empty()) {
+    return std::current_exception();
+  }
+  const std::string summary = resumable != nullptr ? resumable->summary() : error.what();
+  if (!lost.empty()) {
+    return std::make_exception_ptr(NotPersistedError(summary, std::move(lost), std::move(starts)));
+  }
+  return std::make_exception_ptr(ResumableError(summary, std::move(starts)));
 }
 
 std::vector<std::string> Runner::resume_nodes(const Pipeline& pipeline, const Catalog& catalog,

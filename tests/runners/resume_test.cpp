@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/hook_manager.hpp>
 #include <sluice/runners/node_error.hpp>
 #include <sluice/runners/parallel_runner.hpp>
 #include <sluice/runners/resume.hpp>
@@ -15,8 +16,11 @@ namespace {
 
 using testing::pass;
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using testing::RecordingDataset;
+using ::testing::ThrowsMessage;
 
 // a -> m1 (memory) -> b -> p1 (persisted) -> c -> m2 (memory) -> d
 //                      \-> m3 (memory) -----------------------/
@@ -100,6 +104,40 @@ TEST(ResumeAfterALoadFailure, StartsAtTheProducerOfTheDatasetThatFailedToLoad) {
       EXPECT_THAT(error.what(), ::testing::HasSubstr("--from-nodes \"split\""));
     }
   }
+}
+
+// Reports at the end of the run that a dataset was not persisted (as the tee does when a
+// background write failed), and records the resume nodes of the error observers are given.
+class LosesAtTheEnd : public Hook {
+ public:
+  explicit LosesAtTheEnd(std::string dataset) : dataset_(std::move(dataset)) {}
+  Events events() const override { return {Event::after_pipeline_run, Event::on_pipeline_error}; }
+  void after_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) override {
+    throw NotPersistedError("'" + dataset_ + "': disk full", {dataset_});
+  }
+  void on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
+                         const std::exception& error) override {
+    const auto* resumable = dynamic_cast<const ResumableError*>(&error);
+    observed = resumable != nullptr ? resumable->resume_nodes() : std::vector<std::string>{"-"};
+  }
+  std::vector<std::string> observed;
+
+ private:
+  std::string dataset_;
+};
+
+TEST_F(Resume, ADatasetNotPersistedAtTheEndGetsTheRunnersSuggestionForObserversAndCaller) {
+  // p1 exists (it was saved), but its write is reported lost: b counts as not run, and m1 is in
+  // memory only, so the resume starts at a.
+  auto hook = std::make_shared<LosesAtTheEnd>("p1");
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("loses", hook);
+  catalog.set_hooks(hooks);
+  catalog.add("params:x", std::make_shared<ParameterDataset>(Value::of(1)));
+  EXPECT_THAT([&] { SequentialRunner().run(pipeline, catalog); },
+              ThrowsMessage<NotPersistedError>(
+                  AllOf(HasSubstr("'p1': disk full"), HasSubstr("--from-nodes \"a\""))));
+  EXPECT_THAT(hook->observed, ElementsAre("a"));
 }
 
 TEST(ResumeAfterALoadFailure, GoesBackIntoThePipelineTheRunWasFilteredFrom) {

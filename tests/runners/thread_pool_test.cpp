@@ -8,8 +8,8 @@
 #include <sluice/core/error.hpp>
 #include <sluice/core/plugin.hpp>
 #include <sluice/core/registry.hpp>
+#include <sluice/core/thread_pool.hpp>
 #include <sluice/runners/builtins.hpp>
-#include <sluice/runners/thread_pool.hpp>
 
 namespace sluice {
 namespace {

@@ -17,8 +17,6 @@
 #include <sluice/core/pipeline.hpp>
 #include <sluice/core/text.hpp>
 #include <sluice/hooks/debug_catalog.hpp>
-#include <sluice/runners/node_error.hpp>
-#include <sluice/runners/resume.hpp>
 
 namespace sluice {
 namespace fs = std::filesystem;
@@ -211,7 +209,6 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
                                          const Catalog& catalog, const std::exception& error) {
   Bundle bundle;
   std::vector<Value> failing_inputs;
-  std::vector<bool> finished(pipeline.nodes().size(), false);
   {
     std::lock_guard lock(state_->mutex);
     const RunInfo& run = state_->run;
@@ -229,9 +226,6 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
     } else {
       bundle.phase = "after its nodes (a background write, or a hook)";
     }
-    for (std::size_t i = 0; i < pipeline.nodes().size(); ++i) {
-      finished[i] = state_->finished.contains(pipeline.nodes()[i].name());
-    }
   }
   {
     std::lock_guard lock(state_->mutex);
@@ -239,11 +233,9 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
     bundle.error = state_->failure ? state_->failure->error : std::string(error.what());
   }
   bundle.datasets = states();
-  // A node's error carries the runner's suggestion, which knows which inputs failed to load.
-  if (const auto* node_error = dynamic_cast<const NodeError*>(&error)) {
-    bundle.resume_nodes = node_error->resume_nodes();
-  } else {
-    bundle.resume_nodes = find_resume_nodes(pipeline, catalog, finished);
+  // The runner's suggestion (which knows which inputs failed to load), when it made one.
+  if (const auto* resumable = dynamic_cast<const ResumableError*>(&error)) {
+    bundle.resume_nodes = resumable->resume_nodes();
   }
   if (!bundle.resume_nodes.empty()) {
     bundle.resume_command = resume_command(

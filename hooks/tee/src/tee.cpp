@@ -9,13 +9,14 @@
 #include <spdlog/spdlog.h>
 
 #include <sluice/core/catalog.hpp>
+#include <sluice/core/error.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/node.hpp>
 #include <sluice/core/options.hpp>
+#include <sluice/core/pipeline.hpp>
+#include <sluice/core/thread_pool.hpp>
 #include <sluice/core/trace.hpp>
 #include <sluice/hooks/tee.hpp>
-#include <sluice/runners/resume.hpp>
-#include <sluice/runners/thread_pool.hpp>
 
 namespace sluice {
 namespace {
@@ -421,7 +422,7 @@ void TeeHook::before_node_run(const Node&, std::vector<Value>&) {
   }
 }
 
-void TeeHook::after_pipeline_run(const RunInfo&, const Pipeline& pipeline, const Catalog& catalog) {
+void TeeHook::after_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) {
   join();
   const Stats totals = stats();
   logger().info("Tee: {} background writes finished; at most {:.1f} MiB held for pending writes",
@@ -437,18 +438,8 @@ void TeeHook::after_pipeline_run(const RunInfo&, const Pipeline& pipeline, const
   if (failed.empty()) {
     return;
   }
-  // Nodes whose outputs were not all persisted count as unfinished for the resume search.
-  std::vector<bool> finished(pipeline.size(), true);
-  for (const auto& dataset : failed) {
-    if (auto producer = pipeline.producer_of(dataset)) {
-      finished[*producer] = false;
-    }
-  }
-  throw Error(fmt::format(
-      "{}\nResume from the nearest nodes with persisted inputs by adding to your command:\n"
-      "  --from-nodes \"{}\"",
-      state_->failure_report(true),
-      fmt::join(find_resume_nodes(pipeline, catalog, finished), ",")));
+  // The runner adds the resume suggestion, these datasets' producers counting as not run.
+  throw NotPersistedError(state_->failure_report(true), std::move(failed));
 }
 
 void TeeHook::on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <sluice/core/export.hpp>
 
@@ -45,13 +46,42 @@ class SLUICE_API TypeMismatchError : public Error {
   ~TypeMismatchError() override;
 };
 
-/// Thrown by a hook's `on_pipeline_error` to say what the failed run did not persist (a tee's
-/// background writes that failed while the run was failing): the runner adds the message to the
-/// run's error, where other exceptions from `on_pipeline_error` are only logged.
-class SLUICE_API NotPersistedError : public Error {
+/// A failed run that can be resumed: carries the nodes to pass to `--from-nodes`, and its
+/// message ends with the one paragraph suggesting them (none when there are none). The runner
+/// throws one for every failure after which part of the run is saved (a node's: NodeError; a
+/// background write's: NotPersistedError); hooks observing the failure (on_pipeline_error) ask
+/// it for resume_nodes() instead of computing their own.
+class SLUICE_API ResumableError : public Error {
  public:
-  using Error::Error;
+  ResumableError(const std::string& summary, std::vector<std::string> resume_nodes);
+  ~ResumableError() override;
+
+  /// The message without the resume suggestion.
+  const std::string& summary() const { return summary_; }
+  /// The nodes to pass to `--from-nodes` to resume the run, sorted by name.
+  const std::vector<std::string>& resume_nodes() const { return resume_nodes_; }
+
+ private:
+  std::string summary_;
+  std::vector<std::string> resume_nodes_;
+};
+
+/// Datasets a run did not persist (a tee's background writes that failed). Thrown by a hook's
+/// `after_pipeline_run`, naming the datasets(): the runner rethrows it with the resume
+/// suggestion, their producers counting as not run. Thrown by a hook's `on_pipeline_error`, to
+/// say what the failed run did not persist while it was failing: the runner adds the message
+/// to the run's error, where other exceptions from `on_pipeline_error` are only logged.
+class SLUICE_API NotPersistedError : public ResumableError {
+ public:
+  explicit NotPersistedError(const std::string& summary, std::vector<std::string> datasets = {},
+                             std::vector<std::string> resume_nodes = {});
   ~NotPersistedError() override;
+
+  /// The datasets not persisted (when the thrower named them).
+  const std::vector<std::string>& datasets() const { return datasets_; }
+
+ private:
+  std::vector<std::string> datasets_;
 };
 
 /// The message of the exception being handled (call inside a catch block); for exceptions

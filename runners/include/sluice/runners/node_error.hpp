@@ -13,8 +13,9 @@ namespace sluice {
 
 /// A node failed. The message names the node, the phase and the original error, lists the
 /// other failures of the same run (nodes failing at once in the parallel runner), and suggests
-/// the `--from-nodes` to resume from; the original exception stays available as cause().
-class SLUICE_API NodeError : public Error {
+/// the `--from-nodes` to resume from (resume_nodes(), ResumableError's); the original exception
+/// stays available as cause().
+class SLUICE_API NodeError : public ResumableError {
  public:
   NodeError(std::string node, NodePhase phase, std::string cause_message,
             std::vector<std::string> resume_nodes, std::exception_ptr cause,
@@ -25,8 +26,6 @@ class SLUICE_API NodeError : public Error {
   const std::string& node() const { return node_; }
   NodePhase phase() const { return phase_; }
   const std::string& cause_message() const { return cause_message_; }
-  /// The nodes to pass to `--from-nodes` to resume the run.
-  const std::vector<std::string>& resume_nodes() const { return resume_nodes_; }
   std::exception_ptr cause() const { return cause_; }
   /// The datasets whose load failed in this run (this node's, and other failed nodes'): they
   /// are no resume point even if their file exists (it is corrupt or unreadable).
@@ -38,7 +37,6 @@ class SLUICE_API NodeError : public Error {
   std::string node_;
   NodePhase phase_;
   std::string cause_message_;
-  std::vector<std::string> resume_nodes_;
   std::exception_ptr cause_;
   std::vector<std::string> unreadable_inputs_;
   std::vector<std::string> other_failures_;

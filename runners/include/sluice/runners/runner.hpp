@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,7 +46,10 @@ struct SLUICE_API RunState {
 ///   included; free outputs are kept;
 /// - a node failure throws NodeError with the resume suggestion; when several nodes fail (the
 ///   parallel runner), it is the first one's, listing the others; a dataset that failed to load
-///   is no resume point: the suggestion starts at its producer (or further back).
+///   is no resume point: the suggestion starts at its producer (or further back);
+/// - any other failure once a node has finished (a hook's after_pipeline_run: the tee's
+///   NotPersistedError, whose datasets' producers count as not run) throws a ResumableError
+///   with the suggestion, when there is one; hooks' on_pipeline_error sees that error.
 class SLUICE_API Runner {
  public:
   /// With `async_io`, a node's inputs are loaded concurrently and its outputs saved
@@ -83,6 +87,15 @@ class SLUICE_API Runner {
   static void run_node(const RunState& state, std::size_t node);
 
  private:
+  // Tells the hooks (on_pipeline_error) the run failed with `error` (called in its catch
+  // block), with the resume suggestion, and throws that.
+  [[noreturn]] void fail(const RunInfo& info, const Pipeline& pipeline, const Catalog& catalog,
+                         const std::exception& error,
+                         const std::vector<std::uint8_t>& finished) const;
+  // The error being handled, with the resume suggestion when it has none and one applies.
+  std::exception_ptr with_resume_suggestion(const std::exception& error, const Pipeline& pipeline,
+                                            const Catalog& catalog,
+                                            const std::vector<std::uint8_t>& finished) const;
   // find_resume_nodes, also through the source pipeline (see set_source_pipeline).
   std::vector<std::string> resume_nodes(const Pipeline& pipeline, const Catalog& catalog,
                                         const std::vector<bool>& finished,

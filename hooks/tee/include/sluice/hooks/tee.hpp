@@ -44,7 +44,8 @@ struct TeeOptions {
 /// memory. Free inputs load as before. A value's memory is dropped once its write finished and
 /// its last consumer ran. Every write is joined before after_pipeline_run returns (and on a
 /// failed run, so that what was written stays for resume); failures are listed with their
-/// causes and a resume suggestion.
+/// causes: at the end of the run, after_pipeline_run throws NotPersistedError naming the
+/// datasets, and the runner adds the resume suggestion.
 class TeeHook final : public Hook {
  public:
   explicit TeeHook(TeeOptions options, const Clock& clock = system_clock());
