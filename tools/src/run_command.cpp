@@ -6,7 +6,7 @@
 
 #include <sluice/core/error.hpp>
 #include <sluice/core/text.hpp>
-#include <sluice/runners/thread_pool.hpp>
+#include <sluice/core/thread_pool.hpp>
 
 #include "command_options.hpp"
 
