@@ -26,6 +26,12 @@ class TeeDataset;
 struct Failure {
   std::string dataset;
   std::string cause;
+  bool started = true;  // false: dropped before its write began (fail_fast)
+
+  static Failure never_started(std::string dataset) {
+    return {std::move(dataset), "never started: an earlier background write failed (fail_fast)",
+            false};
+  }
 };
 
 using Seconds = std::chrono::duration<double>;
@@ -87,7 +93,7 @@ struct TeeHook::State {
     completed += written ? 1 : 0;
     if (failure) {
       failures.push_back(std::move(*failure));
-      if (!written && !failures.back().cause.starts_with("never started")) {
+      if (!written && failures.back().started) {
         ++failed_writes;
         write_failed = true;
       }
@@ -118,8 +124,7 @@ struct TeeHook::State {
   [[noreturn]] void refuse(const std::string& dataset) {
     {
       std::lock_guard lock(mutex);
-      failures.push_back(
-          {dataset, "never started: an earlier background write failed (fail_fast)"});
+      failures.push_back(Failure::never_started(dataset));
     }
     join();
     throw Error(failure_report(true));
@@ -261,7 +266,7 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
       std::optional<Failure> failure;
       bool written = false;
       if (state_->cancelling()) {
-        failure = Failure{name_, "never started: an earlier background write failed (fail_fast)"};
+        failure = Failure::never_started(name_);
       } else {
         const auto started = state_->clock.now();
         try {
