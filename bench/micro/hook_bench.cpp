@@ -58,7 +58,7 @@ void BM_SequentialChainWithHooks(benchmark::State& state) {
     hooks->add(fmt::format("noop{}", i), std::make_shared<NoOpHook>());
   }
   sluice::Catalog catalog;
-  catalog.set_hooks(hooks);
+  catalog.attach(hooks);
   sluice::micro::time_chain_runs(state, pipeline, catalog);
 }
 BENCHMARK(BM_SequentialChainWithHooks)->Arg(0)->Arg(4)->Unit(benchmark::kMillisecond);

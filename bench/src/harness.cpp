@@ -257,7 +257,7 @@ const Harness::Reference& Harness::reference(const BenchSettings& settings,
     auto probe = std::make_shared<Probe>(clock);
     auto hooks = std::make_shared<HookManager>();
     hooks->add("probe", probe);
-    prepared.catalog.set_hooks(hooks);
+    prepared.catalog.attach(hooks);
     const auto runner = registry_.runners.get("sequential")(Param(Param::Map{}));
     RunInfo info;
     info.run_id = "reference";
@@ -315,17 +315,25 @@ double Harness::time_scale(const BenchSettings& settings, const BenchPoint& poin
 
 std::vector<BenchResult> Harness::run(const BenchSettings& settings, const BenchPoint& point,
                                       const ProgressFn& progress) {
-  if (settings.repeat < 1) {
-    throw ConfigError(fmt::format("--repeat must be at least 1 (got {})", settings.repeat));
-  }
   std::vector<Strategy> strategies;
   for (const auto& name : settings.strategies) {
     strategies.push_back(make_strategy(name, point.workers));
-    for (const auto& hook : strategies.back().hooks) {
+  }
+  return run(strategies, settings, point, progress);
+}
+
+std::vector<BenchResult> Harness::run(const std::vector<Strategy>& strategies,
+                                      const BenchSettings& settings, const BenchPoint& point,
+                                      const ProgressFn& progress) {
+  if (settings.repeat < 1) {
+    throw ConfigError(fmt::format("--repeat must be at least 1 (got {})", settings.repeat));
+  }
+  for (const Strategy& strategy : strategies) {
+    for (const auto& hook : strategy.hooks) {
       if (!registry_.hooks.contains(hook.name)) {
         throw ConfigError(fmt::format(
             "strategy '{}' needs the hook '{}', which is not registered; load its plugin ({})",
-            name, hook.name, hook.name));
+            strategy.name, hook.name, hook.name));
       }
     }
   }
@@ -371,14 +379,12 @@ std::vector<BenchResult> Harness::run(const BenchSettings& settings, const Bench
           workload.pipeline.all_outputs().begin(), workload.pipeline.all_outputs().end(),
           [&](const std::string& output) { return persisted.contains(output); }));
       auto hooks = std::make_shared<HookManager>();
-      for (const auto& spec : strategy.hooks) {
-        hooks->add(spec.name, registry_.hooks.get(spec.name)(
-                                  HookContext{spec.name, spec.options, &clock, &registry_}));
-      }
+      HookContext context;
+      context.clock = &clock;
+      hooks->add_from_specs(registry_, strategy.hooks, context);
       auto meter = std::make_shared<MemoryMeter>(catalog);
       hooks->add("memory_meter", meter);
-      catalog.set_hooks(hooks);
-      hooks->after_catalog_created(catalog);
+      catalog.attach(hooks);
       const auto runner = registry_.runners.get(strategy.runner)(strategy.runner_options);
       RunInfo info;
       info.run_id = fmt::format("bench-{}-{}", strategy.name, repetition);

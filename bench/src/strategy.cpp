@@ -31,13 +31,14 @@ constexpr Definition kDefinitions[] = {
      "(none: intermediates kept in memory, nothing persisted)"},
 };
 
-Strategy parse(const Definition& definition, std::size_t workers) {
-  const std::string where = fmt::format("strategy '{}'", definition.name);
-  const Param config =
-      parse_yaml(fmt::format(fmt::runtime(definition.yaml), fmt::arg("workers", workers)), where);
+}  // namespace
+
+Strategy parse_strategy(std::string_view name, std::string_view yaml, std::size_t workers) {
+  const std::string where = fmt::format("strategy '{}'", name);
+  const Param config = parse_yaml(yaml, where);
   OptionReader reader(config, where);
   Strategy strategy;
-  strategy.name = std::string(definition.name);
+  strategy.name = std::string(name);
   strategy.runner = reader.required_string("runner");
   if (const Param* options = reader.optional_map("runner_options")) {
     strategy.runner_options = *options;
@@ -46,24 +47,12 @@ Strategy parse(const Definition& definition, std::size_t workers) {
   }
   strategy.persist = reader.flag("persist", true);
   if (const Param* hooks = reader.optional_list("hooks")) {
-    for (const Param& hook : hooks->as_list()) {
-      OptionReader hook_reader(hook, where + " hook");
-      HookSpec spec;
-      spec.name = hook_reader.required_string("name");
-      if (const Param* options = hook_reader.optional_map("options")) {
-        spec.options = *options;
-      }
-      hook_reader.finish();
-      strategy.hooks.push_back(std::move(spec));
-    }
+    strategy.hooks = parse_hook_specs(*hooks, where + " hook");
   }
   reader.finish();
   strategy.workers = strategy.runner == "parallel" ? workers : 1;
-  strategy.command = fmt::format(fmt::runtime(definition.command), fmt::arg("workers", workers));
   return strategy;
 }
-
-}  // namespace
 
 std::vector<std::string> strategy_names() {
   std::vector<std::string> names;
@@ -76,7 +65,13 @@ std::vector<std::string> strategy_names() {
 Strategy make_strategy(std::string_view name, std::size_t workers) {
   for (const auto& definition : kDefinitions) {
     if (definition.name == name) {
-      return parse(definition, std::max<std::size_t>(1, workers));
+      const std::size_t threads = std::max<std::size_t>(1, workers);
+      Strategy strategy = parse_strategy(
+          definition.name, fmt::format(fmt::runtime(definition.yaml), fmt::arg("workers", threads)),
+          threads);
+      strategy.command =
+          fmt::format(fmt::runtime(definition.command), fmt::arg("workers", threads));
+      return strategy;
     }
   }
   throw ConfigError(fmt::format("--strategies: unknown strategy '{}'{}; the strategies are {}",

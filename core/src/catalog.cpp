@@ -30,8 +30,11 @@ Catalog& Catalog::operator=(Catalog&& other) noexcept {
   return *this;
 }
 
-void Catalog::set_hooks(std::shared_ptr<const HookManager> hooks) {
+void Catalog::attach(std::shared_ptr<const HookManager> hooks) {
   hooks_ = std::move(hooks);
+  if (hooks_) {
+    hooks_->after_catalog_created(*this);
+  }
 }
 
 Catalog::~Catalog() = default;

@@ -190,6 +190,54 @@ TEST_F(HarnessOnAChain, AStrategyThatEndsBeforeItsWritesIsAnError) {
                                              "writes")));
 }
 
+// Logs its name when the catalog is created, so the log shows the order hooks run in.
+class OrderHook final : public Hook {
+ public:
+  OrderHook(std::vector<std::string>& log, std::string name) : log_(log), name_(std::move(name)) {}
+  Events events() const override { return {Event::after_catalog_created}; }
+  void after_catalog_created(Catalog&) override { log_.push_back(name_); }
+
+ private:
+  std::vector<std::string>& log_;
+  std::string name_;
+};
+
+TEST_F(HarnessOnAChain, AStrategysHooksRunInTheirPriorityOrder) {
+  const auto strategy = bench::parse_strategy(
+      "ordered",
+      "runner: sequential\n"
+      "hooks:\n  - {name: late, priority: 5}\n  - {name: early, priority: -5}\n",
+      2);
+  ASSERT_EQ(strategy.hooks.size(), 2U);
+  EXPECT_EQ(strategy.hooks[0].priority, 5);
+  EXPECT_EQ(strategy.hooks[1].priority, -5);
+
+  Registry registry;
+  register_builtins(registry);
+  Registrar registrar(registry);
+  register_builtin_runners(registrar);
+  std::vector<std::string> log;
+  for (const char* name : {"early", "late"}) {
+    registry.hooks.add(name, [&log](const HookContext& context) {
+      return std::make_shared<OrderHook>(log, context.name);
+    });
+  }
+  bench::Harness harness(registry, "chain:3", bench::generated_workload("chain:3"));
+  const auto results = harness.run(std::vector<bench::Strategy>{strategy}, settings, point);
+  ASSERT_EQ(results.size(), 1U);
+  EXPECT_EQ(results[0].strategy, "ordered");
+  EXPECT_THAT(log, ElementsAre("early", "late"));
+  EXPECT_THAT(
+      [] {
+        bench::parse_strategy("odd",
+                              "runner: sequential\nhooks: [{name: x, priority: "
+                              "high}]\n",
+                              1);
+      },
+      ThrowsMessage<ConfigError>(
+          HasSubstr("strategy 'odd':2:29: option 'priority' of strategy 'odd' hook")));
+}
+
 TEST_F(HarnessOnAChain, TheAutomaticTimeScaleKeepsTheSlowestRunShort) {
   bench::Harness harness(plugins.registry, "chain:8", bench::generated_workload("chain:8"));
   settings.time_scale = 0;

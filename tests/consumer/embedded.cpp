@@ -28,8 +28,7 @@ int main(int argc, char** argv) {
   sluice::Catalog catalog;
   catalog.add("x", std::make_shared<sluice::MemoryDataset>(sluice::Value::of(20)));
   catalog.add("text", std::make_shared<sluice::TextDataset>(text_file));
-  catalog.set_hooks(hooks);
-  hooks->after_catalog_created(catalog);
+  catalog.attach(hooks);
 
   const sluice::Pipeline pipeline{
       sluice::node(

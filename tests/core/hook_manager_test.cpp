@@ -114,7 +114,7 @@ TEST(HookManager, CatalogEmitsDatasetEventsWithoutANodeOutsideARun) {
   auto hooks = std::make_shared<HookManager>();
   hooks->add("tagger", std::make_shared<TaggingHook>(log, "released"));
   Catalog catalog;
-  catalog.set_hooks(hooks);
+  catalog.attach(hooks);
   catalog.add("x", std::make_shared<MemoryDataset>(Value::of(1)));
   catalog.release("x");
   EXPECT_THAT(log, ElementsAre("released"));

@@ -44,7 +44,7 @@ TEST(PluginLoader, LoadsByPathAndRegistersHookCodecDatasetTypeAndPipeline) {
   auto hooks = std::make_shared<HookManager>();
   hooks->add("stamp", make_hook(registry, "stamp", parse_yaml("text: hello", "hooks.yml")));
   Catalog catalog;
-  hooks->after_catalog_created(catalog);
+  catalog.attach(hooks);
   EXPECT_EQ(testing::value_as<std::string>(catalog.load("stamp")), "hello");
 
   const Codec& codec = registry.codecs.by_name("test_point");

@@ -31,8 +31,7 @@ TEST(CacheHook, LoadsAfterASaveComeFromMemoryAndTheCacheIsReleased) {
   catalog.add("y", y);
   auto hooks = std::make_shared<HookManager>();
   hooks->add("cache", CacheHook::from_options(Param(), "cache"));
-  catalog.set_hooks(hooks);
-  hooks->after_catalog_created(catalog);
+  catalog.attach(hooks);
 
   std::vector<bool> x_cached_in_c;
   auto cached_x = std::static_pointer_cast<CachedDataset>(catalog.get("x"));

@@ -51,7 +51,7 @@ struct Fixture {
     hooks->add("debug_catalog", debug);
     catalog.add("in", std::make_shared<MemoryDataset>(Value::of(std::int64_t{1})));
     catalog.add("y", y);
-    catalog.set_hooks(hooks);
+    catalog.attach(hooks);
   }
 
   RunInfo info() const {
@@ -179,7 +179,7 @@ TEST(DebugCatalog, ATeedValueWrittenAndStillHeldIsPersistedAndInMemory) {
   Fixture fixture;
   auto tee = std::make_shared<TeeHook>(TeeOptions{});
   fixture.hooks->add("tee", tee);
-  fixture.hooks->after_catalog_created(fixture.catalog);
+  fixture.catalog.attach(fixture.hooks);  // again, for the tee
   std::vector<DatasetState> during_c;
   const Pipeline pipeline{node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
                           node(
@@ -212,7 +212,7 @@ TEST(DebugCatalog, AFailingWriteLeavesABundleToo) {
   Fixture teed;
   teed.y->fail_save = true;
   teed.hooks->add("tee", std::make_shared<TeeHook>(TeeOptions{}));
-  teed.hooks->after_catalog_created(teed.catalog);
+  teed.catalog.attach(teed.hooks);  // again, for the tee
   EXPECT_THROW(SequentialRunner().run(pipeline, teed.catalog, teed.info()), std::exception);
   bundle = read_bundle(teed.dir / "postmortem/run-1");
   EXPECT_EQ(bundle.failing_node, "");
@@ -243,7 +243,7 @@ TEST(DebugCatalog, ABundleHoldsNoSecret) {
       registry.codecs);
   auto hooks = std::make_shared<HookManager>();
   hooks->add("debug_catalog", debug);
-  catalog.set_hooks(hooks);
+  catalog.attach(hooks);
   const Pipeline pipeline{node(
       "connect",
       [](const std::string&, const Param&, const Param&) -> int {
@@ -296,7 +296,7 @@ TEST(DebugCatalog, BundlesGoUnderTheRunsProjectFolder) {
       fixture.registry.codecs);
   fixture.hooks = std::make_shared<HookManager>();
   fixture.hooks->add("debug_catalog", fixture.debug);
-  fixture.catalog.set_hooks(fixture.hooks);
+  fixture.catalog.attach(fixture.hooks);
   const Pipeline pipeline{node(
       "boom", [](std::int64_t) -> std::int64_t { throw std::runtime_error("boom"); }, "in", "out")};
   EXPECT_THROW(SequentialRunner().run(pipeline, fixture.catalog, fixture.info()), NodeError);

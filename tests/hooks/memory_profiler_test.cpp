@@ -28,7 +28,7 @@ struct CachedInputChain {
   CachedInputChain() {
     hooks->add("memory_profiler", profiler);
     catalog.add("big_input", std::make_shared<CachedDataset>(source));
-    catalog.set_hooks(hooks);
+    catalog.attach(hooks);
   }
 
   MemoryProfilerHook::Report run(bool keep_inputs) {
@@ -110,7 +110,7 @@ TEST(MemoryProfiler, AKeptInputIsHeldFromItsLastConsumerToTheEndOfTheRun) {
   chain.profiler = std::make_shared<MemoryProfilerHook>(MemoryProfilerOptions{}, clock);
   chain.hooks = std::make_shared<HookManager>();
   chain.hooks->add("memory_profiler", chain.profiler);
-  chain.catalog.set_hooks(chain.hooks);
+  chain.catalog.attach(chain.hooks);
   // Each node takes a second: first (the last consumer of big_input) ends at 1 s, the run at 3 s.
   const auto plus_one_in_a_second = [&](int x) {
     clock.advance(std::chrono::seconds(1));
@@ -174,8 +174,7 @@ TEST(MemoryProfiler, AValueHeldOnlyForItsPendingWriteIsReportedApartWithItsRealD
     Catalog catalog;
     catalog.add("in", std::make_shared<MemoryDataset>(Value::of(std::vector<double>(1000, 1.0))));
     catalog.add("x", std::make_shared<GatedStorage>(write));
-    catalog.set_hooks(hooks);
-    hooks->after_catalog_created(catalog);
+    catalog.attach(hooks);
     // b, x's only consumer, ends at 1 s; x is released then, and its write ends at 4 s.
     const Pipeline pipeline{node(
                                 "a", [](const std::vector<double>& v) { return v; }, "in", "x"),
@@ -212,7 +211,7 @@ TEST(MemoryProfiler, TheJsonGoesUnderTheProjectFolderWhichItCreates) {
   auto hooks = std::make_shared<HookManager>();
   hooks->add("memory_profiler", profiler);
   Catalog catalog;
-  catalog.set_hooks(hooks);
+  catalog.attach(hooks);
   const Pipeline pipeline{node(
       "one", [] { return 1; }, std::vector<std::string>{}, "a")};
   RunInfo run;
@@ -229,7 +228,7 @@ TEST(MemoryProfiler, AFailedWriteSaysWhy) {
   hooks->add("memory_profiler", std::make_shared<MemoryProfilerHook>(MemoryProfilerOptions{
                                     .json = project / "reports/memory.json"}));
   Catalog catalog;
-  catalog.set_hooks(hooks);
+  catalog.attach(hooks);
   const Pipeline pipeline{node(
       "one", [] { return 1; }, std::vector<std::string>{}, "a")};
   EXPECT_THAT([&] { SequentialRunner().run(pipeline, catalog); },

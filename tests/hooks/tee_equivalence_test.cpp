@@ -45,8 +45,7 @@ std::map<std::string, std::int64_t> run(Strategy strategy, const Pipeline& pipel
     tee = std::make_shared<TeeHook>(TeeOptions{.writers = 3});
     hooks->add("tee", tee);
   }
-  catalog.set_hooks(hooks);
-  hooks->after_catalog_created(catalog);
+  catalog.attach(hooks);
   std::map<std::string, Value> outputs;
   if (strategy == Strategy::parallel_tee) {
     outputs = ParallelRunner(4, /*async_io=*/true).run(pipeline, catalog);

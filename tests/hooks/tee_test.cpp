@@ -88,8 +88,7 @@ struct Chain {
     catalog.add("x", x);
     catalog.add("y", y);
     catalog.add("z", z);
-    catalog.set_hooks(hooks);
-    hooks->after_catalog_created(catalog);
+    catalog.attach(hooks);
   }
 
   std::map<std::string, Value> run(Runner&& runner = SequentialRunner()) {
@@ -276,8 +275,7 @@ TEST(Tee, FailFastListsEveryWriteThatFailedAlsoThoseFailingAfterTheRefusal) {
   catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));
   catalog.add("x1", std::make_shared<Storage>(&first, "disk full"));
   catalog.add("x2", sequencer->x2);
-  catalog.set_hooks(hooks);
-  hooks->after_catalog_created(catalog);
+  catalog.attach(hooks);
   const Pipeline pipeline{
       node("a", [](int v) { return std::make_tuple(v, v); }, "in", {"x1", "x2"}),
       node("b", plus_one, "x1", "y"), node("c", plus_one, "x2", "z")};
@@ -351,8 +349,7 @@ TEST(Tee, BackPressureKeepsPendingBytesWithinTheBudget) {
     nodes.push_back(node(
         "make" + std::to_string(i), [](int) { return std::vector<double>(1000, 1.0); }, "in", out));
   }
-  catalog.set_hooks(hooks);
-  hooks->after_catalog_created(catalog);
+  catalog.attach(hooks);
   ParallelRunner(4).run(Pipeline(std::move(nodes)), catalog);
   const auto stats = tee->stats();
   EXPECT_EQ(stats.writes_completed, kWidth);
@@ -418,7 +415,7 @@ TEST(Tee, FreeInputsAreLoadedNormally) {
   auto source = std::make_shared<Storage>();
   source->save(Value::of(41));
   chain.catalog.add("in", source, true);
-  chain.hooks->after_catalog_created(chain.catalog);  // wraps the new persisted input too
+  chain.catalog.attach(chain.hooks);  // again: wraps the new persisted input too
   chain.run();
   EXPECT_EQ(source->loads, 1);
   EXPECT_EQ(source->saves, 1);  // only the test's own save

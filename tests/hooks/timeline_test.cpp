@@ -69,8 +69,7 @@ TEST(Timeline, TeeWritesOverlapLaterNodesOnIrisOnSlowStorage) {
   auto hooks = std::make_shared<HookManager>();
   hooks->add("tee", tee);
   hooks->add("timeline", timeline);
-  catalog.set_hooks(hooks);
-  hooks->after_catalog_created(catalog);
+  catalog.attach(hooks);
   SequentialRunner().run(iris::create_pipeline(), catalog);
 
   const std::string written = read_file(options.path);
@@ -120,8 +119,7 @@ TEST(Timeline, TheTeeWaitingForItsMemoryBudgetIsASpan) {
   auto hooks = std::make_shared<HookManager>();
   hooks->add("tee", std::make_shared<TeeHook>(TeeOptions{.memory_budget = 1}));
   hooks->add("timeline", timeline);
-  catalog.set_hooks(hooks);
-  hooks->after_catalog_created(catalog);
+  catalog.attach(hooks);
   const Pipeline pipeline{node(
                               "a", [](int v) { return v + 1; }, "in", "x"),
                           node(
@@ -146,7 +144,7 @@ TEST(Timeline, AFailedNodeEndsItsSpanWithTheError) {
   hooks->add("timeline", timeline);
   Catalog catalog;
   catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));
-  catalog.set_hooks(hooks);
+  catalog.attach(hooks);
   const Pipeline pipeline{node(
       "boom", [](int) -> int { throw std::runtime_error("no luck"); }, "in", "out")};
   EXPECT_THROW(SequentialRunner().run(pipeline, catalog), NodeError);

@@ -30,8 +30,8 @@ int plus_one(int x) {
 struct HookedRun {
   HookedRun() {
     hooks->add("recorder", recorder);
-    catalog.set_hooks(hooks);
     catalog.add("raw", std::make_shared<RecordingDataset>(Value::of(1)));
+    catalog.attach(hooks);
   }
   std::shared_ptr<RecordingHook> recorder = std::make_shared<RecordingHook>();
   std::shared_ptr<HookManager> hooks = std::make_shared<HookManager>();
@@ -48,19 +48,20 @@ TEST(HookEvents, ExactOrderForAThreeNodePipeline) {
   SequentialRunner().run(pipeline, run.catalog);
   EXPECT_THAT(run.recorder->seen(),
               ElementsAreArray({
-                  "before_pipeline_run:sequential", "before_dataset_loaded:raw@first",
-                  "after_dataset_loaded:raw@first", "before_node_run:first",
-                  "after_node_run:first",           "before_dataset_saved:a@first",
-                  "after_dataset_saved:a@first",    "on_dataset_released:raw",
-                  "before_dataset_loaded:a@second", "after_dataset_loaded:a@second",
-                  "before_node_run:second",         "after_node_run:second",
-                  "before_dataset_saved:b@second",  "after_dataset_saved:b@second",
-                  "on_dataset_released:a",          "before_dataset_loaded:b@third",
-                  "after_dataset_loaded:b@third",   "before_node_run:third",
-                  "after_node_run:third",           "before_dataset_saved:c@third",
-                  "after_dataset_saved:c@third",    "on_dataset_released:b",
+                  "after_catalog_created",           "before_pipeline_run:sequential",
+                  "before_dataset_loaded:raw@first", "after_dataset_loaded:raw@first",
+                  "before_node_run:first",           "after_node_run:first",
+                  "before_dataset_saved:a@first",    "after_dataset_saved:a@first",
+                  "on_dataset_released:raw",         "before_dataset_loaded:a@second",
+                  "after_dataset_loaded:a@second",   "before_node_run:second",
+                  "after_node_run:second",           "before_dataset_saved:b@second",
+                  "after_dataset_saved:b@second",    "on_dataset_released:a",
+                  "before_dataset_loaded:b@third",   "after_dataset_loaded:b@third",
+                  "before_node_run:third",           "after_node_run:third",
+                  "before_dataset_saved:c@third",    "after_dataset_saved:c@third",
+                  "on_dataset_released:b",
                   "before_dataset_loaded:c@-",  // the free output, returned by run()
-                  "after_dataset_loaded:c@-",       "after_pipeline_run",
+                  "after_dataset_loaded:c@-",        "after_pipeline_run",
               }));
 }
 
@@ -82,7 +83,7 @@ TEST(HookEvents, BeforeNodeRunReplacesInputsAndLaterHooksSeeTheReplacement) {
   hooks->add("times", std::make_shared<AddingHook>(10), 1);
   hooks->add("plus", std::make_shared<AddingHook>(100), 0);
   Catalog catalog;
-  catalog.set_hooks(hooks);
+  catalog.attach(hooks);
   catalog.add("x", std::make_shared<MemoryDataset>(Value::of(1)));
   const auto outputs = SequentialRunner().run(Pipeline{node("id", plus_one, "x", "y")}, catalog);
   EXPECT_EQ(outputs.at("y").get<int>(), 1 + 100 + 10 + 1);
@@ -142,8 +143,9 @@ TEST(HookEvents, MissingInputsStillEndWithOnPipelineError) {
   HookedRun run;
   EXPECT_THROW(SequentialRunner().run(Pipeline{node("n", plus_one, "nowhere", "y")}, run.catalog),
                RunError);
-  EXPECT_THAT(run.recorder->seen(),
-              ElementsAre("before_pipeline_run:sequential", "on_pipeline_error"));
+  EXPECT_THAT(
+      run.recorder->seen(),
+      ElementsAre("after_catalog_created", "before_pipeline_run:sequential", "on_pipeline_error"));
 }
 
 // Wraps every dataset in a CachedDataset, as the cache hook will.

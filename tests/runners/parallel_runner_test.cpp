@@ -33,7 +33,7 @@ Outputs run_dag(const RandomDag& dag, Runner& runner, std::shared_ptr<BalanceHoo
   Catalog catalog = dag.catalog();
   auto hooks = std::make_shared<HookManager>();
   hooks->add("balance", balance);
-  catalog.set_hooks(hooks);
+  catalog.attach(hooks);
   Outputs outputs;
   for (const auto& [name, value] : runner.run(dag.pipeline, catalog)) {
     outputs[name] = value.get<std::int64_t>();
@@ -110,7 +110,7 @@ TEST(ParallelRunner, ManyNodesFailingAtOnceGiveOneErrorAndNoHang) {
   auto balance = std::make_shared<BalanceHook>();
   auto hooks = std::make_shared<HookManager>();
   hooks->add("balance", balance);
-  catalog.set_hooks(hooks);
+  catalog.attach(hooks);
   ParallelRunner runner(8);
   EXPECT_THROW(runner.run(Pipeline(std::move(nodes)), catalog), NodeError);
   EXPECT_EQ(balance->pipeline_errors(), 1);
@@ -302,7 +302,7 @@ TEST(ParallelRunner, ReleasesAfterTheLastConsumerAcrossThreads) {
   auto hooks = std::make_shared<HookManager>();
   hooks->add("recorder", recorder);
   Catalog catalog;
-  catalog.set_hooks(hooks);
+  catalog.attach(hooks);
   catalog.add("x", std::make_shared<MemoryDataset>(Value::of(std::int64_t{1})));
   const Pipeline pipeline{
       node(

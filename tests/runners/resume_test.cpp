@@ -132,7 +132,7 @@ TEST_F(Resume, ADatasetNotPersistedAtTheEndGetsTheRunnersSuggestionForObserversA
   auto hook = std::make_shared<LosesAtTheEnd>("p1");
   auto hooks = std::make_shared<HookManager>();
   hooks->add("loses", hook);
-  catalog.set_hooks(hooks);
+  catalog.attach(hooks);
   catalog.add("params:x", std::make_shared<ParameterDataset>(Value::of(1)));
   EXPECT_THAT([&] { SequentialRunner().run(pipeline, catalog); },
               ThrowsMessage<NotPersistedError>(

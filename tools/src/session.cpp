@@ -150,34 +150,27 @@ void Session::register_hooks_from_config() {
       }
     }
   }
-  const Clock& clock = system_clock();
+  HookContext context;
+  context.clock = &system_clock();
   if (const Param* hooks = config.find("hooks")) {
-    if (!hooks->is_list()) {
-      throw ConfigError(fmt::format("{}: 'hooks' must be a list of {{name, options, priority}}",
-                                    hooks->mark().str()));
-    }
-    for (const Param& entry : hooks->as_list()) {
-      OptionReader reader(entry, "hook entry");
-      const std::string name = reader.required_string("name");
-      const auto priority = static_cast<int>(reader.integer(
-          "priority", 0, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
-      const Param* options = reader.optional_map("options");
-      reader.finish();
-      if (!registry().hooks.contains(name)) {
+    const std::vector<HookSpec> specs = parse_hook_specs(*hooks, "hook entry");
+    for (const HookSpec& spec : specs) {
+      if (!registry().hooks.contains(spec.name)) {
         throw ConfigError(fmt::format(
             "{}: {}; to use the hook of a plugin, list the plugin under 'plugins:' in hooks.yml",
-            entry.mark().str(), plugins_->unknown_hook(name)));
+            spec.mark.str(), plugins_->unknown_hook(spec.name)));
       }
-      const HookFactory& factory = registry().hooks.get(name);
-      hooks_->add(name,
-                  factory(HookContext{name, options ? *options : Param(), &clock, &registry()}),
-                  priority);
     }
+    hooks_->add_from_specs(registry(), specs, context);
   }
+  std::vector<HookSpec> extra_hooks;
   for (const auto& name : options_.extra_hooks) {
     plugins_->require_hook(name, "--hooks");
-    hooks_->add(name, registry().hooks.get(name)(HookContext{name, Param(), &clock, &registry()}));
+    HookSpec spec;
+    spec.name = name;
+    extra_hooks.push_back(std::move(spec));
   }
+  hooks_->add_from_specs(registry(), extra_hooks, context);
 }
 
 Pipeline Session::pipeline(const std::string& name) const {
@@ -200,8 +193,7 @@ Catalog Session::make_catalog(const std::string& save_version) const {
   options.root = project_.root;
   options.save_version = save_version;
   Catalog catalog = catalog_from_conf(std::move(options));
-  catalog.set_hooks(hooks_);
-  hooks_->after_catalog_created(catalog);
+  catalog.attach(hooks_);
   return catalog;
 }
 

@@ -107,7 +107,12 @@ class Harness {
   /// 0.001) that keeps the estimated sequential run under settings.target_seconds.
   double time_scale(const BenchSettings& settings, const BenchPoint& point);
 
+  /// Runs settings.strategies, the built-in strategies of those names (make_strategy).
   std::vector<BenchResult> run(const BenchSettings& settings, const BenchPoint& point,
+                               const ProgressFn& progress = {});
+  /// Runs `strategies` (parse_strategy) instead; settings.strategies is not read.
+  std::vector<BenchResult> run(const std::vector<Strategy>& strategies,
+                               const BenchSettings& settings, const BenchPoint& point,
                                const ProgressFn& progress = {});
 
  private:

@@ -5,15 +5,10 @@
 #include <string_view>
 #include <vector>
 
+#include <sluice/core/hook_specs.hpp>
 #include <sluice/core/param.hpp>
 
 namespace sluice::bench {
-
-/// A hook as hooks.yml registers it: a name and its options.
-struct HookSpec {
-  std::string name;
-  Param options;
-};
 
 /// A runner strategy: a runner and hooks, configured the way a user configures `sluice run`
 /// (the runner's options as `--runner`/`--max-workers`/`--async` set them, hooks as hooks.yml
@@ -30,6 +25,11 @@ struct Strategy {
   /// The `sluice run` command line that runs a project this way.
   std::string command;
 };
+
+/// A strategy written as the built-in ones are: `runner`, `runner_options`, `hooks` (a
+/// hooks.yml list of {name, options, priority}) and `persist`; `workers` is what a parallel
+/// runner uses. ConfigError naming the strategy and the offending line for a bad entry.
+Strategy parse_strategy(std::string_view name, std::string_view yaml, std::size_t workers);
 
 /// The built-in strategies, in report order: sequential, async, cache, tee, parallel,
 /// parallel+tee, memory.

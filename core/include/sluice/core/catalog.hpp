@@ -60,9 +60,11 @@ class SLUICE_API Catalog {
             const Node* node = nullptr) const;
   void release(std::string_view name, Dataset& dataset) const;
 
-  /// The hooks of the run: loads, saves and releases emit the dataset events through them,
-  /// and runners emit the pipeline and node events. Null means no hooks.
-  void set_hooks(std::shared_ptr<const HookManager> hooks);
+  /// Makes `hooks` the hooks of the run, then emits `after_catalog_created(*this)` to them, so
+  /// hooks that wrap datasets (tee, cache) see every dataset added so far. Loads, saves and
+  /// releases emit the dataset events through them, and runners emit the pipeline and node
+  /// events. Attaching again (after adding datasets) emits the event again; null detaches.
+  void attach(std::shared_ptr<const HookManager> hooks);
   const HookManager* hooks() const { return hooks_.get(); }
 
   /// Registers `parameters` (the whole tree) and `params:<dotted.key>` for every key of every

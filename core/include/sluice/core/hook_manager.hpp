@@ -7,8 +7,12 @@
 
 #include <sluice/core/export.hpp>
 #include <sluice/core/hook.hpp>
+#include <sluice/core/hook_specs.hpp>
 
 namespace sluice {
+
+struct HookContext;
+struct Registry;
 
 namespace detail {
 /// The `kind` of an entry of SLUICE_EVENTS, as a type.
@@ -39,6 +43,12 @@ class SLUICE_API HookManager {
 
   /// Connects `hook` to the events it lists, under `name` (used in error messages).
   void add(std::string name, std::shared_ptr<Hook> hook, int priority = 0);
+  /// Builds each spec's hook with its factory in `registry` and adds it with its priority.
+  /// Each factory gets `context` (the run's clock) with the spec's name and options, and
+  /// `registry` when the context names none. An unknown name is a ConfigError naming the
+  /// spec's file:line:column and the registered hooks; then no hook of `specs` is added.
+  void add_from_specs(const Registry& registry, const std::vector<HookSpec>& specs,
+                      const HookContext& context);
   /// Names of the hooks added, in call order for equal priorities.
   std::vector<std::string> names() const;
 
