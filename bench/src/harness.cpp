@@ -1,16 +1,19 @@
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <sluice/bench/harness.hpp>
 #include <sluice/bench/lower_bound.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/hook_manager.hpp>
+#include <sluice/core/log.hpp>
 #include <sluice/core/node.hpp>
 #include <sluice/runners/runner.hpp>
 
@@ -277,6 +280,10 @@ double Harness::time_scale(const BenchSettings& settings, const BenchPoint& poin
   if (settings.time_scale > 0) {
     return settings.time_scale;
   }
+  std::optional<ScopedLogLevel> quiet;
+  if (settings.quiet) {
+    quiet.emplace(spdlog::level::warn);
+  }
   const Reference& ref = reference(settings, point);
   const StorageProfile& profile = point.profile;
   auto transfer = [&](const std::string& dataset) {
@@ -325,6 +332,10 @@ std::vector<BenchResult> Harness::run(const BenchSettings& settings, const Bench
 std::vector<BenchResult> Harness::run(const std::vector<Strategy>& strategies,
                                       const BenchSettings& settings, const BenchPoint& point,
                                       const ProgressFn& progress) {
+  std::optional<ScopedLogLevel> quiet;
+  if (settings.quiet) {
+    quiet.emplace(spdlog::level::warn);
+  }
   if (settings.repeat < 1) {
     throw ConfigError(fmt::format("--repeat must be at least 1 (got {})", settings.repeat));
   }

@@ -9,6 +9,7 @@
 #include <sluice/core/error.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/log.hpp>
+#include <sluice/core/trace.hpp>
 
 namespace sluice {
 
@@ -120,7 +121,8 @@ auto slot_for(detail::event_kind::pipeline_error, std::shared_ptr<Hook> hook, st
 
 }  // namespace
 
-HookManager::HookManager() : signals_(std::make_unique<Signals>()) {}
+HookManager::HookManager()
+    : signals_(std::make_unique<Signals>()), trace_(std::make_shared<Trace>()) {}
 HookManager::~HookManager() = default;
 
 void HookManager::add(std::string name, std::shared_ptr<Hook> hook, int priority) {

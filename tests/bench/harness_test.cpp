@@ -8,9 +8,12 @@
 #include <sluice/bench/strategy.hpp>
 #include <sluice/bench/sweep.hpp>
 #include <sluice/core/catalog.hpp>
+#include <sluice/core/log.hpp>
 #include <sluice/core/plugin_loader.hpp>
 #include <sluice/core/registry.hpp>
 #include <sluice/runners/builtins.hpp>
+
+#include "support/captured_log.hpp"
 
 namespace sluice {
 namespace {
@@ -18,6 +21,7 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::ThrowsMessage;
 
 // The registry `sluice bench` uses: built-ins, and the tee and cache plugins of this build.
@@ -249,6 +253,21 @@ TEST_F(HarnessOnAChain, TheAutomaticTimeScaleKeepsTheSlowestRunShort) {
   EXPECT_DOUBLE_EQ(harness.time_scale(settings, point), 1);
   settings.time_scale = 0.25;
   EXPECT_DOUBLE_EQ(harness.time_scale(settings, point), 0.25);
+}
+
+TEST_F(HarnessOnAChain, QuietRunsLogOnlyWarningsAndPutTheLevelBack) {
+  const testing::CapturedLog log(spdlog::level::debug);
+  bench::Harness harness(plugins.registry, "chain:3", bench::generated_workload("chain:3"));
+  settings.strategies = {"sequential"};
+  settings.time_scale = 0;  // the reference runs too
+  settings.quiet = true;
+  harness.run(settings, point);
+  EXPECT_THAT(log.lines(), Not(HasSubstr("Pipeline execution completed")));
+  EXPECT_EQ(logger().level(), spdlog::level::debug);
+
+  settings.quiet = false;
+  harness.run(settings, point);
+  EXPECT_THAT(log.lines(), HasSubstr("info Pipeline execution completed"));
 }
 
 TEST_F(HarnessOnAChain, MissingHooksAndBadSpecsAreNamed) {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <iris/pipeline.hpp>
 
+#include <sluice/bench/slow_storage.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/files.hpp>
@@ -159,13 +160,79 @@ TEST(Timeline, AFailedNodeEndsItsSpanWithTheError) {
 TEST(Timeline, OptionsAreCheckedAndTheSinkIsRemovedWithTheHook) {
   EXPECT_THAT([] { TimelineOptions::parse(parse_yaml("paht: x.json", "hooks.yml"), "timeline"); },
               ThrowsMessage<ConfigError>(HasSubstr("did you mean 'path'")));
+  auto hooks = std::make_shared<HookManager>();
   {
     TimelineHook timeline({});
     Catalog catalog;
+    catalog.set_hooks(hooks);
+    timeline.after_catalog_created(catalog);
     timeline.before_pipeline_run({}, Pipeline{}, catalog);
-    EXPECT_NE(trace_sink(), nullptr);
+    EXPECT_NE(hooks->trace()->sinks(), nullptr);
   }
-  EXPECT_EQ(trace_sink(), nullptr);
+  EXPECT_EQ(hooks->trace()->sinks(), nullptr);
+}
+
+// A run whose tee writes `prefix`_mid and `prefix`_out in the background, recorded by its own
+// timeline; `inside` is called by its first node.
+struct TracedRun {
+  TracedRun(const std::string& run, const std::filesystem::path& folder)
+      : prefix(run),
+        timeline(
+            std::make_shared<TimelineHook>(TimelineOptions{.path = folder / (run + ".json")})) {
+    catalog.add(prefix + "_in", std::make_shared<MemoryDataset>(Value::of(1)));
+    for (const char* name : {"_mid", "_out"}) {
+      catalog.add(prefix + name, std::make_shared<bench::StoredDataset>());
+    }
+    hooks->add("tee", std::make_shared<TeeHook>(TeeOptions{}));
+    hooks->add("timeline", timeline);
+    catalog.set_hooks(hooks);
+    hooks->after_catalog_created(catalog);
+  }
+
+  void run(const std::function<void()>& inside) {
+    const Pipeline pipeline{
+        node(
+            prefix + "_first",
+            [inside](int v) {
+              inside();
+              return v + 1;
+            },
+            prefix + "_in", prefix + "_mid"),
+        node(
+            prefix + "_second", [](int v) { return v + 1; }, prefix + "_mid", prefix + "_out")};
+    SequentialRunner().run(pipeline, catalog);
+  }
+
+  std::vector<std::string> span_names() const {
+    std::vector<std::string> names;
+    for (const Span& span : spans_of(timeline->json())) {
+      names.push_back(span.name);
+    }
+    return names;
+  }
+
+  std::string prefix;
+  std::shared_ptr<TimelineHook> timeline;
+  std::shared_ptr<HookManager> hooks = std::make_shared<HookManager>();
+  Catalog catalog;
+};
+
+TEST(Timeline, TwoRunsInOneProcessEachRecordOnlyTheirOwnSpans) {
+  // Run b starts and ends while run a is under way (inside a's first node): with one trace for
+  // the process, a's later background writes would go to b's timeline.
+  testing::TempDir dir;
+  TracedRun a("a", dir.path());
+  TracedRun b("b", dir.path());
+  a.run([&] { b.run([] {}); });
+
+  using ::testing::Contains;
+  using ::testing::Not;
+  using ::testing::StartsWith;
+  EXPECT_THAT(a.span_names(), Contains("write a_mid"));
+  EXPECT_THAT(a.span_names(), Contains("write a_out"));
+  EXPECT_THAT(a.span_names(), Not(Contains(StartsWith("write b_"))));
+  EXPECT_THAT(b.span_names(), Contains("write b_out"));
+  EXPECT_THAT(b.span_names(), Not(Contains(StartsWith("write a_"))));
 }
 
 }  // namespace

@@ -5,14 +5,12 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <sluice/bench/report.hpp>
 #include <sluice/bench/scenarios.hpp>
 #include <sluice/bench/sweep.hpp>
 #include <sluice/core/config_loader.hpp>
-#include <sluice/core/log.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/suggest.hpp>
 #include <sluice/core/units.hpp>
@@ -193,6 +191,7 @@ bench::BenchSettings bench_settings(const BenchFlags& flags) {
     settings.strategies = flags.strategies;
   }
   settings.repeat = flags.repeat;
+  settings.quiet = !flags.verbose;
   if (flags.repeat < 1) {
     throw ConfigError(fmt::format("--repeat must be at least 1 (got {})", flags.repeat));
   }
@@ -402,9 +401,6 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
 }
 
 int run_bench(const BenchFlags& flags) {
-  if (!flags.verbose) {
-    logger().set_level(spdlog::level::warn);
-  }
   Scenario scenario(flags);
   BenchPlan plan;
   plan_base_point(flags, scenario.session(), plan);

@@ -60,6 +60,12 @@ struct TeeHook::State {
   std::vector<Failure> failures;
   std::map<std::string, std::weak_ptr<TeeDataset>, std::less<>> datasets;
   Pipeline pipeline;
+  std::shared_ptr<const Trace> trace;  // the run's, where the writes and waits are reported
+
+  std::shared_ptr<const Trace> run_trace() const {
+    std::lock_guard lock(mutex);
+    return trace;
+  }
 
   // Reserves `bytes` of the budget for a write, waiting while it is full; false when closed.
   bool admit(std::uint64_t bytes, const std::string& dataset) {
@@ -69,7 +75,7 @@ struct TeeHook::State {
     }
     if (pending_bytes > 0 && pending_bytes + bytes > options.memory_budget) {
       ++back_pressure_waits;
-      const TraceSpan span("tee", "wait for memory budget",
+      const TraceSpan span(trace.get(), "tee", "wait for memory budget",
                            {{"dataset", dataset}, {"bytes", std::to_string(bytes)}});
       changed.wait(lock, [&] {
         return pending_bytes == 0 || pending_bytes + bytes <= options.memory_budget;
@@ -269,8 +275,9 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
         failure = Failure::never_started(name_);
       } else {
         const auto started = state_->clock.now();
+        const auto trace = state_->run_trace();
         try {
-          const TraceSpan span("tee", fmt::format("write {}", name_),
+          const TraceSpan span(trace.get(), "tee", fmt::format("write {}", name_),
                                {{"dataset", name_}, {"bytes", std::to_string(pending.bytes)}});
           inner_->save(pending.value);
           written = true;
@@ -393,6 +400,10 @@ Events TeeHook::events() const {
 }
 
 void TeeHook::after_catalog_created(Catalog& catalog) {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->trace = trace_of(catalog);
+  }
   for (const auto& name : catalog.list()) {
     auto dataset = catalog.get(name);
     if (dataset->is_ephemeral() || Catalog::is_parameter(name)) {

@@ -134,9 +134,9 @@ TimelineHook::TimelineHook(TimelineOptions options)
 }
 
 TimelineHook::~TimelineHook() {
-  // Put back whatever sink was there if ours is still installed.
-  if (trace_sink() == state_) {
-    set_trace_sink(nullptr);
+  // Spans still under way keep the state; from now on none begins with it.
+  if (trace_) {
+    trace_->remove(state_.get());
   }
   bool late = false;
   {
@@ -153,10 +153,18 @@ TimelineHook::~TimelineHook() {
 }
 
 Events TimelineHook::events() const {
-  return {Event::before_pipeline_run,   Event::after_pipeline_run,   Event::on_pipeline_error,
-          Event::before_node_run,       Event::after_node_run,       Event::on_node_error,
-          Event::before_dataset_loaded, Event::after_dataset_loaded, Event::before_dataset_saved,
-          Event::after_dataset_saved};
+  return {Event::after_catalog_created, Event::before_pipeline_run,   Event::after_pipeline_run,
+          Event::on_pipeline_error,     Event::before_node_run,       Event::after_node_run,
+          Event::on_node_error,         Event::before_dataset_loaded, Event::after_dataset_loaded,
+          Event::before_dataset_saved,  Event::after_dataset_saved};
+}
+
+void TimelineHook::after_catalog_created(Catalog& catalog) {
+  auto trace = trace_of(catalog);
+  if (trace_ && trace_ != trace) {
+    trace_->remove(state_.get());
+  }
+  trace_ = std::move(trace);
 }
 
 void TimelineHook::before_pipeline_run(const RunInfo& run, const Pipeline&, const Catalog&) {
@@ -173,7 +181,9 @@ void TimelineHook::before_pipeline_run(const RunInfo& run, const Pipeline&, cons
     state_->pipeline = run.pipeline_name;
     state_->path = project_path(run, options_.path);
   }
-  set_trace_sink(state_);
+  if (trace_) {
+    trace_->add(state_);
+  }
 }
 
 void TimelineHook::after_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) {

@@ -64,6 +64,9 @@ struct BenchSettings {
   ComputeMode compute_mode = ComputeMode::sleep;
   /// Elements of the vector<double> each generated node produces.
   std::size_t payload = 1024;
+  /// Log only warnings and errors while the runs are made (sluice bench without --verbose);
+  /// the logger's level is put back after.
+  bool quiet = false;
 };
 
 /// One (scenario, strategy) at one point.

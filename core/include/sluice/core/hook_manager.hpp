@@ -13,6 +13,7 @@ namespace sluice {
 
 struct HookContext;
 struct Registry;
+class Trace;
 
 namespace detail {
 /// The `kind` of an entry of SLUICE_EVENTS, as a type.
@@ -54,6 +55,10 @@ class SLUICE_API HookManager {
 
   bool listens(Event event) const { return active_.contains(event); }
 
+  /// The run's trace (sluice/core/trace.hpp): where work that no event covers is reported as
+  /// spans. Hooks reach it with trace_of(catalog) in after_catalog_created.
+  std::shared_ptr<Trace> trace() const { return trace_; }
+
   /// One emitter per event of SLUICE_EVENTS, e.g. `before_node_run(node, inputs)`.
   /// on_pipeline_error returns what hooks reported the failed run did not persist
   /// (NotPersistedError), each message naming its hook, for the runner to add to the run's error.
@@ -77,6 +82,7 @@ class SLUICE_API HookManager {
   std::unique_ptr<Signals> signals_;
   Events active_;
   std::vector<std::string> names_;
+  std::shared_ptr<Trace> trace_;
 };
 
 }  // namespace sluice

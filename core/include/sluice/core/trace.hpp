@@ -1,7 +1,9 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,10 +13,9 @@
 
 namespace sluice {
 
-/// Work that no hook event covers (a tee's background writes on its writer threads, a save
-/// waiting for memory) is reported as spans to the process's trace sink, when one is
-/// installed. The `timeline` hook installs one for the length of a run. With no sink, a span
-/// costs one atomic load.
+class Catalog;
+
+/// Receives the spans of a run's Trace.
 class SLUICE_API TraceSink {
  public:
   using Args = std::vector<std::pair<std::string, std::string>>;
@@ -25,15 +26,40 @@ class SLUICE_API TraceSink {
                       std::chrono::steady_clock::time_point end, const Args& args) = 0;
 };
 
-/// Installs `sink` (null: none) and returns the previous one.
-SLUICE_API std::shared_ptr<TraceSink> set_trace_sink(std::shared_ptr<TraceSink> sink);
-/// The installed sink, or null.
-SLUICE_API std::shared_ptr<TraceSink> trace_sink();
+/// The trace of one run: the sinks of the spans that report work no hook event covers (a tee's
+/// background writes on its writer threads, a save waiting for memory). There is no
+/// process-wide trace: each HookManager owns one (HookManager::trace()), so two runs in one
+/// process never see each other's spans. A hook that records spans (the `timeline` hook) adds
+/// its sink when the run starts; a hook that produces spans (the `tee`) takes the trace with
+/// trace_of(catalog) in after_catalog_created and passes it to its TraceSpans.
+/// Thread-safe. With no sink, a span costs one atomic load.
+class SLUICE_API Trace {
+ public:
+  using Sinks = std::vector<std::shared_ptr<TraceSink>>;
 
-/// Records its lifetime as a span, if a sink was installed when it began.
+  /// Adds `sink`; adding it again changes nothing.
+  void add(std::shared_ptr<TraceSink> sink);
+  /// Removes `sink`. Spans begun before still report to it when they end.
+  void remove(const TraceSink* sink);
+  /// The sinks now, or null when there are none.
+  std::shared_ptr<const Sinks> sinks() const;
+
+ private:
+  std::atomic<bool> any_{false};
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Sinks> sinks_;
+};
+
+/// The trace of the run `catalog` belongs to (its hooks' trace), or null when it has no hooks.
+/// Hooks call it in after_catalog_created.
+SLUICE_API std::shared_ptr<Trace> trace_of(const Catalog& catalog);
+
+/// Records its lifetime as a span to the sinks `trace` had when it began (none when `trace` is
+/// null).
 class SLUICE_API TraceSpan {
  public:
-  TraceSpan(std::string_view category, std::string name, TraceSink::Args args = {});
+  TraceSpan(const Trace* trace, std::string_view category, std::string name,
+            TraceSink::Args args = {});
   ~TraceSpan();
   TraceSpan(const TraceSpan&) = delete;
   TraceSpan& operator=(const TraceSpan&) = delete;
@@ -42,7 +68,7 @@ class SLUICE_API TraceSpan {
   void arg(std::string key, std::string value);
 
  private:
-  std::shared_ptr<TraceSink> sink_;
+  std::shared_ptr<const Trace::Sinks> sinks_;
   std::string_view category_;
   std::string name_;
   TraceSink::Args args_;

@@ -9,6 +9,8 @@
 
 namespace sluice {
 
+class Trace;
+
 struct TimelineOptions {
   /// Where the trace is written; relative to the run's project folder (see project_path).
   std::filesystem::path path = "timeline.json";
@@ -19,8 +21,10 @@ struct TimelineOptions {
 
 /// Records a run as a Chrome trace-event file (open it in https://ui.perfetto.dev or
 /// chrome://tracing): a track per thread with node runs, loads and saves (dataset names and
-/// sizes as arguments), and the spans that no event covers, through the process's trace sink:
-/// the tee's background writes and its waits for its memory budget.
+/// sizes as arguments), and the spans that no event covers, through the run's trace
+/// (HookManager::trace(), taken in after_catalog_created): the tee's background writes and its
+/// waits for its memory budget. Its sink is on that trace from the start of the run until the
+/// hook is destroyed, so a timeline sees only the spans of its own run.
 ///
 /// The file is written when the run ends (or fails). Spans that end later, such as background
 /// writes joined by a hook that runs after this one, are added when the hook is destroyed;
@@ -31,6 +35,7 @@ class TimelineHook final : public Hook {
   ~TimelineHook() override;
 
   Events events() const override;
+  void after_catalog_created(Catalog& catalog) override;
   void before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
                            const Catalog& catalog) override;
   void after_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
@@ -58,6 +63,7 @@ class TimelineHook final : public Hook {
 
   TimelineOptions options_;
   std::shared_ptr<State> state_;
+  std::shared_ptr<Trace> trace_;  // the run's, from after_catalog_created
 };
 
 }  // namespace sluice
