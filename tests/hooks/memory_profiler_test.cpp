@@ -98,7 +98,7 @@ TEST(MemoryProfiler, ReportsOncePerRunWhenAFailureFollowsTheEnd) {
   CachedInputChain chain;
   chain.run(false);
   std::filesystem::remove(chain.dir / "memory.json");
-  chain.profiler->on_pipeline_error({}, chain.pipeline, chain.catalog,
+  chain.profiler->on_pipeline_error({}, chain.pipeline, CatalogView(chain.catalog),
                                     std::runtime_error("a write failed"));
   EXPECT_FALSE(std::filesystem::exists(chain.dir / "memory.json"));
   EXPECT_EQ(chain.profiler->report().nodes.size(), 3U);

@@ -243,7 +243,7 @@ class FailFirstWrite : public Hook {
  public:
   explicit FailFirstWrite(Gate& first) : first_(first) {}
   Events events() const override { return {Event::before_node_run}; }
-  void before_node_run(const Node& node, std::vector<Value>&) override {
+  void before_node_run(const Node& node, const CatalogView&, std::vector<Value>&) override {
     if (node.name() == "b") {
       if (!testing::eventually([&] { return x2->entered == 1; })) {
         throw std::runtime_error("x2's write never began");

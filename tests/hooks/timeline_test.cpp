@@ -164,7 +164,7 @@ TEST(Timeline, OptionsAreCheckedAndTheSinkIsRemovedWithTheHook) {
   {
     TimelineHook timeline({});
     Catalog catalog;
-    timeline.before_pipeline_run({}, Pipeline{}, catalog);
+    timeline.before_pipeline_run({}, Pipeline{}, CatalogView(catalog));
     EXPECT_NE(trace_sink(), nullptr);
   }
   EXPECT_EQ(trace_sink(), nullptr);
