@@ -264,9 +264,9 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
   }
   {
     std::lock_guard lock(state_->mutex);
+    state_->catalog.reset();  // the run is over: its catalog may go
     bundle.datasets = states_of(*state_, catalog);
     state_->final_states = bundle.datasets;
-    state_->catalog.reset();  // the run is over: its catalog may go
   }
   // The runner's suggestion (which knows which inputs failed to load), when it made one.
   if (const auto* resumable = dynamic_cast<const ResumableError*>(&error)) {
