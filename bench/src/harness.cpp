@@ -35,11 +35,11 @@ class Probe final : public Hook {
     return {Event::before_node_run, Event::after_node_run, Event::after_dataset_loaded,
             Event::after_dataset_saved};
   }
-  void before_node_run(const Node& node, std::vector<Value>&) override {
+  void before_node_run(const Node& node, const CatalogView&, std::vector<Value>&) override {
     std::lock_guard lock(mutex_);
     started_[node.name()] = {clock_.now(), std::chrono::steady_clock::now()};
   }
-  void after_node_run(const Node& node, const std::vector<Value>&,
+  void after_node_run(const Node& node, const CatalogView&, const std::vector<Value>&,
                       const std::vector<Value>&) override {
     const auto real_end = std::chrono::steady_clock::now();
     const auto clock_end = clock_.now();

@@ -112,7 +112,7 @@ auto with_dataset_error(std::string_view verb, std::string_view name, const Data
 
 }  // namespace
 
-Value Catalog::load(std::string_view name) const {
+Value Catalog::load(std::string_view name) {
   return load(name, *get(name));
 }
 
@@ -120,13 +120,13 @@ void Catalog::save(std::string_view name, const Value& value) {
   save(name, *get_or_add_default(name), value);
 }
 
-void Catalog::release(std::string_view name) const {
+void Catalog::release(std::string_view name) {
   if (const auto dataset = find(name)) {
     release(name, *dataset);
   }
 }
 
-Value Catalog::load(std::string_view name, Dataset& dataset, const Node* node) const {
+Value Catalog::load(std::string_view name, Dataset& dataset, const Node* node) {
   if (hooks_) {
     hooks_->before_dataset_loaded(name, node);
   }
@@ -141,8 +141,7 @@ Value Catalog::load(std::string_view name, Dataset& dataset, const Node* node) c
   return value;
 }
 
-void Catalog::save(std::string_view name, Dataset& dataset, const Value& value,
-                   const Node* node) const {
+void Catalog::save(std::string_view name, Dataset& dataset, const Value& value, const Node* node) {
   if (hooks_) {
     hooks_->before_dataset_saved(name, node, value);
   }
@@ -156,7 +155,7 @@ void Catalog::save(std::string_view name, Dataset& dataset, const Value& value,
   }
 }
 
-void Catalog::release(std::string_view name, Dataset& dataset) const {
+void Catalog::release(std::string_view name, Dataset& dataset) {
   logger().debug("Releasing '{}'", name);
   with_dataset_error("release", name, dataset, [&] { dataset.release(); });
   if (hooks_) {

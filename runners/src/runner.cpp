@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <sluice/core/catalog_view.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/runners/node_error.hpp>
 #include <sluice/runners/resume.hpp>
@@ -149,7 +150,7 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
   std::vector<std::uint8_t> finished;  // by node, once the plan runs
   try {
     if (hooks != nullptr) {
-      hooks->before_pipeline_run(info, pipeline, catalog);
+      hooks->before_pipeline_run(info, pipeline, CatalogView(catalog));
     }
     check_free_inputs(pipeline, catalog);
     const Plan plan(pipeline);
@@ -174,7 +175,7 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
   }
   if (hooks != nullptr) {
     try {
-      hooks->after_pipeline_run(info, pipeline, catalog);
+      hooks->after_pipeline_run(info, pipeline, CatalogView(catalog));
     } catch (const std::exception& error) {
       // A hook found at the end that the run failed (a background write): observers hear it.
       fail(info, pipeline, catalog, error, finished);
@@ -192,7 +193,8 @@ void Runner::fail(const RunInfo& info, const Pipeline& pipeline, const Catalog& 
     std::rethrow_exception(run_error);
   } catch (const std::exception& resumable) {
     if (hooks != nullptr) {
-      add_not_persisted(resumable, hooks->on_pipeline_error(info, pipeline, catalog, resumable));
+      add_not_persisted(resumable,
+                        hooks->on_pipeline_error(info, pipeline, CatalogView(catalog), resumable));
     }
     throw;
   }
@@ -254,6 +256,7 @@ void Runner::run_node(const RunState& state, std::size_t index) {
   const Pipeline& pipeline = state.plan.pipeline();
   const Node& node = pipeline.nodes()[index];
   const HookManager* hooks = state.hooks;
+  const CatalogView catalog(state.catalog);
   std::vector<std::string> unreadable;  // inputs whose load failed
   auto fail = [&](NodePhase phase) {
     const std::string message = current_exception_message();
@@ -261,9 +264,9 @@ void Runner::run_node(const RunState& state, std::size_t index) {
       try {
         throw;
       } catch (const std::exception& error) {
-        hooks->on_node_error(node, error, phase);
+        hooks->on_node_error(node, catalog, error, phase);
       } catch (...) {
-        hooks->on_node_error(node, std::runtime_error(message), phase);
+        hooks->on_node_error(node, catalog, std::runtime_error(message), phase);
       }
     }
     throw NodeError(node.name(), phase, message, {}, std::current_exception(), unreadable);
@@ -292,11 +295,11 @@ void Runner::run_node(const RunState& state, std::size_t index) {
   std::vector<Value> outputs;
   try {
     if (hooks != nullptr) {
-      hooks->before_node_run(node, inputs);
+      hooks->before_node_run(node, catalog, inputs);
     }
     outputs = node.run(inputs);
     if (hooks != nullptr) {
-      hooks->after_node_run(node, inputs, outputs);
+      hooks->after_node_run(node, catalog, inputs, outputs);
     }
   } catch (...) {
     fail(NodePhase::run);

@@ -32,7 +32,7 @@ class RunSummaryHook final : public sluice::Hook {
   }
 
   void after_pipeline_run(const sluice::RunInfo&, const sluice::Pipeline&,
-                          const sluice::Catalog&) override {
+                          const sluice::CatalogView&) override {
     std::lock_guard lock(mutex_);
     std::sort(saved_.begin(), saved_.end());
     sluice::logger().info("run_summary [{}]: saved {}", label_, fmt::join(saved_, ", "));

@@ -31,7 +31,7 @@ class TaggingHook : public Hook {
       throw std::runtime_error("boom");
     }
   }
-  void on_node_error(const Node&, const std::exception&, NodePhase) override {
+  void on_node_error(const Node&, const CatalogView&, const std::exception&, NodePhase) override {
     throw std::runtime_error("error handler broke");
   }
 
@@ -79,7 +79,9 @@ TEST(HookManager, FailuresInErrorEventsAreLoggedNotThrown) {
   const Node node("n", {}, {"out"}, [](const std::vector<Value>&, const std::vector<std::string>&) {
     return std::vector<Value>{};
   });
-  EXPECT_NO_THROW(hooks.on_node_error(node, std::runtime_error("original"), NodePhase::run));
+  const Catalog catalog;
+  EXPECT_NO_THROW(hooks.on_node_error(node, CatalogView(catalog), std::runtime_error("original"),
+                                      NodePhase::run));
 }
 
 // Fails in on_pipeline_error, with a loss to report or with a bug of its own.
@@ -87,7 +89,7 @@ class FailingOnPipelineError : public Hook {
  public:
   explicit FailingOnPipelineError(bool lost) : lost_(lost) {}
   Events events() const override { return {Event::on_pipeline_error}; }
-  void on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
+  void on_pipeline_error(const RunInfo&, const Pipeline&, const CatalogView&,
                          const std::exception&) override {
     if (lost_) {
       throw NotPersistedError("'x' is not persisted: disk full");
@@ -105,7 +107,8 @@ TEST(HookManager, WhatHooksReportNotPersistedIsReturnedForTheRunsErrorOtherFailu
   hooks.add("tee", std::make_shared<FailingOnPipelineError>(true));
   const Catalog catalog;
   const Pipeline pipeline;
-  EXPECT_THAT(hooks.on_pipeline_error(RunInfo{}, pipeline, catalog, std::runtime_error("node")),
+  EXPECT_THAT(hooks.on_pipeline_error(RunInfo{}, pipeline, CatalogView(catalog),
+                                      std::runtime_error("node")),
               ElementsAre("hook 'tee': 'x' is not persisted: disk full"));
 }
 
@@ -133,14 +136,15 @@ TEST(HookManager, EveryEventReachesAHookListeningToAll) {
   });
   std::vector<Value> values;
   const Value value = Value::of(1);
+  const CatalogView view(catalog);
   hooks.after_catalog_created(catalog);
-  hooks.before_pipeline_run(run, pipeline, catalog);
-  hooks.after_pipeline_run(run, pipeline, catalog);
-  EXPECT_THAT(hooks.on_pipeline_error(run, pipeline, catalog, std::runtime_error("e")),
+  hooks.before_pipeline_run(run, pipeline, view);
+  hooks.after_pipeline_run(run, pipeline, view);
+  EXPECT_THAT(hooks.on_pipeline_error(run, pipeline, view, std::runtime_error("e")),
               ::testing::IsEmpty());
-  hooks.before_node_run(node, values);
-  hooks.after_node_run(node, values, values);
-  hooks.on_node_error(node, std::runtime_error("e"), NodePhase::save);
+  hooks.before_node_run(node, view, values);
+  hooks.after_node_run(node, view, values, values);
+  hooks.on_node_error(node, view, std::runtime_error("e"), NodePhase::save);
   hooks.before_dataset_loaded("a", &node);
   hooks.after_dataset_loaded("a", &node, value);
   hooks.before_dataset_saved("b", nullptr, value);
@@ -172,9 +176,10 @@ TEST(HookEvents, EveryEventHasItsOwnNameInTheOrderOfTheList) {
 class ForgetfulHook : public Hook {
  public:
   Events events() const override { return {Event::before_node_run}; }
-  void before_node_run(const Node&, std::vector<Value>&) override {}
-  void after_node_run(const Node&, const std::vector<Value>&, const std::vector<Value>&) override {}
-  void on_node_error(const Node&, const std::exception&, NodePhase) override {}
+  void before_node_run(const Node&, const CatalogView&, std::vector<Value>&) override {}
+  void after_node_run(const Node&, const CatalogView&, const std::vector<Value>&,
+                      const std::vector<Value>&) override {}
+  void on_node_error(const Node&, const CatalogView&, const std::exception&, NodePhase) override {}
 };
 
 // Overrides through an intermediate class; lists everything.

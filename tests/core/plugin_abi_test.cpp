@@ -4,8 +4,8 @@
 // from another; the loader only compares kPluginAbiVersion. So every type a plugin receives,
 // builds or reads inline must keep its layout while that number stays the same: the
 // registration entry point's Registrar and the Registry it exposes, the factories' HookContext,
-// the Hook vtable (one virtual per event, in SLUICE_EVENTS order), RunInfo and NodeOptions read
-// by hooks, Codec, Value, Param and Node handled by plugin code.
+// the Hook vtable (one virtual per event, in SLUICE_EVENTS order), the CatalogView, RunInfo and
+// NodeOptions read by hooks, Codec, Value, Param and Node handled by plugin code.
 //
 // When this test fails, you changed one of those layouts:
 // 1. bump kPluginAbiVersion in core/include/sluice/core/plugin.hpp (the loader then refuses
@@ -27,6 +27,7 @@
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
+#include <sluice/core/catalog_view.hpp>
 #include <sluice/core/codec.hpp>
 #include <sluice/core/hook.hpp>
 #include <sluice/core/node.hpp>
@@ -128,6 +129,82 @@ const std::vector<PinnedAbi>& pinned() {
            {"sizeof(Node)", 16},
            {"alignof(Node)", 8},
        }},
+      // 2: the pipeline and node events see the catalog through a CatalogView (issue 12).
+      {2,
+       {
+           "after_catalog_created: void (sluice::Hook::*)(sluice::Catalog&)",
+           "before_pipeline_run: void (sluice::Hook::*)(sluice::RunInfo const&, sluice::Pipeline "
+           "const&, sluice::CatalogView const&)",
+           "after_pipeline_run: void (sluice::Hook::*)(sluice::RunInfo const&, sluice::Pipeline "
+           "const&, sluice::CatalogView const&)",
+           "on_pipeline_error: void (sluice::Hook::*)(sluice::RunInfo const&, sluice::Pipeline "
+           "const&, sluice::CatalogView const&, std::exception const&)",
+           "before_node_run: void (sluice::Hook::*)(sluice::Node const&, sluice::CatalogView "
+           "const&, std::vector<sluice::Value>&)",
+           "after_node_run: void (sluice::Hook::*)(sluice::Node const&, sluice::CatalogView "
+           "const&, std::vector<sluice::Value> const&, std::vector<sluice::Value> const&)",
+           "on_node_error: void (sluice::Hook::*)(sluice::Node const&, sluice::CatalogView const&, "
+           "std::exception const&, sluice::NodePhase)",
+           "before_dataset_loaded: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >, sluice::Node const*)",
+           "after_dataset_loaded: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >, sluice::Node const*, sluice::Value const&)",
+           "before_dataset_saved: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >, sluice::Node const*, sluice::Value const&)",
+           "after_dataset_saved: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >, sluice::Node const*, sluice::Value const&)",
+           "on_dataset_released: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >)",
+       },
+       {
+           {"sizeof(Registrar)", 56},
+           {"alignof(Registrar)", 8},
+           {"sizeof(Registry)", 416},
+           {"alignof(Registry)", 8},
+           {"offsetof(Registry, codecs)", 0},
+           {"offsetof(Registry, dataset_types)", 96},
+           {"offsetof(Registry, hooks)", 176},
+           {"offsetof(Registry, runners)", 256},
+           {"offsetof(Registry, pipelines)", 336},
+           {"sizeof(HookContext)", 104},
+           {"alignof(HookContext)", 8},
+           {"offsetof(HookContext, name)", 0},
+           {"offsetof(HookContext, options)", 32},
+           {"offsetof(HookContext, clock)", 88},
+           {"offsetof(HookContext, registry)", 96},
+           {"sizeof(HookFactory)", 32},
+           {"alignof(HookFactory)", 8},
+           {"sizeof(Hook)", 8},
+           {"alignof(Hook)", 8},
+           {"sizeof(Events)", 4},
+           {"alignof(Events)", 4},
+           {"sizeof(CatalogView)", 8},
+           {"alignof(CatalogView)", 8},
+           {"sizeof(RunInfo)", 192},
+           {"alignof(RunInfo)", 8},
+           {"offsetof(RunInfo, run_id)", 0},
+           {"offsetof(RunInfo, pipeline_name)", 32},
+           {"offsetof(RunInfo, runner)", 64},
+           {"offsetof(RunInfo, env)", 96},
+           {"offsetof(RunInfo, command)", 128},
+           {"offsetof(RunInfo, project)", 160},
+           {"sizeof(NodeOptions)", 56},
+           {"alignof(NodeOptions)", 8},
+           {"offsetof(NodeOptions, tags)", 0},
+           {"offsetof(NodeOptions, namespace_name)", 24},
+           {"sizeof(Codec)", 104},
+           {"alignof(Codec)", 8},
+           {"offsetof(Codec, name)", 0},
+           {"offsetof(Codec, type)", 32},
+           {"offsetof(Codec, encode)", 40},
+           {"offsetof(Codec, decode)", 72},
+           {"sizeof(Value)", 32},
+           {"alignof(Value)", 8},
+           {"sizeof(Param)", 56},
+           {"alignof(Param)", 8},
+           {"sizeof(Node)", 16},
+           {"alignof(Node)", 8},
+       }},
   };
   return kPinned;
 }
@@ -167,6 +244,7 @@ std::vector<Pin> measured_layout() {
       SLUICE_PIN_SIZE(HookFactory),
       SLUICE_PIN_SIZE(Hook),
       SLUICE_PIN_SIZE(Events),
+      SLUICE_PIN_SIZE(CatalogView),
       SLUICE_PIN_SIZE(RunInfo),
       SLUICE_PIN_OFFSET(RunInfo, run_id),
       SLUICE_PIN_OFFSET(RunInfo, pipeline_name),

@@ -68,7 +68,7 @@ TEST(Iris, RunsAndLeavesEveryIntermediateOnDisk) {
 
 TEST(Iris, SplitIsDeterministicForASeedAndDiffersAcrossSeeds) {
   IrisProject project;
-  const sluice::Catalog catalog = project.catalog();
+  sluice::Catalog catalog = project.catalog();
   const sluice::Value data_value = catalog.load("example_iris_data");
   const sluice::Value parameters_value = catalog.load("parameters");
   const auto& data = data_value.get<sluice::Table>();
@@ -97,7 +97,7 @@ TEST(Iris, NearestNeighbourPredictsTheClosestTrainingLabel) {
 
 TEST(Iris, BadParametersAreReported) {
   IrisProject project;
-  const sluice::Catalog catalog = project.catalog();
+  sluice::Catalog catalog = project.catalog();
   const sluice::Value data_value = catalog.load("example_iris_data");
   const auto& data = data_value.get<sluice::Table>();
   sluice::Param parameters = sluice::testing::value_as<sluice::Param>(catalog.load("parameters"));

@@ -96,6 +96,47 @@ TEST(DebugCatalog, TracesEveryDatasetsStateProducerAndWaitingConsumers) {
   EXPECT_TRUE(fixture.debug->last_bundle().empty());  // nothing failed
 }
 
+TEST(DebugCatalog, StatesAfterTheRunAreTheRunsEndAndOutliveItsCatalog) {
+  const Pipeline pipeline{node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
+                          node("c", plus_one, "y", "z")};
+  const auto expect_the_end = [](const std::vector<DatasetState>& states) {
+    ASSERT_EQ(states.size(), 4U);
+    EXPECT_EQ(state_of(states, "in").state, "released");
+    EXPECT_EQ(state_of(states, "x").state, "released");
+    EXPECT_EQ(state_of(states, "y").state, "persisted");
+    EXPECT_EQ(state_of(states, "z").state, "in memory");  // a free output is kept
+    EXPECT_THAT(state_of(states, "y").remaining_consumers, ElementsAre());
+  };
+  {
+    // The catalog is moved away and destroyed: the fixture's own is left empty.
+    Fixture fixture;
+    SequentialRunner().run(pipeline, fixture.catalog, fixture.info());
+    { const Catalog gone = std::move(fixture.catalog); }
+    expect_the_end(fixture.debug->states());
+  }
+  {
+    // The catalog is freed (AddressSanitizer reports any read of it).
+    Fixture fixture;
+    auto catalog = std::make_unique<Catalog>(std::move(fixture.catalog));
+    SequentialRunner().run(pipeline, *catalog, fixture.info());
+    catalog.reset();
+    expect_the_end(fixture.debug->states());
+  }
+  {
+    // A failed run too: the states of its bundle.
+    Fixture fixture;
+    const Pipeline failing{
+        node("a", plus_one, "in", "x"), node("b", plus_one, "x", "y"),
+        node(
+            "c", [](std::int64_t) -> int { throw std::runtime_error("c cannot cope"); }, "y", "z")};
+    EXPECT_THROW(SequentialRunner().run(failing, fixture.catalog, fixture.info()), NodeError);
+    { const Catalog gone = std::move(fixture.catalog); }
+    const auto states = fixture.debug->states();
+    EXPECT_EQ(state_of(states, "y").state, "persisted");
+    EXPECT_EQ(state_of(states, "z").state, "not produced");
+  }
+}
+
 TEST(DebugCatalog, AFailingNodeLeavesABundleToInspectAndReplay) {
   const mode_t umask_before = ::umask(022);  // a usual umask: folders would be 0755
   Fixture fixture;

@@ -98,7 +98,7 @@ TEST(MemoryProfiler, ReportsOncePerRunWhenAFailureFollowsTheEnd) {
   CachedInputChain chain;
   chain.run(false);
   std::filesystem::remove(chain.dir / "memory.json");
-  chain.profiler->on_pipeline_error({}, chain.pipeline, chain.catalog,
+  chain.profiler->on_pipeline_error({}, chain.pipeline, CatalogView(chain.catalog),
                                     std::runtime_error("a write failed"));
   EXPECT_FALSE(std::filesystem::exists(chain.dir / "memory.json"));
   EXPECT_EQ(chain.profiler->report().nodes.size(), 3U);
@@ -195,6 +195,56 @@ TEST(MemoryProfiler, AValueHeldOnlyForItsPendingWriteIsReportedApartWithItsRealD
     EXPECT_THAT(profiler->json(),
                 HasSubstr("\"held_for_pending_write\": [\n  {\"dataset\": \"x\""));
   }
+}
+
+// Holds its value behind a background write that settles (3 s later on the clock) only when
+// someone waits for it through Dataset::wait_for_writes; exists() does not wait.
+class WriteSettlesWhenWaitedFor : public Dataset {
+ public:
+  explicit WriteSettlesWhenWaitedFor(const ManualClock& clock) : clock_(clock) {}
+  Value load() override { return value_; }
+  void save(const Value& value) override { value_ = value; }
+  bool exists() const override { return true; }
+  std::string dataset_type() const override { return "WriteSettlesWhenWaitedFor"; }
+  void held_values(std::vector<Value>& out) const override {
+    if (pending_) {
+      out.push_back(value_);
+    }
+  }
+  bool write_pending() const override { return pending_; }
+  void wait_for_writes() const override {
+    if (pending_) {
+      clock_.advance(std::chrono::seconds(3));
+      pending_ = false;
+    }
+  }
+
+ private:
+  const ManualClock& clock_;
+  Value value_;
+  mutable bool pending_ = true;  // only this test's single thread touches it
+};
+
+TEST(MemoryProfiler, WaitsThroughTheDatasetContractForAPendingWriteAtTheEndOfTheRun) {
+  const ManualClock clock;
+  auto profiler = std::make_shared<MemoryProfilerHook>(MemoryProfilerOptions{}, clock);
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("memory_profiler", profiler);
+  Catalog catalog;
+  catalog.add("in", std::make_shared<MemoryDataset>(Value::of(std::vector<double>(1000, 1.0))));
+  catalog.add("x", std::make_shared<WriteSettlesWhenWaitedFor>(clock));
+  catalog.attach(hooks);
+  const Pipeline pipeline{
+      node(
+          "a", [](const std::vector<double>& v) { return v; }, "in", "x"),
+      node(
+          "b", [](const std::vector<double>& v) { return v.size(); }, "x", "y")};
+  SequentialRunner().run(pipeline, catalog);
+  const auto report = profiler->report();
+  EXPECT_THAT(report.held_after_last_use, IsEmpty());
+  ASSERT_EQ(report.held_for_pending_write.size(), 1U);
+  EXPECT_EQ(report.held_for_pending_write[0].dataset, "x");
+  EXPECT_DOUBLE_EQ(report.held_for_pending_write[0].seconds, 3.0);  // to the write's end
 }
 
 TEST(MemoryProfiler, OptionsAreChecked) {

@@ -1,3 +1,4 @@
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -5,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sluice/core/catalog_view.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
@@ -242,7 +244,7 @@ class FailFirstWrite : public Hook {
  public:
   explicit FailFirstWrite(Gate& first) : first_(first) {}
   Events events() const override { return {Event::before_node_run}; }
-  void before_node_run(const Node& node, std::vector<Value>&) override {
+  void before_node_run(const Node& node, const CatalogView&, std::vector<Value>&) override {
     if (node.name() == "b") {
       if (!testing::eventually([&] { return x2->entered == 1; })) {
         throw std::runtime_error("x2's write never began");
@@ -391,6 +393,26 @@ TEST(Tee, MemoryIsDroppedOnlyOnceTheWriteFinishedAndTheLastConsumerRan) {
   EXPECT_TRUE(held_while_b_waits);
   EXPECT_FALSE(fast.tee->holds("x"));
   EXPECT_FALSE(fast.tee->holds("z"));  // a free output: dropped once written
+}
+
+TEST(Tee, ACatalogViewSeesTheWritePendingAndWaitsForIt) {
+  Gate writes;
+  Chain chain({}, std::make_shared<Storage>(&writes));
+  auto run = std::async(std::launch::async, [&] { return chain.run(); });
+  ASSERT_TRUE(testing::eventually([&] { return chain.saw("after_node_run:c"); }));
+  const CatalogView view(chain.catalog);
+  EXPECT_TRUE(view.write_pending("x"));
+  std::atomic<bool> waiting = false;
+  auto waiter = std::async(std::launch::async, [&] {
+    waiting = true;
+    view.wait_for_writes("x");
+    return chain.x->saves.load();  // what the storage holds once the wait is over
+  });
+  ASSERT_TRUE(testing::eventually([&] { return waiting.load(); }));
+  writes.open();
+  EXPECT_EQ(waiter.get(), 1);
+  EXPECT_FALSE(view.write_pending("x"));
+  run.get();
 }
 
 TEST(Tee, HeldBytesCountWhatTheTeeKeepsInMemory) {

@@ -164,9 +164,9 @@ TEST(Timeline, OptionsAreCheckedAndTheSinkIsRemovedWithTheHook) {
   {
     TimelineHook timeline({});
     Catalog catalog;
-    catalog.set_hooks(hooks);
+    catalog.attach(hooks);
     timeline.after_catalog_created(catalog);
-    timeline.before_pipeline_run({}, Pipeline{}, catalog);
+    timeline.before_pipeline_run({}, Pipeline{}, CatalogView(catalog));
     EXPECT_NE(hooks->trace()->sinks(), nullptr);
   }
   EXPECT_EQ(hooks->trace()->sinks(), nullptr);
@@ -185,8 +185,7 @@ struct TracedRun {
     }
     hooks->add("tee", std::make_shared<TeeHook>(TeeOptions{}));
     hooks->add("timeline", timeline);
-    catalog.set_hooks(hooks);
-    hooks->after_catalog_created(catalog);
+    catalog.attach(hooks);
   }
 
   void run(const std::function<void()>& inside) {

@@ -70,7 +70,7 @@ class AddingHook : public Hook {
  public:
   explicit AddingHook(int add) : add_(add) {}
   Events events() const override { return {Event::before_node_run}; }
-  void before_node_run(const Node&, std::vector<Value>& inputs) override {
+  void before_node_run(const Node&, const CatalogView&, std::vector<Value>& inputs) override {
     inputs[0] = Value::of(inputs[0].get<int>() + add_);
   }
 
@@ -92,7 +92,7 @@ TEST(HookEvents, BeforeNodeRunReplacesInputsAndLaterHooksSeeTheReplacement) {
 class ThrowingHook : public Hook {
  public:
   Events events() const override { return {Event::after_node_run}; }
-  void after_node_run(const Node& node, const std::vector<Value>&,
+  void after_node_run(const Node& node, const CatalogView&, const std::vector<Value>&,
                       const std::vector<Value>&) override {
     if (node.name() == "second") {
       throw std::runtime_error("quota exceeded");

@@ -112,10 +112,10 @@ class LosesAtTheEnd : public Hook {
  public:
   explicit LosesAtTheEnd(std::string dataset) : dataset_(std::move(dataset)) {}
   Events events() const override { return {Event::after_pipeline_run, Event::on_pipeline_error}; }
-  void after_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) override {
+  void after_pipeline_run(const RunInfo&, const Pipeline&, const CatalogView&) override {
     throw NotPersistedError("'" + dataset_ + "': disk full", {dataset_});
   }
-  void on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
+  void on_pipeline_error(const RunInfo&, const Pipeline&, const CatalogView&,
                          const std::exception& error) override {
     const auto* resumable = dynamic_cast<const ResumableError*>(&error);
     observed = resumable != nullptr ? resumable->resume_nodes() : std::vector<std::string>{"-"};

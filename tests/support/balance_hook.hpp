@@ -19,27 +19,28 @@ class BalanceHook : public Hook {
 
   Events events() const override { return Events::all(); }
 
-  void before_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) override {
+  void before_pipeline_run(const RunInfo&, const Pipeline&, const CatalogView&) override {
     std::lock_guard lock(mutex_);
     ++pipeline_before_;
   }
-  void after_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) override {
+  void after_pipeline_run(const RunInfo&, const Pipeline&, const CatalogView&) override {
     std::lock_guard lock(mutex_);
     ++pipeline_after_;
   }
-  void on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
+  void on_pipeline_error(const RunInfo&, const Pipeline&, const CatalogView&,
                          const std::exception&) override {
     std::lock_guard lock(mutex_);
     ++pipeline_errors_;
   }
-  void before_node_run(const Node& node, std::vector<Value>&) override {
+  void before_node_run(const Node& node, const CatalogView&, std::vector<Value>&) override {
     count(&node, &Counts::before_run);
   }
-  void after_node_run(const Node& node, const std::vector<Value>&,
+  void after_node_run(const Node& node, const CatalogView&, const std::vector<Value>&,
                       const std::vector<Value>&) override {
     count(&node, &Counts::after_run);
   }
-  void on_node_error(const Node& node, const std::exception&, NodePhase) override {
+  void on_node_error(const Node& node, const CatalogView&, const std::exception&,
+                     NodePhase) override {
     count(&node, &Counts::errors);
   }
   void before_dataset_loaded(std::string_view, const Node* node) override {

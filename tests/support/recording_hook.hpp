@@ -17,24 +17,25 @@ class RecordingHook : public Hook {
   Events events() const override { return Events::all(); }
 
   void after_catalog_created(Catalog&) override { record("after_catalog_created"); }
-  void before_pipeline_run(const RunInfo& run, const Pipeline&, const Catalog&) override {
+  void before_pipeline_run(const RunInfo& run, const Pipeline&, const CatalogView&) override {
     record("before_pipeline_run:" + run.runner);
   }
-  void after_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) override {
+  void after_pipeline_run(const RunInfo&, const Pipeline&, const CatalogView&) override {
     record("after_pipeline_run");
   }
-  void on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
+  void on_pipeline_error(const RunInfo&, const Pipeline&, const CatalogView&,
                          const std::exception&) override {
     record("on_pipeline_error");
   }
-  void before_node_run(const Node& node, std::vector<Value>&) override {
+  void before_node_run(const Node& node, const CatalogView&, std::vector<Value>&) override {
     record("before_node_run:" + node.name());
   }
-  void after_node_run(const Node& node, const std::vector<Value>&,
+  void after_node_run(const Node& node, const CatalogView&, const std::vector<Value>&,
                       const std::vector<Value>&) override {
     record("after_node_run:" + node.name());
   }
-  void on_node_error(const Node& node, const std::exception&, NodePhase phase) override {
+  void on_node_error(const Node& node, const CatalogView&, const std::exception&,
+                     NodePhase phase) override {
     record("on_node_error:" + node.name() + "/" + std::string(phase_name(phase)));
   }
   void before_dataset_loaded(std::string_view dataset, const Node* node) override {

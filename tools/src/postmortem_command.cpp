@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <sluice/core/catalog.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/node.hpp>
@@ -84,18 +85,20 @@ int run_replay(const ReplayFlags& flags) {
   std::cerr << fmt::format("Replaying node '{}' of run {} on the inputs saved in '{}'...\n",
                            node->name(), bundle.run_id, folder.string());
   const auto& hooks = *session.hooks();
-  hooks.before_node_run(*node, inputs);
+  const Catalog no_datasets;  // the inputs come from the bundle: hooks see an empty catalog
+  const CatalogView catalog(no_datasets);
+  hooks.before_node_run(*node, catalog, inputs);
   std::vector<Value> outputs;
   try {
     outputs = node->run(inputs);  // in this process: a debugger stops in the node's code
   } catch (const std::exception& error) {
     // Reported here, while the project library that threw it is still loaded.
-    hooks.on_node_error(*node, error, NodePhase::run);
+    hooks.on_node_error(*node, catalog, error, NodePhase::run);
     std::cerr << fmt::format("Error: node '{}' failed again while running: {}\n", node->name(),
                              error.what());
     return 1;
   }
-  hooks.after_node_run(*node, inputs, outputs);
+  hooks.after_node_run(*node, catalog, inputs, outputs);
   std::cout << fmt::format("Node '{}' ran without error on the saved inputs this time.\n",
                            node->name());
   for (std::size_t i = 0; i < outputs.size() && i < node->outputs().size(); ++i) {

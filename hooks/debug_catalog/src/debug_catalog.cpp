@@ -25,7 +25,11 @@ struct DebugCatalogHook::State {
   mutable std::mutex mutex;
   RunInfo run;
   Pipeline pipeline;
-  const Catalog* catalog = nullptr;
+  // The view of the run in progress, for states() between events; the runner keeps its
+  // catalog alive until after_pipeline_run or on_pipeline_error, which copy the states into
+  // `final_states` and drop it.
+  std::optional<CatalogView> catalog;
+  std::vector<DatasetState> final_states;
   std::set<std::string> finished;
   std::set<std::string, std::less<>> saved;          // by this run
   std::map<std::string, std::vector<Value>> inputs;  // of nodes running now
@@ -82,31 +86,34 @@ DebugCatalogHook::~DebugCatalogHook() = default;
 
 Events DebugCatalogHook::events() const {
   return {Event::before_pipeline_run, Event::before_node_run, Event::after_node_run,
-          Event::after_dataset_saved, Event::on_node_error,   Event::on_pipeline_error};
+          Event::after_dataset_saved, Event::on_node_error,   Event::after_pipeline_run,
+          Event::on_pipeline_error};
 }
 
 void DebugCatalogHook::before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                                           const Catalog& catalog) {
+                                           const CatalogView& catalog) {
   std::lock_guard lock(state_->mutex);
   state_->run = run;
   if (state_->run.run_id.empty()) {
     state_->run.run_id = make_run_id(system_clock());
   }
   state_->pipeline = pipeline;
-  state_->catalog = &catalog;
+  state_->catalog = catalog;
+  state_->final_states.clear();
   state_->finished.clear();
   state_->saved.clear();
   state_->inputs.clear();
   state_->failure.reset();
 }
 
-void DebugCatalogHook::before_node_run(const Node& node, std::vector<Value>& inputs) {
+void DebugCatalogHook::before_node_run(const Node& node, const CatalogView&,
+                                       std::vector<Value>& inputs) {
   std::lock_guard lock(state_->mutex);
   state_->inputs[node.name()] = inputs;  // shared values: no copies
 }
 
-void DebugCatalogHook::after_node_run(const Node& node, const std::vector<Value>&,
-                                      const std::vector<Value>&) {
+void DebugCatalogHook::after_node_run(const Node& node, const CatalogView& catalog,
+                                      const std::vector<Value>&, const std::vector<Value>&) {
   {
     std::lock_guard lock(state_->mutex);
     state_->inputs.erase(node.name());
@@ -119,7 +126,12 @@ void DebugCatalogHook::after_node_run(const Node& node, const std::vector<Value>
   // what it just finished.
   auto& log = logger();
   log.info("Catalog after node '{}':", node.name());
-  for (const auto& row : dataset_table(states())) {
+  std::vector<DatasetState> now;
+  {
+    std::lock_guard lock(state_->mutex);
+    now = states_of(*state_, catalog);
+  }
+  for (const auto& row : dataset_table(now)) {
     log.info("  {}", row);
   }
 }
@@ -131,8 +143,8 @@ void DebugCatalogHook::after_dataset_saved(std::string_view dataset, const Node*
   }
 }
 
-void DebugCatalogHook::on_node_error(const Node& node, const std::exception& error,
-                                     NodePhase phase) {
+void DebugCatalogHook::on_node_error(const Node& node, const CatalogView&,
+                                     const std::exception& error, NodePhase phase) {
   std::lock_guard lock(state_->mutex);
   if (state_->failure) {
     return;  // the first failure is the one that failed the run
@@ -149,11 +161,30 @@ void DebugCatalogHook::on_node_error(const Node& node, const std::exception& err
 
 std::vector<DatasetState> DebugCatalogHook::states() const {
   std::lock_guard lock(state_->mutex);
-  std::vector<DatasetState> table;
-  if (state_->catalog == nullptr) {
-    return table;
+  if (!state_->catalog) {
+    return state_->final_states;  // the run is over (or never began)
   }
-  const Pipeline& pipeline = state_->pipeline;
+  return states_of(*state_, *state_->catalog);
+}
+
+void DebugCatalogHook::after_pipeline_run(const RunInfo&, const Pipeline&,
+                                          const CatalogView& catalog) {
+  std::lock_guard lock(state_->mutex);
+  try {
+    state_->final_states = states_of(*state_, catalog);
+  } catch (const std::exception& error) {  // an observer does not fail a run that succeeded
+    logger().warn("debug_catalog: could not read the datasets' states at the end of the run: {}",
+                  error.what());
+  }
+  state_->catalog.reset();  // the run is over: its catalog may go
+}
+
+// The states of the datasets of the run `state` follows, as `catalog` has them now. Call with
+// state.mutex held.
+std::vector<DatasetState> DebugCatalogHook::states_of(const State& state,
+                                                      const CatalogView& catalog) {
+  std::vector<DatasetState> table;
+  const Pipeline& pipeline = state.pipeline;
   std::set<std::string> names(pipeline.all_inputs().begin(), pipeline.all_inputs().end());
   names.insert(pipeline.all_outputs().begin(), pipeline.all_outputs().end());
   for (const auto& name : names) {
@@ -164,26 +195,25 @@ std::vector<DatasetState> DebugCatalogHook::states() const {
     }
     for (const std::size_t consumer : pipeline.consumers_of(name)) {
       const auto& consumer_name = pipeline.nodes()[consumer].name();
-      if (!state_->finished.contains(consumer_name)) {
+      if (!state.finished.contains(consumer_name)) {
         row.remaining_consumers.push_back(consumer_name);
       }
     }
-    const auto dataset = state_->catalog->find(name);
     if (Catalog::is_parameter(name)) {
       row.state = "parameter";
-    } else if (dataset == nullptr) {
+    } else if (!catalog.contains(name)) {
       row.state = "missing";
     } else {
-      row.type = dataset->describe();
-      std::vector<Value> values;
-      dataset->held_values(values);
+      row.type = catalog.describe(name);
+      const std::vector<Value> values = catalog.held_values(name);
       row.bytes = distinct_bytes(values);
-      const bool produced = row.producer.empty() || state_->finished.contains(row.producer);
+      const bool produced = row.producer.empty() || state.finished.contains(row.producer);
       // A produced dataset's file counts as persisted only if this run wrote it; a free
       // input's file is the run's data.
-      const bool written_here = row.producer.empty() || state_->saved.contains(name);
-      const bool file = !dataset->is_ephemeral() && dataset->exists();
-      if (dataset->write_pending()) {
+      const bool written_here = row.producer.empty() || state.saved.contains(name);
+      const bool ephemeral = catalog.is_ephemeral(name);
+      const bool file = !ephemeral && catalog.exists(name);
+      if (catalog.write_pending(name)) {
         row.state = "write pending";
       } else if (file && written_here) {
         row.state = values.empty() ? "persisted" : "persisted, in memory";
@@ -192,7 +222,7 @@ std::vector<DatasetState> DebugCatalogHook::states() const {
       } else if (file) {
         row.state = "stale file";
       } else {
-        row.state = produced ? (dataset->is_ephemeral() ? "released" : "missing") : "not produced";
+        row.state = produced ? (ephemeral ? "released" : "missing") : "not produced";
       }
     }
     table.push_back(std::move(row));
@@ -206,7 +236,7 @@ fs::path DebugCatalogHook::last_bundle() const {
 }
 
 void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipeline,
-                                         const Catalog& catalog, const std::exception& error) {
+                                         const CatalogView& catalog, const std::exception& error) {
   Bundle bundle;
   std::vector<Value> failing_inputs;
   {
@@ -232,7 +262,12 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
     // The node's own error when a node failed (the run's adds the resume suggestion).
     bundle.error = state_->failure ? state_->failure->error : std::string(error.what());
   }
-  bundle.datasets = states();
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->catalog.reset();  // the run is over: its catalog may go
+    bundle.datasets = states_of(*state_, catalog);
+    state_->final_states = bundle.datasets;
+  }
   // The runner's suggestion (which knows which inputs failed to load), when it made one.
   if (const auto* resumable = dynamic_cast<const ResumableError*>(&error)) {
     bundle.resume_nodes = resumable->resume_nodes();
@@ -242,12 +277,11 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
         bundle.command.empty() ? "sluice run --pipeline " + bundle.pipeline : bundle.command,
         bundle.resume_nodes);
   }
-  if (const auto parameters = catalog.find("parameters")) {
-    try {
-      const Value tree = parameters->load();
-      bundle.parameters = redact(tree.get<Param>(), options_.redact);
-    } catch (const std::exception&) {  // not a Param tree: left out
+  try {
+    if (const auto parameters = catalog.parameters()) {
+      bundle.parameters = redact(*parameters, options_.redact);
     }
+  } catch (const std::exception&) {  // unreadable: left out
   }
 
   try {

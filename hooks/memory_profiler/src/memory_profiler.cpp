@@ -1,6 +1,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -31,7 +32,9 @@ struct MemoryProfilerHook::State {
   };
 
   std::mutex mutex;
-  const Catalog* catalog = nullptr;
+  // The view of the run in progress (the runner keeps its catalog alive until the run's end),
+  // for on_dataset_released, which carries none.
+  std::optional<CatalogView> catalog;
   std::map<std::string, std::uint64_t> rss_before;
   std::map<std::string, std::size_t, std::less<>> remaining;     // consumers yet to finish
   std::map<std::string, Clock::duration, std::less<>> last_use;  // finished, not released yet
@@ -41,13 +44,7 @@ struct MemoryProfilerHook::State {
   std::uint64_t last_held = 0;
   Report report;
 
-  std::vector<Value> values_of(std::string_view name) const {
-    std::vector<Value> values;
-    if (const auto dataset = catalog->find(name)) {
-      dataset->held_values(values);
-    }
-    return values;
-  }
+  std::vector<Value> values_of(std::string_view name) const { return catalog->held_values(name); }
 
   // The release rule released `name` at `now`. Call with mutex held.
   void released(std::string_view name, Clock::duration now) {
@@ -61,7 +58,7 @@ struct MemoryProfilerHook::State {
     if (values.empty()) {
       return;  // released when its last consumer was done: nothing to report
     }
-    const bool pending = catalog->find(name)->write_pending();
+    const bool pending = catalog->write_pending(name);
     watched[std::string(name)] =
         Watch{pending ? now : last, pending, distinct_bytes(std::move(values))};
   }
@@ -130,7 +127,7 @@ Events MemoryProfilerHook::events() const {
 }
 
 void MemoryProfilerHook::before_pipeline_run(const RunInfo&, const Pipeline& pipeline,
-                                             const Catalog& catalog) {
+                                             const CatalogView& catalog) {
   std::lock_guard lock(state_->mutex);
   state_->rss_before.clear();
   state_->remaining.clear();
@@ -139,23 +136,25 @@ void MemoryProfilerHook::before_pipeline_run(const RunInfo&, const Pipeline& pip
   state_->flagged.clear();
   state_->held_for_write.clear();
   state_->report = Report{};
-  state_->catalog = &catalog;
+  state_->catalog = catalog;
   for (const auto& dataset : pipeline.all_inputs()) {
     if (!Catalog::is_parameter(dataset)) {
       state_->remaining[dataset] = pipeline.consumers_of(dataset).size();
     }
   }
-  state_->last_held = held_bytes(catalog);
+  state_->last_held = catalog.held_bytes();
 }
 
-void MemoryProfilerHook::before_node_run(const Node& node, std::vector<Value>&) {
+void MemoryProfilerHook::before_node_run(const Node& node, const CatalogView&,
+                                         std::vector<Value>&) {
   const std::uint64_t rss = resident_set_size();
   std::lock_guard lock(state_->mutex);
   state_->rss_before[node.name()] = rss;
   state_->settle(clock_.now(), false);
 }
 
-void MemoryProfilerHook::after_node_run(const Node& node, const std::vector<Value>&,
+void MemoryProfilerHook::after_node_run(const Node& node, const CatalogView& catalog,
+                                        const std::vector<Value>&,
                                         const std::vector<Value>& outputs) {
   const std::uint64_t rss = resident_set_size();
   const auto now = clock_.now();
@@ -164,14 +163,14 @@ void MemoryProfilerHook::after_node_run(const Node& node, const std::vector<Valu
   // What the catalog holds, and the outputs about to be saved (each value once).
   std::vector<Value> values(outputs.begin(), outputs.end());
   std::size_t alive = 0;
-  state.catalog->for_each([&](const std::string& name, const Dataset& dataset) {
+  for (const auto& name : catalog.names()) {
     if (Catalog::is_parameter(name)) {
-      return;
+      continue;
     }
-    const std::size_t before = values.size();
-    dataset.held_values(values);
-    alive += values.size() > before ? 1 : 0;
-  });
+    std::vector<Value> held = catalog.held_values(name);
+    alive += held.empty() ? 0 : 1;
+    values.insert(values.end(), held.begin(), held.end());
+  }
   NodeRow row;
   row.node = node.name();
   row.rss_before = state.rss_before[node.name()];
@@ -200,20 +199,21 @@ void MemoryProfilerHook::after_node_run(const Node& node, const std::vector<Valu
 void MemoryProfilerHook::on_dataset_released(std::string_view dataset) {
   const auto now = clock_.now();
   std::lock_guard lock(state_->mutex);
-  if (state_->catalog == nullptr) {
+  if (!state_->catalog) {
     return;
   }
   state_->settle(now, false);
   state_->released(dataset, now);
 }
 
-void MemoryProfilerHook::after_pipeline_run(const RunInfo& run, const Pipeline&, const Catalog&) {
-  finish(run);
+void MemoryProfilerHook::after_pipeline_run(const RunInfo& run, const Pipeline&,
+                                            const CatalogView& catalog) {
+  finish(run, catalog);
 }
 
-void MemoryProfilerHook::on_pipeline_error(const RunInfo& run, const Pipeline&, const Catalog&,
-                                           const std::exception&) {
-  finish(run);
+void MemoryProfilerHook::on_pipeline_error(const RunInfo& run, const Pipeline&,
+                                           const CatalogView& catalog, const std::exception&) {
+  finish(run, catalog);
 }
 
 MemoryProfilerHook::Report MemoryProfilerHook::report() const {
@@ -224,34 +224,31 @@ MemoryProfilerHook::Report MemoryProfilerHook::report() const {
   return report;
 }
 
-void MemoryProfilerHook::finish(const RunInfo& run) {
-  std::vector<std::shared_ptr<Dataset>> writing;
+void MemoryProfilerHook::finish(const RunInfo& run, const CatalogView& catalog) {
+  std::vector<std::string> writing;
   {
     std::lock_guard lock(state_->mutex);
-    if (state_->catalog == nullptr) {
+    if (!state_->catalog) {
       return;  // not in a run, or reported already (on_pipeline_error after after_pipeline_run)
     }
     for (const auto& [name, watch] : state_->watched) {
       if (watch.pending_write) {
-        writing.push_back(state_->catalog->find(name));
+        writing.push_back(name);
       }
     }
   }
   // The run joins its writes anyway (the tee, in its own after_pipeline_run or
-  // on_pipeline_error): a dataset with a pending write answers exists() once it settled, so
-  // the time held for it is measured to its end even if this hook runs before the tee.
-  for (const auto& dataset : writing) {
-    try {
-      static_cast<void>(dataset->exists());
-    } catch (const std::exception&) {  // the write failed: the tee reports it
-    }
+  // on_pipeline_error): waiting for each pending write to settle here measures the time held
+  // for it to its end even if this hook runs before the tee.
+  for (const auto& name : writing) {
+    catalog.wait_for_writes(name);
     std::lock_guard lock(state_->mutex);
     state_->settle(clock_.now(), false);
   }
   {
     std::lock_guard lock(state_->mutex);
     state_->settle(clock_.now(), true);
-    state_->catalog = nullptr;  // the run is over
+    state_->catalog.reset();  // the run is over: its catalog may go
   }
   const Report profile = report();
   auto& log = logger();

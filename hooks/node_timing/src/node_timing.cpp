@@ -34,18 +34,20 @@ class NodeTimingHook final : public sluice::Hook {
   }
 
   void before_pipeline_run(const sluice::RunInfo&, const sluice::Pipeline&,
-                           const sluice::Catalog&) override {
+                           const sluice::CatalogView&) override {
     std::lock_guard lock(mutex_);
     started_.clear();
     durations_.clear();
   }
 
-  void before_node_run(const sluice::Node& node, std::vector<sluice::Value>&) override {
+  void before_node_run(const sluice::Node& node, const sluice::CatalogView&,
+                       std::vector<sluice::Value>&) override {
     std::lock_guard lock(mutex_);
     started_[node.name()] = clock_.now();
   }
 
-  void after_node_run(const sluice::Node& node, const std::vector<sluice::Value>&,
+  void after_node_run(const sluice::Node& node, const sluice::CatalogView&,
+                      const std::vector<sluice::Value>&,
                       const std::vector<sluice::Value>&) override {
     const auto now = clock_.now();
     Milliseconds took{};
@@ -60,7 +62,7 @@ class NodeTimingHook final : public sluice::Hook {
   }
 
   void after_pipeline_run(const sluice::RunInfo&, const sluice::Pipeline&,
-                          const sluice::Catalog&) override {
+                          const sluice::CatalogView&) override {
     std::vector<std::pair<std::string, Milliseconds>> slowest;
     {
       std::lock_guard lock(mutex_);

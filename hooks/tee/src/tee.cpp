@@ -187,9 +187,10 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
     }
   }
 
+  // Whether the run's value is persisted, once its writes settled.
   bool exists() const override {
     std::unique_lock lock(mutex_);
-    written_.wait(lock, [this] { return !writing_ && queue_.empty(); });
+    settled(lock);
     if (saved_this_run_) {
       return persisted_;
     }
@@ -231,6 +232,10 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
     std::lock_guard lock(mutex_);
     return writing_ || !queue_.empty();
   }
+  void wait_for_writes() const override {
+    std::unique_lock lock(mutex_);
+    settled(lock);
+  }
   // The value served from memory, and older values still queued for writing.
   void held_values(std::vector<Value>& out) const override {
     std::lock_guard lock(mutex_);
@@ -249,6 +254,11 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
     Value value;
     std::uint64_t bytes;
   };
+
+  // Waits, under `lock` (of mutex_), until no value of this dataset is queued or being written.
+  void settled(std::unique_lock<std::mutex>& lock) const {
+    written_.wait(lock, [this] { return !writing_ && queue_.empty(); });
+  }
 
   void submit() {
     std::lock_guard lock(state_->mutex);
@@ -416,7 +426,7 @@ void TeeHook::after_catalog_created(Catalog& catalog) {
   }
 }
 
-void TeeHook::before_pipeline_run(const RunInfo&, const Pipeline& pipeline, const Catalog&) {
+void TeeHook::before_pipeline_run(const RunInfo&, const Pipeline& pipeline, const CatalogView&) {
   {
     std::lock_guard lock(state_->mutex);
     state_->pipeline = pipeline;
@@ -430,7 +440,7 @@ void TeeHook::before_pipeline_run(const RunInfo&, const Pipeline& pipeline, cons
   }
 }
 
-void TeeHook::before_node_run(const Node&, std::vector<Value>&) {
+void TeeHook::before_node_run(const Node&, const CatalogView&, std::vector<Value>&) {
   if (state_->cancelling()) {
     // Writes still running may fail too: the refusal lists them all.
     join();
@@ -438,7 +448,7 @@ void TeeHook::before_node_run(const Node&, std::vector<Value>&) {
   }
 }
 
-void TeeHook::after_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) {
+void TeeHook::after_pipeline_run(const RunInfo&, const Pipeline&, const CatalogView&) {
   join();
   const Stats totals = stats();
   logger().info("Tee: {} background writes finished; at most {:.1f} MiB held for pending writes",
@@ -458,7 +468,7 @@ void TeeHook::after_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&
   throw NotPersistedError(state_->failure_report(true), std::move(failed));
 }
 
-void TeeHook::on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
+void TeeHook::on_pipeline_error(const RunInfo&, const Pipeline&, const CatalogView&,
                                 const std::exception&) {
   // The run failed, but what was accepted is still written, so that it can be resumed from.
   join();

@@ -167,7 +167,7 @@ void TimelineHook::after_catalog_created(Catalog& catalog) {
   trace_ = std::move(trace);
 }
 
-void TimelineHook::before_pipeline_run(const RunInfo& run, const Pipeline&, const Catalog&) {
+void TimelineHook::before_pipeline_run(const RunInfo& run, const Pipeline&, const CatalogView&) {
   {
     std::lock_guard lock(state_->mutex);
     state_->origin = Clock::now();
@@ -186,23 +186,23 @@ void TimelineHook::before_pipeline_run(const RunInfo& run, const Pipeline&, cons
   }
 }
 
-void TimelineHook::after_pipeline_run(const RunInfo&, const Pipeline&, const Catalog&) {
+void TimelineHook::after_pipeline_run(const RunInfo&, const Pipeline&, const CatalogView&) {
   write();
 }
 
-void TimelineHook::on_pipeline_error(const RunInfo&, const Pipeline&, const Catalog&,
+void TimelineHook::on_pipeline_error(const RunInfo&, const Pipeline&, const CatalogView&,
                                      const std::exception& error) {
   state_->fail_open(error.what());
   write();
 }
 
-void TimelineHook::before_node_run(const Node& node, std::vector<Value>&) {
+void TimelineHook::before_node_run(const Node& node, const CatalogView&, std::vector<Value>&) {
   state_->begin("node", "node:" + node.name(), node.name(),
                 {{"inputs", fmt::format("{}", fmt::join(node.inputs(), ", "))},
                  {"outputs", fmt::format("{}", fmt::join(node.outputs(), ", "))}});
 }
 
-void TimelineHook::after_node_run(const Node& node, const std::vector<Value>&,
+void TimelineHook::after_node_run(const Node& node, const CatalogView&, const std::vector<Value>&,
                                   const std::vector<Value>& outputs) {
   std::uint64_t bytes = 0;
   for (const Value& output : outputs) {
@@ -211,7 +211,8 @@ void TimelineHook::after_node_run(const Node& node, const std::vector<Value>&,
   state_->end("node:" + node.name(), {{"output_bytes", std::to_string(bytes)}});
 }
 
-void TimelineHook::on_node_error(const Node&, const std::exception& error, NodePhase) {
+void TimelineHook::on_node_error(const Node&, const CatalogView&, const std::exception& error,
+                                 NodePhase) {
   state_->fail_open(error.what());
 }
 

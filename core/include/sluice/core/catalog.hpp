@@ -48,17 +48,19 @@ class SLUICE_API Catalog {
   std::vector<std::string> list() const;
 
   /// These wrap dataset failures in a DatasetError naming the dataset and its description.
-  Value load(std::string_view name) const;
+  /// Loading, saving and releasing change what the catalog holds (and emit the dataset events),
+  /// so they need a mutable catalog: hooks, which see a CatalogView, cannot call them.
+  Value load(std::string_view name);
   void save(std::string_view name, const Value& value);
-  void release(std::string_view name) const;
+  void release(std::string_view name);
   bool exists(std::string_view name) const;
 
   /// The same for runners that looked `dataset` (registered as `name`) up once per run, so a
   /// node costs no name lookups. `node` is passed to the dataset events.
-  Value load(std::string_view name, Dataset& dataset, const Node* node = nullptr) const;
+  Value load(std::string_view name, Dataset& dataset, const Node* node = nullptr);
   void save(std::string_view name, Dataset& dataset, const Value& value,
-            const Node* node = nullptr) const;
-  void release(std::string_view name, Dataset& dataset) const;
+            const Node* node = nullptr);
+  void release(std::string_view name, Dataset& dataset);
 
   /// Makes `hooks` the hooks of the run, then emits `after_catalog_created(*this)` to them, so
   /// hooks that wrap datasets (tee, cache) see every dataset added so far. Loads, saves and

@@ -33,8 +33,12 @@ class SLUICE_API Dataset {
   /// Appends the values this dataset keeps in memory right now, for memory accounting
   /// (sluice::held_bytes). Persisted data does not count, nor does simulated storage.
   virtual void held_values(std::vector<Value>& /*out*/) const {}
-  /// A save was accepted but is not persisted yet (a tee's background write).
+  /// A save was accepted but is not persisted yet (a tee's background write). Does not wait.
   virtual bool write_pending() const { return false; }
+  /// Returns once no write is pending (write_pending() is false): the write succeeded or
+  /// failed, and whoever made it reports the failure. A dataset that writes in the background
+  /// overrides both; the others never have a pending write.
+  virtual void wait_for_writes() const {}
 };
 
 }  // namespace sluice

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <sluice/core/catalog_view.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/export.hpp>
 #include <sluice/core/type_name.hpp>
@@ -33,6 +34,8 @@ SLUICE_API std::string_view phase_name(NodePhase phase);
 /// - `kind` is `plain` (a hook's exception fails the run as a HookError), `error` (the run is
 ///   failing already: a hook's exception is logged and the original error kept) or
 ///   `pipeline_error` (as `error`, and a hook's NotPersistedError is reported to the runner);
+/// - the pipeline and node events see the catalog through a read-only CatalogView (valid for the
+///   run it belongs to: copy what you keep); only after_catalog_created gets the catalog itself;
 /// - before_node_run's `inputs` is aligned with node.inputs(); assign to an element to replace
 ///   that input;
 /// - the dataset events' `node` is null for loads and saves made outside a run.
@@ -41,21 +44,26 @@ SLUICE_API std::string_view phase_name(NodePhase phase);
 #define SLUICE_EVENTS(X)                                                                        \
   X(after_catalog_created, plain, (Catalog& catalog), (catalog))                                \
   X(before_pipeline_run, plain,                                                                 \
-    (const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog),                     \
+    (const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog),                 \
     (run, pipeline, catalog))                                                                   \
   X(after_pipeline_run, plain,                                                                  \
-    (const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog),                     \
+    (const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog),                 \
     (run, pipeline, catalog))                                                                   \
   X(on_pipeline_error, pipeline_error,                                                          \
-    (const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,                      \
+    (const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,                  \
      const std::exception& error),                                                              \
     (run, pipeline, catalog, error))                                                            \
-  X(before_node_run, plain, (const Node& node, std::vector<Value>& inputs), (node, inputs))     \
+  X(before_node_run, plain,                                                                     \
+    (const Node& node, const CatalogView& catalog, std::vector<Value>& inputs),                 \
+    (node, catalog, inputs))                                                                    \
   X(after_node_run, plain,                                                                      \
-    (const Node& node, const std::vector<Value>& inputs, const std::vector<Value>& outputs),    \
-    (node, inputs, outputs))                                                                    \
-  X(on_node_error, error, (const Node& node, const std::exception& error, NodePhase phase),     \
-    (node, error, phase))                                                                       \
+    (const Node& node, const CatalogView& catalog, const std::vector<Value>& inputs,            \
+     const std::vector<Value>& outputs),                                                        \
+    (node, catalog, inputs, outputs))                                                           \
+  X(on_node_error, error,                                                                       \
+    (const Node& node, const CatalogView& catalog, const std::exception& error,                 \
+     NodePhase phase),                                                                          \
+    (node, catalog, error, phase))                                                              \
   X(before_dataset_loaded, plain,                                                               \
     (std::string_view dataset, const Node* node), (dataset, node))                              \
   X(after_dataset_loaded, plain,                                                                \
@@ -144,6 +152,8 @@ SLUICE_API std::filesystem::path project_path(const RunInfo& run,
 /// - hooks may be called concurrently from worker threads and must be thread-safe;
 /// - they look, and change only what the event allows: after_catalog_created may add, wrap or
 ///   replace datasets; before_node_run may replace inputs (later hooks see the replacement);
+///   the other events show the catalog as a CatalogView, which cannot load, save or release;
+/// - they keep no CatalogView after the run it came with: the catalog may be gone;
 /// - an exception thrown by a hook fails the run, with an error naming the hook and the event
 ///   (except from on_node_error and on_pipeline_error, which run while the run already fails:
 ///   there it is logged and the original error is kept).

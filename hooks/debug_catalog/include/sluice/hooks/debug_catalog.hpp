@@ -40,16 +40,21 @@ class DebugCatalogHook final : public Hook {
 
   Events events() const override;
   void before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                           const Catalog& catalog) override;
-  void before_node_run(const Node& node, std::vector<Value>& inputs) override;
-  void after_node_run(const Node& node, const std::vector<Value>& inputs,
-                      const std::vector<Value>& outputs) override;
+                           const CatalogView& catalog) override;
+  void before_node_run(const Node& node, const CatalogView& catalog,
+                       std::vector<Value>& inputs) override;
+  void after_node_run(const Node& node, const CatalogView& catalog,
+                      const std::vector<Value>& inputs, const std::vector<Value>& outputs) override;
   void after_dataset_saved(std::string_view dataset, const Node* node, const Value& value) override;
-  void on_node_error(const Node& node, const std::exception& error, NodePhase phase) override;
-  void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,
+  void on_node_error(const Node& node, const CatalogView& catalog, const std::exception& error,
+                     NodePhase phase) override;
+  void after_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
+                          const CatalogView& catalog) override;
+  void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,
                          const std::exception& error) override;
 
-  /// Every dataset of the current run as it is now. States: `write pending`, `persisted`
+  /// Every dataset of the current run as it is now, or of the last run as it ended (a copy:
+  /// safe after the run's catalog is gone). States: `write pending`, `persisted`
   /// (written by this run, or a free input's data), `persisted, in memory` (written and still
   /// held, as behind a tee or a cache), `in memory`, `stale file` (a file this run has not
   /// written: from an earlier run), `released`, `missing` (produced, not persisted),
@@ -61,6 +66,8 @@ class DebugCatalogHook final : public Hook {
   struct State;
 
  private:
+  static std::vector<DatasetState> states_of(const State& state, const CatalogView& catalog);
+
   DebugCatalogOptions options_;
   const CodecRegistry& codecs_;
   std::unique_ptr<State> state_;

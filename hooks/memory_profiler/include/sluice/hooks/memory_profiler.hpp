@@ -67,14 +67,15 @@ class MemoryProfilerHook final : public Hook {
 
   Events events() const override;
   void before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                           const Catalog& catalog) override;
-  void before_node_run(const Node& node, std::vector<Value>& inputs) override;
-  void after_node_run(const Node& node, const std::vector<Value>& inputs,
-                      const std::vector<Value>& outputs) override;
+                           const CatalogView& catalog) override;
+  void before_node_run(const Node& node, const CatalogView& catalog,
+                       std::vector<Value>& inputs) override;
+  void after_node_run(const Node& node, const CatalogView& catalog,
+                      const std::vector<Value>& inputs, const std::vector<Value>& outputs) override;
   void on_dataset_released(std::string_view dataset) override;
   void after_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                          const Catalog& catalog) override;
-  void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,
+                          const CatalogView& catalog) override;
+  void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,
                          const std::exception& error) override;
 
   /// The last (or current) run's report.
@@ -88,7 +89,7 @@ class MemoryProfilerHook final : public Hook {
   struct State;
 
  private:
-  void finish(const RunInfo& run);
+  void finish(const RunInfo& run, const CatalogView& catalog);
 
   MemoryProfilerOptions options_;
   const Clock& clock_;

@@ -54,11 +54,12 @@ class TeeHook final : public Hook {
   Events events() const override;
   void after_catalog_created(Catalog& catalog) override;
   void before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                           const Catalog& catalog) override;
-  void before_node_run(const Node& node, std::vector<Value>& inputs) override;
+                           const CatalogView& catalog) override;
+  void before_node_run(const Node& node, const CatalogView& catalog,
+                       std::vector<Value>& inputs) override;
   void after_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                          const Catalog& catalog) override;
-  void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,
+                          const CatalogView& catalog) override;
+  void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,
                          const std::exception& error) override;
 
   /// The hook's own accounting, for tests and reports.

@@ -37,15 +37,17 @@ class TimelineHook final : public Hook {
   Events events() const override;
   void after_catalog_created(Catalog& catalog) override;
   void before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                           const Catalog& catalog) override;
+                           const CatalogView& catalog) override;
   void after_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                          const Catalog& catalog) override;
-  void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const Catalog& catalog,
+                          const CatalogView& catalog) override;
+  void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,
                          const std::exception& error) override;
-  void before_node_run(const Node& node, std::vector<Value>& inputs) override;
-  void after_node_run(const Node& node, const std::vector<Value>& inputs,
-                      const std::vector<Value>& outputs) override;
-  void on_node_error(const Node& node, const std::exception& error, NodePhase phase) override;
+  void before_node_run(const Node& node, const CatalogView& catalog,
+                       std::vector<Value>& inputs) override;
+  void after_node_run(const Node& node, const CatalogView& catalog,
+                      const std::vector<Value>& inputs, const std::vector<Value>& outputs) override;
+  void on_node_error(const Node& node, const CatalogView& catalog, const std::exception& error,
+                     NodePhase phase) override;
   void before_dataset_loaded(std::string_view dataset, const Node* node) override;
   void after_dataset_loaded(std::string_view dataset, const Node* node,
                             const Value& value) override;
