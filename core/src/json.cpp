@@ -1,39 +1,115 @@
+#include <algorithm>
+
 #include <fmt/format.h>
 
+#include <sluice/core/error.hpp>
+#include <sluice/core/files.hpp>
 #include <sluice/core/json.hpp>
 
 namespace sluice {
+namespace {
 
-std::string json_quote(std::string_view text) {
-  std::string quoted = "\"";
-  quoted.reserve(text.size() + 2);
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        quoted += "\\\"";
-        break;
-      case '\\':
-        quoted += "\\\\";
-        break;
-      case '\n':
-        quoted += "\\n";
-        break;
-      case '\t':
-        quoted += "\\t";
-        break;
-      case '\r':
-        quoted += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          quoted += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          quoted += c;
-        }
+// 1-based line and column of the byte at `offset` of `text`.
+std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::size_t offset) {
+  const std::string_view before = text.substr(0, std::min(offset, text.size()));
+  const std::size_t line =
+      1 + static_cast<std::size_t>(std::count(before.begin(), before.end(), '\n'));
+  const std::size_t line_start = before.rfind('\n');
+  const std::size_t column =
+      line_start == std::string_view::npos ? before.size() + 1 : before.size() - line_start;
+  return {line, column};
+}
+
+// nlohmann's message without its "[json.exception.parse_error.101] parse error at line 1,
+// column 2: " prefix, which the caller replaces with the file's name and position.
+std::string problem(const nlohmann::json::parse_error& error) {
+  const std::string_view message = error.what();
+  const auto colon = message.find(": ");
+  return std::string(colon == std::string_view::npos ? message : message.substr(colon + 2));
+}
+
+// Bytes that are not UTF-8 are written as U+FFFD: the file stays valid JSON.
+std::string quoted(const std::string& key) {
+  return Json(key).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool has_structured_item(const Json& array) {
+  return std::any_of(array.begin(), array.end(),
+                     [](const Json& item) { return item.is_structured(); });
+}
+
+void append_inline(std::string& out, const Json& value) {
+  if (value.is_object()) {
+    out += '{';
+    bool first = true;
+    for (const auto& [key, item] : value.items()) {
+      out += first ? "" : ", ";
+      first = false;
+      out += quoted(key);
+      out += ": ";
+      append_inline(out, item);
     }
+    out += '}';
+  } else if (value.is_array()) {
+    out += '[';
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      out += i == 0 ? "" : ", ";
+      append_inline(out, value[i]);
+    }
+    out += ']';
+  } else {
+    out += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  quoted += '"';
-  return quoted;
+}
+
+// A member of the top level: an array of objects or arrays gets an item a line.
+void append_block(std::string& out, const Json& value) {
+  if (!value.is_array() || !has_structured_item(value)) {
+    append_inline(out, value);
+    return;
+  }
+  out += "[\n  ";
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    out += i == 0 ? "" : ",\n  ";
+    append_inline(out, value[i]);
+  }
+  out += "\n]";
+}
+
+}  // namespace
+
+Json parse_json(std::string_view text, const std::string& source, std::string_view what_to_do) {
+  try {
+    return Json::parse(text);
+  } catch (const nlohmann::json::parse_error& error) {
+    // error.byte is 1-based: the byte after the last one read, where the problem shows.
+    const auto [line, column] = line_and_column(text, error.byte == 0 ? 0 : error.byte - 1);
+    throw ConfigError(fmt::format("{}:{}:{}: not valid JSON: {}; {}", source, line, column,
+                                  problem(error), what_to_do));
+  }
+}
+
+Json read_json_file(const std::filesystem::path& path, std::string_view what_to_do) {
+  return parse_json(read_file(path), path.string(), what_to_do);
+}
+
+std::string json_text(const Json& document) {
+  std::string out;
+  if (document.is_object() && !document.empty()) {
+    out += '{';
+    bool first = true;
+    for (const auto& [key, value] : document.items()) {
+      out += first ? "" : ",\n ";
+      first = false;
+      out += quoted(key);
+      out += ": ";
+      append_block(out, value);
+    }
+    out += '}';
+  } else {
+    append_block(out, document);
+  }
+  return out + '\n';
 }
 
 }  // namespace sluice
