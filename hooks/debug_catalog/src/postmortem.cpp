@@ -1,9 +1,11 @@
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
 #include <fmt/format.h>
 
 #include <sluice/core/error.hpp>
+#include <sluice/core/files.hpp>
 #include <sluice/core/json.hpp>
 #include <sluice/core/text.hpp>
 #include <sluice/core/units.hpp>
@@ -60,8 +62,10 @@ Param json_param(const Json& value) {
       return value.get<bool>();
     case Json::value_t::number_integer:
       return value.get<std::int64_t>();
-    case Json::value_t::number_unsigned:
-      return value.get<std::uint64_t>();
+    case Json::value_t::number_unsigned:  // a Param integer is an int64_t
+      return value.get<std::uint64_t>() <= std::numeric_limits<std::int64_t>::max()
+                 ? Param(value.get<std::int64_t>())
+                 : Param(value.get<double>());
     case Json::value_t::number_float:
       return value.get<double>();
     case Json::value_t::string:
@@ -237,7 +241,12 @@ Bundle read_bundle(const std::filesystem::path& folder) {
         "under postmortem/, one per failed run, written by the debug_catalog hook)",
         folder.string()));
   }
-  const Json state = read_json_file(file, kWhatToDo);
+  return parse_bundle(read_file(file), folder);
+}
+
+Bundle parse_bundle(std::string_view state_json, const std::filesystem::path& folder) {
+  const auto file = folder / "state.json";
+  const Json state = parse_json(state_json, file.string(), kWhatToDo);
   if (!state.is_object()) {
     throw ConfigError(fmt::format("'{}' is not a post-mortem bundle (it holds no JSON object); {}",
                                   file.string(), kWhatToDo));
