@@ -38,18 +38,24 @@ bool has_structured_item(const Json& array) {
                      [](const Json& item) { return item.is_structured(); });
 }
 
+// `object` with `separator` between its members and `append_value` writing each value.
+void append_object(std::string& out, const Json& object, std::string_view separator,
+                   void (*append_value)(std::string&, const Json&)) {
+  out += '{';
+  bool first = true;
+  for (const auto& [key, item] : object.items()) {
+    out += first ? std::string_view() : separator;
+    first = false;
+    out += quoted(key);
+    out += ": ";
+    append_value(out, item);
+  }
+  out += '}';
+}
+
 void append_inline(std::string& out, const Json& value) {
   if (value.is_object()) {
-    out += '{';
-    bool first = true;
-    for (const auto& [key, item] : value.items()) {
-      out += first ? "" : ", ";
-      first = false;
-      out += quoted(key);
-      out += ": ";
-      append_inline(out, item);
-    }
-    out += '}';
+    append_object(out, value, ", ", append_inline);
   } else if (value.is_array()) {
     out += '[';
     for (std::size_t i = 0; i < value.size(); ++i) {
@@ -82,7 +88,7 @@ Json parse_json(std::string_view text, const std::string& source, std::string_vi
   try {
     return Json::parse(text);
   } catch (const nlohmann::json::parse_error& error) {
-    // error.byte is 1-based: the byte after the last one read, where the problem shows.
+    // error.byte counts the bytes read, the one where the problem showed included.
     const auto [line, column] = line_and_column(text, error.byte == 0 ? 0 : error.byte - 1);
     throw ConfigError(fmt::format("{}:{}:{}: not valid JSON: {}; {}", source, line, column,
                                   problem(error), what_to_do));
@@ -95,17 +101,8 @@ Json read_json_file(const std::filesystem::path& path, std::string_view what_to_
 
 std::string json_text(const Json& document) {
   std::string out;
-  if (document.is_object() && !document.empty()) {
-    out += '{';
-    bool first = true;
-    for (const auto& [key, value] : document.items()) {
-      out += first ? "" : ",\n ";
-      first = false;
-      out += quoted(key);
-      out += ": ";
-      append_block(out, value);
-    }
-    out += '}';
+  if (document.is_object()) {
+    append_object(out, document, ",\n ", append_block);
   } else {
     append_block(out, document);
   }
