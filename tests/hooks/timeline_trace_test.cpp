@@ -71,6 +71,14 @@ TEST(TimelineTrace, AnEventWithoutAFieldIsNamed) {
             "t.json");
       },
       ThrowsMessage<ConfigError>(HasSubstr("has a bad field 'ts' (it must be a number)")));
+  EXPECT_THAT(
+      [] {
+        parse_trace(
+            "{\"traceEvents\": [{\"ph\": \"X\", \"name\": \"a\", \"cat\": \"node\", "
+            "\"ts\": 1, \"dur\": 2, \"tid\": 1e300}]}",
+            "t.json");
+      },
+      ThrowsMessage<ConfigError>(HasSubstr("has a bad field 'tid' (it must be a whole number)")));
   EXPECT_THAT([] { parse_trace("[1, 2]", "t.json"); },
               ThrowsMessage<ConfigError>(HasSubstr("'t.json' is not a trace-event file")));
 }

@@ -36,7 +36,7 @@ class EventReader {
     return field(key, &Json::is_number, "a number").get<double>();
   }
   std::int64_t integer(std::string_view key) const {
-    return field(key, &Json::is_number, "a number").get<std::int64_t>();
+    return field(key, &Json::is_number_integer, "a whole number").get<std::int64_t>();
   }
   EventReader object(std::string_view key) const {
     return {field(key, &Json::is_object, "an object"), index_, source_};
