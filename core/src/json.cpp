@@ -20,12 +20,30 @@ std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::
   return {line, column};
 }
 
-// nlohmann's message without its "[json.exception.parse_error.101] parse error at line 1,
-// column 2: " prefix, which the caller replaces with the file's name and position.
-std::string problem(const nlohmann::json::parse_error& error) {
-  const std::string_view message = error.what();
-  const auto colon = message.find(": ");
-  return std::string(colon == std::string_view::npos ? message : message.substr(colon + 2));
+// nlohmann's message without its "[json.exception.parse_error.101] " tag and "parse error at
+// line 1, column 2: " prefix, which the caller replaces with the file's name and position.
+std::string problem(const nlohmann::json::exception& error) {
+  std::string_view message = error.what();
+  if (const auto tag = message.find("] "); message.starts_with('[') && tag != message.npos) {
+    message.remove_prefix(tag + 2);
+  }
+  if (const auto colon = message.find(": ");
+      message.starts_with("parse error") && colon != message.npos) {
+    message.remove_prefix(colon + 2);
+  }
+  return std::string(message);
+}
+
+// Where the problem of a parse error other than a syntax error (a number too large for a
+// double, "number overflow parsing '1e999'") is: the first place its quoted text appears.
+std::size_t offset_of_quoted(std::string_view text, std::string_view message) {
+  const auto open = message.find('\'');
+  const auto close = message.rfind('\'');
+  if (open == message.npos || close <= open + 1) {
+    return 0;
+  }
+  const auto at = text.find(message.substr(open + 1, close - open - 1));
+  return at == text.npos ? 0 : at;
 }
 
 // Bytes that are not UTF-8 are written as U+FFFD: the file stays valid JSON.
@@ -87,9 +105,12 @@ void append_block(std::string& out, const Json& value) {
 Json parse_json(std::string_view text, const std::string& source, std::string_view what_to_do) {
   try {
     return Json::parse(text);
-  } catch (const nlohmann::json::parse_error& error) {
-    // error.byte counts the bytes read, the one where the problem showed included.
-    const auto [line, column] = line_and_column(text, error.byte == 0 ? 0 : error.byte - 1);
+  } catch (const nlohmann::json::exception& error) {
+    // A parse_error's byte counts the bytes read, the one where the problem showed included.
+    const auto* syntax = dynamic_cast<const nlohmann::json::parse_error*>(&error);
+    const std::size_t offset = syntax != nullptr ? (syntax->byte == 0 ? 0 : syntax->byte - 1)
+                                                 : offset_of_quoted(text, problem(error));
+    const auto [line, column] = line_and_column(text, offset);
     throw ConfigError(fmt::format("{}:{}:{}: not valid JSON: {}; {}", source, line, column,
                                   problem(error), what_to_do));
   }

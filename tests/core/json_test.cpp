@@ -22,6 +22,11 @@ TEST(Json, BadJsonNamesTheFileLineAndColumnAndWhatToDo) {
                         HasSubstr("write it again"), Not(HasSubstr("json.exception")))));
   EXPECT_THAT([] { parse_json("[1, 2", "cut.json", "write it again"); },
               ThrowsMessage<ConfigError>(HasSubstr("cut.json:1:")));
+  // A number too large for a double is nlohmann's out_of_range, not a parse_error.
+  EXPECT_THAT([] { parse_json("{\"a\": 1,\n \"b\": 16E666}", "big.json", "write it again"); },
+              ThrowsMessage<ConfigError>(
+                  AllOf(HasSubstr("big.json:2:7: not valid JSON: number overflow parsing '16E666'"),
+                        HasSubstr("write it again"), Not(HasSubstr("json.exception")))));
   EXPECT_THAT([] { parse_json("", "empty.json", "write it again"); },
               ThrowsMessage<ConfigError>(HasSubstr("empty.json:1:1: not valid JSON")));
 }

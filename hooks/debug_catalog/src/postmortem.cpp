@@ -56,7 +56,16 @@ Json param_json(const Param& value) {
   return nullptr;
 }
 
-Param json_param(const Json& value) {
+// Deeper parameters are not sluice's: a bundle holding them was not written by it, and reading
+// them would only risk the stack.
+constexpr int kMaxParameterDepth = 256;
+
+// `value` as a Param; ConfigError naming `file` when it nests deeper than kMaxParameterDepth.
+Param json_param(const Json& value, const std::filesystem::path& file, int depth = 0) {
+  if (depth > kMaxParameterDepth) {
+    throw ConfigError(fmt::format("'{}': \"parameters\" nest deeper than {} levels; {}",
+                                  file.string(), kMaxParameterDepth, kWhatToDo));
+  }
   switch (value.type()) {
     case Json::value_t::boolean:
       return value.get<bool>();
@@ -73,14 +82,14 @@ Param json_param(const Json& value) {
     case Json::value_t::array: {
       Param::List items;
       for (const auto& item : value) {
-        items.push_back(json_param(item));
+        items.push_back(json_param(item, file, depth + 1));
       }
       return items;
     }
     case Json::value_t::object: {
       Param::Map members;
       for (const auto& [key, item] : value.items()) {
-        members.emplace_back(key, json_param(item));
+        members.emplace_back(key, json_param(item, file, depth + 1));
       }
       return members;
     }
@@ -288,7 +297,7 @@ Bundle parse_bundle(std::string_view state_json, const std::filesystem::path& fo
         {text(entry, "dataset"), text(entry, "file"), text(entry, "codec"), text(entry, "note")});
   }
   if (const auto parameters = state.find("parameters"); parameters != state.end()) {
-    bundle.parameters = json_param(*parameters);
+    bundle.parameters = json_param(*parameters, file);
   }
   return bundle;
 }
