@@ -12,7 +12,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 seconds=${1:-60}
-targets=(fuzz_config_loader fuzz_csv_reader fuzz_binary_reader)
+targets=(fuzz_config_loader fuzz_csv_reader fuzz_binary_reader fuzz_trace_reader fuzz_bundle_reader)
 
 bash scripts/setup.sh
 cmake --preset fuzz >/dev/null
@@ -46,7 +46,7 @@ for i in "${!targets[@]}"; do
   else
     failed=1
     echo "fuzz: $target FAILED (exit $status) after ${runs:-?} inputs; log: $out/$target.log"
-    grep -E '^(==[0-9]+== ?ERROR|SUMMARY|terminate called|  what\(\)|CSV round trip)|runtime error|Test unit written' \
+    grep -E '^(==[0-9]+== ?ERROR|SUMMARY|terminate called|  what\(\)|CSV round trip|bundle round trip)|runtime error|Test unit written' \
       "$out/$target.log" | head -20 || true
   fi
 done

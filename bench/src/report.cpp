@@ -139,21 +139,26 @@ std::string to_csv(const std::vector<BenchResult>& results) {
 }
 
 std::string to_json(const std::vector<BenchResult>& results) {
-  std::string json = "[";
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    const auto& result = results[i];
-    json += fmt::format(
-        "{}\n  {{\"scenario\": {}, \"strategy\": {}, \"wall_s\": {}, \"bound_s\": {}, "
-        "\"ratio\": {}, \"speedup\": {}, \"peak_bytes\": {}, \"reads\": {}, \"writes\": {}",
-        i == 0 ? "" : ",", json_quote(result.scenario), json_quote(result.strategy),
-        number(result.wall_s), number(result.bound_s), number(result.ratio),
-        speedup_text(result, "null"), result.peak_bytes, result.reads, result.writes);
+  // Numbers to the 6 significant digits of number(), as in the CSV.
+  auto rounded = [](double value) { return std::stod(number(value)); };
+  Json rows = Json::array();
+  for (const auto& result : results) {
+    Json row = {{"scenario", result.scenario},
+                {"strategy", result.strategy},
+                {"wall_s", rounded(result.wall_s)},
+                {"bound_s", rounded(result.bound_s)},
+                {"ratio", rounded(result.ratio)},
+                {"speedup", result.speedup ? Json(rounded(*result.speedup)) : Json(nullptr)},
+                {"peak_bytes", result.peak_bytes},
+                {"reads", result.reads},
+                {"writes", result.writes}};
     for (const auto& [name, value] : result.swept) {
-      json += fmt::format(", {}: {}", json_quote(name), number(value));
+      row[name] = rounded(value);
     }
-    json += fmt::format(", \"time_scale\": {}}}", number(result.time_scale));
+    row["time_scale"] = rounded(result.time_scale);
+    rows.push_back(std::move(row));
   }
-  return json + "\n]\n";
+  return json_text(rows);
 }
 
 void write_results(const fs::path& path, const std::vector<BenchResult>& results) {

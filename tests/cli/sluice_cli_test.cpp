@@ -19,6 +19,7 @@
 #include <sluice/core/codec.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/files.hpp>
+#include <sluice/core/json.hpp>
 #include <sluice/core/table.hpp>
 
 #include "support/bad_yaml.hpp"
@@ -483,6 +484,35 @@ TEST_F(SluiceCli, TimelineAndMemoryProfilerFromTheCommandLine) {
     EXPECT_THAT(drawn, AllOf(HasSubstr("<svg"), HasSubstr("write X_train")));
   }
   EXPECT_THAT(sluice("timeline missing.json").output, HasSubstr("run with --hooks timeline"));
+}
+
+TEST_F(SluiceCli, TimelineReadsBackEverySpanARunWroteAndNamesWhereABadTraceBreaks) {
+  ASSERT_EQ(sluice("run --hooks timeline").exit_code, 0);
+  const Json trace = parse_json(read_file(project / "timeline.json"), "timeline.json", "");
+  const auto spans = std::count_if(trace.at("traceEvents").begin(), trace.at("traceEvents").end(),
+                                   [](const Json& event) { return event.at("ph") == "X"; });
+  ASSERT_GT(spans, 0);
+  const Result summary = sluice("timeline timeline.json");
+  EXPECT_EQ(summary.exit_code, 0) << summary.output;
+  EXPECT_THAT(summary.output,
+              HasSubstr(fmt::format("timeline.json: {} spans on 1 threads", spans)));
+
+  project.write("cut.json", read_file(project / "timeline.json").substr(0, 200));
+  const Result cut = sluice("timeline cut.json");
+  EXPECT_EQ(cut.exit_code, 1);
+  EXPECT_THAT(cut.output, AllOf(HasSubstr("cut.json:"), HasSubstr(": not valid JSON: "),
+                                HasSubstr("run it again to write a new one"),
+                                Not(HasSubstr("json.exception"))));
+}
+
+TEST_F(SluiceCli, InspectNamesWhereABrokenBundleBreaks) {
+  ASSERT_EQ(sluice("run --hooks debug_catalog --params train_fraction=1.5").exit_code, 1);
+  const fs::path bundle = fs::directory_iterator(project / "postmortem")->path();
+  write_file_atomically(bundle / "state.json", "{\"run_id\": \"r\",\n \"datasets\": [,]}\n");
+  const Result inspect = sluice("inspect " + bundle.string());
+  EXPECT_EQ(inspect.exit_code, 1);
+  EXPECT_THAT(inspect.output, AllOf(HasSubstr("state.json:2:15: not valid JSON"),
+                                    HasSubstr("run the pipeline again to get a new one")));
 }
 
 TEST_F(SluiceCli, BenchPlotsASweep) {

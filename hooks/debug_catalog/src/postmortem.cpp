@@ -1,10 +1,11 @@
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
 #include <fmt/format.h>
 
-#include <sluice/core/config_loader.hpp>
 #include <sluice/core/error.hpp>
+#include <sluice/core/files.hpp>
 #include <sluice/core/json.hpp>
 #include <sluice/core/text.hpp>
 #include <sluice/core/units.hpp>
@@ -20,65 +21,122 @@ std::string lower(std::string_view text) {
   return lowered;
 }
 
+constexpr std::string_view kWhatToDo =
+    "the debug_catalog hook writes a bundle when a run fails; run the pipeline again to get a "
+    "new one";
+
 // A Param tree as JSON (scalars keep their YAML spelling as strings, except numbers/booleans).
-std::string param_json(const Param& value) {
+Json param_json(const Param& value) {
   switch (value.kind()) {
     case Param::Kind::null:
-      return "null";
+      return nullptr;
     case Param::Kind::boolean:
-      return value.as_bool() ? "true" : "false";
+      return value.as_bool();
     case Param::Kind::integer:
-      return std::to_string(value.as_int());
+      return value.as_int();
     case Param::Kind::floating:
-      return fmt::format("{}", value.as_double());
+      return value.as_double();
     case Param::Kind::string:
-      return json_quote(value.as_string());
+      return value.as_string();
     case Param::Kind::list: {
-      std::string json = "[";
+      Json items = Json::array();
       for (const auto& item : value.as_list()) {
-        json += (json.size() > 1 ? ", " : "") + param_json(item);
+        items.push_back(param_json(item));
       }
-      return json + "]";
+      return items;
     }
     case Param::Kind::map: {
-      std::string json = "{";
+      Json members = Json::object();
       for (const auto& [key, item] : value.as_map()) {
-        json +=
-            fmt::format("{}{}: {}", json.size() > 1 ? ", " : "", json_quote(key), param_json(item));
+        members[key] = param_json(item);
       }
-      return json + "}";
+      return members;
     }
   }
-  return "null";
+  return nullptr;
 }
 
-std::string strings_json(const std::vector<std::string>& items) {
-  std::string json = "[";
-  for (const auto& item : items) {
-    json += fmt::format("{}{}", json.size() > 1 ? ", " : "", json_quote(item));
+// Deeper parameters are not sluice's: a bundle holding them was not written by it, and reading
+// them would only risk the stack.
+constexpr int kMaxParameterDepth = 256;
+
+// `value` as a Param; ConfigError naming `file` when it nests deeper than kMaxParameterDepth.
+Param json_param(const Json& value, const std::filesystem::path& file, int depth = 0) {
+  if (depth > kMaxParameterDepth) {
+    throw ConfigError(fmt::format("'{}': \"parameters\" nest deeper than {} levels; {}",
+                                  file.string(), kMaxParameterDepth, kWhatToDo));
   }
-  return json + "]";
+  switch (value.type()) {
+    case Json::value_t::boolean:
+      return value.get<bool>();
+    case Json::value_t::number_integer:
+      return value.get<std::int64_t>();
+    case Json::value_t::number_unsigned:  // a Param integer is an int64_t
+      return value.get<std::uint64_t>() <= std::numeric_limits<std::int64_t>::max()
+                 ? Param(value.get<std::int64_t>())
+                 : Param(value.get<double>());
+    case Json::value_t::number_float:
+      return value.get<double>();
+    case Json::value_t::string:
+      return value.get<std::string>();
+    case Json::value_t::array: {
+      Param::List items;
+      for (const auto& item : value) {
+        items.push_back(json_param(item, file, depth + 1));
+      }
+      return items;
+    }
+    case Json::value_t::object: {
+      Param::Map members;
+      for (const auto& [key, item] : value.items()) {
+        members.emplace_back(key, json_param(item, file, depth + 1));
+      }
+      return members;
+    }
+    default:
+      return nullptr;
+  }
 }
 
-std::string scalar(const Param& value) {
-  return value.kind() == Param::Kind::string ? value.as_string()
-         : value.is_null()                   ? std::string()
-                                             : value.to_string();
+Json text_or_null(const std::string& text) {
+  return text.empty() ? Json(nullptr) : Json(text);
 }
 
-std::string text(const Param& object, std::string_view key) {
-  const Param* value = object.find(key);
-  return value == nullptr ? std::string() : scalar(*value);
+std::string scalar(const Json& value) {
+  return value.is_string() ? value.get<std::string>()
+         : value.is_null() ? std::string()
+                           : value.dump();
 }
 
-std::vector<std::string> strings(const Param& object, std::string_view key) {
+std::string text(const Json& object, std::string_view key) {
+  const auto value = object.find(key);
+  return value == object.end() ? std::string() : scalar(*value);
+}
+
+std::vector<std::string> strings(const Json& object, std::string_view key) {
   std::vector<std::string> items;
-  if (const Param* list = object.find(key); list != nullptr && list->is_list()) {
-    for (const auto& item : list->as_list()) {
+  if (const auto list = object.find(key); list != object.end() && list->is_array()) {
+    for (const auto& item : *list) {
       items.push_back(scalar(item));
     }
   }
   return items;
+}
+
+// The objects of the list `key` of `state` (none when it is missing); ConfigError naming `file`
+// when it is not a list of objects.
+const Json& objects(const Json& state, std::string_view key, const std::filesystem::path& file) {
+  static const Json none = Json::array();
+  const auto list = state.find(key);
+  if (list == state.end() || list->is_null()) {
+    return none;
+  }
+  if (!list->is_array() ||
+      !std::all_of(list->begin(), list->end(), [](const Json& item) { return item.is_object(); })) {
+    throw ConfigError(
+        fmt::format("'{}': \"{}\" must be a list of objects; {}", file.string(), key, kWhatToDo));
+  }
+  return *list;
 }
 
 }  // namespace
@@ -151,33 +209,37 @@ std::string redact_command(const std::string& command, const std::vector<std::st
 }
 
 std::string bundle_json(const Bundle& bundle) {
-  std::string json = fmt::format(
-      "{{\"run_id\": {}, \"pipeline\": {}, \"env\": {}, \"runner\": {}, \"command\": {}, "
-      "\"project\": {},\n \"failure\": {{\"node\": {}, \"phase\": {}, \"error\": {}}},\n "
-      "\"datasets\": [",
-      json_quote(bundle.run_id), json_quote(bundle.pipeline), json_quote(bundle.env),
-      json_quote(bundle.runner), json_quote(bundle.command), json_quote(bundle.project),
-      bundle.failing_node.empty() ? "null" : json_quote(bundle.failing_node),
-      json_quote(bundle.phase), json_quote(bundle.error));
-  for (std::size_t i = 0; i < bundle.datasets.size(); ++i) {
-    const auto& dataset = bundle.datasets[i];
-    json += fmt::format(
-        "{}\n  {{\"name\": {}, \"state\": {}, \"bytes\": {}, \"type\": {}, \"producer\": {}, "
-        "\"remaining_consumers\": {}}}",
-        i == 0 ? "" : ",", json_quote(dataset.name), json_quote(dataset.state), dataset.bytes,
-        json_quote(dataset.type), dataset.producer.empty() ? "null" : json_quote(dataset.producer),
-        strings_json(dataset.remaining_consumers));
+  Json datasets = Json::array();
+  for (const auto& dataset : bundle.datasets) {
+    datasets.push_back({{"name", dataset.name},
+                        {"state", dataset.state},
+                        {"bytes", dataset.bytes},
+                        {"type", dataset.type},
+                        {"producer", text_or_null(dataset.producer)},
+                        {"remaining_consumers", dataset.remaining_consumers}});
   }
-  json += fmt::format("],\n \"resume\": {{\"from_nodes\": {}, \"command\": {}}},\n \"inputs\": [",
-                      strings_json(bundle.resume_nodes), json_quote(bundle.resume_command));
-  for (std::size_t i = 0; i < bundle.inputs.size(); ++i) {
-    const auto& input = bundle.inputs[i];
-    json += fmt::format("{}\n  {{\"dataset\": {}, \"file\": {}, \"codec\": {}, \"note\": {}}}",
-                        i == 0 ? "" : ",", json_quote(input.dataset),
-                        input.file.empty() ? "null" : json_quote(input.file),
-                        json_quote(input.codec), json_quote(input.reason));
+  Json inputs = Json::array();
+  for (const auto& input : bundle.inputs) {
+    inputs.push_back({{"dataset", input.dataset},
+                      {"file", text_or_null(input.file)},
+                      {"codec", input.codec},
+                      {"note", input.reason}});
   }
-  return json + fmt::format("],\n \"parameters\": {}}}\n", param_json(bundle.parameters));
+  return json_text(
+      {{"run_id", bundle.run_id},
+       {"pipeline", bundle.pipeline},
+       {"env", bundle.env},
+       {"runner", bundle.runner},
+       {"command", bundle.command},
+       {"project", bundle.project},
+       {"failure",
+        {{"node", text_or_null(bundle.failing_node)},
+         {"phase", bundle.phase},
+         {"error", bundle.error}}},
+       {"datasets", std::move(datasets)},
+       {"resume", {{"from_nodes", bundle.resume_nodes}, {"command", bundle.resume_command}}},
+       {"inputs", std::move(inputs)},
+       {"parameters", param_json(bundle.parameters)}});
 }
 
 Bundle read_bundle(const std::filesystem::path& folder) {
@@ -188,7 +250,16 @@ Bundle read_bundle(const std::filesystem::path& folder) {
         "under postmortem/, one per failed run, written by the debug_catalog hook)",
         folder.string()));
   }
-  const Param state = load_yaml_file(file);
+  return parse_bundle(read_file(file), folder);
+}
+
+Bundle parse_bundle(std::string_view state_json, const std::filesystem::path& folder) {
+  const auto file = folder / "state.json";
+  const Json state = parse_json(state_json, file.string(), kWhatToDo);
+  if (!state.is_object()) {
+    throw ConfigError(fmt::format("'{}' is not a post-mortem bundle (it holds no JSON object); {}",
+                                  file.string(), kWhatToDo));
+  }
   Bundle bundle;
   bundle.folder = folder;
   bundle.run_id = text(state, "run_id");
@@ -197,35 +268,36 @@ Bundle read_bundle(const std::filesystem::path& folder) {
   bundle.runner = text(state, "runner");
   bundle.command = text(state, "command");
   bundle.project = text(state, "project");
-  if (const Param* failure = state.find("failure")) {
+  if (const auto failure = state.find("failure"); failure != state.end() && failure->is_object()) {
     bundle.failing_node = text(*failure, "node");
     bundle.phase = text(*failure, "phase");
     bundle.error = text(*failure, "error");
   }
-  if (const Param* datasets = state.find("datasets")) {
-    for (const auto& entry : datasets->as_list()) {
-      DatasetState dataset;
-      dataset.name = text(entry, "name");
-      dataset.state = text(entry, "state");
-      dataset.bytes = static_cast<std::uint64_t>(entry.at("bytes").as_int());
-      dataset.type = text(entry, "type");
-      dataset.producer = text(entry, "producer");
-      dataset.remaining_consumers = strings(entry, "remaining_consumers");
-      bundle.datasets.push_back(std::move(dataset));
+  for (const auto& entry : objects(state, "datasets", file)) {
+    DatasetState dataset;
+    dataset.name = text(entry, "name");
+    dataset.state = text(entry, "state");
+    const auto bytes = entry.find("bytes");
+    if (bytes == entry.end() || !bytes->is_number_unsigned()) {
+      throw ConfigError(fmt::format("'{}': dataset '{}' needs \"bytes\", a number of 0 or more; {}",
+                                    file.string(), dataset.name, kWhatToDo));
     }
+    dataset.bytes = bytes->get<std::uint64_t>();
+    dataset.type = text(entry, "type");
+    dataset.producer = text(entry, "producer");
+    dataset.remaining_consumers = strings(entry, "remaining_consumers");
+    bundle.datasets.push_back(std::move(dataset));
   }
-  if (const Param* resume = state.find("resume")) {
+  if (const auto resume = state.find("resume"); resume != state.end() && resume->is_object()) {
     bundle.resume_nodes = strings(*resume, "from_nodes");
     bundle.resume_command = text(*resume, "command");
   }
-  if (const Param* inputs = state.find("inputs")) {
-    for (const auto& entry : inputs->as_list()) {
-      bundle.inputs.push_back(
-          {text(entry, "dataset"), text(entry, "file"), text(entry, "codec"), text(entry, "note")});
-    }
+  for (const auto& entry : objects(state, "inputs", file)) {
+    bundle.inputs.push_back(
+        {text(entry, "dataset"), text(entry, "file"), text(entry, "codec"), text(entry, "note")});
   }
-  if (const Param* parameters = state.find("parameters")) {
-    bundle.parameters = *parameters;
+  if (const auto parameters = state.find("parameters"); parameters != state.end()) {
+    bundle.parameters = json_param(*parameters, file);
   }
   return bundle;
 }

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -287,34 +288,36 @@ void MemoryProfilerHook::finish(const RunInfo& run, const CatalogView& catalog) 
 
 std::string MemoryProfilerHook::json() const {
   const Report profile = report();
-  std::string json = "{\"nodes\": [";
-  for (std::size_t i = 0; i < profile.nodes.size(); ++i) {
-    const auto& row = profile.nodes[i];
-    json += fmt::format(
-        "{}\n  {{\"node\": {}, \"rss_before\": {}, \"rss_after\": {}, \"held_bytes\": {}, "
-        "\"held_delta\": {}, \"datasets_alive\": {}}}",
-        i == 0 ? "" : ",", json_quote(row.node), row.rss_before, row.rss_after, row.held_bytes,
-        row.held_delta, row.datasets_alive);
+  // Seconds to the microsecond.
+  auto seconds = [](double value) { return std::round(value * 1e6) / 1e6; };
+  Json nodes = Json::array();
+  for (const auto& row : profile.nodes) {
+    nodes.push_back({{"node", row.node},
+                     {"rss_before", row.rss_before},
+                     {"rss_after", row.rss_after},
+                     {"held_bytes", row.held_bytes},
+                     {"held_delta", row.held_delta},
+                     {"datasets_alive", row.datasets_alive}});
   }
-  json += fmt::format(
-      "],\n \"peak\": {{\"held_bytes\": {}, \"node\": {}, \"rss\": {}}},\n "
-      "\"held_after_last_use\": "
-      "[",
-      profile.peak_held_bytes, json_quote(profile.peak_node), profile.peak_rss);
-  for (std::size_t i = 0; i < profile.held_after_last_use.size(); ++i) {
-    const auto& held = profile.held_after_last_use[i];
-    json +=
-        fmt::format("{}\n  {{\"dataset\": {}, \"bytes\": {}, \"seconds\": {:.6f}, \"reason\": {}}}",
-                    i == 0 ? "" : ",", json_quote(held.dataset), held.bytes, held.seconds,
-                    json_quote(held.reason));
+  Json after_last_use = Json::array();
+  for (const auto& held : profile.held_after_last_use) {
+    after_last_use.push_back({{"dataset", held.dataset},
+                              {"bytes", held.bytes},
+                              {"seconds", seconds(held.seconds)},
+                              {"reason", held.reason}});
   }
-  json += "],\n \"held_for_pending_write\": [";
-  for (std::size_t i = 0; i < profile.held_for_pending_write.size(); ++i) {
-    const auto& held = profile.held_for_pending_write[i];
-    json += fmt::format("{}\n  {{\"dataset\": {}, \"bytes\": {}, \"seconds\": {:.6f}}}",
-                        i == 0 ? "" : ",", json_quote(held.dataset), held.bytes, held.seconds);
+  Json pending_write = Json::array();
+  for (const auto& held : profile.held_for_pending_write) {
+    pending_write.push_back(
+        {{"dataset", held.dataset}, {"bytes", held.bytes}, {"seconds", seconds(held.seconds)}});
   }
-  return json + "]}\n";
+  return json_text({{"nodes", std::move(nodes)},
+                    {"peak",
+                     {{"held_bytes", profile.peak_held_bytes},
+                      {"node", profile.peak_node},
+                      {"rss", profile.peak_rss}}},
+                    {"held_after_last_use", std::move(after_last_use)},
+                    {"held_for_pending_write", std::move(pending_write)}});
 }
 
 }  // namespace sluice

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -238,35 +239,42 @@ void TimelineHook::after_dataset_saved(std::string_view dataset, const Node*, co
 
 std::string TimelineHook::json() const {
   std::lock_guard lock(state_->mutex);
+  // Microseconds since the run started, to the nanosecond.
   auto micros = [&](Clock::time_point at) {
-    return std::chrono::duration<double, std::micro>(at - state_->origin).count();
+    return std::round(std::chrono::duration<double, std::micro>(at - state_->origin).count() *
+                      1000) /
+           1000;
   };
-  std::string json = fmt::format(
-      "{{\"displayTimeUnit\": \"ms\",\n \"otherData\": {{\"run_id\": {}, \"pipeline\": {}}},\n "
-      "\"traceEvents\": [\n",
-      json_quote(state_->run_id), json_quote(state_->pipeline));
   const int pid = static_cast<int>(::getpid());
-  json += fmt::format(
-      "  {{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": {}, \"args\": {{\"name\": {}}}}}",
-      pid, json_quote(fmt::format("sluice run {}", state_->pipeline)));
+  Json events = Json::array();
+  events.push_back({{"name", "process_name"},
+                    {"ph", "M"},
+                    {"pid", pid},
+                    {"args", {{"name", fmt::format("sluice run {}", state_->pipeline)}}}});
   for (const auto& [track, name] : state_->thread_names) {
-    json += fmt::format(
-        ",\n  {{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": {}, \"tid\": {}, \"args\": "
-        "{{\"name\": {}}}}}",
-        pid, track, json_quote(name));
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", pid},
+                      {"tid", track},
+                      {"args", {{"name", name}}}});
   }
   for (const auto& span : state_->spans) {
-    std::string args;
+    Json args = Json::object();
     for (const auto& [key, value] : span.args) {
-      args += fmt::format("{}{}: {}", args.empty() ? "" : ", ", json_quote(key), json_quote(value));
+      args[key] = value;
     }
-    json += fmt::format(
-        ",\n  {{\"name\": {}, \"cat\": {}, \"ph\": \"X\", \"ts\": {:.3f}, \"dur\": {:.3f}, "
-        "\"pid\": {}, \"tid\": {}, \"args\": {{{}}}}}",
-        json_quote(span.name), json_quote(span.category), micros(span.start),
-        std::max(0.0, micros(span.end) - micros(span.start)), pid, span.thread, args);
+    events.push_back({{"name", span.name},
+                      {"cat", span.category},
+                      {"ph", "X"},
+                      {"ts", micros(span.start)},
+                      {"dur", std::max(0.0, micros(span.end) - micros(span.start))},
+                      {"pid", pid},
+                      {"tid", span.thread},
+                      {"args", std::move(args)}});
   }
-  return json + "\n]}\n";
+  return json_text({{"displayTimeUnit", "ms"},
+                    {"otherData", {{"run_id", state_->run_id}, {"pipeline", state_->pipeline}}},
+                    {"traceEvents", std::move(events)}});
 }
 
 void TimelineHook::write() const {

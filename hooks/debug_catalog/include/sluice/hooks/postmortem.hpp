@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <sluice/core/param.hpp>
@@ -53,6 +54,9 @@ struct Bundle {
 
 /// Reads `<folder>/state.json`. ConfigError naming the file when it is not a bundle.
 Bundle read_bundle(const std::filesystem::path& folder);
+/// The bundle of `folder` from `state_json`, what its state.json holds; ConfigError naming the file
+/// (and the line and column of bad JSON) when it is not a bundle.
+Bundle parse_bundle(std::string_view state_json, const std::filesystem::path& folder);
 
 /// A readable summary: the failure, the datasets, the saved inputs and the commands to replay
 /// and resume.

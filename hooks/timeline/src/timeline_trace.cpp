@@ -1,0 +1,112 @@
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include <sluice/core/error.hpp>
+#include <sluice/core/files.hpp>
+#include <sluice/core/json.hpp>
+#include <sluice/hooks/timeline_trace.hpp>
+
+namespace sluice {
+namespace {
+
+constexpr std::string_view kWhatToDo =
+    "a trace is written by `sluice run --hooks timeline`; run it again to write a new one";
+
+// The fields of event `index` of a trace, or a ConfigError naming the event and the field.
+class EventReader {
+ public:
+  EventReader(const Json& event, std::size_t index, const std::string& source)
+      : event_(event), index_(index), source_(source) {}
+
+  const Json& field(std::string_view key, bool (Json::*is_kind)() const noexcept,
+                    std::string_view kind) const {
+    const auto at = event_.find(key);
+    if (at == event_.end() || !((*at).*is_kind)()) {
+      throw ConfigError(
+          fmt::format("'{}': event {} of traceEvents {} field '{}' (it must be {}); {}", source_,
+                      index_, at == event_.end() ? "has no" : "has a bad", key, kind, kWhatToDo));
+    }
+    return *at;
+  }
+  std::string text(std::string_view key) const {
+    return field(key, &Json::is_string, "a string").get<std::string>();
+  }
+  double number(std::string_view key) const {
+    return field(key, &Json::is_number, "a number").get<double>();
+  }
+  std::int64_t integer(std::string_view key) const {
+    return field(key, &Json::is_number_integer, "a whole number").get<std::int64_t>();
+  }
+  EventReader object(std::string_view key) const {
+    return {field(key, &Json::is_object, "an object"), index_, source_};
+  }
+
+ private:
+  const Json& event_;
+  std::size_t index_;
+  const std::string& source_;
+};
+
+}  // namespace
+
+Trace parse_trace(std::string_view text, const std::string& source) {
+  const Json json = parse_json(text, source, kWhatToDo);
+  const auto events = json.is_object() ? json.find("traceEvents") : json.end();
+  if (events == json.end() || !events->is_array()) {
+    throw ConfigError(
+        fmt::format("'{}' is not a trace-event file (no traceEvents list); {}", source, kWhatToDo));
+  }
+  Trace read;
+  for (std::size_t index = 0; index < events->size(); ++index) {
+    const Json& event = (*events)[index];
+    if (!event.is_object()) {
+      throw ConfigError(fmt::format("'{}': event {} of traceEvents is not an object; {}", source,
+                                    index, kWhatToDo));
+    }
+    const EventReader reader(event, index, source);
+    const std::string phase = reader.text("ph");
+    if (phase == "M" && reader.text("name") == "thread_name") {
+      read.tracks[reader.integer("tid")] = reader.object("args").text("name");
+    } else if (phase == "X") {
+      TraceSpan span;
+      span.name = reader.text("name");
+      span.category = reader.text("cat");
+      span.start_ms = reader.number("ts") / 1000;
+      span.end_ms = span.start_ms + reader.number("dur") / 1000;
+      span.track = reader.integer("tid");
+      read.end_ms = std::max(read.end_ms, span.end_ms);
+      read.spans.push_back(std::move(span));
+    }
+  }
+  return read;
+}
+
+Trace read_trace(const std::filesystem::path& path) {
+  if (!std::filesystem::is_regular_file(path)) {
+    throw ConfigError(
+        fmt::format("no trace at '{}': run with --hooks timeline to write one", path.string()));
+  }
+  return parse_trace(read_file(path), path.string());
+}
+
+std::string trace_summary(const Trace& trace, const std::string& name) {
+  std::map<std::int64_t, std::map<std::string, double>> busy;
+  for (const TraceSpan& span : trace.spans) {
+    busy[span.track][span.category] += span.end_ms - span.start_ms;
+  }
+  std::string summary = fmt::format("{}: {} spans on {} threads over {:.1f} ms\n", name,
+                                    trace.spans.size(), trace.tracks.size(), trace.end_ms);
+  for (const auto& [track, categories] : busy) {
+    std::vector<std::string> parts;
+    for (const auto& [category, ms] : categories) {
+      parts.push_back(fmt::format("{} {:.1f} ms", category, ms));
+    }
+    const auto thread = trace.tracks.find(track);
+    summary += fmt::format("  {:<16} {}\n", thread != trace.tracks.end() ? thread->second : "?",
+                           fmt::join(parts, ", "));
+  }
+  return summary;
+}
+
+}  // namespace sluice

@@ -1,0 +1,87 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sluice/core/error.hpp>
+#include <sluice/core/files.hpp>
+#include <sluice/hooks/timeline_trace.hpp>
+
+#include "support/temp_dir.hpp"
+
+namespace sluice {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+constexpr const char* kTrace =
+    "{\"displayTimeUnit\": \"ms\",\n"
+    " \"traceEvents\": [\n"
+    "  {\"name\": \"process_name\", \"ph\": \"M\", \"pid\": 7, \"args\": {\"name\": \"run\"}},\n"
+    "  {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 7, \"tid\": 1, \"args\": {\"name\": "
+    "\"runner\"}},\n"
+    "  {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 7, \"tid\": 2, \"args\": {\"name\": "
+    "\"tee writer 1\"}},\n"
+    "  {\"name\": \"split\", \"cat\": \"node\", \"ph\": \"X\", \"ts\": 1000.5, \"dur\": 2000, "
+    "\"pid\": 7, \"tid\": 1, \"args\": {}},\n"
+    "  {\"name\": \"write x\", \"cat\": \"tee\", \"ph\": \"X\", \"ts\": 2500, \"dur\": 10000, "
+    "\"pid\": 7, \"tid\": 2, \"args\": {\"bytes\": \"8\"}}\n"
+    "]}\n";
+
+TEST(TimelineTrace, ReadsTheSpansAndThreadsOfATrace) {
+  const Trace trace = parse_trace(kTrace, "timeline.json");
+  ASSERT_EQ(trace.spans.size(), 2U);
+  EXPECT_EQ(trace.spans[0].name, "split");
+  EXPECT_EQ(trace.spans[0].category, "node");
+  EXPECT_DOUBLE_EQ(trace.spans[0].start_ms, 1.0005);
+  EXPECT_DOUBLE_EQ(trace.spans[0].end_ms, 3.0005);
+  EXPECT_EQ(trace.spans[1].track, 2);
+  EXPECT_DOUBLE_EQ(trace.end_ms, 12.5);
+  EXPECT_EQ(trace.tracks.at(2), "tee writer 1");
+  EXPECT_EQ(trace_summary(trace, "timeline.json"),
+            "timeline.json: 2 spans on 2 threads over 12.5 ms\n"
+            "  runner           node 2.0 ms\n"
+            "  tee writer 1     tee 10.0 ms\n");
+}
+
+TEST(TimelineTrace, BadJsonNamesTheFileLineAndColumnAndHowToGetANewTrace) {
+  testing::TempDir dir;
+  std::string cut = kTrace;
+  cut.resize(cut.find("\"write x\"") + 12);  // the file ends inside an event
+  write_file_atomically(dir / "timeline.json", cut);
+  EXPECT_THAT([&] { read_trace(dir / "timeline.json"); },
+              ThrowsMessage<ConfigError>(AllOf(HasSubstr("timeline.json:7:24: not valid JSON"),
+                                               HasSubstr("not valid JSON"),
+                                               HasSubstr("sluice run --hooks timeline"))));
+  EXPECT_THAT([&] { read_trace(dir / "none.json"); },
+              ThrowsMessage<ConfigError>(HasSubstr("run with --hooks timeline")));
+}
+
+TEST(TimelineTrace, AnEventWithoutAFieldIsNamed) {
+  EXPECT_THAT(
+      [] { parse_trace("{\"traceEvents\": [{\"ph\": \"X\", \"name\": \"a\"}]}", "t.json"); },
+      ThrowsMessage<ConfigError>(
+          HasSubstr("'t.json': event 0 of traceEvents has no field 'cat' (it must be a "
+                    "string)")));
+  EXPECT_THAT(
+      [] {
+        parse_trace(
+            "{\"traceEvents\": [{\"ph\": \"X\", \"name\": \"a\", \"cat\": \"node\", "
+            "\"ts\": \"soon\"}]}",
+            "t.json");
+      },
+      ThrowsMessage<ConfigError>(HasSubstr("has a bad field 'ts' (it must be a number)")));
+  EXPECT_THAT(
+      [] {
+        parse_trace(
+            "{\"traceEvents\": [{\"ph\": \"X\", \"name\": \"a\", \"cat\": \"node\", "
+            "\"ts\": 1, \"dur\": 2, \"tid\": 1e300}]}",
+            "t.json");
+      },
+      ThrowsMessage<ConfigError>(HasSubstr("has a bad field 'tid' (it must be a whole number)")));
+  EXPECT_THAT([] { parse_trace("[1, 2]", "t.json"); },
+              ThrowsMessage<ConfigError>(HasSubstr("'t.json' is not a trace-event file")));
+}
+
+}  // namespace
+}  // namespace sluice
