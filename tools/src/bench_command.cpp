@@ -17,6 +17,7 @@
 #include <sluice/core/suggest.hpp>
 #include <sluice/core/units.hpp>
 
+#include "bench_plot.hpp"
 #include "bench_project.hpp"
 #include "data_folder.hpp"
 
@@ -222,12 +223,7 @@ void check_before_running(const BenchFlags& flags, const BenchPlan& plan, Plugin
     bench::write_results(flags.out, {});  // the extension and the folder, checked now
   }
   if (!flags.plot.empty()) {
-    if (plan.sweeps.empty()) {
-      throw ConfigError(
-          "--plot draws time against a swept parameter: add --sweep, for "
-          "instance --sweep read-latency=0,1s,10s");
-    }
-    bench::check_plot_target(flags.plot);
+    check_sweep_plot(flags.plot, !plan.sweeps.empty());
   }
 }
 
@@ -335,9 +331,9 @@ void write_outputs(const BenchFlags& flags, const BenchPlan& plan,
     std::cerr << fmt::format("wrote {}\n", flags.out);
   }
   if (!flags.plot.empty()) {
-    bench::plot_svg(flags.plot, results,
-                    fmt::format("sluice bench, scenario {}: wall time against {}", flags.scenario,
-                                plan.sweeps.front().parameter));
+    plot_sweep(flags.plot, results,
+               fmt::format("sluice bench, scenario {}: wall time against {}", flags.scenario,
+                           plan.sweeps.front().parameter));
     std::cerr << fmt::format("wrote {}\n", flags.plot);
   }
 }
