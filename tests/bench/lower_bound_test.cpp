@@ -8,6 +8,7 @@
 #include <sluice/bench/slow_storage.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/options.hpp>
 #include <sluice/core/registry.hpp>
 
 #include "support/pass_node.hpp"
@@ -177,6 +178,32 @@ TEST(SlowStorage, UsableFromYamlWithDurationsAndRates) {
             Param(), Param(), registry, options);
       },
       ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr("250ms, 10s, 1.5m")));
+}
+
+TEST(SlowStorage, ABenchProfileAndASimulatedStorageDatasetReadTheSameOptionsAlike) {
+  // Only a read latency: in both, writing takes as long as reading (README, SimulatedStorage).
+  const Param options = parse_yaml("read_latency: 2s\njitter: 0s\n", "bench.yml");
+  OptionReader reader(options, "storage profile 'tape'");
+  const bench::StorageProfile profile = bench::read_storage_profile(reader);
+  reader.finish();
+  EXPECT_EQ(profile.read_latency, 2s);
+  EXPECT_EQ(profile.write_latency, 2s);
+
+  Registry registry;
+  register_builtins(registry);
+  Registrar registrar(registry);
+  bench::register_dataset_types(registrar);
+  const ManualClock clock;
+  CatalogOptions catalog_options;
+  catalog_options.clock = &clock;
+  Catalog catalog =
+      make_catalog(parse_yaml("slow:\n  type: SimulatedStorage\n  read_latency: 2s\n  jitter: 0s\n",
+                              "catalog.yml"),
+                   Param(), Param(), registry, catalog_options);
+  catalog.save("slow", Value::of(1));
+  EXPECT_EQ(clock.now(), profile.write_latency);
+  catalog.load("slow");
+  EXPECT_EQ(clock.now(), profile.write_latency + profile.read_latency);
 }
 
 TEST(SlowStorage, AnErrorInsideItsNestedDatasetNamesTheNestedLine) {

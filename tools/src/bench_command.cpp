@@ -10,6 +10,7 @@
 
 #include <sluice/bench/report.hpp>
 #include <sluice/bench/scenarios.hpp>
+#include <sluice/bench/slow_storage.hpp>
 #include <sluice/bench/sweep.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/log.hpp>
@@ -102,8 +103,8 @@ class Scenario {
 };
 
 // The storage profile `flags.storage` of bench.yml. `has_write_latency`: whether it sets one.
-bench::StorageProfile read_storage_profile(const BenchFlags& flags, const Session* session,
-                                           bool& has_write_latency) {
+bench::StorageProfile named_storage_profile(const BenchFlags& flags, const Session* session,
+                                            bool& has_write_latency) {
   const Param profiles = storage_profiles(session);
   const Param* profile = profiles.find(flags.storage);
   if (profile == nullptr) {
@@ -118,15 +119,9 @@ bench::StorageProfile read_storage_profile(const BenchFlags& flags, const Sessio
         (data_folder() / "conf" / "base" / "bench.yml").string(),
         names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
   }
-  bench::StorageProfile read;
   OptionReader reader(*profile, fmt::format("storage profile '{}'", flags.storage));
-  read.read_latency = reader.duration("read_latency", {});
   has_write_latency = profile->find("write_latency") != nullptr;
-  read.write_latency = reader.duration("write_latency", read.read_latency);
-  read.jitter = reader.duration("jitter", {});
-  if (const auto bandwidth = reader.optional_string("bandwidth")) {
-    read.bandwidth = parse_rate(*bandwidth, reader.where("bandwidth"));
-  }
+  const bench::StorageProfile read = bench::read_storage_profile(reader);
   reader.optional_string("description");
   reader.finish();
   return read;
@@ -157,7 +152,7 @@ void plan_base_point(const BenchFlags& flags, const Session* session, BenchPlan&
   plan.write_follows_read = flags.write_latency.empty();
   if (!flags.storage.empty()) {
     bool has_write_latency = false;
-    base.profile = read_storage_profile(flags, session, has_write_latency);
+    base.profile = named_storage_profile(flags, session, has_write_latency);
     plan.write_follows_read = plan.write_follows_read && !has_write_latency;
   }
   if (!flags.read_latency.empty()) {
