@@ -1,11 +1,7 @@
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <map>
-#include <sstream>
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <sluice/bench/report.hpp>
 #include <sluice/core/error.hpp>
@@ -171,123 +167,6 @@ void write_results(const fs::path& path, const std::vector<BenchResult>& results
     throw ConfigError(fmt::format(
         "--out '{}': the extension must be .csv or .json (it chooses the format)", path.string()));
   }
-}
-
-namespace {
-
-bool gnuplot_available() {
-  const char* path = std::getenv("PATH");
-  std::stringstream folders(path != nullptr ? path : "");
-  for (std::string folder; std::getline(folders, folder, ':');) {
-    if (!folder.empty() && ::access((fs::path(folder) / "gnuplot").c_str(), X_OK) == 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
-void check_plot_target(const fs::path& path) {
-  if (path.extension() != ".svg" && path.extension() != ".png") {
-    throw ConfigError(
-        fmt::format("--plot '{}': the extension must be .svg or .png", path.string()));
-  }
-  if (!gnuplot_available()) {
-    throw ConfigError(
-        "--plot needs gnuplot, which is not on the PATH: install it (apt-get install "
-        "gnuplot-nox)");
-  }
-}
-
-void run_gnuplot(const fs::path& path, int width, int height, const std::string& data,
-                 const std::function<std::string(const std::string& data_file)>& commands) {
-  const fs::path data_file = fs::path(path).concat(".data");
-  const fs::path script = fs::path(path).concat(".gp");
-  write_file_atomically(data_file, data);
-  const std::string terminal =
-      path.extension() == ".png"
-          ? fmt::format("pngcairo size {},{} font 'sans,10'", width, height)
-          : fmt::format("svg size {},{} dynamic font 'sans,12'", width, height);
-  write_file_atomically(script, fmt::format("set terminal {} background '#ffffff'\nset termoption "
-                                            "noenhanced\nset output '{}'\n{}",
-                                            terminal, path.string(), commands(data_file.string())));
-  const int status = std::system(fmt::format("gnuplot '{}' 2>&1", script.string()).c_str());
-  fs::remove(data_file);
-  fs::remove(script);
-  if (status != 0) {
-    throw ConfigError(
-        fmt::format("gnuplot failed (status {}) drawing '{}'", status, path.string()));
-  }
-}
-
-void plot_svg(const fs::path& path, const std::vector<BenchResult>& results,
-              const std::string& title) {
-  const auto swept = swept_names(results);
-  if (swept.empty()) {
-    throw ConfigError(
-        "--plot draws time against a swept parameter: add --sweep, for instance "
-        "--sweep read-latency=0,1s,10s");
-  }
-  check_plot_target(path);
-  // A series per strategy and per value of the other swept parameters, plus the bound of the
-  // single-worker strategies (which persist everything).
-  std::map<std::string, std::vector<std::pair<double, double>>> series;
-  std::vector<std::string> order;
-  auto add = [&](const std::string& name, double x, double y) {
-    if (!series.contains(name)) {
-      order.push_back(name);
-    }
-    series[name].emplace_back(x, y);
-  };
-  for (const auto& result : results) {
-    std::string name = result.strategy;
-    for (std::size_t i = 1; i < result.swept.size(); ++i) {
-      name += fmt::format(" {}={}", result.swept[i].first,
-                          format_parameter(result.swept[i].first, result.swept[i].second));
-    }
-    add(name, result.swept[0].second, result.wall_s);
-    if (result.strategy == "sequential") {
-      add(fmt::format("lower bound{}", name.substr(result.strategy.size())), result.swept[0].second,
-          result.bound_s);
-    }
-  }
-  std::string table;
-  const std::vector<std::string> written = order;  // the data file's index order
-  for (const auto& name : order) {
-    table += fmt::format("# {}\n", name);
-    for (const auto& [x, y] : series[name]) {
-      table += fmt::format("{} {}\n", x, y);
-    }
-    table += "\n\n";
-  }
-  const std::string& x = swept.front();
-  std::string unit = x == "workers" ? "" : x == "bandwidth" ? " (bytes/s)" : " (s)";
-  // Bounds last, so that they are drawn over a strategy that meets them.
-  std::stable_partition(order.begin(), order.end(),
-                        [](const std::string& name) { return !name.starts_with("lower bound"); });
-  const std::map<std::string, std::string> colours = {
-      {"sequential", "#d62728"}, {"async", "#ff7f0e"},      {"cache", "#9467bd"},
-      {"tee", "#2ca02c"},        {"parallel", "#8c564b"},   {"parallel+tee", "#17becf"},
-      {"memory", "#1f77b4"},     {"lower bound", "#000000"}};
-  run_gnuplot(path, 860, 520, table, [&](const std::string& data) {
-    std::string plots;
-    for (const auto& name : order) {
-      const auto index = static_cast<std::size_t>(std::find(written.begin(), written.end(), name) -
-                                                  written.begin());
-      const bool bound = name.starts_with("lower bound");
-      const auto colour = colours.find(bound ? "lower bound" : name.substr(0, name.find(' ')));
-      plots += fmt::format(
-          "{}'{}' index {} using 1:2 with linespoints {} {} title '{}'",
-          plots.empty() ? "" : ", \\\n     ", data, index,
-          bound ? "dashtype 2 linewidth 1.5" : "linewidth 2",
-          colour == colours.end() ? "" : fmt::format("linecolor rgb '{}'", colour->second), name);
-    }
-    return fmt::format(
-        "set title '{}'\nset xlabel '{}{}'\nset ylabel 'wall time (simulated s)'\nset grid\n"
-        "set key outside right\nset yrange [0:*]\nplot {}\n",
-        title, x, unit, plots);
-  });
 }
 
 }  // namespace sluice::bench

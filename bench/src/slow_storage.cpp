@@ -89,16 +89,21 @@ void slow_down(Catalog& catalog, StorageProfile profile, const Clock& clock,
   }
 }
 
+StorageProfile read_storage_profile(OptionReader& options) {
+  StorageProfile profile;
+  profile.read_latency = options.duration("read_latency", {});
+  profile.write_latency = options.duration("write_latency", profile.read_latency);
+  profile.jitter = options.duration("jitter", {});
+  if (const auto bandwidth = options.optional_string("bandwidth")) {
+    profile.bandwidth = parse_rate(*bandwidth, options.where("bandwidth"));
+  }
+  return profile;
+}
+
 void register_dataset_types(Registrar& registrar) {
   registrar.add_dataset_type("SimulatedStorage", [](const DatasetContext& context) {
     DatasetOptions options(context, "SimulatedStorage");
-    StorageProfile profile;
-    profile.read_latency = options.duration("read_latency", {});
-    profile.write_latency = options.duration("write_latency", {});
-    profile.jitter = options.duration("jitter", {});
-    if (const auto bandwidth = options.optional_string("bandwidth")) {
-      profile.bandwidth = parse_rate(*bandwidth, options.where("bandwidth"));
-    }
+    StorageProfile profile = read_storage_profile(options);
     profile.failure_rate = options.number("failure_rate", 0);
     profile.seed = static_cast<std::uint64_t>(options.integer("seed", 0));
     const Param* inner = options.optional_map("dataset");

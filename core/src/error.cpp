@@ -37,6 +37,30 @@ NotPersistedError::NotPersistedError(const std::string& summary, std::vector<std
                                      std::vector<std::string> resume_nodes)
     : ResumableError(summary, std::move(resume_nodes)), datasets_(std::move(datasets)) {}
 
+void ResumableError::throw_with_other_failures(const std::vector<std::string>& failures) const {
+  throw ResumableError(with_other_failures(summary(), failures), resume_nodes());
+}
+
+void NotPersistedError::throw_with_other_failures(const std::vector<std::string>& failures) const {
+  throw NotPersistedError(with_other_failures(summary(), failures), datasets(), resume_nodes());
+}
+
+std::string list_failures(const std::string& headline, const std::vector<std::string>& failures) {
+  std::string message = headline;
+  for (const auto& failure : failures) {
+    message += "\n  - " + failure;
+  }
+  return message;
+}
+
+std::string with_other_failures(const std::string& summary,
+                                const std::vector<std::string>& failures) {
+  if (failures.empty()) {
+    return summary;
+  }
+  return list_failures(summary + "\nAlso failed in this run:", failures);
+}
+
 std::string current_exception_message() {
   try {
     throw;

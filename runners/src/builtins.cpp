@@ -30,6 +30,9 @@ void register_builtin_runners(Registrar& registrar) {
                         ": must be at least 1 (0: one per hardware "
                         "thread)");
     }
+    // The one check of the bound (`sluice run --max-workers` sets this option): more threads
+    // than the pool allows only add switching, and a typo such as 10000000 should not try to
+    // start them.
     if (static_cast<std::uint64_t>(workers) > ThreadPool::max_threads) {
       throw ConfigError(fmt::format("{}: must be at most {} (got {})", reader.where("max_workers"),
                                     ThreadPool::max_threads, workers));

@@ -8,15 +8,8 @@ namespace {
 
 std::string describe(const std::string& node, NodePhase phase, const std::string& cause,
                      const std::vector<std::string>& other_failures) {
-  std::string message =
-      fmt::format("node '{}' failed while {}: {}", node, phase_name(phase), cause);
-  if (!other_failures.empty()) {
-    message += "\nAlso failed in this run:";
-    for (const auto& other : other_failures) {
-      message += "\n  - " + other;
-    }
-  }
-  return message;
+  return with_other_failures(
+      fmt::format("node '{}' failed while {}: {}", node, phase_name(phase), cause), other_failures);
 }
 
 }  // namespace
@@ -34,6 +27,13 @@ NodeError::NodeError(std::string node, NodePhase phase, std::string cause_messag
       other_failures_(std::move(other_failures)) {}
 
 NodeError::~NodeError() = default;
+
+void NodeError::throw_with_other_failures(const std::vector<std::string>& failures) const {
+  std::vector<std::string> all = other_failures_;
+  all.insert(all.end(), failures.begin(), failures.end());
+  throw NodeError(node_, phase_, cause_message_, resume_nodes(), cause_, unreadable_inputs_,
+                  std::move(all));
+}
 RunError::~RunError() = default;
 
 }  // namespace sluice

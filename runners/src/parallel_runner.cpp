@@ -60,6 +60,133 @@ ThreadPool start_pool(std::size_t workers) {
   }
 }
 
+// One run of a plan on a thread pool: a node is submitted the moment its last input exists.
+//
+// The order of the members is load-bearing. Members are destroyed in reverse order, and the
+// pool, declared last, is destroyed first: its destructor joins the workers. A worker may still
+// be inside execute() after run() has returned (it notifies `changed_` and logs after its last
+// update), so everything its tasks touch (the plan's state, the counts, the lock, the errors) is
+// declared before the pool and outlives every task.
+class Schedule {
+ public:
+  // Runner::run_node, which is protected: the runner passes it in.
+  using RunNode = void (*)(const RunState& state, std::size_t node);
+
+  Schedule(const RunState& state, std::vector<std::uint8_t>& finished, RunNode run_node,
+           std::size_t workers)
+      : state_(state),
+        run_node_(run_node),
+        finished_(finished),
+        waiting_(inputs_to_produce(state.plan)),
+        releases_(state),
+        pool_(start_pool(workers)) {}
+
+  // Submits the roots, waits until no node runs, and throws the run's errors (throw_all).
+  void run() {
+    // Roots are collected before the first submission: once workers run, they bring other
+    // counts to zero, and those nodes are theirs to submit.
+    std::vector<std::size_t> roots;
+    for (std::size_t i = 0; i < total(); ++i) {
+      if (waiting_[i].load(std::memory_order_relaxed) == 0) {
+        roots.push_back(i);
+      }
+    }
+    std::unique_lock lock(mutex_);
+    for (std::size_t root : roots) {
+      submit(root);
+    }
+    changed_.wait(lock, [&] { return running_ == 0; });
+    if (!errors_.empty()) {
+      throw_all(errors_);
+    }
+  }
+
+ private:
+  // How many of each node's inputs are still to be produced.
+  static std::unique_ptr<std::atomic<std::uint32_t>[]> inputs_to_produce(const Plan& plan) {
+    auto waiting = std::make_unique<std::atomic<std::uint32_t>[]>(plan.node_count());
+    for (std::size_t i = 0; i < plan.node_count(); ++i) {
+      std::uint32_t produced_inside = 0;
+      for (Plan::DatasetId id : plan.inputs_of(i)) {
+        produced_inside += plan.pipeline().producer_of(id).has_value() ? 1 : 0;
+      }
+      waiting[i].store(produced_inside, std::memory_order_relaxed);
+    }
+    return waiting;
+  }
+
+  std::size_t total() const {
+    return state_.plan.node_count();
+  }
+
+  // Call with `mutex_` held.
+  void submit(std::size_t node) {
+    ++running_;
+    pool_.submit([this, node] { execute(node); });
+  }
+
+  // On a worker: runs the node, then submits the consumers it made ready (unless a node failed).
+  void execute(std::size_t node) {
+    std::exception_ptr error;
+    std::vector<std::size_t> ready;
+    try {
+      ready = run_node_and_find_ready(node);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::size_t done = 0;
+    {
+      std::lock_guard lock(mutex_);
+      if (error) {
+        errors_.push_back(error);
+      } else {
+        done = ++completed_;
+        if (errors_.empty()) {
+          for (std::size_t next : ready) {
+            submit(next);
+          }
+        }
+      }
+      --running_;
+    }
+    changed_.notify_all();
+    if (done > 0) {
+      if (auto& log = logger(); log.should_log(spdlog::level::info)) {
+        log.info("Completed {} out of {} tasks", done, total());
+      }
+    }
+  }
+
+  // Runs the node, releases what it was the last consumer of, and returns the consumers whose
+  // last input it produced.
+  std::vector<std::size_t> run_node_and_find_ready(std::size_t node) {
+    run_node_(state_, node);
+    finished_[node] = 1;
+    releases_.node_finished(node);
+    std::vector<std::size_t> ready;
+    for (Plan::DatasetId id : state_.plan.outputs_of(node)) {
+      for (std::size_t consumer : state_.plan.pipeline().consumers_of(id)) {
+        if (waiting_[consumer].fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          ready.push_back(consumer);
+        }
+      }
+    }
+    return ready;
+  }
+
+  const RunState& state_;
+  RunNode run_node_;
+  std::vector<std::uint8_t>& finished_;  // one byte per node, written by the node's worker
+  std::unique_ptr<std::atomic<std::uint32_t>[]> waiting_;  // inputs still to be produced
+  ReleaseTracker releases_;
+  std::mutex mutex_;
+  std::condition_variable changed_;         // running_ changed
+  std::size_t running_ = 0;                 // submitted and not yet done; guarded by mutex_
+  std::size_t completed_ = 0;               // guarded by mutex_
+  std::vector<std::exception_ptr> errors_;  // in the order they happened; guarded by mutex_
+  ThreadPool pool_;                         // last: destroyed (joined) first, see above
+};
+
 }  // namespace
 
 ParallelRunner::ParallelRunner(std::size_t max_workers, bool async_io)
@@ -68,94 +195,11 @@ ParallelRunner::ParallelRunner(std::size_t max_workers, bool async_io)
                                     : std::max(1U, std::thread::hardware_concurrency())) {}
 
 void ParallelRunner::run_plan(const RunState& state, std::vector<std::uint8_t>& finished) {
-  const Plan& plan = state.plan;
-  const Pipeline& pipeline = plan.pipeline();
-  const std::size_t total = plan.node_count();
+  const std::size_t total = state.plan.node_count();
   if (total == 0) {
     return;
   }
-
-  // How many of each node's inputs are still to be produced.
-  auto waiting = std::make_unique<std::atomic<std::uint32_t>[]>(total);
-  for (std::size_t i = 0; i < total; ++i) {
-    std::uint32_t produced_inside = 0;
-    for (Plan::DatasetId id : plan.inputs_of(i)) {
-      produced_inside += pipeline.producer_of(id).has_value() ? 1 : 0;
-    }
-    waiting[i].store(produced_inside, std::memory_order_relaxed);
-  }
-
-  ReleaseTracker releases(state);
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::size_t running = 0;                 // submitted and not yet done; guarded by mutex
-  std::size_t completed = 0;               // guarded by mutex
-  std::vector<std::exception_ptr> errors;  // in the order they happened; guarded by mutex
-  std::function<void(std::size_t)> execute;
-  // Declared after everything its tasks use: leaving this function destroys the pool first,
-  // which joins the workers, so no task outlives the state above.
-  ThreadPool pool = start_pool(std::min(max_workers_, total));
-  // Call with `mutex` held.
-  auto submit = [&](std::size_t node) {
-    ++running;
-    pool.submit([&execute, node] { execute(node); });
-  };
-  execute = [&](std::size_t node) {
-    std::exception_ptr error;
-    std::vector<std::size_t> ready;
-    std::size_t done = 0;
-    try {
-      run_node(state, node);
-      finished[node] = 1;
-      releases.node_finished(node);
-      for (Plan::DatasetId id : plan.outputs_of(node)) {
-        for (std::size_t consumer : pipeline.consumers_of(id)) {
-          if (waiting[consumer].fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            ready.push_back(consumer);
-          }
-        }
-      }
-    } catch (...) {
-      error = std::current_exception();
-    }
-    {
-      std::lock_guard lock(mutex);
-      if (error) {
-        errors.push_back(error);
-      } else {
-        done = ++completed;
-        if (errors.empty()) {
-          for (std::size_t next : ready) {
-            submit(next);
-          }
-        }
-      }
-      --running;
-    }
-    changed.notify_all();
-    if (done > 0) {
-      if (auto& log = logger(); log.should_log(spdlog::level::info)) {
-        log.info("Completed {} out of {} tasks", done, total);
-      }
-    }
-  };
-
-  // Roots are collected before the first submission: once workers run, they bring other
-  // counts to zero, and those nodes are theirs to submit.
-  std::vector<std::size_t> roots;
-  for (std::size_t i = 0; i < total; ++i) {
-    if (waiting[i].load(std::memory_order_relaxed) == 0) {
-      roots.push_back(i);
-    }
-  }
-  std::unique_lock lock(mutex);
-  for (std::size_t root : roots) {
-    submit(root);
-  }
-  changed.wait(lock, [&] { return running == 0; });
-  if (!errors.empty()) {
-    throw_all(errors);
-  }
+  Schedule(state, finished, &run_node, std::min(max_workers_, total)).run();
 }
 
 }  // namespace sluice

@@ -21,25 +21,10 @@ void add_not_persisted(const std::exception& error, const std::vector<std::strin
   if (lost.empty()) {
     return;
   }
-  if (const auto* node_error = dynamic_cast<const NodeError*>(&error)) {
-    std::vector<std::string> failures = node_error->other_failures();
-    failures.insert(failures.end(), lost.begin(), lost.end());
-    throw NodeError(node_error->node(), node_error->phase(), node_error->cause_message(),
-                    node_error->resume_nodes(), node_error->cause(),
-                    node_error->unreadable_inputs(), std::move(failures));
+  if (const auto* resumable = dynamic_cast<const ResumableError*>(&error)) {
+    resumable->throw_with_other_failures(lost);
   }
-  const auto* resumable = dynamic_cast<const ResumableError*>(&error);
-  const std::string message =
-      fmt::format("{}\nAlso failed in this run:\n  - {}",
-                  resumable != nullptr ? resumable->summary() : std::string(error.what()),
-                  fmt::join(lost, "\n  - "));
-  if (const auto* not_persisted = dynamic_cast<const NotPersistedError*>(&error)) {
-    throw NotPersistedError(message, not_persisted->datasets(), not_persisted->resume_nodes());
-  }
-  if (resumable != nullptr) {
-    throw ResumableError(message, resumable->resume_nodes());
-  }
-  throw Error(message);
+  throw Error(with_other_failures(error.what(), lost));
 }
 
 // What a NotPersistedError says was not persisted: the error's own, or the one nested in it (a
@@ -61,9 +46,18 @@ std::vector<std::string> not_persisted_datasets(const std::exception& error) {
   return {};
 }
 
+std::string message_of(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (...) {
+    return current_exception_message();
+  }
+}
+
 // Runs task(0..count-1): in turn, or with async I/O each on its own thread (the calling thread
 // takes the first). Waits for all of them; one failure is rethrown as it is, several become
-// one Error listing each (in task order), so that no failed dataset goes unmentioned.
+// one Error listing each (list_failures, in task order), so that no failed dataset goes
+// unmentioned.
 template <class Task>
 void for_each_io(bool concurrently, std::size_t count, std::string_view what, Task&& task) {
   if (!concurrently || count < 2) {
@@ -72,18 +66,12 @@ void for_each_io(bool concurrently, std::size_t count, std::string_view what, Ta
     }
     return;
   }
-  std::mutex mutex;
-  std::map<std::size_t, std::string> errors;
-  std::exception_ptr first_error;
+  std::vector<std::exception_ptr> errors(count);  // by task; each written by its own task
   auto guarded = [&](std::size_t i) {
     try {
       task(i);
     } catch (...) {
-      std::lock_guard lock(mutex);
-      errors.emplace(i, current_exception_message());
-      if (!first_error) {
-        first_error = std::current_exception();
-      }
+      errors[i] = std::current_exception();
     }
   };
   std::vector<std::future<void>> others;
@@ -95,15 +83,17 @@ void for_each_io(bool concurrently, std::size_t count, std::string_view what, Ta
   for (auto& other : others) {
     other.get();
   }
-  if (errors.size() > 1) {
-    std::string message = fmt::format("{} of its {} {} failed:", errors.size(), count, what);
-    for (const auto& [index, error] : errors) {
-      message += "\n    " + error;
-    }
-    throw Error(message);
+  std::erase(errors, nullptr);
+  if (errors.size() == 1) {
+    std::rethrow_exception(errors.front());
   }
-  if (first_error) {
-    std::rethrow_exception(first_error);
+  if (errors.size() > 1) {
+    std::vector<std::string> messages;
+    for (const auto& error : errors) {
+      messages.push_back(message_of(error));
+    }
+    throw Error(list_failures(fmt::format("{} of its {} {} failed:", errors.size(), count, what),
+                              messages));
   }
 }
 

@@ -8,6 +8,7 @@
 #include <sluice/bench/slow_storage.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/options.hpp>
 #include <sluice/core/registry.hpp>
 
 #include "support/pass_node.hpp"
@@ -153,30 +154,54 @@ TEST(SlowStorage, EachDatasetFailsOnItsOwnSeed) {
   EXPECT_NE(patterns, failure_patterns(43));
 }
 
-TEST(SlowStorage, UsableFromYamlWithDurationsAndRates) {
+// Catalogs from YAML with the SimulatedStorage type, on a manual clock.
+struct SimulatedStorageCatalogs {
+  SimulatedStorageCatalogs() {
+    register_builtins(registry);
+    Registrar registrar(registry);
+    bench::register_dataset_types(registrar);
+    options.clock = &clock;
+  }
+  Catalog make(const std::string& yaml) const {
+    return make_catalog(parse_yaml(yaml, "catalog.yml"), Param(), Param(), registry, options);
+  }
+
   Registry registry;
-  register_builtins(registry);
-  Registrar registrar(registry);
-  bench::register_dataset_types(registrar);
   const ManualClock clock;
   CatalogOptions options;
-  options.clock = &clock;
-  Catalog catalog = make_catalog(
-      parse_yaml("slow:\n  type: SimulatedStorage\n  read_latency: 10s\n  write_latency: 250ms\n",
-                 "catalog.yml"),
-      Param(), Param(), registry, options);
+};
+
+TEST(SlowStorage, UsableFromYamlWithDurationsAndRates) {
+  const SimulatedStorageCatalogs catalogs;
+  const ManualClock& clock = catalogs.clock;
+  Catalog catalog = catalogs.make(
+      "slow:\n  type: SimulatedStorage\n  read_latency: 10s\n  write_latency: 250ms\n");
   EXPECT_FALSE(catalog.get("slow")->is_ephemeral());  // it simulates persisted storage
   catalog.save("slow", Value::of(1));
   EXPECT_EQ(clock.now(), 250ms);
   catalog.load("slow");
   EXPECT_EQ(clock.now(), 10250ms);
-  EXPECT_THAT(
-      [&] {
-        make_catalog(
-            parse_yaml("s:\n  type: SimulatedStorage\n  read_latency: 10\n", "catalog.yml"),
-            Param(), Param(), registry, options);
-      },
-      ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr("250ms, 10s, 1.5m")));
+  EXPECT_THAT([&] { catalogs.make("s:\n  type: SimulatedStorage\n  read_latency: 10\n"); },
+              ::testing::ThrowsMessage<ConfigError>(::testing::HasSubstr("250ms, 10s, 1.5m")));
+}
+
+TEST(SlowStorage, ABenchProfileAndASimulatedStorageDatasetReadTheSameOptionsAlike) {
+  // Only a read latency: in both, writing takes as long as reading (README, SimulatedStorage).
+  const Param options = parse_yaml("read_latency: 2s\njitter: 0s\n", "bench.yml");
+  OptionReader reader(options, "storage profile 'tape'");
+  const bench::StorageProfile profile = bench::read_storage_profile(reader);
+  reader.finish();
+  EXPECT_EQ(profile.read_latency, 2s);
+  EXPECT_EQ(profile.write_latency, 2s);
+
+  const SimulatedStorageCatalogs catalogs;
+  const ManualClock& clock = catalogs.clock;
+  Catalog catalog =
+      catalogs.make("slow:\n  type: SimulatedStorage\n  read_latency: 2s\n  jitter: 0s\n");
+  catalog.save("slow", Value::of(1));
+  EXPECT_EQ(clock.now(), profile.write_latency);
+  catalog.load("slow");
+  EXPECT_EQ(clock.now(), profile.write_latency + profile.read_latency);
 }
 
 TEST(SlowStorage, AnErrorInsideItsNestedDatasetNamesTheNestedLine) {

@@ -125,6 +125,14 @@ TEST_F(SluiceCli, CombinedFiltersAreIntersectedAsInKedro) {
               HasSubstr("no dataset named 'y_prd' (did you mean 'y_pred'?)"));
 }
 
+TEST_F(SluiceCli, TooManyMaxWorkersIsRefusedByTheParallelRunnersOwnCheck) {
+  // One bound, checked where every runner option is: --max-workers sets 'max_workers'.
+  const Result result = sluice("run --runner parallel --max-workers 2000");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("runner 'parallel': option 'max_workers': must be at most "
+                                       "1024 (got 2000)"));
+}
+
 TEST_F(SluiceCli, ATagListWithSomeUnknownTagsRunsAndWarns) {
   const Result result = sluice("run --tags preprocessing,nosuch");
   EXPECT_EQ(result.exit_code, 0) << result.output;

@@ -9,12 +9,14 @@
 
 #include <sluice/bench/report.hpp>
 #include <sluice/bench/scenarios.hpp>
+#include <sluice/bench/slow_storage.hpp>
 #include <sluice/bench/sweep.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/suggest.hpp>
 #include <sluice/core/units.hpp>
 
+#include "bench_plot.hpp"
 #include "bench_project.hpp"
 #include "data_folder.hpp"
 
@@ -99,8 +101,8 @@ class Scenario {
 };
 
 // The storage profile `flags.storage` of bench.yml. `has_write_latency`: whether it sets one.
-bench::StorageProfile read_storage_profile(const BenchFlags& flags, const Session* session,
-                                           bool& has_write_latency) {
+bench::StorageProfile named_storage_profile(const BenchFlags& flags, const Session* session,
+                                            bool& has_write_latency) {
   const Param profiles = storage_profiles(session);
   const Param* profile = profiles.find(flags.storage);
   if (profile == nullptr) {
@@ -115,15 +117,9 @@ bench::StorageProfile read_storage_profile(const BenchFlags& flags, const Sessio
         (data_folder() / "conf" / "base" / "bench.yml").string(),
         names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
   }
-  bench::StorageProfile read;
   OptionReader reader(*profile, fmt::format("storage profile '{}'", flags.storage));
-  read.read_latency = reader.duration("read_latency", {});
   has_write_latency = profile->find("write_latency") != nullptr;
-  read.write_latency = reader.duration("write_latency", read.read_latency);
-  read.jitter = reader.duration("jitter", {});
-  if (const auto bandwidth = reader.optional_string("bandwidth")) {
-    read.bandwidth = parse_rate(*bandwidth, reader.where("bandwidth"));
-  }
+  const bench::StorageProfile read = bench::read_storage_profile(reader);
   reader.optional_string("description");
   reader.finish();
   return read;
@@ -154,7 +150,7 @@ void plan_base_point(const BenchFlags& flags, const Session* session, BenchPlan&
   plan.write_follows_read = flags.write_latency.empty();
   if (!flags.storage.empty()) {
     bool has_write_latency = false;
-    base.profile = read_storage_profile(flags, session, has_write_latency);
+    base.profile = named_storage_profile(flags, session, has_write_latency);
     plan.write_follows_read = plan.write_follows_read && !has_write_latency;
   }
   if (!flags.read_latency.empty()) {
@@ -221,12 +217,7 @@ void check_before_running(const BenchFlags& flags, const BenchPlan& plan, Plugin
     bench::write_results(flags.out, {});  // the extension and the folder, checked now
   }
   if (!flags.plot.empty()) {
-    if (plan.sweeps.empty()) {
-      throw ConfigError(
-          "--plot draws time against a swept parameter: add --sweep, for "
-          "instance --sweep read-latency=0,1s,10s");
-    }
-    bench::check_plot_target(flags.plot);
+    check_sweep_plot(flags.plot, !plan.sweeps.empty());
   }
 }
 
@@ -334,9 +325,9 @@ void write_outputs(const BenchFlags& flags, const BenchPlan& plan,
     std::cerr << fmt::format("wrote {}\n", flags.out);
   }
   if (!flags.plot.empty()) {
-    bench::plot_svg(flags.plot, results,
-                    fmt::format("sluice bench, scenario {}: wall time against {}", flags.scenario,
-                                plan.sweeps.front().parameter));
+    plot_sweep(flags.plot, results,
+               fmt::format("sluice bench, scenario {}: wall time against {}", flags.scenario,
+                           plan.sweeps.front().parameter));
     std::cerr << fmt::format("wrote {}\n", flags.plot);
   }
 }

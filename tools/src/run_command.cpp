@@ -13,19 +13,17 @@
 namespace sluice::cli {
 namespace {
 
-// The parallel runner's thread count, within its thread pool's bound: more threads than that
-// only add switching, and a typo such as 10000000 should not try to start them.
-constexpr std::size_t kMaxWorkers = ThreadPool::max_threads;
-
-std::size_t parse_max_workers(const std::string& text) {
-  std::size_t workers = 0;
+// The parallel runner's thread count as a positive number; its upper bound is checked where
+// every runner option is, by the runner's factory (option 'max_workers').
+std::int64_t parse_max_workers(const std::string& text) {
+  std::int64_t workers = 0;
   const char* end = text.data() + text.size();
   const auto [stop, error] = std::from_chars(text.data(), end, workers);
-  if (error != std::errc() || stop != end || workers < 1 || workers > kMaxWorkers) {
+  if (error != std::errc() || stop != end || workers < 1) {
     throw ConfigError(fmt::format(
         "--max-workers {}: must be between 1 and {} (leave it out for one worker per hardware "
         "thread)",
-        text, kMaxWorkers));
+        text, ThreadPool::max_threads));
   }
   return workers;
 }

@@ -5,8 +5,10 @@
 
 #include <fmt/format.h>
 
-#include <sluice/bench/report.hpp>
+#include <sluice/core/error.hpp>
 #include <sluice/hooks/timeline_trace.hpp>
+
+#include "gnuplot.hpp"
 
 namespace sluice::cli {
 namespace fs = std::filesystem;
@@ -72,7 +74,7 @@ std::string gnuplot_script(const fs::path& path, const Trace& trace, const std::
 }
 
 void plot_trace(const fs::path& path, const Trace& trace, const fs::path& plot) {
-  bench::check_plot_target(plot);
+  check_plot_target(plot);
   // Rows from the top: tracks in order of their id (the runner first).
   std::map<std::int64_t, int> row;
   for (const auto& [track, name] : trace.tracks) {
@@ -83,7 +85,7 @@ void plot_trace(const fs::path& path, const Trace& trace, const fs::path& plot) 
   for (const auto& [track, name] : trace.tracks) {
     ytics += fmt::format("{}\"{}\" {}", ytics.empty() ? "" : ", ", name, row[track]);
   }
-  bench::run_gnuplot(plot, 960, 360, data, [&](const std::string& data_file) {
+  run_gnuplot(plot, 960, 360, data, [&](const std::string& data_file) {
     return gnuplot_script(path, trace, ytics, data_file);
   });
   std::cerr << fmt::format("wrote {}\n", plot.string());

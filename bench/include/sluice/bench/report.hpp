@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,20 +23,5 @@ std::string to_csv(const std::vector<BenchResult>& results);
 std::string to_json(const std::vector<BenchResult>& results);
 /// Writes CSV or JSON by the file's extension (.csv, .json); ConfigError for another.
 void write_results(const std::filesystem::path& path, const std::vector<BenchResult>& results);
-
-/// ConfigError unless `path` ends in .svg or .png (the format) and gnuplot is on the PATH.
-void check_plot_target(const std::filesystem::path& path);
-/// Draws into `path` with gnuplot, `width` x `height` pixels, SVG or PNG by the extension:
-/// writes `data` to a scratch file beside it, sets the terminal and output, then runs
-/// `commands(data_file)`; the scratch files are removed. ConfigError when gnuplot fails.
-void run_gnuplot(const std::filesystem::path& path, int width, int height, const std::string& data,
-                 const std::function<std::string(const std::string& data_file)>& commands);
-
-/// Draws wall time against the first swept parameter, a line per strategy (and per value of
-/// the other swept parameters), with the lower bound of the sequential strategies dashed, as
-/// SVG (or PNG, by the extension) through gnuplot. ConfigError when nothing was swept, or
-/// gnuplot is missing or fails.
-void plot_svg(const std::filesystem::path& path, const std::vector<BenchResult>& results,
-              const std::string& title);
 
 }  // namespace sluice::bench

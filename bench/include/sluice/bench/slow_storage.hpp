@@ -11,6 +11,7 @@
 #include <sluice/core/clock.hpp>
 #include <sluice/core/dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/options.hpp>
 #include <sluice/core/plugin.hpp>
 
 namespace sluice::bench {
@@ -28,6 +29,12 @@ struct StorageProfile {
   double failure_rate = 0;
   std::uint64_t seed = 0;
 };
+
+/// Reads the options of a storage profile, the one way both of its spellings are read (a
+/// `storage:` profile of bench.yml, a SimulatedStorage dataset): `read_latency`, `write_latency`
+/// (default: the read latency), `jitter` (durations: 250ms, 10s, 1.5m) and `bandwidth` (a rate:
+/// 100MB/s; default: unlimited). The caller reads its own options, then calls finish().
+StorageProfile read_storage_profile(OptionReader& options);
 
 /// Operation counts over every dataset of one simulated storage. Thread-safe.
 struct StorageStats {
@@ -96,7 +103,7 @@ void slow_down(Catalog& catalog, StorageProfile profile, const Clock& clock,
 ///   model_input:
 ///     type: SimulatedStorage
 ///     read_latency: 10s          # durations: 250ms, 10s, 1.5m
-///     write_latency: 10s
+///     write_latency: 10s         # default: the read latency
 ///     bandwidth: 100MB/s         # optional
 ///     jitter: 1s                 # optional
 ///     failure_rate: 0.01         # optional, with seed

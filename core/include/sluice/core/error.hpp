@@ -60,6 +60,11 @@ class SLUICE_API ResumableError : public Error {
   const std::string& summary() const { return summary_; }
   /// The nodes to pass to `--from-nodes` to resume the run, sorted by name.
   const std::vector<std::string>& resume_nodes() const { return resume_nodes_; }
+  /// Throws this error again, as its own type and with its own data, its message also listing
+  /// `failures` (with_other_failures): how the runner adds what hooks report not persisted while
+  /// a run is failing. Each subclass rebuilds itself.
+  [[noreturn]] virtual void throw_with_other_failures(
+      const std::vector<std::string>& failures) const;
 
  private:
   std::string summary_;
@@ -79,10 +84,21 @@ class SLUICE_API NotPersistedError : public ResumableError {
 
   /// The datasets not persisted (when the thrower named them).
   const std::vector<std::string>& datasets() const { return datasets_; }
+  [[noreturn]] void throw_with_other_failures(
+      const std::vector<std::string>& failures) const override;
 
  private:
   std::vector<std::string> datasets_;
 };
+
+/// `headline`, then a line per failure ("\n  - failure"): the one way an error lists several
+/// failures (a node's loads or saves, the other nodes that failed in a run).
+SLUICE_API std::string list_failures(const std::string& headline,
+                                     const std::vector<std::string>& failures);
+/// `summary`, then "Also failed in this run:" and the failures (list_failures); `summary` alone
+/// when there are none.
+SLUICE_API std::string with_other_failures(const std::string& summary,
+                                           const std::vector<std::string>& failures);
 
 /// The message of the exception being handled (call inside a catch block); for exceptions
 /// that are not std::exception, says so.

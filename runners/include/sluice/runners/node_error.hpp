@@ -32,6 +32,9 @@ class SLUICE_API NodeError : public ResumableError {
   const std::vector<std::string>& unreadable_inputs() const { return unreadable_inputs_; }
   /// The messages of the run's other failures, in the order they happened.
   const std::vector<std::string>& other_failures() const { return other_failures_; }
+  /// Throws this error with `failures` appended to other_failures().
+  [[noreturn]] void throw_with_other_failures(
+      const std::vector<std::string>& failures) const override;
 
  private:
   std::string node_;
