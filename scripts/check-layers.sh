@@ -25,7 +25,7 @@ check_includes() {
   local hits
   hits=$(find "$folder" -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.cc' \
     -o -name '*.ipp' -o -name '*.inl' \) -print0 | sort -z |
-    xargs -0 -r grep -HnE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[<\"]sluice/($forbidden)/" ||
+    xargs -0 -r grep -HnE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[<\"]sluice/($forbidden)(/|\.hpp)" ||
     true)
   while IFS= read -r hit; do
     [[ -n "$hit" ]] || continue

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include <sluice/core/config_loader.hpp>
-#include <sluice/core/json.hpp>
+#include <sluice/core/util/json.hpp>
 #include <sluice/hooks/timeline_trace.hpp>
 
 namespace {

@@ -5,9 +5,9 @@
 
 #include <sluice/bench/report.hpp>
 #include <sluice/core/error.hpp>
-#include <sluice/core/files.hpp>
-#include <sluice/core/json.hpp>
-#include <sluice/core/units.hpp>
+#include <sluice/core/util/files.hpp>
+#include <sluice/core/util/json.hpp>
+#include <sluice/core/util/units.hpp>
 
 namespace sluice::bench {
 namespace {

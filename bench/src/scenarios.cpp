@@ -8,7 +8,7 @@
 #include <sluice/bench/scenarios.hpp>
 #include <sluice/bench/slow_storage.hpp>
 #include <sluice/core/error.hpp>
-#include <sluice/core/units.hpp>
+#include <sluice/core/util/units.hpp>
 
 namespace sluice::bench {
 namespace {

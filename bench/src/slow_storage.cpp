@@ -2,7 +2,7 @@
 
 #include <sluice/bench/slow_storage.hpp>
 #include <sluice/core/options.hpp>
-#include <sluice/core/units.hpp>
+#include <sluice/core/util/units.hpp>
 
 namespace sluice::bench {
 

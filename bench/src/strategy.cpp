@@ -4,7 +4,7 @@
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/options.hpp>
-#include <sluice/core/suggest.hpp>
+#include <sluice/core/util/suggest.hpp>
 
 namespace sluice::bench {
 namespace {

@@ -2,9 +2,9 @@
 
 #include <sluice/bench/sweep.hpp>
 #include <sluice/core/error.hpp>
-#include <sluice/core/suggest.hpp>
-#include <sluice/core/text.hpp>
-#include <sluice/core/units.hpp>
+#include <sluice/core/util/suggest.hpp>
+#include <sluice/core/util/text.hpp>
+#include <sluice/core/util/units.hpp>
 
 namespace sluice::bench {
 namespace {

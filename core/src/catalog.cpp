@@ -11,7 +11,7 @@
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/registry.hpp>
-#include <sluice/core/suggest.hpp>
+#include <sluice/core/util/suggest.hpp>
 
 namespace sluice {
 

@@ -12,8 +12,8 @@
 
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/error.hpp>
-#include <sluice/core/files.hpp>
-#include <sluice/core/suggest.hpp>
+#include <sluice/core/util/files.hpp>
+#include <sluice/core/util/suggest.hpp>
 
 namespace sluice {
 namespace fs = std::filesystem;

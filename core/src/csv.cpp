@@ -11,7 +11,7 @@
 
 #include <sluice/core/error.hpp>
 #include <sluice/core/table.hpp>
-#include <sluice/core/text.hpp>
+#include <sluice/core/util/text.hpp>
 
 namespace sluice {
 namespace {

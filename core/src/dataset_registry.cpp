@@ -4,7 +4,7 @@
 
 #include <sluice/core/dataset_registry.hpp>
 #include <sluice/core/error.hpp>
-#include <sluice/core/suggest.hpp>
+#include <sluice/core/util/suggest.hpp>
 
 namespace sluice {
 

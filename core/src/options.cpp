@@ -6,8 +6,8 @@
 
 #include <sluice/core/error.hpp>
 #include <sluice/core/options.hpp>
-#include <sluice/core/suggest.hpp>
-#include <sluice/core/units.hpp>
+#include <sluice/core/util/suggest.hpp>
+#include <sluice/core/util/units.hpp>
 
 namespace sluice {
 

@@ -8,7 +8,7 @@
 
 #include <sluice/core/log.hpp>
 #include <sluice/core/pipeline.hpp>
-#include <sluice/core/suggest.hpp>
+#include <sluice/core/util/suggest.hpp>
 
 namespace sluice {
 

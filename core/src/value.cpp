@@ -4,7 +4,7 @@
 #include <cxxabi.h>
 #include <fmt/format.h>
 
-#include <sluice/core/type_name.hpp>
+#include <sluice/core/util/type_name.hpp>
 #include <sluice/core/value.hpp>
 
 namespace sluice {

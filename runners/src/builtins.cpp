@@ -2,7 +2,7 @@
 
 #include <sluice/core/error.hpp>
 #include <sluice/core/options.hpp>
-#include <sluice/core/thread_pool.hpp>
+#include <sluice/core/util/thread_pool.hpp>
 #include <sluice/runners/builtins.hpp>
 #include <sluice/runners/parallel_runner.hpp>
 #include <sluice/runners/sequential_runner.hpp>

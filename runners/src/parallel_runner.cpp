@@ -8,7 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <sluice/core/log.hpp>
-#include <sluice/core/thread_pool.hpp>
+#include <sluice/core/util/thread_pool.hpp>
 #include <sluice/runners/node_error.hpp>
 #include <sluice/runners/parallel_runner.hpp>
 

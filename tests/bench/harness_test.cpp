@@ -8,10 +8,10 @@
 #include <sluice/bench/strategy.hpp>
 #include <sluice/bench/sweep.hpp>
 #include <sluice/core/catalog.hpp>
-#include <sluice/core/json.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/plugin_loader.hpp>
 #include <sluice/core/registry.hpp>
+#include <sluice/core/util/json.hpp>
 #include <sluice/runners/builtins.hpp>
 
 #include "support/captured_log.hpp"

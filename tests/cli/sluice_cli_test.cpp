@@ -18,9 +18,9 @@
 
 #include <sluice/core/codec.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
-#include <sluice/core/files.hpp>
-#include <sluice/core/json.hpp>
 #include <sluice/core/table.hpp>
+#include <sluice/core/util/files.hpp>
+#include <sluice/core/util/json.hpp>
 
 #include "support/bad_yaml.hpp"
 #include "support/source_dir.hpp"

@@ -7,13 +7,8 @@
 #include <sstream>
 #include <string>
 
-#include <sluice/core/catalog.hpp>
-#include <sluice/core/datasets/memory_dataset.hpp>
-#include <sluice/core/datasets/text_dataset.hpp>
-#include <sluice/core/hook_manager.hpp>
-#include <sluice/core/pipeline.hpp>
 #include <sluice/hooks/tee.hpp>
-#include <sluice/runners/sequential_runner.hpp>
+#include <sluice/runners.hpp>  // the umbrella: <sluice/sluice.hpp> and the runners
 
 int main(int argc, char** argv) {
   if (argc != 2) {

@@ -5,8 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <sluice/core/pipeline.hpp>
-#include <sluice/core/plugin.hpp>
+#include <sluice/sluice.hpp>  // the umbrella a project library needs (sluice::core)
 
 namespace {
 

@@ -14,9 +14,9 @@
 #include <sluice/core/datasets/csv_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/datasets/text_dataset.hpp>
-#include <sluice/core/files.hpp>
 #include <sluice/core/param.hpp>
 #include <sluice/core/table.hpp>
+#include <sluice/core/util/files.hpp>
 
 #include "support/recording_dataset.hpp"
 #include "support/temp_dir.hpp"

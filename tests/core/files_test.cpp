@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include <sluice/core/error.hpp>
-#include <sluice/core/files.hpp>
+#include <sluice/core/util/files.hpp>
 
 #include "support/temp_dir.hpp"
 

@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <sluice/core/error.hpp>
-#include <sluice/core/files.hpp>
-#include <sluice/core/json.hpp>
+#include <sluice/core/util/files.hpp>
+#include <sluice/core/util/json.hpp>
 
 #include "support/temp_dir.hpp"
 

@@ -34,7 +34,7 @@
 #include <sluice/core/param.hpp>
 #include <sluice/core/plugin.hpp>
 #include <sluice/core/registry.hpp>
-#include <sluice/core/type_name.hpp>
+#include <sluice/core/util/type_name.hpp>
 #include <sluice/core/value.hpp>
 
 namespace sluice {

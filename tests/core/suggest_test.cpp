@@ -1,7 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <sluice/core/suggest.hpp>
+#include <sluice/core/util/suggest.hpp>
 
 namespace sluice {
 namespace {

@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <sluice/core/error.hpp>
-#include <sluice/core/text.hpp>
-#include <sluice/core/units.hpp>
+#include <sluice/core/util/text.hpp>
+#include <sluice/core/util/units.hpp>
 
 namespace sluice {
 namespace {

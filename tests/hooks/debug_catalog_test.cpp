@@ -8,9 +8,9 @@
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
-#include <sluice/core/files.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/registry.hpp>
+#include <sluice/core/util/files.hpp>
 #include <sluice/hooks/debug_catalog.hpp>
 #include <sluice/hooks/tee.hpp>
 #include <sluice/runners/node_error.hpp>

@@ -5,8 +5,8 @@
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/cached_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
-#include <sluice/core/files.hpp>
 #include <sluice/core/hook_manager.hpp>
+#include <sluice/core/util/files.hpp>
 #include <sluice/hooks/memory_profiler.hpp>
 #include <sluice/hooks/tee.hpp>
 #include <sluice/runners/sequential_runner.hpp>

@@ -5,9 +5,9 @@
 #include <sluice/bench/slow_storage.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
-#include <sluice/core/files.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/trace.hpp>
+#include <sluice/core/util/files.hpp>
 #include <sluice/hooks/tee.hpp>
 #include <sluice/hooks/timeline.hpp>
 #include <sluice/runners/node_error.hpp>

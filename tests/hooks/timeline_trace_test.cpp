@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <sluice/core/error.hpp>
-#include <sluice/core/files.hpp>
+#include <sluice/core/util/files.hpp>
 #include <sluice/hooks/timeline_trace.hpp>
 
 #include "support/temp_dir.hpp"

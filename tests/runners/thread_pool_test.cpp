@@ -8,7 +8,7 @@
 #include <sluice/core/error.hpp>
 #include <sluice/core/plugin.hpp>
 #include <sluice/core/registry.hpp>
-#include <sluice/core/thread_pool.hpp>
+#include <sluice/core/util/thread_pool.hpp>
 #include <sluice/runners/builtins.hpp>
 
 namespace sluice {

@@ -13,8 +13,8 @@
 #include <sluice/bench/sweep.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/options.hpp>
-#include <sluice/core/suggest.hpp>
-#include <sluice/core/units.hpp>
+#include <sluice/core/util/suggest.hpp>
+#include <sluice/core/util/units.hpp>
 
 #include "bench_plot.hpp"
 #include "bench_project.hpp"

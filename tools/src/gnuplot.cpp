@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include <sluice/core/error.hpp>
-#include <sluice/core/files.hpp>
+#include <sluice/core/util/files.hpp>
 
 namespace sluice::cli {
 namespace {

@@ -8,7 +8,7 @@
 #include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/node.hpp>
-#include <sluice/core/units.hpp>
+#include <sluice/core/util/units.hpp>
 #include <sluice/hooks/postmortem.hpp>
 #include <sluice/tools/session.hpp>
 

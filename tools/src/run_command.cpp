@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include <sluice/core/error.hpp>
-#include <sluice/core/text.hpp>
-#include <sluice/core/thread_pool.hpp>
+#include <sluice/core/util/text.hpp>
+#include <sluice/core/util/thread_pool.hpp>
 
 #include "command_options.hpp"
 

@@ -8,8 +8,8 @@
 #include <sluice/core/log.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/plugin.hpp>
-#include <sluice/core/suggest.hpp>
-#include <sluice/core/text.hpp>
+#include <sluice/core/util/suggest.hpp>
+#include <sluice/core/util/text.hpp>
 #include <sluice/runners/builtins.hpp>
 #include <sluice/runners/runner.hpp>
 #include <sluice/tools/session.hpp>

@@ -3,7 +3,7 @@
 #include <sluice/core/clock.hpp>
 #include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/error.hpp>
-#include <sluice/core/files.hpp>
+#include <sluice/core/util/files.hpp>
 
 #include "writer_lock.hpp"
 

@@ -10,12 +10,12 @@
 #include <sluice/core/clock.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/error.hpp>
-#include <sluice/core/files.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/node.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/pipeline.hpp>
-#include <sluice/core/text.hpp>
+#include <sluice/core/util/files.hpp>
+#include <sluice/core/util/text.hpp>
 #include <sluice/hooks/debug_catalog.hpp>
 
 namespace sluice {

@@ -5,10 +5,10 @@
 #include <fmt/format.h>
 
 #include <sluice/core/error.hpp>
-#include <sluice/core/files.hpp>
-#include <sluice/core/json.hpp>
-#include <sluice/core/text.hpp>
-#include <sluice/core/units.hpp>
+#include <sluice/core/util/files.hpp>
+#include <sluice/core/util/json.hpp>
+#include <sluice/core/util/text.hpp>
+#include <sluice/core/util/units.hpp>
 #include <sluice/hooks/postmortem.hpp>
 
 namespace sluice {

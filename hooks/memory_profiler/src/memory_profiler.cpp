@@ -10,13 +10,13 @@
 
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/error.hpp>
-#include <sluice/core/files.hpp>
-#include <sluice/core/json.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/node.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/pipeline.hpp>
-#include <sluice/core/units.hpp>
+#include <sluice/core/util/files.hpp>
+#include <sluice/core/util/json.hpp>
+#include <sluice/core/util/units.hpp>
 #include <sluice/hooks/memory_profiler.hpp>
 
 namespace sluice {

@@ -14,8 +14,8 @@
 #include <sluice/core/node.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/pipeline.hpp>
-#include <sluice/core/thread_pool.hpp>
 #include <sluice/core/trace.hpp>
+#include <sluice/core/util/thread_pool.hpp>
 #include <sluice/hooks/tee.hpp>
 
 namespace sluice {

@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include <sluice/core/error.hpp>
-#include <sluice/core/files.hpp>
-#include <sluice/core/json.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/node.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/pipeline.hpp>
 #include <sluice/core/trace.hpp>
+#include <sluice/core/util/files.hpp>
+#include <sluice/core/util/json.hpp>
 #include <sluice/hooks/timeline.hpp>
 
 namespace sluice {

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <sluice/core/error.hpp>
-#include <sluice/core/files.hpp>
-#include <sluice/core/json.hpp>
+#include <sluice/core/util/files.hpp>
+#include <sluice/core/util/json.hpp>
 #include <sluice/hooks/timeline_trace.hpp>
 
 namespace sluice {

@@ -11,9 +11,9 @@
 
 #include <sluice/core/dataset.hpp>
 #include <sluice/core/export.hpp>
-#include <sluice/core/factory_registry.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/param.hpp>
+#include <sluice/core/util/factory_registry.hpp>
 
 namespace sluice {
 

@@ -13,7 +13,7 @@
 #include <sluice/core/catalog_view.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/export.hpp>
-#include <sluice/core/type_name.hpp>
+#include <sluice/core/util/type_name.hpp>
 #include <sluice/core/value.hpp>
 
 namespace sluice {

@@ -6,10 +6,10 @@
 #include <sluice/core/codec.hpp>
 #include <sluice/core/dataset_registry.hpp>
 #include <sluice/core/export.hpp>
-#include <sluice/core/factory_registry.hpp>
 #include <sluice/core/hook.hpp>
 #include <sluice/core/param.hpp>
 #include <sluice/core/pipeline.hpp>
+#include <sluice/core/util/factory_registry.hpp>
 
 namespace sluice {
 

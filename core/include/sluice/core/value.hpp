@@ -11,7 +11,7 @@
 #include <sluice/core/byte_size.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/export.hpp>
-#include <sluice/core/type_name.hpp>
+#include <sluice/core/util/type_name.hpp>
 
 namespace sluice {
 

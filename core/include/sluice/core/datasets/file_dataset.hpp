@@ -7,7 +7,7 @@
 #include <string>
 
 #include <sluice/core/dataset.hpp>
-#include <sluice/core/files.hpp>  // read_file, write_file_atomically: once declared here
+#include <sluice/core/util/files.hpp>  // read_file, write_file_atomically: once declared here
 
 namespace sluice {
 

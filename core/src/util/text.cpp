@@ -1,4 +1,4 @@
-#include <sluice/core/text.hpp>
+#include <sluice/core/util/text.hpp>
 
 namespace sluice {
 

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include <sluice/core/error.hpp>
-#include <sluice/core/units.hpp>
+#include <sluice/core/util/units.hpp>
 
 namespace sluice {
 namespace {

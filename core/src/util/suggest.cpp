@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <sluice/core/suggest.hpp>
+#include <sluice/core/util/suggest.hpp>
 
 namespace sluice {
 namespace {

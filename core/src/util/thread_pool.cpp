@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include <sluice/core/error.hpp>
-#include <sluice/core/thread_pool.hpp>
+#include <sluice/core/util/thread_pool.hpp>
 
 namespace sluice {
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include <sluice/core/error.hpp>
-#include <sluice/core/files.hpp>
+#include <sluice/core/util/files.hpp>
 
 namespace sluice {
 namespace fs = std::filesystem;

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include <sluice/core/error.hpp>
-#include <sluice/core/suggest.hpp>
+#include <sluice/core/util/suggest.hpp>
 
 namespace sluice {
 
