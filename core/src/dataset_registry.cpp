@@ -4,6 +4,7 @@
 
 #include <sluice/core/dataset_registry.hpp>
 #include <sluice/core/error.hpp>
+#include <sluice/core/storage.hpp>
 #include <sluice/core/util/suggest.hpp>
 
 namespace sluice {
@@ -12,9 +13,22 @@ DatasetOptions::DatasetOptions(const DatasetContext& context, const std::string&
     : OptionReader(context.options, fmt::format("dataset '{}' ({})", context.name, type)),
       context_(context) {}
 
-std::filesystem::path DatasetOptions::filepath() {
-  std::filesystem::path path = required_string("filepath");
-  return path.is_absolute() ? path : context_.root / path;
+FileLocation DatasetOptions::filepath() {
+  const std::string filepath = required_string("filepath");
+  const Param* fs_args = optional_map("fs_args");
+  const Param options = fs_args != nullptr ? *fs_args : Param();
+  if (context_.storages != nullptr) {
+    return context_.storages->open(filepath, context_.root, context_.credentials, options,
+                                   where("filepath"));
+  }
+  static const StorageRegistry kLocalOnly;  // no factories; its memory store is never used
+  if (filepath.find("://") != std::string::npos && !filepath.starts_with("file://")) {
+    throw ConfigError(fmt::format(
+        "{}: '{}' is not a local file, and this dataset was built without a storage registry "
+        "(DatasetContext::storages); build the catalog with make_catalog, or use a local path",
+        where("filepath"), filepath));
+  }
+  return kLocalOnly.open(filepath, context_.root, context_.credentials, options, where("filepath"));
 }
 
 std::shared_ptr<Dataset> DatasetTypeRegistry::create(std::string_view type,

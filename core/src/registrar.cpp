@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <sluice/core/error.hpp>
 #include <sluice/core/plugin.hpp>
 
 namespace sluice {
@@ -56,6 +57,15 @@ void Registrar::add_hook(std::string name, HookFactory factory) {
 
 void Registrar::add_runner(std::string name, RunnerFactory factory) {
   registry_.runners.add(std::move(name), owning_factory(std::move(factory), owner_));
+}
+
+void Registrar::add_storage(std::string scheme, StorageFactory factory) {
+  if (scheme == "file" || scheme == "memory") {
+    throw ConfigError(fmt::format(
+        "{}: cannot register storage scheme '{}': it is built in; register another scheme", plugin_,
+        scheme));
+  }
+  registry_.storages.add(std::move(scheme), owning_factory(std::move(factory), owner_));
 }
 
 void Registrar::add_pipeline(std::string name, PipelineFactory factory) {

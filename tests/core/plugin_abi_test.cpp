@@ -205,6 +205,83 @@ const std::vector<PinnedAbi>& pinned() {
            {"sizeof(Node)", 16},
            {"alignof(Node)", 8},
        }},
+      // 3: the Registry holds the storage schemes (Registry::storages, issue 13).
+      {3,
+       {
+           "after_catalog_created: void (sluice::Hook::*)(sluice::Catalog&)",
+           "before_pipeline_run: void (sluice::Hook::*)(sluice::RunInfo const&, sluice::Pipeline "
+           "const&, sluice::CatalogView const&)",
+           "after_pipeline_run: void (sluice::Hook::*)(sluice::RunInfo const&, sluice::Pipeline "
+           "const&, sluice::CatalogView const&)",
+           "on_pipeline_error: void (sluice::Hook::*)(sluice::RunInfo const&, sluice::Pipeline "
+           "const&, sluice::CatalogView const&, std::exception const&)",
+           "before_node_run: void (sluice::Hook::*)(sluice::Node const&, sluice::CatalogView "
+           "const&, std::vector<sluice::Value>&)",
+           "after_node_run: void (sluice::Hook::*)(sluice::Node const&, sluice::CatalogView "
+           "const&, std::vector<sluice::Value> const&, std::vector<sluice::Value> const&)",
+           "on_node_error: void (sluice::Hook::*)(sluice::Node const&, sluice::CatalogView const&, "
+           "std::exception const&, sluice::NodePhase)",
+           "before_dataset_loaded: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >, sluice::Node const*)",
+           "after_dataset_loaded: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >, sluice::Node const*, sluice::Value const&)",
+           "before_dataset_saved: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >, sluice::Node const*, sluice::Value const&)",
+           "after_dataset_saved: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >, sluice::Node const*, sluice::Value const&)",
+           "on_dataset_released: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >)",
+       },
+       {
+           {"sizeof(Registrar)", 56},
+           {"alignof(Registrar)", 8},
+           {"sizeof(Registry)", 512},
+           {"alignof(Registry)", 8},
+           {"offsetof(Registry, codecs)", 0},
+           {"offsetof(Registry, dataset_types)", 96},
+           {"offsetof(Registry, hooks)", 176},
+           {"offsetof(Registry, runners)", 256},
+           {"offsetof(Registry, pipelines)", 336},
+           {"offsetof(Registry, storages)", 416},
+           {"sizeof(HookContext)", 104},
+           {"alignof(HookContext)", 8},
+           {"offsetof(HookContext, name)", 0},
+           {"offsetof(HookContext, options)", 32},
+           {"offsetof(HookContext, clock)", 88},
+           {"offsetof(HookContext, registry)", 96},
+           {"sizeof(HookFactory)", 32},
+           {"alignof(HookFactory)", 8},
+           {"sizeof(Hook)", 8},
+           {"alignof(Hook)", 8},
+           {"sizeof(Events)", 4},
+           {"alignof(Events)", 4},
+           {"sizeof(CatalogView)", 8},
+           {"alignof(CatalogView)", 8},
+           {"sizeof(RunInfo)", 192},
+           {"alignof(RunInfo)", 8},
+           {"offsetof(RunInfo, run_id)", 0},
+           {"offsetof(RunInfo, pipeline_name)", 32},
+           {"offsetof(RunInfo, runner)", 64},
+           {"offsetof(RunInfo, env)", 96},
+           {"offsetof(RunInfo, command)", 128},
+           {"offsetof(RunInfo, project)", 160},
+           {"sizeof(NodeOptions)", 56},
+           {"alignof(NodeOptions)", 8},
+           {"offsetof(NodeOptions, tags)", 0},
+           {"offsetof(NodeOptions, namespace_name)", 24},
+           {"sizeof(Codec)", 104},
+           {"alignof(Codec)", 8},
+           {"offsetof(Codec, name)", 0},
+           {"offsetof(Codec, type)", 32},
+           {"offsetof(Codec, encode)", 40},
+           {"offsetof(Codec, decode)", 72},
+           {"sizeof(Value)", 32},
+           {"alignof(Value)", 8},
+           {"sizeof(Param)", 56},
+           {"alignof(Param)", 8},
+           {"sizeof(Node)", 16},
+           {"alignof(Node)", 8},
+       }},
   };
   return kPinned;
 }
@@ -236,6 +313,7 @@ std::vector<Pin> measured_layout() {
       SLUICE_PIN_OFFSET(Registry, hooks),
       SLUICE_PIN_OFFSET(Registry, runners),
       SLUICE_PIN_OFFSET(Registry, pipelines),
+      SLUICE_PIN_OFFSET(Registry, storages),
       SLUICE_PIN_SIZE(HookContext),
       SLUICE_PIN_OFFSET(HookContext, name),
       SLUICE_PIN_OFFSET(HookContext, options),

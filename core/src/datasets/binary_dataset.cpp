@@ -40,8 +40,8 @@ std::string escaped(std::string_view bytes) {
 
 }  // namespace
 
-BinaryDataset::BinaryDataset(std::filesystem::path filepath, const CodecRegistry& codecs,
-                             std::string codec, Versioning versioning)
+BinaryDataset::BinaryDataset(FileLocation filepath, const CodecRegistry& codecs, std::string codec,
+                             Versioning versioning)
     : FileDataset(std::move(filepath), std::move(versioning)),
       codecs_(codecs),
       codec_(std::move(codec)) {

@@ -3,7 +3,7 @@
 
 namespace sluice {
 
-CSVDataset::CSVDataset(std::filesystem::path filepath, Versioning versioning)
+CSVDataset::CSVDataset(FileLocation filepath, Versioning versioning)
     : FileDataset(std::move(filepath), std::move(versioning)) {}
 
 std::string CSVDataset::encode(const Value& value) const {

@@ -3,76 +3,87 @@
 #include <sluice/core/clock.hpp>
 #include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/error.hpp>
-#include <sluice/core/util/files.hpp>
-
-#include "writer_lock.hpp"
 
 namespace sluice {
 namespace fs = std::filesystem;
 
-FileDataset::FileDataset(fs::path filepath, Versioning versioning)
-    : filepath_(std::move(filepath)), versioning_(std::move(versioning)) {
-  if (filepath_.empty()) {
+namespace {
+
+// The last component of a storage path ("b.csv" of "data/b.csv").
+std::string file_name(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
+}
+
+}  // namespace
+
+FileDataset::FileDataset(FileLocation location, Versioning versioning)
+    : location_(std::move(location)), versioning_(std::move(versioning)) {
+  if (location_.path.empty() || !location_.storage) {
     throw ConfigError("a file dataset needs a non-empty filepath");
   }
+  filepath_ = location_.url();
   if (versioning_.enabled && versioning_.save_version.empty()) {
     versioning_.save_version = make_run_id(system_clock());
   }
 }
 
-fs::path FileDataset::load_path() const {
+std::string FileDataset::version_key(const std::string& version) const {
+  return location_.path + "/" + version + "/" + file_name(location_.path);
+}
+
+std::string FileDataset::load_key() const {
   if (!versioning_.enabled) {
-    return filepath_;
+    return location_.path;
   }
   if (!versioning_.load_version.empty()) {
-    return filepath_ / versioning_.load_version / filepath_.filename();
+    return version_key(versioning_.load_version);
   }
   if (saved_.load()) {
-    return save_path();  // this run's version, not a newer one another run saved since
+    return save_key();  // this run's version, not a newer one another run saved since
   }
   // Version stamps sort by time as text, so the greatest name with the file in it is the latest.
-  std::string latest;
-  std::error_code error;
-  for (fs::directory_iterator it(filepath_, error), end; !error && it != end; it.increment(error)) {
-    const std::string version = it->path().filename().string();
-    if (version > latest && fs::exists(it->path() / filepath_.filename())) {
-      latest = version;
+  const std::vector<std::string> versions = location_.storage->list(location_.path);
+  for (auto version = versions.rbegin(); version != versions.rend(); ++version) {
+    if (location_.storage->exists(version_key(*version))) {
+      return version_key(*version);
     }
   }
-  if (latest.empty()) {
-    throw DatasetError(
-        fmt::format("no saved versions of '{}' under '{}'; run the node that "
-                    "produces it first, or check the filepath",
-                    filepath_.filename().string(), filepath_.string()));
-  }
-  return filepath_ / latest / filepath_.filename();
+  throw DatasetError(fmt::format(
+      "no saved versions of '{}' under '{}'; run the node that produces it first, or check the "
+      "filepath",
+      file_name(location_.path), filepath_.string()));
+}
+
+std::string FileDataset::save_key() const {
+  return versioning_.enabled ? version_key(versioning_.save_version) : location_.path;
+}
+
+fs::path FileDataset::load_path() const {
+  return location_.storage->url(load_key());
 }
 
 fs::path FileDataset::save_path() const {
-  if (!versioning_.enabled) {
-    return filepath_;
-  }
-  return filepath_ / versioning_.save_version / filepath_.filename();
+  return location_.storage->url(save_key());
 }
 
 Value FileDataset::load() {
-  const fs::path path = load_path();
-  return decode(read_file(path), path);
+  const std::string key = load_key();
+  return decode(location_.storage->read(key), location_.storage->url(key));
 }
 
 void FileDataset::save(const Value& value) {
-  const fs::path path = save_path();
+  const std::string key = save_key();
   if (!versioning_.enabled) {
     {
       const std::lock_guard guard(claim_mutex_);
       if (!claim_) {
-        claim_ = detail::claim_for_writing(path, versioning_.save_version);
+        claim_ = location_.storage->claim(key, versioning_.save_version);
       }
     }
-    write_file_atomically(path, encode(value));
+    location_.storage->write(key, encode(value));
     return;
   }
-  if (!write_new_file_atomically(path, encode(value))) {
+  if (!location_.storage->write_new(key, encode(value))) {
     throw DatasetError(fmt::format(
         "version '{}' of '{}' already exists; versions are never overwritten (save under a new "
         "version)",
@@ -83,7 +94,7 @@ void FileDataset::save(const Value& value) {
 
 bool FileDataset::exists() const {
   try {
-    return fs::is_regular_file(load_path());
+    return location_.storage->exists(load_key());
   } catch (const DatasetError&) {
     return false;
   }

@@ -2,7 +2,7 @@
 
 namespace sluice {
 
-TextDataset::TextDataset(std::filesystem::path filepath, Versioning versioning)
+TextDataset::TextDataset(FileLocation filepath, Versioning versioning)
     : FileDataset(std::move(filepath), std::move(versioning)) {}
 
 std::string TextDataset::encode(const Value& value) const {

@@ -20,6 +20,8 @@ namespace sluice {
 class Clock;
 class CodecRegistry;
 class DatasetTypeRegistry;
+class StorageRegistry;
+struct FileLocation;
 
 /// What a dataset factory is given to build one catalog entry.
 struct DatasetContext {
@@ -41,15 +43,19 @@ struct DatasetContext {
   std::string load_version;
   /// The run's clock, for datasets that wait or time-stamp (null: the system clock).
   const Clock* clock = nullptr;
+  /// The storage schemes of `filepath` (null: local files only).
+  const StorageRegistry* storages = nullptr;
 };
 
-/// Reads a dataset factory's options (OptionReader) and resolves `filepath` against the root.
+/// Reads a dataset factory's options (OptionReader) and resolves `filepath` to its storage.
 class SLUICE_API DatasetOptions : public OptionReader {
  public:
   DatasetOptions(const DatasetContext& context, const std::string& type);
 
-  /// `filepath` resolved against the context's root.
-  std::filesystem::path filepath();
+  /// Where `filepath` points: its scheme picks the storage (StorageRegistry::open), handed the
+  /// entry's credentials and its `fs_args` map (also read here); a local path is resolved
+  /// against the context's root.
+  FileLocation filepath();
 
  private:
   const DatasetContext& context_;

@@ -14,7 +14,7 @@ namespace sluice {
 /// (the layouts of Registrar, Registry, HookContext, RunInfo, Codec, Value..., and the Hook
 /// virtuals) is pinned per version in tests/core/plugin_abi_test.cpp, which fails when one
 /// changes without a bump.
-inline constexpr std::uint32_t kPluginAbiVersion = 2;
+inline constexpr std::uint32_t kPluginAbiVersion = 3;
 
 /// Ties `object`'s lifetime to `owner`: the returned pointer keeps `owner` alive, and destroys
 /// `object` first. Used to keep a plugin library loaded while anything it created exists.
@@ -50,6 +50,9 @@ class SLUICE_API Registrar {
   void add_runner(std::string name, RunnerFactory factory);
   /// A project's pipeline; "__default__" is what `sluice run` runs without --pipeline.
   void add_pipeline(std::string name, PipelineFactory factory);
+  /// A storage scheme (`s3` for `s3://bucket/key`) for the filepath of file datasets; `file`
+  /// and `memory` are built in and cannot be replaced.
+  void add_storage(std::string scheme, StorageFactory factory);
 
   const std::string& plugin() const { return plugin_; }
   Registry& registry() { return registry_; }

@@ -9,6 +9,7 @@
 #include <sluice/core/hook.hpp>
 #include <sluice/core/param.hpp>
 #include <sluice/core/pipeline.hpp>
+#include <sluice/core/storage.hpp>
 #include <sluice/core/util/factory_registry.hpp>
 
 namespace sluice {
@@ -34,9 +35,12 @@ using RunnerFactory = std::function<std::shared_ptr<Runner>(const Param& options
 /// Builds one of a project's pipelines.
 using PipelineFactory = std::function<Pipeline()>;
 
-/// Everything that can be added by name: codecs, dataset types, hooks, runners and a project's
-/// pipelines. Built-ins and plugins register here through a Registrar; there is no global
-/// registry.
+/// Everything that can be added by name: codecs, dataset types, hooks, runners, a project's
+/// pipelines and storage schemes. Built-ins and plugins register here through a Registrar;
+/// there is no global registry.
+///
+/// The registry also owns the `memory://` store (StorageRegistry): catalogs built from one
+/// registry see the same memory objects, catalogs of two registries do not.
 ///
 /// Objects created from it (datasets refer to codecs) must not outlive it.
 struct SLUICE_API Registry {
@@ -45,6 +49,7 @@ struct SLUICE_API Registry {
   FactoryRegistry<HookFactory> hooks{"hook"};
   FactoryRegistry<RunnerFactory> runners{"runner"};
   FactoryRegistry<PipelineFactory> pipelines{"pipeline"};
+  StorageRegistry storages;
 };
 
 /// Adds the built-in codecs and dataset types: MemoryDataset, BinaryDataset, CSVDataset,

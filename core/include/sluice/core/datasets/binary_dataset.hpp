@@ -14,7 +14,7 @@ namespace sluice {
 /// `codec`). Truncated, corrupt and foreign files are reported as such.
 class SLUICE_API BinaryDataset : public FileDataset {
  public:
-  BinaryDataset(std::filesystem::path filepath, const CodecRegistry& codecs, std::string codec = {},
+  BinaryDataset(FileLocation filepath, const CodecRegistry& codecs, std::string codec = {},
                 Versioning versioning = {});
 
   std::string dataset_type() const override { return "BinaryDataset"; }

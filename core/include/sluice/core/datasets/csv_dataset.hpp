@@ -7,7 +7,7 @@ namespace sluice {
 /// A Table in a CSV file (see read_csv for the dialect and type inference).
 class SLUICE_API CSVDataset : public FileDataset {
  public:
-  explicit CSVDataset(std::filesystem::path filepath, Versioning versioning = {});
+  explicit CSVDataset(FileLocation filepath, Versioning versioning = {});
   std::string dataset_type() const override { return "CSVDataset"; }
 
  protected:

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <sluice/core/dataset.hpp>
+#include <sluice/core/storage.hpp>
 #include <sluice/core/util/files.hpp>  // read_file, write_file_atomically: once declared here
 
 namespace sluice {
@@ -21,14 +22,14 @@ struct Versioning {
   std::string save_version;
 };
 
-/// Common ground of datasets stored in one local file: versioned paths, atomic writes
-/// (write_file_atomically in files.hpp) and errors naming the path.
+/// Common ground of datasets stored in one file of a Storage (local, `memory://`, a plugin's
+/// `s3://`...): versioned paths, atomic writes (Storage::write) and errors naming the URL.
 ///
-/// Concurrent runs: a versioned save never replaces a version (the check and the rename are one
-/// step), and once this dataset saved, its loads read that version rather than the latest, so
-/// another run's newer version never leaks in. An unversioned save claims the file for the
-/// dataset's lifetime (`.<name>.lock` next to it); a second process saving it meanwhile is
-/// refused with an error naming the run that holds it.
+/// Concurrent runs: a versioned save never replaces a version (Storage::write_new), and once
+/// this dataset saved, its loads read that version rather than the latest, so another run's
+/// newer version never leaks in. An unversioned save claims the file for the dataset's lifetime
+/// (Storage::claim; for local files `.<name>.lock` next to it); a second process saving it
+/// meanwhile is refused with an error naming the run that holds it.
 class SLUICE_API FileDataset : public Dataset {
  public:
   Value load() override;
@@ -36,14 +37,16 @@ class SLUICE_API FileDataset : public Dataset {
   bool exists() const override;
   std::string describe() const override;
 
+  /// The filepath as messages name it: a local path, or the URL (`memory://store/key`).
   const std::filesystem::path& filepath() const { return filepath_; }
-  /// The file a load reads (resolving the latest version); DatasetError when there is none.
+  /// The file a load reads (resolving the latest version), as a URL; DatasetError when there
+  /// is none.
   std::filesystem::path load_path() const;
-  /// The file a save writes.
+  /// The file a save writes, as a URL.
   std::filesystem::path save_path() const;
 
  protected:
-  FileDataset(std::filesystem::path filepath, Versioning versioning);
+  FileDataset(FileLocation location, Versioning versioning);
 
   virtual std::string encode(const Value& value) const = 0;
   virtual Value decode(std::string bytes, const std::filesystem::path& path) const = 0;
@@ -51,6 +54,12 @@ class SLUICE_API FileDataset : public Dataset {
   virtual std::string describe_options() const { return {}; }
 
  private:
+  /// The storage paths of load_path() and save_path().
+  std::string load_key() const;
+  std::string save_key() const;
+  std::string version_key(const std::string& version) const;
+
+  FileLocation location_;
   std::filesystem::path filepath_;
   Versioning versioning_;
   std::atomic<bool> saved_{false};

@@ -7,7 +7,7 @@ namespace sluice {
 /// A std::string in a text file.
 class SLUICE_API TextDataset : public FileDataset {
  public:
-  explicit TextDataset(std::filesystem::path filepath, Versioning versioning = {});
+  explicit TextDataset(FileLocation filepath, Versioning versioning = {});
   std::string dataset_type() const override { return "TextDataset"; }
 
  protected:

@@ -1,0 +1,336 @@
+#include <atomic>
+#include <thread>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sluice/core/catalog.hpp>
+#include <sluice/core/config_loader.hpp>
+#include <sluice/core/datasets/file_dataset.hpp>
+#include <sluice/core/plugin.hpp>
+#include <sluice/core/registry.hpp>
+#include <sluice/core/storage.hpp>
+#include <sluice/core/table.hpp>
+
+#include "support/temp_dir.hpp"
+#include "support/value_as.hpp"
+
+namespace sluice {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using testing::TempDir;
+using ::testing::ThrowsMessage;
+
+// --- The backends, through the Storage interface ---
+
+struct Backend {
+  std::string name;
+  std::shared_ptr<const Storage> storage;
+  /// The storage path of `relative`.
+  std::function<std::string(const std::string&)> path;
+  /// What url() of path("a/b") must look like.
+  std::string url_of_a_b;
+};
+
+class EveryBuiltinStorage : public ::testing::TestWithParam<std::string> {
+ protected:
+  Backend backend() const {
+    if (GetParam() == "local") {
+      const std::string root = dir.path().string();
+      return {"local", LocalStorage::instance(),
+              [root](const std::string& relative) { return root + "/" + relative; }, root + "/a/b"};
+    }
+    return {"memory", std::make_shared<const MemoryStorage>(),
+            [](const std::string& relative) { return "store/" + relative; }, "memory://store/a/b"};
+  }
+  TempDir dir;
+};
+
+TEST_P(EveryBuiltinStorage, WritesReadsListsAndRemovesObjects) {
+  const Backend b = backend();
+  const Storage& storage = *b.storage;
+  EXPECT_FALSE(storage.exists(b.path("a/b")));
+  storage.write(b.path("a/b"), "first");  // creates the folders it needs
+  EXPECT_TRUE(storage.exists(b.path("a/b")));
+  EXPECT_EQ(storage.read(b.path("a/b")), "first");
+  storage.write(b.path("a/b"), "second");
+  EXPECT_EQ(storage.read(b.path("a/b")), "second");
+
+  EXPECT_TRUE(storage.write_new(b.path("a/v1/x"), "one"));
+  EXPECT_FALSE(storage.write_new(b.path("a/v1/x"), "other"));
+  EXPECT_EQ(storage.read(b.path("a/v1/x")), "one");
+  EXPECT_TRUE(storage.write_new(b.path("a/v2/x"), "two"));
+  EXPECT_THAT(storage.list(b.path("a")), ElementsAre("b", "v1", "v2"));
+  EXPECT_THAT(storage.list(b.path("a/v1")), ElementsAre("x"));
+  EXPECT_THAT(storage.list(b.path("nothing")), IsEmpty());
+
+  EXPECT_EQ(storage.url(b.path("a/b")), b.url_of_a_b);
+  EXPECT_TRUE(storage.remove(b.path("a/b")));
+  EXPECT_FALSE(storage.remove(b.path("a/b")));
+  EXPECT_FALSE(storage.exists(b.path("a/b")));
+  EXPECT_THAT([&] { storage.read(b.path("a/b")); },
+              ThrowsMessage<DatasetError>(HasSubstr(fmt::format("'{}'", b.url_of_a_b))));
+  EXPECT_THAT(storage.list(b.path("a")), ElementsAre("v1", "v2"));
+}
+
+TEST_P(EveryBuiltinStorage, AReaderSeesTheOldBytesOrTheNewNeverAPart) {
+  const Backend b = backend();
+  const std::string path = b.path("big");
+  const std::string old_bytes(1 << 20, 'o');
+  const std::string new_bytes(1 << 20, 'n');
+  b.storage->write(path, old_bytes);
+  std::atomic<bool> done{false};
+  std::atomic<int> torn{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      const std::string seen = b.storage->read(path);
+      if (seen != old_bytes && seen != new_bytes) {
+        torn.fetch_add(1);
+      }
+    }
+  });
+  for (int i = 0; i < 20; ++i) {
+    b.storage->write(path, i % 2 == 0 ? new_bytes : old_bytes);
+  }
+  done.store(true);
+  reader.join();
+  EXPECT_EQ(torn.load(), 0);
+}
+
+TEST_P(EveryBuiltinStorage, AFolderIsNotReadAsAnObject) {
+  const Backend b = backend();
+  b.storage->write(b.path("a/b/file"), "x");
+  EXPECT_THAT([&] { b.storage->read(b.path("a/b")); },
+              ThrowsMessage<DatasetError>(AllOf(HasSubstr(fmt::format("'{}'", b.url_of_a_b)),
+                                                HasSubstr("add 'versioned: true'"))));
+}
+
+INSTANTIATE_TEST_SUITE_P(Storage, EveryBuiltinStorage, ::testing::Values("local", "memory"),
+                         [](const auto& param_info) { return param_info.param; });
+
+TEST(LocalStorage, ClaimsAnUnversionedFileAndTheDefaultClaimsNothing) {
+  TempDir dir;
+  const std::string file = (dir / "data.bin").string();
+  auto claim = LocalStorage::instance()->claim(file, "run-1");
+  EXPECT_NE(claim, nullptr);
+  EXPECT_TRUE(fs::exists(dir / ".data.bin.lock"));
+  claim.reset();
+  EXPECT_FALSE(fs::exists(dir / ".data.bin.lock"));
+  EXPECT_EQ(MemoryStorage().claim("store/data.bin", "run-1"), nullptr);
+}
+
+// --- Schemes ---
+
+TEST(StorageRegistry, PlainAndFilePathsAreLocalRelativeToTheRootMemoryIsTheRegistrysOwn) {
+  const StorageRegistry storages;
+  const FileLocation relative = storages.open("data/x.csv", "/project", {}, {}, "here");
+  EXPECT_EQ(relative.storage, LocalStorage::instance());
+  EXPECT_EQ(relative.path, "/project/data/x.csv");
+  EXPECT_EQ(storages.open("file:///abs/x.csv", "/project", {}, {}, "here").path, "/abs/x.csv");
+  EXPECT_EQ(storages.open("file://data/x.csv", "/project", {}, {}, "here").path,
+            "/project/data/x.csv");
+  const FileLocation memory = storages.open("memory://tests/x.csv", "/project", {}, {}, "here");
+  EXPECT_EQ(memory.storage, storages.memory());
+  EXPECT_EQ(memory.path, "tests/x.csv");
+  EXPECT_EQ(memory.url(), "memory://tests/x.csv");
+  EXPECT_NE(StorageRegistry().memory(), storages.memory());
+  EXPECT_THAT(storages.schemes(), ElementsAre("file", "memory"));
+}
+
+TEST(StorageRegistry, BadMemoryUrlsAndUnknownSchemesSayWhatToDo) {
+  const StorageRegistry storages;
+  for (const char* bad : {"memory://", "memory://store", "memory://store/", "memory:///key"}) {
+    EXPECT_THAT([&] { storages.open(bad, "/p", {}, {}, "catalog.yml:2:13: dataset 'x'"); },
+                ThrowsMessage<ConfigError>(
+                    AllOf(HasSubstr("catalog.yml:2:13: dataset 'x'"),
+                          HasSubstr("needs a store and a key: memory://<store>/<key>"))))
+        << bad;
+  }
+  EXPECT_THAT([&] { storages.open("gs://bucket/k", "/p", {}, {}, "catalog.yml:2:13"); },
+              ThrowsMessage<ConfigError>(
+                  AllOf(HasSubstr("catalog.yml:2:13: 'gs://bucket/k' uses the storage scheme 'gs'"),
+                        HasSubstr("known schemes: file, memory"), Not(HasSubstr("plugin")))));
+  EXPECT_THAT([&] { storages.open("s3://bucket/k", "/p", {}, {}, "catalog.yml:2:13"); },
+              ThrowsMessage<ConfigError>(
+                  AllOf(HasSubstr("known schemes: file, memory"),
+                        HasSubstr("s3:// comes with the s3 storage plugin: add `s3` to the "
+                                  "`plugins:` list"))));
+  EXPECT_THAT(
+      [&] {
+        storages.open("memory://s/k", "/p", {}, Param(Param::Map{{"a", Param(1)}}),
+                      "catalog.yml:2:13");
+      },
+      ThrowsMessage<ConfigError>(HasSubstr("remove 'fs_args'")));
+}
+
+// --- File datasets on every scheme, through the catalog ---
+
+class StorageCatalog : public ::testing::Test {
+ protected:
+  StorageCatalog() { register_builtins(registry); }
+
+  Catalog build(const std::string& catalog_yml, const std::string& credentials_yml = "",
+                CatalogOptions options = {}) {
+    dir.write("conf/base/catalog.yml", catalog_yml);
+    dir.write("conf/local/credentials.yml", credentials_yml);
+    const ConfigLoader conf(dir / "conf");
+    options.root = dir.path();
+    return make_catalog(conf.get("catalog"), conf.get("credentials"), Param(), registry, options);
+  }
+
+  Registry registry;
+  TempDir dir;
+};
+
+Table sample_table() {
+  Table table;
+  table.add_column("id", std::vector<std::int64_t>{1, 2});
+  table.add_column("name", std::vector<std::string>{"a", "b"});
+  return table;
+}
+
+TEST_F(StorageCatalog, EveryFileDatasetTypeRoundTripsOnMemoryAndFile) {
+  for (const std::string& prefix : {std::string("memory://tests/"), std::string("file://"),
+                                    std::string("file://") + dir.path().string() + "/abs/"}) {
+    Catalog catalog =
+        build(fmt::format("table:\n  type: CSVDataset\n  filepath: {0}data/t.csv\n"
+                          "text:\n  type: TextDataset\n  filepath: {0}data/t.txt\n"
+                          "vector:\n  type: BinaryDataset\n  filepath: {0}data/v.bin\n",
+                          prefix));
+    EXPECT_FALSE(catalog.exists("table")) << prefix;
+    catalog.save("table", Value::of(sample_table()));
+    catalog.save("text", Value::of(std::string("hello")));
+    catalog.save("vector", Value::of(std::vector<double>{1.5, 2.5}));
+    EXPECT_TRUE(catalog.exists("table")) << prefix;
+    EXPECT_EQ(testing::value_as<Table>(catalog.load("table")), sample_table()) << prefix;
+    EXPECT_EQ(testing::value_as<std::string>(catalog.load("text")), "hello") << prefix;
+    EXPECT_EQ(testing::value_as<std::vector<double>>(catalog.load("vector")),
+              (std::vector<double>{1.5, 2.5}))
+        << prefix;
+    const bool local = prefix.starts_with("file://");
+    EXPECT_EQ(fs::exists(dir / "data/t.csv") || fs::exists(dir / "abs/data/t.csv"), local);
+    EXPECT_THAT(catalog.get("text")->describe(),
+                HasSubstr(local ? "filepath=" + dir.path().string()
+                                : std::string("filepath=memory://tests/data/t.txt")));
+  }
+}
+
+TEST_F(StorageCatalog, TheMemoryStoreIsSharedByTheCatalogsOfOneRegistryOnly) {
+  const std::string yml = "text:\n  type: TextDataset\n  filepath: memory://s/t.txt\n";
+  build(yml).save("text", Value::of(std::string("kept")));
+  EXPECT_EQ(testing::value_as<std::string>(build(yml).load("text")), "kept");
+  Registry other;
+  register_builtins(other);
+  dir.write("conf/base/catalog.yml", yml);
+  const ConfigLoader conf(dir / "conf");
+  Catalog elsewhere = make_catalog(conf.get("catalog"), Param(), Param(), other, {});
+  EXPECT_FALSE(elsewhere.exists("text"));
+  EXPECT_THAT([&] { elsewhere.load("text"); },
+              ThrowsMessage<DatasetError>(HasSubstr("'memory://s/t.txt': no such object")));
+}
+
+TEST_F(StorageCatalog, VersionsOnMemoryLoadTheLatestOrTheOneAskedFor) {
+  const std::string yml =
+      "model:\n  type: TextDataset\n  filepath: memory://s/model.txt\n  versioned: true\n";
+  EXPECT_THAT([&] { build(yml).load("model"); },
+              ThrowsMessage<DatasetError>(
+                  HasSubstr("no saved versions of 'model.txt' under 'memory://s/model.txt'")));
+  CatalogOptions first;
+  first.save_version = "2026-01-01T00.00.00.000Z-1-1";
+  build(yml, "", first).save("model", Value::of(std::string("old")));
+  CatalogOptions second;
+  second.save_version = "2026-01-02T00.00.00.000Z-1-1";
+  Catalog saver = build(yml, "", second);
+  saver.save("model", Value::of(std::string("new")));
+  EXPECT_THAT([&] { build(yml, "", second).save("model", Value::of(std::string("again"))); },
+              ThrowsMessage<DatasetError>(HasSubstr("already exists")));
+  EXPECT_TRUE(
+      registry.storages.memory()->exists("s/model.txt/2026-01-01T00.00.00.000Z-1-1/model.txt"));
+
+  EXPECT_EQ(testing::value_as<std::string>(build(yml).load("model")), "new");
+  CatalogOptions pinned;
+  pinned.load_versions["model"] = first.save_version;
+  EXPECT_EQ(testing::value_as<std::string>(build(yml, "", pinned).load("model")), "old");
+  EXPECT_EQ(testing::value_as<std::string>(saver.load("model")), "new");
+}
+
+TEST_F(StorageCatalog, AnUnknownSchemeNamesTheEntrysLineAndTheKnownSchemes) {
+  EXPECT_THAT([&] { build("model:\n  type: BinaryDataset\n  filepath: s3://bucket/model.bin\n"); },
+              ThrowsMessage<ConfigError>(AllOf(
+                  HasSubstr("catalog.yml:3:13: dataset 'model' (BinaryDataset): option 'filepath': "
+                            "'s3://bucket/model.bin' uses the storage scheme 's3'"),
+                  HasSubstr("known schemes: file, memory"), HasSubstr("s3 storage plugin"))));
+}
+
+TEST_F(StorageCatalog, ASecretNeverAppearsInErrorsOrDescriptions) {
+  const std::string credentials = "store:\n  key: AKIAEXAMPLE\n  secret: hunter2-s3cr3t\n";
+  for (const char* filepath : {"memory://nokey", "s3://bucket/x.txt", "gcs://bucket/x.txt"}) {
+    try {
+      build(
+          fmt::format("x:\n  type: TextDataset\n  filepath: {}\n  credentials: store\n", filepath),
+          credentials);
+      FAIL() << filepath;
+    } catch (const ConfigError& error) {
+      EXPECT_THAT(error.what(), AllOf(HasSubstr("dataset 'x'"), Not(HasSubstr("hunter2-s3cr3t")),
+                                      Not(HasSubstr("AKIAEXAMPLE"))))
+          << filepath;
+    }
+  }
+  Catalog catalog = build(
+      "x:\n  type: TextDataset\n  filepath: memory://s/x.txt\n  credentials: store\n", credentials);
+  EXPECT_THAT(catalog.get("x")->describe(),
+              AllOf(Not(HasSubstr("hunter2-s3cr3t")), Not(HasSubstr("AKIAEXAMPLE"))));
+  try {
+    catalog.load("x");
+    FAIL();
+  } catch (const DatasetError& error) {
+    EXPECT_THAT(error.what(), Not(HasSubstr("hunter2-s3cr3t")));
+  }
+}
+
+// A test-only backend: memory objects under its own scheme.
+class FakeStorage : public MemoryStorage {
+ public:
+  std::string url(const std::string& path) const override { return "fake://" + path; }
+};
+
+TEST_F(StorageCatalog, ARegisteredSchemeGetsTheUrlCredentialsAndFsArgs) {
+  auto fake = std::make_shared<const FakeStorage>();
+  std::vector<StorageContext> seen;
+  Registrar registrar(registry, nullptr, "fake plugin");
+  registrar.add_storage("fake", [&](const StorageContext& context) {
+    seen.push_back(context);
+    return fake;
+  });
+  Catalog catalog = build(
+      "x:\n  type: TextDataset\n  filepath: fake://bucket/x.txt\n  credentials: store\n"
+      "  fs_args: {part_size: 8MiB}\n",
+      "store:\n  secret: hunter2\n");
+  ASSERT_EQ(seen.size(), 1U);
+  EXPECT_EQ(seen[0].url, "fake://bucket/x.txt");
+  EXPECT_EQ(seen[0].path, "bucket/x.txt");
+  EXPECT_EQ(seen[0].credentials.at("secret").as_string(), "hunter2");
+  EXPECT_EQ(seen[0].options.at("part_size").as_string(), "8MiB");
+  EXPECT_THAT(seen[0].where, HasSubstr("catalog.yml:3:13: dataset 'x'"));
+  catalog.save("x", Value::of(std::string("through the plugin")));
+  EXPECT_EQ(fake->read("bucket/x.txt"), "through the plugin");
+  EXPECT_EQ(testing::value_as<std::string>(catalog.load("x")), "through the plugin");
+  EXPECT_THAT(catalog.get("x")->describe(), HasSubstr("filepath=fake://bucket/x.txt"));
+  EXPECT_THAT(registry.storages.schemes(), ElementsAre("fake", "file", "memory"));
+
+  EXPECT_THAT([&] { registrar.add_storage("memory", {}); },
+              ThrowsMessage<ConfigError>(HasSubstr("fake plugin: cannot register storage scheme "
+                                                   "'memory': it is built in")));
+  EXPECT_THAT([&] { registrar.add_storage("fake", {}); },
+              ThrowsMessage<ConfigError>(HasSubstr("already registered")));
+}
+
+}  // namespace
+}  // namespace sluice
