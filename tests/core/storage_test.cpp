@@ -295,10 +295,19 @@ TEST_F(StorageCatalog, ASecretNeverAppearsInErrorsOrDescriptions) {
   }
 }
 
-// A test-only backend: memory objects under its own scheme.
+// A test-only backend: memory objects under its own scheme, counting the claims asked for.
 class FakeStorage : public MemoryStorage {
  public:
   std::string url(const std::string& path) const override { return "fake://" + path; }
+  std::shared_ptr<const void> claim(const std::string& path,
+                                    std::string_view run_id) const override {
+    claims.fetch_add(1);
+    claimed_by = fmt::format("{} by {}", path, run_id);
+    return token;
+  }
+  mutable std::atomic<int> claims{0};
+  mutable std::string claimed_by;
+  std::shared_ptr<const int> token = std::make_shared<const int>(0);
 };
 
 TEST_F(StorageCatalog, ARegisteredSchemeGetsTheUrlCredentialsAndFsArgs) {
@@ -320,6 +329,10 @@ TEST_F(StorageCatalog, ARegisteredSchemeGetsTheUrlCredentialsAndFsArgs) {
   EXPECT_EQ(seen[0].options.at("part_size").as_string(), "8MiB");
   EXPECT_THAT(seen[0].where, HasSubstr("catalog.yml:3:13: dataset 'x'"));
   catalog.save("x", Value::of(std::string("through the plugin")));
+  catalog.save("x", Value::of(std::string("through the plugin")));
+  EXPECT_EQ(fake->claims.load(), 1);  // claimed once, held while the dataset lives
+  EXPECT_THAT(fake->claimed_by, HasSubstr("bucket/x.txt by "));
+  EXPECT_EQ(fake->token.use_count(), 2);
   EXPECT_EQ(fake->read("bucket/x.txt"), "through the plugin");
   EXPECT_EQ(testing::value_as<std::string>(catalog.load("x")), "through the plugin");
   EXPECT_THAT(catalog.get("x")->describe(), HasSubstr("filepath=fake://bucket/x.txt"));

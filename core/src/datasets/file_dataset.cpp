@@ -76,8 +76,9 @@ void FileDataset::save(const Value& value) {
   if (!versioning_.enabled) {
     {
       const std::lock_guard guard(claim_mutex_);
-      if (!claim_) {
+      if (!claimed_) {
         claim_ = location_.storage->claim(key, versioning_.save_version);
+        claimed_ = true;
       }
     }
     location_.storage->write(key, encode(value));

@@ -64,6 +64,7 @@ class SLUICE_API FileDataset : public Dataset {
   Versioning versioning_;
   std::atomic<bool> saved_{false};
   std::mutex claim_mutex_;
+  bool claimed_ = false;  // asked once: a storage without claims returns null
   std::shared_ptr<const void> claim_;
 };
 
