@@ -182,6 +182,11 @@ const Param* OptionReader::optional_list(const std::string& key) {
   return value;
 }
 
+const Param* OptionReader::optional_raw(const std::string& key) {
+  known_.insert(key);
+  return options_.find(key);
+}
+
 void OptionReader::finish() const {
   if (!options_.is_map()) {
     return;

@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/datasets/cached_dataset.hpp>
 #include <sluice/core/datasets/csv_dataset.hpp>
@@ -56,7 +58,16 @@ void register_builtins(Registrar& registrar) {
     return std::make_shared<BinaryDataset>(std::move(path), *context.codecs, std::move(codec),
                                            std::move(versions));
   });
-  types.add("CSVDataset", file_dataset_factory<CSVDataset>("CSVDataset"));
+  types.add("CSVDataset", [](const DatasetContext& context) -> std::shared_ptr<Dataset> {
+    DatasetOptions options(context, "CSVDataset");
+    auto path = options.filepath();
+    auto versions = versioning(options, context);
+    auto [load_args, save_args] =
+        CSVDataset::read_args(options, fmt::format("dataset '{}' (CSVDataset)", context.name));
+    options.finish();
+    return std::make_shared<CSVDataset>(std::move(path), std::move(versions), std::move(load_args),
+                                        std::move(save_args));
+  });
   types.add("TextDataset", file_dataset_factory<TextDataset>("TextDataset"));
   types.add("CachedDataset", [](const DatasetContext& context) -> std::shared_ptr<Dataset> {
     DatasetOptions options(context, "CachedDataset");

@@ -47,6 +47,9 @@ class SLUICE_API OptionReader {
   const Param* optional_map(const std::string& key);
   /// A list option that may be absent (nullptr then).
   const Param* optional_list(const std::string& key);
+  /// The option as written, null included (nullptr only when absent), for options whose null
+  /// means something (pandas' `header: null`) or that take several kinds.
+  const Param* optional_raw(const std::string& key);
 
   /// Throws ConfigError listing every option that was not read, with "did you mean".
   void finish() const;
