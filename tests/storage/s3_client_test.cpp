@@ -11,6 +11,7 @@
 
 #include <sluice/storage/s3_client.hpp>
 
+#include "support/kill9.hpp"
 #include "support/s3rver.hpp"
 
 using sluice::s3::S3Client;
@@ -171,32 +172,14 @@ TEST_F(S3ClientTest, WrongCredentialsGiveAClearErrorWithoutTheSecret) {
 
 TEST_F(S3ClientTest, AMultipartUploadKilledByKill9LeavesNoVisibleObject) {
   const std::string key = "killed/partial.bin";
-  int ready[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    // The child starts a multipart upload, sends one part, says so, and waits to be killed.
-    ::close(ready[0]);
+  // The child starts a multipart upload, sends one part, and is killed.
+  ASSERT_TRUE(sluice::testing::run_in_child_then_kill9([&] {
     S3Options opts = options();
     opts.retry.max_attempts = 1;
     S3Client client(opts);
     const std::string upload_id = client.create_multipart_upload(bucket(), key);
     client.upload_part(bucket(), key, upload_id, 1, pattern_bytes(5u << 20, 3));
-    const char done = 1;
-    (void)!::write(ready[1], &done, 1);
-    ::pause();
-    ::_exit(0);
-  }
-  ::close(ready[1]);
-  char done = 0;
-  const bool started = ::read(ready[0], &done, 1) == 1;
-  ::close(ready[0]);
-  ::kill(child, SIGKILL);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  ASSERT_TRUE(started) << "the child did not start its upload";
-  ASSERT_TRUE(WIFSIGNALED(status));
+  })) << "the child did not start its upload";
 
   S3Client client(options());
   EXPECT_FALSE(client.exists(bucket(), key));

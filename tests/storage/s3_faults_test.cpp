@@ -15,6 +15,7 @@
 #include <sluice/storage/s3_client.hpp>
 
 #include "support/fake_http_server.hpp"
+#include "support/kill9.hpp"
 
 using sluice::s3::S3Client;
 using sluice::s3::S3Error;
@@ -101,6 +102,31 @@ TEST(S3Faults, RetriesStopAtTheTotalTimeBound) {
   S3Client client(options);
   EXPECT_THROW(client.get_object("bucket", "key"), S3Error);
   EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST(S3Faults, BackoffSleepsStayUnderTheCapAndWithinTheTotalTime) {
+  FakeHttpServer server(faulty(100, s3_error(503, "SlowDown", "Reduce your rate.")));
+  S3Options options = fast_options(server);
+  auto clock = std::make_shared<sluice::ManualClock>();
+  options.clock = clock;
+  options.retry.max_attempts = 50;
+  options.retry.base_delay = std::chrono::milliseconds(100);
+  options.retry.max_delay = std::chrono::milliseconds(400);
+  options.retry.max_total_time = std::chrono::milliseconds(2000);
+  S3Client client(options);
+  try {
+    client.get_object("bucket", "key");
+    FAIL() << "a get that always fails succeeded";
+  } catch (const S3Error& error) {
+    EXPECT_EQ(error.code(), "SlowDown");
+    EXPECT_THAT(error.what(), HasSubstr("Gave up after"));
+  }
+  const std::size_t attempts = server.requests().size();
+  // Each sleep is at most 400 ms and the sleeps add up to at most 2 s, so at least five
+  // sleeps fit.
+  EXPECT_LE(clock->now(), std::chrono::milliseconds(2000));
+  EXPECT_LE(clock->now(), std::chrono::milliseconds(400) * (attempts - 1));
+  EXPECT_GE(attempts, 5u);
 }
 
 TEST(S3Faults, A4xxIsNotRetried) {
@@ -319,27 +345,11 @@ TEST(S3Faults, TheOrphanOfAnUploaderKilledByKill9IsListedAndAborted) {
   auto s3 = std::make_shared<FakeMultipartS3>();
   FakeHttpServer server([s3](const HttpRequest& request) { return (*s3)(request); });
   const S3Options options = fast_options(server);
-  int ready[2];
-  ASSERT_EQ(::pipe(ready), 0);
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::close(ready[0]);
+  ASSERT_TRUE(sluice::testing::run_in_child_then_kill9([&] {
     S3Client client(options);
     const std::string id = client.create_multipart_upload("bucket", "run1/out.bin");
     client.upload_part("bucket", "run1/out.bin", id, 1, std::string(100, 'x'));
-    const char done = 1;
-    (void)!::write(ready[1], &done, 1);
-    ::pause();
-    ::_exit(0);
-  }
-  ::close(ready[1]);
-  char done = 0;
-  const bool started = ::read(ready[0], &done, 1) == 1;
-  ::close(ready[0]);
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
-  ASSERT_TRUE(started);
+  }));
 
   S3Client client(options);
   EXPECT_FALSE(client.exists("bucket", "run1/out.bin"));

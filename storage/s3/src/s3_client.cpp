@@ -340,8 +340,7 @@ struct S3Client::Impl {
   }
 
   [[noreturn]] void fail(const Request& request, long status, const std::string& code,
-                         const std::string& failure, int attempts,
-                         std::chrono::steady_clock::duration elapsed) const {
+                         const std::string& failure, int attempts, Clock::duration elapsed) const {
     std::string message =
         fmt::format("S3 {} of {} failed (endpoint {}, region {}): {}.", request.operation,
                     where(request), endpoint, options.region, failure);
@@ -363,7 +362,8 @@ struct S3Client::Impl {
   Response perform(const Request& request) {
     const std::string target = url(request.bucket, request.key, request.query);
     const std::string payload_hash = sha256_hex(request.body);
-    const auto start = std::chrono::steady_clock::now();
+    const Clock& clock = options.clock ? *options.clock : system_clock();
+    const auto start = clock.now();
     for (int attempt = 1;; ++attempt) {
       Response response;
       char error_buffer[CURL_ERROR_SIZE] = {};
@@ -404,13 +404,13 @@ struct S3Client::Impl {
                               error_buffer[0] != '\0' ? error_buffer : "no details");
         retry = transient(code);
       }
-      const auto elapsed = std::chrono::steady_clock::now() - start;
+      const auto elapsed = clock.now() - start;
       if (!retry || attempt >= options.retry.max_attempts)
         fail(request, code == CURLE_OK ? response.status : 0, s3_code, failure, attempt, elapsed);
       const auto delay = backoff(attempt - 1);
       if (elapsed + delay > options.retry.max_total_time)
         fail(request, code == CURLE_OK ? response.status : 0, s3_code, failure, attempt, elapsed);
-      std::this_thread::sleep_for(delay);
+      clock.sleep_for(delay);
     }
   }
 };

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include <sluice/core/clock.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/export.hpp>
 
@@ -62,6 +63,8 @@ struct S3Options {
   std::size_t part_size = 8u << 20;
   /// Parts uploaded at the same time.
   int parallel_parts = 4;
+  /// Backoff sleeps and the retry time bound go through this clock (null: real time).
+  std::shared_ptr<const Clock> clock;
 };
 
 /// A failed S3 request: names the operation, the object (s3://bucket/key) and the endpoint,
