@@ -314,7 +314,9 @@ struct S3Client::Impl {
       add("Content-Type: application/octet-stream");
       // The payload is sent from the caller's buffer, not copied.
       curl_easy_setopt(handle, CURLOPT_POST, 1L);
-      curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data());
+      // Never null: with null POSTFIELDS libcurl would read the body from stdin.
+      curl_easy_setopt(handle, CURLOPT_POSTFIELDS,
+                       request.body.data() != nullptr ? request.body.data() : "");
       curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size()));
       if (method == "PUT")
