@@ -46,6 +46,16 @@ std::string label(std::int64_t bytes) {
                             : std::to_string(bytes >> 10) + " KiB";
 }
 
+// 1 KiB, 1 MiB and 64 MiB in one request, and 64 MiB in parts (S3's parts are 5 MiB or more).
+void sizes(benchmark::internal::Benchmark* bench) {
+  bench->Args({1 << 10, 0})
+      ->Args({1 << 20, 0})
+      ->Args({64 << 20, 0})
+      ->Args({64 << 20, 1})
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+}
+
 // Arguments: object size, multipart (0 or 1).
 void BM_S3Put(benchmark::State& state) {
   const std::string bytes(static_cast<std::size_t>(state.range(0)), 'x');
@@ -58,13 +68,7 @@ void BM_S3Put(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * state.range(0));
   state.SetLabel(label(state.range(0)) + (multipart ? ", multipart" : ""));
 }
-BENCHMARK(BM_S3Put)
-    ->Args({1 << 10, 0})
-    ->Args({1 << 20, 0})
-    ->Args({64 << 20, 0})
-    ->Args({64 << 20, 1})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+BENCHMARK(BM_S3Put)->Apply(sizes);
 
 // Arguments: object size, whether it was uploaded in parts.
 void BM_S3Get(benchmark::State& state) {
@@ -80,12 +84,6 @@ void BM_S3Get(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * state.range(0));
   state.SetLabel(label(state.range(0)) + (multipart ? ", uploaded in parts" : ""));
 }
-BENCHMARK(BM_S3Get)
-    ->Args({1 << 10, 0})
-    ->Args({1 << 20, 0})
-    ->Args({64 << 20, 0})
-    ->Args({64 << 20, 1})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+BENCHMARK(BM_S3Get)->Apply(sizes);
 
 }  // namespace
