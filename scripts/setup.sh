@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages sluice builds with. Idempotent: installs only what is missing.
+# Installs the Debian packages sluice builds with, and the S3 test server (s3rver, pinned in
+# storage/s3/testing/package-lock.json). Idempotent: installs only what is missing.
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
 packages=(
   build-essential cmake ninja-build pkg-config clang-format
@@ -8,6 +10,7 @@ packages=(
   nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox
   clang libclang-rt-14-dev
+  libcurl4-openssl-dev libssl-dev
 )
 
 missing=()
@@ -17,13 +20,22 @@ for pkg in "${packages[@]}"; do
   fi
 done
 
-if ((${#missing[@]} == 0)); then
-  exit 0
+# Node and npm run s3rver for the S3 tests; a machine with Node from elsewhere keeps it.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
 fi
 
-echo "setup: installing ${missing[*]}"
-sudo=""
-if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq -o DPkg::Lock::Timeout=600
-$sudo apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}"
+if ((${#missing[@]} > 0)); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq -o DPkg::Lock::Timeout=600
+  $sudo apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}"
+fi
+
+# s3rver, exactly the version the lock file pins.
+if [[ ! -d "$root/storage/s3/testing/node_modules/s3rver" ]]; then
+  echo "setup: installing s3rver (npm ci --prefix storage/s3/testing)"
+  npm ci --prefix "$root/storage/s3/testing" --no-audit --no-fund
+fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# scripts/check-layers.sh on scratch copies of the tree's core/, runners/ and hooks/: passes on
-# the copy as it is, and fails, naming the file, the line and the rule, for each wrong arrow
-# planted in it. Usage: check_layers_test.sh <source tree>
+# scripts/check-layers.sh on scratch copies of the tree's core/, runners/, hooks/ and storage/:
+# passes on the copy as it is, and fails, naming the file, the line and the rule, for each wrong
+# arrow planted in it. Usage: check_layers_test.sh <source tree>
 set -euo pipefail
 source_tree="$1"
 check="$source_tree/scripts/check-layers.sh"
@@ -12,6 +12,7 @@ fresh_copy() {
   rm -rf "$scratch/tree"
   mkdir "$scratch/tree"
   cp -r "$source_tree/core" "$source_tree/runners" "$source_tree/hooks" "$scratch/tree"
+  tar -C "$source_tree" --exclude=node_modules -cf - storage | tar -C "$scratch/tree" -xf -
 }
 
 failed=0
@@ -66,5 +67,13 @@ expect_failure "a hook's plugin linking the session" "hook cache links sluice::s
 fresh_copy
 printf 'target_link_libraries(sluice_timeline PRIVATE Boost::headers)\n' >>"$scratch/tree/hooks/timeline/CMakeLists.txt"
 expect_failure "a hook linking a third-party library" "hook timeline links Boost::headers"
+
+fresh_copy
+printf '#include <sluice/runners/runner.hpp>\n' >"$scratch/tree/storage/s3/src/planted.cpp"
+expect_failure "a storage library including runners" "storage/s3/src/planted.cpp:1: storage/ includes <sluice/runners/runner.hpp>: storage libraries depend on core only"
+
+fresh_copy
+printf 'target_link_libraries(sluice_s3 PRIVATE sluice::tee)\n' >>"$scratch/tree/storage/s3/CMakeLists.txt"
+expect_failure "a storage library linking a hook" "storage library s3 links sluice::tee: storage libraries link core only"
 
 exit "$failed"

@@ -1,0 +1,364 @@
+// The S3 client's fault paths and what it sends, against a tiny fault-injecting HTTP server
+// on loopback (tests/support/fake_http_server.hpp).
+#include <atomic>
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sluice/storage/s3_client.hpp>
+
+#include "support/fake_http_server.hpp"
+#include "support/kill9.hpp"
+
+using sluice::s3::S3Client;
+using sluice::s3::S3Error;
+using sluice::s3::S3Options;
+using sluice::testing::FakeHttpServer;
+using sluice::testing::HttpReply;
+using sluice::testing::HttpRequest;
+using sluice::testing::s3_error;
+using testing::HasSubstr;
+using testing::Not;
+using testing::StartsWith;
+
+namespace {
+
+constexpr const char* secret = "fake-secret-never-shown";
+
+S3Options fast_options(const FakeHttpServer& server) {
+  S3Options options;
+  options.endpoint_url = server.endpoint();
+  options.region = "eu-west-3";
+  options.credentials = {"AKIDFAKE", secret, "", "the test"};
+  options.retry.max_attempts = 4;
+  options.retry.base_delay = std::chrono::milliseconds(1);
+  options.retry.max_delay = std::chrono::milliseconds(5);
+  return options;
+}
+
+/// Answers with `fault` the first `count` times, then 200 with `body`.
+FakeHttpServer::Handler faulty(int count, HttpReply fault, std::string body = "ok") {
+  auto seen = std::make_shared<std::atomic<int>>(0);
+  return [=](const HttpRequest&) {
+    if (seen->fetch_add(1) < count)
+      return fault;
+    return HttpReply{200, body, {{"ETag", "\"abc\""}}, false};
+  };
+}
+
+TEST(S3Faults, A503SlowDownIsRetriedUntilItSucceeds) {
+  FakeHttpServer server(faulty(2, s3_error(503, "SlowDown", "Please reduce your request rate.")));
+  S3Client client(fast_options(server));
+  client.put_object("bucket", "key", "payload");
+  EXPECT_EQ(server.requests().size(), 3u);
+}
+
+TEST(S3Faults, A429IsRetried) {
+  FakeHttpServer server(faulty(1, s3_error(429, "TooManyRequests", "Slow down.")));
+  S3Client client(fast_options(server));
+  EXPECT_EQ(client.get_object("bucket", "key"), "ok");
+  EXPECT_EQ(server.requests().size(), 2u);
+}
+
+TEST(S3Faults, AConnectionResetIsRetried) {
+  FakeHttpServer server(faulty(2, HttpReply{.reset = true}, "after the resets"));
+  S3Client client(fast_options(server));
+  EXPECT_EQ(client.get_object("bucket", "key"), "after the resets");
+  EXPECT_EQ(server.requests().size(), 3u);
+}
+
+TEST(S3Faults, RetriesStopAfterMaxAttemptsAndTheErrorSaysSo) {
+  FakeHttpServer server(faulty(100, s3_error(500, "InternalError", "We encountered an error.")));
+  S3Options options = fast_options(server);
+  options.retry.max_attempts = 3;
+  S3Client client(options);
+  try {
+    client.get_object("bucket", "dir/key");
+    FAIL() << "a get that always fails succeeded";
+  } catch (const S3Error& error) {
+    EXPECT_EQ(error.http_status(), 500);
+    EXPECT_EQ(error.code(), "InternalError");
+    EXPECT_THAT(error.what(), HasSubstr("S3 GetObject of s3://bucket/dir/key failed"));
+    EXPECT_THAT(error.what(), HasSubstr("HTTP 500 InternalError: We encountered an error."));
+    EXPECT_THAT(error.what(), HasSubstr("Gave up after 3 attempts"));
+  }
+  EXPECT_EQ(server.requests().size(), 3u);
+}
+
+TEST(S3Faults, RetriesStopAtTheTotalTimeBound) {
+  FakeHttpServer server(faulty(100, s3_error(503, "SlowDown", "Reduce your rate.")));
+  S3Options options = fast_options(server);
+  options.retry.max_attempts = 1000;
+  options.retry.base_delay = std::chrono::milliseconds(1000);
+  options.retry.max_delay = std::chrono::milliseconds(1000);
+  options.retry.max_total_time = std::chrono::milliseconds(0);
+  S3Client client(options);
+  EXPECT_THROW(client.get_object("bucket", "key"), S3Error);
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST(S3Faults, BackoffSleepsStayUnderTheCapAndWithinTheTotalTime) {
+  FakeHttpServer server(faulty(100, s3_error(503, "SlowDown", "Reduce your rate.")));
+  S3Options options = fast_options(server);
+  auto clock = std::make_shared<sluice::ManualClock>();
+  options.clock = clock;
+  options.retry.max_attempts = 50;
+  options.retry.base_delay = std::chrono::milliseconds(100);
+  options.retry.max_delay = std::chrono::milliseconds(400);
+  options.retry.max_total_time = std::chrono::milliseconds(2000);
+  S3Client client(options);
+  try {
+    client.get_object("bucket", "key");
+    FAIL() << "a get that always fails succeeded";
+  } catch (const S3Error& error) {
+    EXPECT_EQ(error.code(), "SlowDown");
+    EXPECT_THAT(error.what(), HasSubstr("Gave up after"));
+  }
+  const std::size_t attempts = server.requests().size();
+  // Each sleep is at most 400 ms and the sleeps add up to at most 2 s, so at least five
+  // sleeps fit.
+  EXPECT_LE(clock->now(), std::chrono::milliseconds(2000));
+  EXPECT_LE(clock->now(), std::chrono::milliseconds(400) * (attempts - 1));
+  EXPECT_GE(attempts, 5u);
+}
+
+TEST(S3Faults, A4xxIsNotRetried) {
+  FakeHttpServer server(faulty(100, s3_error(403, "AccessDenied", "Access Denied")));
+  S3Client client(fast_options(server));
+  try {
+    client.put_object("bucket", "key", "x");
+    FAIL() << "a denied put succeeded";
+  } catch (const S3Error& error) {
+    EXPECT_EQ(error.code(), "AccessDenied");
+    EXPECT_THAT(error.what(), HasSubstr("check the bucket policy"));
+    EXPECT_THAT(error.what(), HasSubstr("Credentials used: the test"));
+  }
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
+TEST(S3Faults, SignatureDoesNotMatchSaysToCheckTheSecretAndNeverShowsIt) {
+  FakeHttpServer server(
+      faulty(100, s3_error(403, "SignatureDoesNotMatch",
+                           "The request signature we calculated does not match the signature you "
+                           "provided. Check your key and signing method.")));
+  S3Options options = fast_options(server);
+  options.credentials.session_token = "session-token-never-shown";
+  S3Client client(options);
+  try {
+    client.get_object("bucket", "key");
+    FAIL() << "a get with a bad signature succeeded";
+  } catch (const S3Error& error) {
+    EXPECT_EQ(error.code(), "SignatureDoesNotMatch");
+    EXPECT_THAT(error.what(), HasSubstr("check the secret and the region"));
+    EXPECT_THAT(error.what(), Not(HasSubstr(secret)));
+    EXPECT_THAT(error.what(), Not(HasSubstr("session-token-never-shown")));
+  }
+}
+
+TEST(S3Faults, NoServerListeningIsAClearErrorAfterBoundedRetries) {
+  int port = 0;
+  {
+    FakeHttpServer gone(faulty(0, {}));
+    port = std::stoi(gone.endpoint().substr(gone.endpoint().rfind(':') + 1));
+  }
+  S3Options options;
+  options.endpoint_url = "http://127.0.0.1:" + std::to_string(port);
+  options.credentials = {"AKIDFAKE", secret, "", "the test"};
+  options.retry.max_attempts = 2;
+  options.retry.base_delay = std::chrono::milliseconds(1);
+  S3Client client(options);
+  try {
+    client.get_object("bucket", "key");
+    FAIL() << "a get without a server succeeded";
+  } catch (const S3Error& error) {
+    EXPECT_EQ(error.http_status(), 0);
+    EXPECT_THAT(error.what(), HasSubstr("no answer"));
+    EXPECT_THAT(error.what(), HasSubstr("the server is running"));
+    EXPECT_THAT(error.what(), HasSubstr("Gave up after 2 attempts"));
+    EXPECT_THAT(error.what(), Not(HasSubstr(secret)));
+  }
+}
+
+TEST(S3Faults, RequestsAreSignedWithSigV4ForTheRegionAndCarryThePayloadHash) {
+  FakeHttpServer server(faulty(0, {}));
+  S3Options options = fast_options(server);
+  options.credentials.session_token = "the-session-token";
+  S3Client client(options);
+  client.put_object("bucket", "dir/a b.txt", "hello");
+
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  const HttpRequest& put = requests.front();
+  EXPECT_EQ(put.method, "PUT");
+  EXPECT_EQ(put.target, "/bucket/dir/a%20b.txt");
+  EXPECT_EQ(put.body, "hello");
+  // SHA-256 of "hello".
+  EXPECT_EQ(put.header("x-amz-content-sha256"),
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+  EXPECT_FALSE(put.header("x-amz-date").empty());
+  EXPECT_EQ(put.header("x-amz-security-token"), "the-session-token");
+  const std::string authorization = put.header("authorization");
+  EXPECT_THAT(authorization, StartsWith("AWS4-HMAC-SHA256 Credential=AKIDFAKE/"));
+  EXPECT_THAT(authorization, HasSubstr("/eu-west-3/s3/aws4_request"));
+  EXPECT_THAT(authorization, HasSubstr("SignedHeaders="));
+  EXPECT_THAT(authorization, HasSubstr("host"));
+  EXPECT_THAT(authorization, HasSubstr("x-amz-content-sha256"));
+  EXPECT_THAT(authorization, HasSubstr("x-amz-date"));
+  EXPECT_THAT(authorization, HasSubstr("Signature="));
+  EXPECT_THAT(authorization, Not(HasSubstr(secret)));
+}
+
+TEST(S3Faults, AddressingIsPathStyleForACustomEndpointAndVirtualHostForAws) {
+  S3Options aws;
+  aws.region = "eu-west-1";
+  EXPECT_EQ(S3Client(aws).object_url("bucket", "a/b c"),
+            "https://bucket.s3.eu-west-1.amazonaws.com/a/b%20c");
+  aws.addressing = sluice::s3::Addressing::path;
+  EXPECT_EQ(S3Client(aws).object_url("bucket", "k"), "https://s3.eu-west-1.amazonaws.com/bucket/k");
+
+  S3Options custom;
+  custom.endpoint_url = "http://127.0.0.1:9000/";
+  EXPECT_EQ(S3Client(custom).object_url("bucket", "k"), "http://127.0.0.1:9000/bucket/k");
+  custom.addressing = sluice::s3::Addressing::virtual_host;
+  EXPECT_EQ(S3Client(custom).object_url("bucket", "k"), "http://bucket.127.0.0.1:9000/k");
+}
+
+/// Just enough of S3's multipart API: uploads in progress, parts, completed objects.
+class FakeMultipartS3 {
+ public:
+  HttpReply operator()(const HttpRequest& request) {
+    std::lock_guard lock(mutex_);
+    const std::string path = request.target.substr(0, request.target.find('?'));
+    const std::string query = request.target.find('?') == std::string::npos
+                                  ? ""
+                                  : request.target.substr(request.target.find('?') + 1);
+    const std::string key = path.substr(path.find('/', 1) + 1);
+    const auto param = [&query](const std::string& name) {
+      const auto at = ("&" + query).find("&" + name + "=");
+      if (at == std::string::npos)
+        return std::string();
+      const auto begin = at + name.size() + 1;
+      return query.substr(begin, query.find('&', begin) - begin);
+    };
+    if (request.method == "POST" && query == "uploads=") {
+      const std::string id = "upload" + std::to_string(++next_id_);
+      uploads_[id] = key;
+      return {200, "<InitiateMultipartUploadResult><UploadId>" + id +
+                       "</UploadId></InitiateMultipartUploadResult>"};
+    }
+    if (request.method == "PUT" && !param("uploadId").empty()) {
+      if (fail_part_ == param("partNumber"))
+        return s3_error(400, "InvalidPart", "The part was rejected.");
+      return {200, "", {{"ETag", "\"part" + param("partNumber") + "\""}}};
+    }
+    if (request.method == "POST" && !param("uploadId").empty()) {
+      objects_.insert(uploads_.at(param("uploadId")));
+      uploads_.erase(param("uploadId"));
+      return {200, "<CompleteMultipartUploadResult/>"};
+    }
+    if (request.method == "DELETE" && !param("uploadId").empty()) {
+      aborted_.push_back(param("uploadId"));
+      return uploads_.erase(param("uploadId")) ? HttpReply{204}
+                                               : s3_error(404, "NoSuchUpload", "No such upload.");
+    }
+    if (request.method == "GET" && ("&" + query + "&").find("&uploads=&") != std::string::npos) {
+      std::string body = "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>";
+      for (const auto& [id, upload_key] : uploads_)
+        body += "<Upload><Key>" + upload_key + "</Key><UploadId>" + id + "</UploadId></Upload>";
+      return {200, body + "</ListMultipartUploadsResult>"};
+    }
+    if (request.method == "HEAD")
+      return objects_.contains(key) ? HttpReply{200} : HttpReply{404};
+    return s3_error(400, "Unexpected", request.method + " " + request.target);
+  }
+
+  void fail_part(std::string number) { fail_part_ = std::move(number); }
+  std::vector<std::string> aborted() {
+    std::lock_guard lock(mutex_);
+    return aborted_;
+  }
+  std::size_t uploads_in_progress() {
+    std::lock_guard lock(mutex_);
+    return uploads_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  int next_id_ = 0;
+  std::string fail_part_;
+  std::map<std::string, std::string> uploads_;  // id -> key
+  std::set<std::string> objects_;
+  std::vector<std::string> aborted_;
+};
+
+TEST(S3Faults, AFailedPartAbortsTheMultipartUploadSoNoOrphanIsLeft) {
+  auto s3 = std::make_shared<FakeMultipartS3>();
+  s3->fail_part("2");
+  FakeHttpServer server([s3](const HttpRequest& request) { return (*s3)(request); });
+  S3Options options = fast_options(server);
+  options.multipart_threshold = 1000;
+  options.part_size = 1000;
+  S3Client client(options);
+  try {
+    client.put_object("bucket", "big", std::string(3500, 'x'));
+    FAIL() << "a multipart upload with a rejected part succeeded";
+  } catch (const S3Error& error) {
+    EXPECT_EQ(error.code(), "InvalidPart");
+    EXPECT_THAT(error.what(), HasSubstr("S3 UploadPart of s3://bucket/big"));
+  }
+  EXPECT_EQ(s3->aborted(), std::vector<std::string>{"upload1"});
+  EXPECT_EQ(s3->uploads_in_progress(), 0u);
+  EXPECT_FALSE(client.exists("bucket", "big"));
+}
+
+TEST(S3Faults, AMultipartUploadSendsEveryPartAndCompletesInOrder) {
+  auto s3 = std::make_shared<FakeMultipartS3>();
+  FakeHttpServer server([s3](const HttpRequest& request) { return (*s3)(request); });
+  S3Options options = fast_options(server);
+  options.multipart_threshold = 1000;
+  options.part_size = 1000;
+  S3Client client(options);
+  client.put_object("bucket", "big", std::string(3500, 'x'));
+  EXPECT_TRUE(client.exists("bucket", "big"));
+  std::size_t part_bytes = 0;
+  std::string completion;
+  for (const HttpRequest& request : server.requests()) {
+    if (request.method == "PUT")
+      part_bytes += request.body.size();
+    if (request.method == "POST" && request.target.find("uploadId=") != std::string::npos)
+      completion = request.body;
+  }
+  EXPECT_EQ(part_bytes, 3500u);
+  EXPECT_THAT(completion, HasSubstr("<Part><PartNumber>1</PartNumber><ETag>&quot;part1&quot;"));
+  EXPECT_LT(completion.find("<PartNumber>3</PartNumber>"),
+            completion.find("<PartNumber>4</PartNumber>"));
+}
+
+TEST(S3Faults, TheOrphanOfAnUploaderKilledByKill9IsListedAndAborted) {
+  auto s3 = std::make_shared<FakeMultipartS3>();
+  FakeHttpServer server([s3](const HttpRequest& request) { return (*s3)(request); });
+  const S3Options options = fast_options(server);
+  ASSERT_TRUE(sluice::testing::run_in_child_then_kill9([&] {
+    S3Client client(options);
+    const std::string id = client.create_multipart_upload("bucket", "run1/out.bin");
+    client.upload_part("bucket", "run1/out.bin", id, 1, std::string(100, 'x'));
+  }));
+
+  S3Client client(options);
+  EXPECT_FALSE(client.exists("bucket", "run1/out.bin"));
+  const auto orphans = client.list_multipart_uploads("bucket", "run1/");
+  ASSERT_EQ(orphans.size(), 1u);
+  EXPECT_EQ(orphans.front().key, "run1/out.bin");
+  EXPECT_EQ(client.abort_multipart_uploads("bucket", "run1/"), 1u);
+  EXPECT_TRUE(client.list_multipart_uploads("bucket", "run1/").empty());
+  EXPECT_EQ(s3->uploads_in_progress(), 0u);
+}
+
+}  // namespace
