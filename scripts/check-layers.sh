@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Checks that the layer arrows run one way (docs/architecture.md, "Layers as built"):
-#   core <- runners <- session, bench <- tools, and core <- hooks (plugins).
+#   core <- runners <- session, bench <- tools, core <- hooks (plugins) and core <- storage
+#   (plugins with dataset types that need their own library).
 # Fails, naming the file, the line and the rule, when
 #   - a source under core/ includes a runners, hooks, bench or tools header;
 #   - a source under runners/ includes a hooks, bench or tools header;
 #   - a source under hooks/ includes a runners, bench or tools header;
+#   - a source under storage/ includes a runners, hooks, bench or tools header;
 #   - a hooks/*/CMakeLists.txt links anything but core (sluice_core, sluice::core) and the
-#     hook's own library.
+#     hook's own library; a storage/*/CMakeLists.txt likewise, but for the system libraries it
+#     finds with pkg-config (PkgConfig::<name>, e.g. hiredis).
 # Reads the sources only (no build needed). Usage: scripts/check-layers.sh [source tree]
 set -euo pipefail
 root="${1:-$(dirname "$0")/..}"
@@ -44,20 +47,28 @@ check_includes runners 'hooks|bench|tools' \
 check_includes hooks 'runners|bench|tools' \
   "hooks depend on core only (a hook sees a run through its events and the error given to on_pipeline_error); move what it needs into core"
 
+check_includes storage 'runners|hooks|bench|tools' \
+  "storage plugins depend on core only (a dataset type sees a run through the Dataset interface); move what it needs into core"
+
 # Each hook's CMakeLists.txt: every library named in a link (target_link_libraries, and the
 # LIBRARIES / PUBLIC_DEPS / PRIVATE_DEPS of sluice_add_*) and every sluice target it mentions
 # is core or the hook's own.
-for file in hooks/*/CMakeLists.txt; do
+for file in hooks/*/CMakeLists.txt storage/*/CMakeLists.txt; do
   [[ -f "$file" ]] || continue
   hook=$(basename "$(dirname "$file")")
-  awk -v file="$file" -v hook="$hook" '
+  layer=$(dirname "$(dirname "$file")")
+  awk -v file="$file" -v hook="$hook" -v layer="$layer" '
     function allowed(token) {
+      if (layer == "storage" && token ~ /^PkgConfig::/) return 1
       return token == "sluice_core" || token == "sluice::core" || token == "sluice_" hook ||
              token == "sluice::" hook || token == "sluice_build_flags" ||
              token == "$<BUILD_INTERFACE:sluice_build_flags>"
     }
     function report(token) {
-      printf "%s:%d: hook %s links %s: hooks link core only (sluice_core or sluice::core, through sluice_add_hook); move what it needs into core\n", file, FNR, hook, token
+      if (layer == "storage")
+        printf "%s:%d: storage %s links %s: storage plugins link core only (and system libraries as PkgConfig::<name>); move what it needs into core\n", file, FNR, hook, token
+      else
+        printf "%s:%d: hook %s links %s: hooks link core only (sluice_core or sluice::core, through sluice_add_hook); move what it needs into core\n", file, FNR, hook, token
       found++
     }
     {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/check-layers.sh on scratch copies of the tree's core/, runners/ and hooks/: passes on
+# scripts/check-layers.sh on scratch copies of the tree's core/, runners/, hooks/ and storage/: passes on
 # the copy as it is, and fails, naming the file, the line and the rule, for each wrong arrow
 # planted in it. Usage: check_layers_test.sh <source tree>
 set -euo pipefail
@@ -11,7 +11,8 @@ trap 'rm -rf "$scratch"' EXIT
 fresh_copy() {
   rm -rf "$scratch/tree"
   mkdir "$scratch/tree"
-  cp -r "$source_tree/core" "$source_tree/runners" "$source_tree/hooks" "$scratch/tree"
+  cp -r "$source_tree/core" "$source_tree/runners" "$source_tree/hooks" "$source_tree/storage" \
+    "$scratch/tree"
 }
 
 failed=0
@@ -66,5 +67,13 @@ expect_failure "a hook's plugin linking the session" "hook cache links sluice::s
 fresh_copy
 printf 'target_link_libraries(sluice_timeline PRIVATE Boost::headers)\n' >>"$scratch/tree/hooks/timeline/CMakeLists.txt"
 expect_failure "a hook linking a third-party library" "hook timeline links Boost::headers"
+
+fresh_copy
+printf '#include <sluice/runners/runner.hpp>\n' >"$scratch/tree/storage/redis/src/planted.cpp"
+expect_failure "storage including runners" "storage/redis/src/planted.cpp:1: storage/ includes <sluice/runners/runner.hpp>: storage plugins depend on core only"
+
+fresh_copy
+printf 'target_link_libraries(sluice_redis PRIVATE sluice_runners)\n' >>"$scratch/tree/storage/redis/CMakeLists.txt"
+expect_failure "storage linking runners" "storage redis links sluice_runners: storage plugins link core only"
 
 exit "$failed"
