@@ -5,9 +5,9 @@
 #   - a source under core/ includes a runners, hooks, bench or tools header;
 #   - a source under runners/ includes a hooks, bench or tools header;
 #   - a source under hooks/ includes a runners, bench or tools header;
+#   - a source under storage/ includes a runners, hooks, bench or tools header;
 #   - a hooks/*/CMakeLists.txt links anything but core (sluice_core, sluice::core) and the
 #     hook's own library;
-#   - a source under storage/ includes a runners, hooks, bench or tools header;
 #   - a storage/*/CMakeLists.txt links a sluice library other than core and its own (the
 #     external library the folder exists for, such as libcurl, is fine).
 # Reads the sources only (no build needed). Usage: scripts/check-layers.sh [source tree]
@@ -59,6 +59,7 @@ for file in hooks/*/CMakeLists.txt storage/*/CMakeLists.txt; do
   layer=$(dirname "$(dirname "$file")")
   awk -v file="$file" -v hook="$hook" -v layer="$layer" '
     function allowed(token) {
+      if (layer == "storage" && token ~ /^PkgConfig::/) return 1
       return token == "sluice_core" || token == "sluice::core" || token == "sluice_" hook ||
              token == "sluice::" hook || token == "sluice_build_flags" ||
              token == "$<BUILD_INTERFACE:sluice_build_flags>"

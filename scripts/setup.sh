@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libboost-dev libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev
   nlohmann-json3-dev
+  libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox
   clang libclang-rt-14-dev
   libcurl4-openssl-dev libssl-dev

@@ -36,6 +36,16 @@ std::shared_ptr<Dataset> DatasetTypeRegistry::create(std::string_view type,
   const std::string mark = context.mark.str();
   const std::string where =
       fmt::format("{}{}dataset '{}'", mark, mark.empty() ? "" : ": ", context.name);
+  if (!contains(type)) {
+    try {
+      get(type, where);
+    } catch (const ConfigError& error) {
+      throw ConfigError(fmt::format(
+          "{}; a type from a plugin (e.g. RedisDataset, from the plugin 'redis') is known once "
+          "the plugin is listed under 'plugins:' in hooks.yml",
+          error.what()));
+    }
+  }
   return get(type, where)(context);
 }
 

@@ -23,6 +23,7 @@
 #include <sluice/core/util/json.hpp>
 
 #include "support/bad_yaml.hpp"
+#include "support/redis_server.hpp"
 #include "support/source_dir.hpp"
 #include "support/temp_dir.hpp"
 
@@ -307,6 +308,53 @@ TEST_F(SluiceCli, DatasetsCanLiveOnSimulatedSlowStorage) {
                 "X_train:\n  type: SimulatedStorage\n  read_latency: 5 parsecs\n");
   EXPECT_THAT(sluice("run").output,
               AllOf(HasSubstr("conf/local/catalog.yml:3:17"), HasSubstr("is not a duration")));
+}
+
+TEST_F(SluiceCli, IntermediatesLiveInRedisWhenHooksYmlListsTheRedisPlugin) {
+  const auto redis_binary = testing::find_redis_server();
+  if (!redis_binary) {
+    if (std::getenv("CI") != nullptr)
+      FAIL() << testing::kRedisMissing;
+    GTEST_SKIP() << testing::kRedisMissing;
+  }
+  testing::TempDir redis_folder;
+  testing::RedisServer server(*redis_binary, redis_folder.path(),
+                              {"--requirepass", "cli-redis-secret"});
+  project.write("conf/local/credentials.yml", "iris_redis:\n  password: cli-redis-secret\n");
+  const std::string catalog = fmt::format(
+      "X_train:\n  type: RedisDataset\n  key: iris:X_train\n  url: {0}\n"
+      "  credentials: iris_redis\n"
+      "y_pred:\n  type: RedisDataset\n  key: iris:y_pred\n  url: {0}\n"
+      "  credentials: iris_redis\n  ttl: 1h\n",
+      server.url());
+  project.write("conf/local/catalog.yml", catalog);
+  // Without the plugin the type is unknown.
+  const Result unknown = sluice("run");
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_THAT(unknown.output, AllOf(HasSubstr("unknown type 'RedisDataset'"),
+                                    HasSubstr("listed under 'plugins:' in hooks.yml")));
+  project.write("conf/local/hooks.yml", "plugins:\n  - node_timing\n  - redis\n");
+  const Result run = sluice("run");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, AllOf(HasSubstr("Saving data to 'X_train' (RedisDataset)"),
+                                HasSubstr("Model has an accuracy of 0.933 on test data."),
+                                Not(HasSubstr("cli-redis-secret"))));
+  EXPECT_FALSE(fs::exists(project / "data/05_model_input/X_train.bin"));
+
+  // The server gone: the run fails naming the dataset and what to do, without the password.
+  server.stop();
+  const Result down = sluice("run");
+  EXPECT_NE(down.exit_code, 0);
+  EXPECT_THAT(down.output, AllOf(HasSubstr("dataset 'X_train'"), HasSubstr("start redis-server"),
+                                 Not(HasSubstr("cli-redis-secret"))));
+  server.restart();
+  EXPECT_EQ(sluice("run").exit_code, 0);
+
+  project.write("conf/local/credentials.yml", "iris_redis:\n  password: not-the-cli-secret\n");
+  const Result refused = sluice("run");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_THAT(refused.output,
+              AllOf(HasSubstr("refused the credentials"), Not(HasSubstr("not-the-cli-secret"))));
 }
 
 TEST_F(SluiceCli, TheSlowEnvironmentPutsIrisOnSlowStorageBehindTheTee) {

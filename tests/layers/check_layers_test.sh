@@ -76,4 +76,8 @@ fresh_copy
 printf 'target_link_libraries(sluice_s3 PRIVATE sluice::tee)\n' >>"$scratch/tree/storage/s3/CMakeLists.txt"
 expect_failure "a storage library linking a hook" "storage library s3 links sluice::tee: storage libraries link core only"
 
+fresh_copy
+printf 'target_link_libraries(sluice_redis PRIVATE sluice_runners)\n' >>"$scratch/tree/storage/redis/CMakeLists.txt"
+expect_failure "a storage library linking runners" "storage library redis links sluice_runners: storage libraries link core only"
+
 exit "$failed"
