@@ -151,8 +151,8 @@ CsvWriteOptions read_save_args(const Param& args, const std::string& what) {
 
 }  // namespace
 
-CSVDataset::CSVDataset(FileLocation filepath, Versioning versioning,
-                       CsvReadOptions load_args, CsvWriteOptions save_args)
+CSVDataset::CSVDataset(FileLocation filepath, Versioning versioning, CsvReadOptions load_args,
+                       CsvWriteOptions save_args)
     : FileDataset(std::move(filepath), std::move(versioning)),
       load_args_(std::move(load_args)),
       save_args_(std::move(save_args)) {}
