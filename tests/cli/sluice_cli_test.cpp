@@ -438,6 +438,38 @@ TEST_F(SluiceCli, IntermediatesLiveOnS3WhenHooksYmlListsTheS3Plugin) {
   }
 }
 
+TEST_F(SluiceCli, TheS3EnvironmentPutsIrisIntermediatesOnS3BehindTheTee) {
+  SLUICE_REQUIRE_S3RVER();
+  testing::S3rver server("iris");
+  // The endpoint and keys as every AWS tool takes them (the `sluice` child inherits them).
+  struct Environment {
+    explicit Environment(const std::string& endpoint) {
+      ::setenv("AWS_ENDPOINT_URL", endpoint.c_str(), 1);
+      ::setenv("AWS_ACCESS_KEY_ID", testing::S3rver::access_key, 1);
+      ::setenv("AWS_SECRET_ACCESS_KEY", testing::S3rver::secret_key, 1);
+    }
+    ~Environment() {
+      ::unsetenv("AWS_ENDPOINT_URL");
+      ::unsetenv("AWS_ACCESS_KEY_ID");
+      ::unsetenv("AWS_SECRET_ACCESS_KEY");
+    }
+    Environment(const Environment&) = delete;
+    Environment& operator=(const Environment&) = delete;
+  } environment(server.endpoint());
+  const Result result = sluice("run --env s3");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output,
+              AllOf(HasSubstr("Loading data from 'X_train' (BinaryDataset (via tee))"),
+                    HasSubstr("Model has an accuracy of 0.933 on test data.")));
+  EXPECT_FALSE(fs::exists(project / "data/05_model_input/X_train.bin"));
+  s3::S3Options options;
+  options.endpoint_url = server.endpoint();
+  options.credentials = {testing::S3rver::access_key, testing::S3rver::secret_key, "", "test"};
+  s3::S3Client client(options);
+  EXPECT_TRUE(client.exists("iris", "05_model_input/X_train.bin"));
+  EXPECT_TRUE(client.exists("iris", "07_model_output/y_pred.bin"));
+}
+
 TEST_F(SluiceCli, TheSlowEnvironmentPutsIrisOnSlowStorageBehindTheTee) {
   const Result result = sluice("run --env slow");
   EXPECT_EQ(result.exit_code, 0) << result.output;
