@@ -512,7 +512,7 @@ TEST_F(SluiceCli, ProjectAndConfigurationErrors) {
   EXPECT_THAT(missing_env.output,
               AllOf(HasSubstr("environment 'slwo' not found: there is no folder"),
                     HasSubstr("the environments in"),
-                    HasSubstr("are: base, local, slow (did you mean 'slow'?)")));
+                    HasSubstr("are: base, local, s3, slow (did you mean 'slow'?)")));
   fs::remove_all(project / "conf/local");
   EXPECT_EQ(sluice("run").exit_code, 0);  // the default `local` may be missing
   EXPECT_THAT(sluice("run --conf-source /nonexistent").output, HasSubstr("--conf-source"));
