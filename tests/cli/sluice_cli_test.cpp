@@ -21,9 +21,11 @@
 #include <sluice/core/table.hpp>
 #include <sluice/core/util/files.hpp>
 #include <sluice/core/util/json.hpp>
+#include <sluice/storage/s3_client.hpp>
 
 #include "support/bad_yaml.hpp"
 #include "support/redis_server.hpp"
+#include "support/s3rver.hpp"
 #include "support/source_dir.hpp"
 #include "support/temp_dir.hpp"
 
@@ -357,6 +359,117 @@ TEST_F(SluiceCli, IntermediatesLiveInRedisWhenHooksYmlListsTheRedisPlugin) {
               AllOf(HasSubstr("refused the credentials"), Not(HasSubstr("not-the-cli-secret"))));
 }
 
+TEST_F(SluiceCli, IntermediatesLiveOnS3WhenHooksYmlListsTheS3Plugin) {
+  SLUICE_REQUIRE_S3RVER();
+  testing::S3rver server("iris-s3");
+  project.write("conf/local/credentials.yml", "iris_s3:\n  key: S3RVER\n  secret: S3RVER\n");
+  std::string catalog;
+  const std::vector<std::pair<std::string, std::string>> intermediates = {
+      {"X_train", "05_model_input/X_train.bin"},
+      {"X_test", "05_model_input/X_test.bin"},
+      {"y_train", "05_model_input/y_train.bin"},
+      {"y_test", "05_model_input/y_test.bin"},
+      {"y_pred", "07_model_output/y_pred.bin"}};
+  for (const auto& [name, key] : intermediates) {
+    catalog += fmt::format(
+        "{}:\n  type: BinaryDataset\n  filepath: s3://iris-s3/{}\n  credentials: iris_s3\n"
+        "  fs_args:\n    endpoint_url: {}\n    region_name: eu-west-1\n",
+        name, key, server.endpoint());
+  }
+  project.write("conf/local/catalog.yml", catalog);
+  // Without the plugin the scheme is unknown, and the message says what to list.
+  const Result unknown = sluice("run");
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_THAT(unknown.output, AllOf(HasSubstr("storage scheme 's3'"),
+                                    HasSubstr("add `s3` to the `plugins:` list")));
+
+  project.write("conf/local/hooks.yml", "plugins:\n  - node_timing\n  - s3\n");
+  const Result run = sluice("run");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, AllOf(HasSubstr("Saving data to 'X_train' (BinaryDataset)"),
+                                HasSubstr("Model has an accuracy of 0.933 on test data.")));
+  EXPECT_FALSE(fs::exists(project / "data/05_model_input/X_train.bin"));
+  s3::S3Options options;
+  options.endpoint_url = server.endpoint();
+  options.credentials = {testing::S3rver::access_key, testing::S3rver::secret_key, "", "test"};
+  s3::S3Client client(options);
+  std::map<std::string, std::string> sequential;
+  for (const auto& [name, key] : intermediates) {
+    ASSERT_TRUE(client.exists("iris-s3", key)) << key;
+    sequential[key] = client.get_object("iris-s3", key);
+  }
+
+  // The tee wraps the S3 datasets unchanged: same accuracy, the same bytes in the bucket.
+  for (const auto& [name, key] : intermediates) {
+    client.delete_object("iris-s3", key);
+  }
+  const Result tee = sluice("run --hooks tee");
+  ASSERT_EQ(tee.exit_code, 0) << tee.output;
+  EXPECT_THAT(tee.output, AllOf(HasSubstr("Loading data from 'X_train' (BinaryDataset (via tee))"),
+                                HasSubstr("Model has an accuracy of 0.933 on test data.")));
+  for (const auto& [name, key] : intermediates) {
+    EXPECT_EQ(client.get_object("iris-s3", key), sequential[key]) << key;
+  }
+
+  const Result parallel = sluice("run --runner parallel --hooks tee");
+  ASSERT_EQ(parallel.exit_code, 0) << parallel.output;
+  EXPECT_THAT(parallel.output, HasSubstr("Model has an accuracy of 0.933 on test data."));
+  for (const auto& [name, key] : intermediates) {
+    EXPECT_EQ(client.get_object("iris-s3", key), sequential[key]) << key;
+  }
+
+  // A missing bucket: the run fails naming the dataset, S3's code and what to do.
+  std::string missing = catalog;
+  for (std::size_t at = missing.find("s3://iris-s3/"); at != std::string::npos;
+       at = missing.find("s3://iris-s3/", at)) {
+    missing.replace(at, 13, "s3://no-bucket/");
+  }
+  project.write("conf/local/catalog.yml", missing);
+  const Result no_bucket = sluice("run");
+  EXPECT_NE(no_bucket.exit_code, 0);
+  EXPECT_THAT(no_bucket.output, AllOf(HasSubstr("dataset 'X_train'"), HasSubstr("NoSuchBucket"),
+                                      HasSubstr("Create the bucket 'no-bucket'")));
+
+  // On local files the same objects come out.
+  fs::remove(project / "conf/local/catalog.yml");
+  ASSERT_EQ(sluice("run").exit_code, 0);
+  for (const auto& [name, key] : intermediates) {
+    EXPECT_EQ(read_file(project / "data" / key), sequential[key]) << key;
+  }
+}
+
+TEST_F(SluiceCli, TheS3EnvironmentPutsIrisIntermediatesOnS3BehindTheTee) {
+  SLUICE_REQUIRE_S3RVER();
+  testing::S3rver server("iris");
+  // The endpoint and keys as every AWS tool takes them (the `sluice` child inherits them).
+  struct Environment {
+    explicit Environment(const std::string& endpoint) {
+      ::setenv("AWS_ENDPOINT_URL", endpoint.c_str(), 1);
+      ::setenv("AWS_ACCESS_KEY_ID", testing::S3rver::access_key, 1);
+      ::setenv("AWS_SECRET_ACCESS_KEY", testing::S3rver::secret_key, 1);
+    }
+    ~Environment() {
+      ::unsetenv("AWS_ENDPOINT_URL");
+      ::unsetenv("AWS_ACCESS_KEY_ID");
+      ::unsetenv("AWS_SECRET_ACCESS_KEY");
+    }
+    Environment(const Environment&) = delete;
+    Environment& operator=(const Environment&) = delete;
+  } environment(server.endpoint());
+  const Result result = sluice("run --env s3");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output,
+              AllOf(HasSubstr("Loading data from 'X_train' (BinaryDataset (via tee))"),
+                    HasSubstr("Model has an accuracy of 0.933 on test data.")));
+  EXPECT_FALSE(fs::exists(project / "data/05_model_input/X_train.bin"));
+  s3::S3Options options;
+  options.endpoint_url = server.endpoint();
+  options.credentials = {testing::S3rver::access_key, testing::S3rver::secret_key, "", "test"};
+  s3::S3Client client(options);
+  EXPECT_TRUE(client.exists("iris", "05_model_input/X_train.bin"));
+  EXPECT_TRUE(client.exists("iris", "07_model_output/y_pred.bin"));
+}
+
 TEST_F(SluiceCli, TheSlowEnvironmentPutsIrisOnSlowStorageBehindTheTee) {
   const Result result = sluice("run --env slow");
   EXPECT_EQ(result.exit_code, 0) << result.output;
@@ -399,7 +512,7 @@ TEST_F(SluiceCli, ProjectAndConfigurationErrors) {
   EXPECT_THAT(missing_env.output,
               AllOf(HasSubstr("environment 'slwo' not found: there is no folder"),
                     HasSubstr("the environments in"),
-                    HasSubstr("are: base, local, slow (did you mean 'slow'?)")));
+                    HasSubstr("are: base, local, s3, slow (did you mean 'slow'?)")));
   fs::remove_all(project / "conf/local");
   EXPECT_EQ(sluice("run").exit_code, 0);  // the default `local` may be missing
   EXPECT_THAT(sluice("run --conf-source /nonexistent").output, HasSubstr("--conf-source"));
