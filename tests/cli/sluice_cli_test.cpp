@@ -313,12 +313,8 @@ TEST_F(SluiceCli, DatasetsCanLiveOnSimulatedSlowStorage) {
 }
 
 TEST_F(SluiceCli, IntermediatesLiveInRedisWhenHooksYmlListsTheRedisPlugin) {
+  SLUICE_REQUIRE_SERVER(testing::redis_missing());
   const auto redis_binary = testing::find_redis_server();
-  if (!redis_binary) {
-    if (std::getenv("CI") != nullptr)
-      FAIL() << testing::kRedisMissing;
-    GTEST_SKIP() << testing::kRedisMissing;
-  }
   testing::TempDir redis_folder;
   testing::RedisServer server(*redis_binary, redis_folder.path(),
                               {"--requirepass", "cli-redis-secret"});

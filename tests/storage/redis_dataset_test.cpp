@@ -40,12 +40,8 @@ constexpr bool kSanitized = false;
 
 // Starts a redis-server of the test's own; skips (fails under CI) when it is not installed.
 #define START_REDIS(server, ...)                          \
+  SLUICE_REQUIRE_SERVER(testing::redis_missing());        \
   const auto redis_binary = testing::find_redis_server(); \
-  if (!redis_binary) {                                    \
-    if (std::getenv("CI") != nullptr)                     \
-      FAIL() << testing::kRedisMissing;                   \
-    GTEST_SKIP() << testing::kRedisMissing;               \
-  }                                                       \
   testing::TempDir redis_folder;                          \
   testing::RedisServer server(*redis_binary, redis_folder.path(), ##__VA_ARGS__)
 

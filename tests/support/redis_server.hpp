@@ -21,36 +21,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/loopback.hpp"
+
 extern char** environ;
 
 namespace sluice::testing {
 
 /// The redis-server binary on PATH (or /usr/bin, /usr/sbin), or nullopt.
 inline std::optional<std::filesystem::path> find_redis_server() {
-  std::vector<std::string> folders;
-  if (const char* path = std::getenv("PATH")) {
-    std::string all = path;
-    for (std::size_t start = 0; start <= all.size();) {
-      const auto end = all.find(':', start);
-      folders.push_back(all.substr(start, end - start));
-      if (end == std::string::npos)
-        break;
-      start = end + 1;
-    }
-  }
-  folders.insert(folders.end(), {"/usr/bin", "/usr/sbin"});
-  for (const auto& folder : folders) {
-    const std::filesystem::path candidate = std::filesystem::path(folder) / "redis-server";
-    if (!folder.empty() && ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-  }
-  return std::nullopt;
+  return find_program("redis-server", {"/usr/bin", "/usr/sbin"});
 }
 
 /// What to say when redis-server is missing (tests FAIL with it under CI, else skip).
 inline const char* kRedisMissing =
     "redis-server is not installed; run scripts/setup.sh (it installs Debian's redis-server)";
+
+/// Why no redis-server can run here, or "" (for SLUICE_REQUIRE_SERVER).
+inline std::string redis_missing() {
+  return find_redis_server() ? "" : kRedisMissing;
+}
 
 class RedisServer {
  public:
@@ -59,7 +48,7 @@ class RedisServer {
               std::vector<std::string> extra = {})
       : binary_(std::move(binary)), folder_(std::move(folder)), extra_(std::move(extra)) {
     for (int attempt = 0; attempt < 20; ++attempt) {
-      port_ = free_port();
+      port_ = free_loopback_port();
       if (start()) {
         return;
       }
@@ -98,39 +87,15 @@ class RedisServer {
   }
 
  private:
-  static int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t length = sizeof address;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-      if (fd >= 0)
-        ::close(fd);
-      throw std::runtime_error("cannot find a free loopback port");
-    }
-    ::close(fd);
-    return ntohs(address.sin_port);
-  }
-
   // True once the server answers PING (any reply: +PONG, or -NOAUTH with a password).
   bool answers() const {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int fd = connect_loopback(port_);
     if (fd < 0)
       return false;
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<std::uint16_t>(port_));
-    bool ok = false;
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-      const char ping[] = "PING\r\n";
-      char reply[64] = {};
-      ok = ::send(fd, ping, sizeof ping - 1, MSG_NOSIGNAL) == sizeof ping - 1 &&
-           ::read(fd, reply, 1) == 1 && (reply[0] == '+' || reply[0] == '-');
-    }
+    const char ping[] = "PING\r\n";
+    char reply[64] = {};
+    const bool ok = ::send(fd, ping, sizeof ping - 1, MSG_NOSIGNAL) == sizeof ping - 1 &&
+                    ::read(fd, reply, 1) == 1 && (reply[0] == '+' || reply[0] == '-');
     ::close(fd);
     return ok;
   }

@@ -17,39 +17,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/loopback.hpp"
 #include "support/source_dir.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sluice::testing {
-
-/// A port on 127.0.0.1 nothing listens on right now (the kernel's pick for port 0).
-inline int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    ::close(fd);
-    throw std::runtime_error("no free loopback port");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-/// Whether something accepts TCP connections on 127.0.0.1:port.
-inline bool loopback_port_answers(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  ::close(fd);
-  return connected;
-}
 
 /// s3rver (storage/s3/testing, installed by scripts/setup.sh) on a free loopback port with a
 /// scratch folder and one bucket; killed in the destructor, and with the test process if that
@@ -90,17 +62,8 @@ class S3rver {
     return source_dir() / "storage/s3/testing/node_modules/s3rver/bin/s3rver.js";
   }
   static std::string node() {
-    const char* path = std::getenv("PATH");
-    std::string folders = path == nullptr ? "/usr/bin" : path;
-    std::size_t begin = 0;
-    while (begin <= folders.size()) {
-      const std::size_t end = std::min(folders.find(':', begin), folders.size());
-      const auto candidate = std::filesystem::path(folders.substr(begin, end - begin)) / "node";
-      if (::access(candidate.c_str(), X_OK) == 0)
-        return candidate.string();
-      begin = end + 1;
-    }
-    return "";
+    const auto found = find_program("node");
+    return found ? found->string() : "";
   }
 
   bool start() {
@@ -160,13 +123,5 @@ class S3rver {
 
 }  // namespace sluice::testing
 
-/// In a test fixture's SetUp: skips (fails when CI is set) when s3rver cannot run.
-#define SLUICE_REQUIRE_S3RVER()                                                     \
-  do {                                                                              \
-    const std::string sluice_s3rver_missing = ::sluice::testing::S3rver::missing(); \
-    if (!sluice_s3rver_missing.empty()) {                                           \
-      if (std::getenv("CI") != nullptr)                                             \
-        FAIL() << sluice_s3rver_missing;                                            \
-      GTEST_SKIP() << sluice_s3rver_missing;                                        \
-    }                                                                               \
-  } while (false)
+/// In a test: skips (fails when CI is set) when s3rver cannot run.
+#define SLUICE_REQUIRE_S3RVER() SLUICE_REQUIRE_SERVER(::sluice::testing::S3rver::missing())
