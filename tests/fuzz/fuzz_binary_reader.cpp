@@ -4,6 +4,7 @@
 // payload reach the codecs instead of stopping at the checksum.
 
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -39,8 +40,8 @@ std::optional<std::string> with_matching_checksum(std::string bytes) {
   if (name_length > 1024 || bytes.size() < payload_at) {
     return std::nullopt;
   }
-  static const BinaryCodec string_frames("fuzz.bin", sluice::fuzz::builtin_registry().codecs,
-                                         "string");
+  static const BinaryCodec string_frames(std::filesystem::path("fuzz.bin"),
+                                         sluice::fuzz::builtin_registry().codecs, "string");
   const std::string payload = bytes.substr(payload_at);
   const std::string framed = string_frames.encode(sluice::Value::of(payload));
   const char* header = framed.data() + framed.size() - payload.size() - kLengthAndChecksum;
@@ -55,7 +56,8 @@ std::optional<std::string> with_matching_checksum(std::string bytes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace sluice;
-  static const BinaryCodec reader("fuzz.bin", fuzz::builtin_registry().codecs);
+  static const BinaryCodec reader(std::filesystem::path("fuzz.bin"),
+                                  fuzz::builtin_registry().codecs);
   const std::string bytes(fuzz::as_text(data, size));
   fuzz::allow_sluice_errors([&] { (void)reader.decode(bytes, "fuzz.bin"); });
   if (auto sealed = with_matching_checksum(bytes)) {
