@@ -419,10 +419,8 @@ TEST_F(SluiceCli, IntermediatesLiveOnS3WhenHooksYmlListsTheS3Plugin) {
 TEST_F(SluiceCli, IntermediatesOnS3AndRedisInOneRunAreTheSameBytesUnderEveryRunnerAndTheTee) {
   SLUICE_REQUIRE_S3RVER();
   SLUICE_REQUIRE_SERVER(testing::redis_missing());
-  testing::S3rver s3rver("iris-mixed");
-  testing::TempDir redis_folder;
-  testing::RedisServer redis(*testing::find_redis_server(), redis_folder.path());
-  testing::IrisOnServers servers(&s3rver, &redis);
+  testing::S3AndRedis both("iris-mixed");
+  testing::IrisOnServers& servers = both.iris;
   // The reference: the BinaryDataset files of a run on local files.
   ASSERT_EQ(sluice("run").exit_code, 0);
   std::map<std::string, std::optional<std::string>> local;
@@ -464,16 +462,14 @@ TEST_F(SluiceCli, IntermediatesOnS3AndRedisInOneRunAreTheSameBytesUnderEveryRunn
 TEST_F(SluiceCli, TheS3EnvironmentPutsIrisIntermediatesOnS3BehindTheTee) {
   SLUICE_REQUIRE_S3RVER();
   SLUICE_REQUIRE_SERVER(testing::redis_missing());
-  testing::S3rver server("iris");
-  testing::TempDir redis_folder;
-  testing::RedisServer redis(*testing::find_redis_server(), redis_folder.path());
-  testing::IrisOnServers servers(&server, &redis);
+  testing::S3AndRedis both("iris");
+  testing::IrisOnServers& servers = both.iris;
   // conf/s3 names redis-server's usual port; this one has a free port of its own.
   std::string catalog = read_file(project / "conf/s3/catalog.yml");
   const std::string usual = "redis://127.0.0.1:6379/0";
   ASSERT_NE(catalog.find(usual), std::string::npos);
   for (std::size_t at = catalog.find(usual); at != std::string::npos; at = catalog.find(usual))
-    catalog.replace(at, usual.size(), redis.url());
+    catalog.replace(at, usual.size(), both.redis.url());
   project.write("conf/s3/catalog.yml", catalog);
   // The endpoint and keys as every AWS tool takes them (the `sluice` child inherits them).
   struct Environment {
@@ -489,7 +485,7 @@ TEST_F(SluiceCli, TheS3EnvironmentPutsIrisIntermediatesOnS3BehindTheTee) {
     }
     Environment(const Environment&) = delete;
     Environment& operator=(const Environment&) = delete;
-  } environment(server.endpoint());
+  } environment(both.s3.endpoint());
   const Result result = sluice("run --env s3");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_THAT(result.output,
@@ -502,7 +498,7 @@ TEST_F(SluiceCli, TheS3EnvironmentPutsIrisIntermediatesOnS3BehindTheTee) {
   // y_train and y_test in Redis, not on S3; the tee read none of the five back.
   EXPECT_FALSE(servers.s3_client().exists("iris", "05_model_input/y_train.bin"));
   EXPECT_EQ(servers.reads(), testing::IrisOnServers::no_reads());
-  EXPECT_TRUE(testing::redis_dataset_bytes(redis.port(), "iris:y_train").has_value());
+  EXPECT_TRUE(testing::redis_dataset_bytes(both.redis.port(), "iris:y_train").has_value());
   for (const auto& [name, bytes] : servers.stored()) {
     EXPECT_TRUE(bytes.has_value()) << name;
   }

@@ -173,4 +173,19 @@ class IrisOnServers {
   std::map<std::string, std::size_t> pending_;  // reads() of before stored()
 };
 
+/// An s3rver with one bucket and a redis-server (no password), each on a free loopback port, and
+/// the iris intermediates on them. Construct it after SLUICE_REQUIRE_S3RVER() and
+/// SLUICE_REQUIRE_SERVER(redis_missing()).
+struct S3AndRedis {
+  explicit S3AndRedis(std::string bucket)
+      : s3(std::move(bucket)),
+        redis(*find_redis_server(), redis_folder.path()),
+        iris(&s3, &redis) {}
+
+  S3rver s3;
+  TempDir redis_folder;
+  RedisServer redis;
+  IrisOnServers iris;
+};
+
 }  // namespace sluice::testing
