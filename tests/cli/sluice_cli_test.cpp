@@ -24,6 +24,7 @@
 #include <sluice/storage/s3_client.hpp>
 
 #include "support/bad_yaml.hpp"
+#include "support/iris_on_servers.hpp"
 #include "support/redis_server.hpp"
 #include "support/s3rver.hpp"
 #include "support/source_dir.hpp"
@@ -318,14 +319,10 @@ TEST_F(SluiceCli, IntermediatesLiveInRedisWhenHooksYmlListsTheRedisPlugin) {
   testing::TempDir redis_folder;
   testing::RedisServer server(*redis_binary, redis_folder.path(),
                               {"--requirepass", "cli-redis-secret"});
-  project.write("conf/local/credentials.yml", "iris_redis:\n  password: cli-redis-secret\n");
-  const std::string catalog = fmt::format(
-      "X_train:\n  type: RedisDataset\n  key: iris:X_train\n  url: {0}\n"
-      "  credentials: iris_redis\n"
-      "y_pred:\n  type: RedisDataset\n  key: iris:y_pred\n  url: {0}\n"
-      "  credentials: iris_redis\n  ttl: 1h\n",
-      server.url());
-  project.write("conf/local/catalog.yml", catalog);
+  const testing::IrisOnServers servers(&server, "cli-redis-secret");
+  project.write("conf/local/credentials.yml", servers.credentials_yml());
+  project.write("conf/local/catalog.yml",
+                servers.redis_entry("X_train") + servers.redis_entry("y_pred", "  ttl: 1h\n"));
   // Without the plugin the type is unknown.
   const Result unknown = sluice("run");
   EXPECT_NE(unknown.exit_code, 0);
@@ -358,20 +355,9 @@ TEST_F(SluiceCli, IntermediatesLiveInRedisWhenHooksYmlListsTheRedisPlugin) {
 TEST_F(SluiceCli, IntermediatesLiveOnS3WhenHooksYmlListsTheS3Plugin) {
   SLUICE_REQUIRE_S3RVER();
   testing::S3rver server("iris-s3");
-  project.write("conf/local/credentials.yml", "iris_s3:\n  key: S3RVER\n  secret: S3RVER\n");
-  std::string catalog;
-  const std::vector<std::pair<std::string, std::string>> intermediates = {
-      {"X_train", "05_model_input/X_train.bin"},
-      {"X_test", "05_model_input/X_test.bin"},
-      {"y_train", "05_model_input/y_train.bin"},
-      {"y_test", "05_model_input/y_test.bin"},
-      {"y_pred", "07_model_output/y_pred.bin"}};
-  for (const auto& [name, key] : intermediates) {
-    catalog += fmt::format(
-        "{}:\n  type: BinaryDataset\n  filepath: s3://iris-s3/{}\n  credentials: iris_s3\n"
-        "  fs_args:\n    endpoint_url: {}\n    region_name: eu-west-1\n",
-        name, key, server.endpoint());
-  }
+  testing::IrisOnServers servers(&server, nullptr);
+  project.write("conf/local/credentials.yml", servers.credentials_yml());
+  const std::string catalog = servers.catalog();
   project.write("conf/local/catalog.yml", catalog);
   // Without the plugin the scheme is unknown, and the message says what to list.
   const Result unknown = sluice("run");
@@ -385,34 +371,30 @@ TEST_F(SluiceCli, IntermediatesLiveOnS3WhenHooksYmlListsTheS3Plugin) {
   EXPECT_THAT(run.output, AllOf(HasSubstr("Saving data to 'X_train' (BinaryDataset)"),
                                 HasSubstr("Model has an accuracy of 0.933 on test data.")));
   EXPECT_FALSE(fs::exists(project / "data/05_model_input/X_train.bin"));
-  s3::S3Options options;
-  options.endpoint_url = server.endpoint();
-  options.credentials = {testing::S3rver::access_key, testing::S3rver::secret_key, "", "test"};
-  s3::S3Client client(options);
-  std::map<std::string, std::string> sequential;
-  for (const auto& [name, key] : intermediates) {
-    ASSERT_TRUE(client.exists("iris-s3", key)) << key;
-    sequential[key] = client.get_object("iris-s3", key);
+  // Without the tee every downstream node loads its inputs back from the bucket.
+  for (const auto& [name, gets] : servers.reads()) {
+    EXPECT_GE(gets, 1u) << name;
+  }
+  const auto sequential = servers.stored();
+  for (const auto& [name, bytes] : sequential) {
+    ASSERT_TRUE(bytes.has_value()) << name;
   }
 
-  // The tee wraps the S3 datasets unchanged: same accuracy, the same bytes in the bucket.
-  for (const auto& [name, key] : intermediates) {
-    client.delete_object("iris-s3", key);
-  }
+  // The tee wraps the S3 datasets unchanged: same accuracy, the same bytes in the bucket, and
+  // not one object GET (the next nodes read the values from memory).
+  servers.remove_all();
   const Result tee = sluice("run --hooks tee");
   ASSERT_EQ(tee.exit_code, 0) << tee.output;
   EXPECT_THAT(tee.output, AllOf(HasSubstr("Loading data from 'X_train' (BinaryDataset (via tee))"),
                                 HasSubstr("Model has an accuracy of 0.933 on test data.")));
-  for (const auto& [name, key] : intermediates) {
-    EXPECT_EQ(client.get_object("iris-s3", key), sequential[key]) << key;
-  }
+  EXPECT_EQ(servers.reads(), testing::IrisOnServers::no_reads());
+  EXPECT_EQ(servers.stored(), sequential);
 
   const Result parallel = sluice("run --runner parallel --hooks tee");
   ASSERT_EQ(parallel.exit_code, 0) << parallel.output;
   EXPECT_THAT(parallel.output, HasSubstr("Model has an accuracy of 0.933 on test data."));
-  for (const auto& [name, key] : intermediates) {
-    EXPECT_EQ(client.get_object("iris-s3", key), sequential[key]) << key;
-  }
+  EXPECT_EQ(servers.reads(), testing::IrisOnServers::no_reads());
+  EXPECT_EQ(servers.stored(), sequential);
 
   // A missing bucket: the run fails naming the dataset, S3's code and what to do.
   std::string missing = catalog;
@@ -429,14 +411,66 @@ TEST_F(SluiceCli, IntermediatesLiveOnS3WhenHooksYmlListsTheS3Plugin) {
   // On local files the same objects come out.
   fs::remove(project / "conf/local/catalog.yml");
   ASSERT_EQ(sluice("run").exit_code, 0);
-  for (const auto& [name, key] : intermediates) {
-    EXPECT_EQ(read_file(project / "data" / key), sequential[key]) << key;
+  for (const auto& [name, path] : testing::iris_intermediates()) {
+    EXPECT_EQ(read_file(project / "data" / path), sequential.at(name)) << name;
+  }
+}
+
+TEST_F(SluiceCli, IntermediatesOnS3AndRedisInOneRunAreTheSameBytesUnderEveryRunnerAndTheTee) {
+  SLUICE_REQUIRE_S3RVER();
+  SLUICE_REQUIRE_SERVER(testing::redis_missing());
+  testing::S3AndRedis both("iris-mixed");
+  testing::IrisOnServers& servers = both.iris;
+  // The reference: the BinaryDataset files of a run on local files.
+  ASSERT_EQ(sluice("run").exit_code, 0);
+  std::map<std::string, std::optional<std::string>> local;
+  for (const auto& [name, path] : testing::iris_intermediates()) {
+    local[name] = read_file(project / "data" / path);
+  }
+  fs::remove_all(project / "data/05_model_input");
+  fs::remove_all(project / "data/07_model_output");
+
+  // X_train, X_test and y_train on S3, y_test and y_pred in Redis.
+  project.write("conf/local/credentials.yml", servers.credentials_yml());
+  project.write("conf/local/catalog.yml", servers.catalog({"y_test", "y_pred"}));
+  project.write("conf/local/hooks.yml", "plugins:\n  - node_timing\n  - redis\n  - s3\n");
+  for (const std::string mode : {"", " --hooks tee", " --runner parallel --hooks tee"}) {
+    servers.remove_all();
+    const Result run = sluice("run" + mode);
+    ASSERT_EQ(run.exit_code, 0) << mode << "\n" << run.output;
+    EXPECT_THAT(run.output, AllOf(HasSubstr("Saving data to 'X_train' (BinaryDataset"),
+                                  HasSubstr("Saving data to 'y_pred' (RedisDataset"),
+                                  HasSubstr("Model has an accuracy of 0.933 on test data.")))
+        << mode;
+    const auto reads = servers.reads();
+    if (mode.empty()) {
+      for (const auto& [name, gets] : reads) {
+        EXPECT_GE(gets, 1u) << name;
+      }
+    } else {
+      EXPECT_THAT(run.output,
+                  AllOf(HasSubstr("Loading data from 'X_train' (BinaryDataset (via tee))"),
+                        HasSubstr("Loading data from 'y_test' (RedisDataset (via tee))")))
+          << mode;
+      EXPECT_EQ(reads, testing::IrisOnServers::no_reads()) << mode;
+    }
+    EXPECT_EQ(servers.stored(), local) << mode;
+    EXPECT_FALSE(fs::exists(project / "data/05_model_input")) << mode;
   }
 }
 
 TEST_F(SluiceCli, TheS3EnvironmentPutsIrisIntermediatesOnS3BehindTheTee) {
   SLUICE_REQUIRE_S3RVER();
-  testing::S3rver server("iris");
+  SLUICE_REQUIRE_SERVER(testing::redis_missing());
+  testing::S3AndRedis both("iris");
+  testing::IrisOnServers& servers = both.iris;
+  // conf/s3 names redis-server's usual port; this one has a free port of its own.
+  std::string catalog = read_file(project / "conf/s3/catalog.yml");
+  const std::string usual = "redis://127.0.0.1:6379/0";
+  ASSERT_NE(catalog.find(usual), std::string::npos);
+  for (std::size_t at = catalog.find(usual); at != std::string::npos; at = catalog.find(usual))
+    catalog.replace(at, usual.size(), both.redis.url());
+  project.write("conf/s3/catalog.yml", catalog);
   // The endpoint and keys as every AWS tool takes them (the `sluice` child inherits them).
   struct Environment {
     explicit Environment(const std::string& endpoint) {
@@ -451,19 +485,23 @@ TEST_F(SluiceCli, TheS3EnvironmentPutsIrisIntermediatesOnS3BehindTheTee) {
     }
     Environment(const Environment&) = delete;
     Environment& operator=(const Environment&) = delete;
-  } environment(server.endpoint());
+  } environment(both.s3.endpoint());
   const Result result = sluice("run --env s3");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_THAT(result.output,
               AllOf(HasSubstr("Loading data from 'X_train' (BinaryDataset (via tee))"),
+                    HasSubstr("Loading data from 'y_train' (RedisDataset (via tee))"),
                     HasSubstr("Model has an accuracy of 0.933 on test data.")));
   EXPECT_FALSE(fs::exists(project / "data/05_model_input/X_train.bin"));
-  s3::S3Options options;
-  options.endpoint_url = server.endpoint();
-  options.credentials = {testing::S3rver::access_key, testing::S3rver::secret_key, "", "test"};
-  s3::S3Client client(options);
-  EXPECT_TRUE(client.exists("iris", "05_model_input/X_train.bin"));
-  EXPECT_TRUE(client.exists("iris", "07_model_output/y_pred.bin"));
+  EXPECT_TRUE(servers.s3_client().exists("iris", "05_model_input/X_train.bin"));
+  EXPECT_TRUE(servers.s3_client().exists("iris", "07_model_output/y_pred.bin"));
+  // y_train and y_test in Redis, not on S3; the tee read none of the five back.
+  EXPECT_FALSE(servers.s3_client().exists("iris", "05_model_input/y_train.bin"));
+  EXPECT_EQ(servers.reads(), testing::IrisOnServers::no_reads());
+  EXPECT_TRUE(testing::redis_dataset_bytes(both.redis.port(), "iris:y_train").has_value());
+  for (const auto& [name, bytes] : servers.stored()) {
+    EXPECT_TRUE(bytes.has_value()) << name;
+  }
 }
 
 TEST_F(SluiceCli, TheSlowEnvironmentPutsIrisOnSlowStorageBehindTheTee) {
