@@ -327,6 +327,7 @@ TEST_F(StorageCatalog, ARegisteredSchemeGetsTheUrlCredentialsAndFsArgs) {
   EXPECT_EQ(seen[0].url, "fake://bucket/x.txt");
   EXPECT_EQ(seen[0].path, "bucket/x.txt");
   EXPECT_EQ(seen[0].credentials.at("secret").as_string(), "hunter2");
+  EXPECT_EQ(seen[0].credentials_name, "store");  // the name, for messages
   EXPECT_EQ(seen[0].options.at("part_size").as_string(), "8MiB");
   EXPECT_THAT(seen[0].where, HasSubstr("catalog.yml:3:13: dataset 'x'"));
   catalog.save("x", Value::of(std::string("through the plugin")));

@@ -127,7 +127,7 @@ TEST_F(S3StorageTest, VersionedDatasetsListTheirVersionsOnS3) {
 TEST_F(S3StorageTest, ListGivesTheSortedDirectChildrenOfAFolder) {
   auto storage = s3::make_s3_storage(
       {"s3://" + server_->bucket() + "/l/x", server_->bucket() + "/l/x",
-       *parse_yaml(kCredentials, "credentials.yml").find("s3rver"),
+       *parse_yaml(kCredentials, "credentials.yml").find("s3rver"), "s3rver",
        parse_yaml("endpoint_url: " + server_->endpoint() + "\n", "catalog.yml"), "here"});
   const std::string folder = server_->bucket() + "/l";
   storage->write(folder + "/b", "1");
@@ -173,6 +173,33 @@ TEST_F(S3StorageTest, AWrongAccessKeyGivesAClearErrorWithoutTheSecret) {
   }
 }
 
+TEST_F(S3StorageTest, ErrorsNameTheCredentialsTheCatalogEntryGivesNeverTheirSecret) {
+  // The catalog hands the name (`credentials: wrong_keys`) to the storage in StorageContext.
+  Catalog data = catalog("model:\n  type: BinaryDataset\n  filepath: s3://" + server_->bucket() +
+                             "/m.bin\n  credentials: wrong_keys\n  fs_args:\n    endpoint_url: " +
+                             server_->endpoint() + "\n",
+                         "s3rver:\n  key: S3RVER\n  secret: S3RVER\nwrong_keys:\n  key: NOT-A-KEY\n"
+                         "  secret: very-secret-value-92\n");
+  try {
+    data.save("model", Value::of(std::string("x")));
+    FAIL() << "saving with an unknown access key succeeded";
+  } catch (const DatasetError& error) {
+    EXPECT_THAT(error.what(), AllOf(HasSubstr("InvalidAccessKeyId"),
+                                    HasSubstr("Credentials used: credentials 'wrong_keys' "
+                                              "(conf/local/credentials.yml:"),
+                                    HasSubstr("), the credentials of dataset 'model'"),
+                                    Not(HasSubstr("very-secret-value-92"))));
+  }
+  const std::string typo_entry =
+      "m:\n  type: BinaryDataset\n  filepath: s3://b/k\n  credentials: typo_keys\n";
+  EXPECT_THAT([&] { catalog(typo_entry, "typo_keys:\n  key: K\n  scret: very-secret-value-93\n"); },
+              ::testing::ThrowsMessage<ConfigError>(
+                  AllOf(HasSubstr("conf/local/credentials.yml:3:"),
+                        HasSubstr("credentials 'typo_keys', the credentials of dataset 'm'"),
+                        HasSubstr("unknown key 'scret'"), HasSubstr("did you mean 'secret'"),
+                        Not(HasSubstr("very-secret-value-93")))));
+}
+
 TEST_F(S3StorageTest, BadS3FilepathsAndFsArgsAreConfigErrorsNamingTheEntry) {
   EXPECT_THAT([&] { catalog(entry("m", "BinaryDataset", "s3://only-a-bucket"), kCredentials); },
               ::testing::ThrowsMessage<ConfigError>(AllOf(HasSubstr("conf/base/catalog.yml:"),
@@ -196,14 +223,17 @@ TEST(S3StorageOptions, FsArgsWinOverCredentialsAndTheEnvironment) {
       return "env-region";
     return std::nullopt;
   };
-  const StorageContext from_credentials{"s3://b/k", "b/k", credentials, Param(), "where"};
+  const StorageContext from_credentials{"s3://b/k", "b/k", credentials, "dev", Param(), "where"};
   const s3::S3Options plain = s3::s3_options_of(from_credentials, env);
   EXPECT_EQ(plain.endpoint_url, "http://creds:1");
   EXPECT_EQ(plain.region, "r1");
   EXPECT_EQ(plain.credentials.access_key_id, "K");
 
   const StorageContext with_fs_args{
-      "s3://b/k", "b/k", credentials,
+      "s3://b/k",
+      "b/k",
+      credentials,
+      "dev",
       parse_yaml("client_kwargs:\n  endpoint_url: http://fs:2\nregion: r2\naddressing_style: "
                  "path\nmultipart_threshold: 16MiB\nmultipart_chunksize: 6MiB\nmax_concurrency: 2\n"
                  "retries:\n  max_attempts: 3\n  base_delay: 20ms\n",

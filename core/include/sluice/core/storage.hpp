@@ -104,6 +104,9 @@ struct StorageContext {
   /// The entry's credentials, resolved from credentials.yml (null if none). Never put them in
   /// a message or a log.
   Param credentials;
+  /// The name the entry gives them (`credentials: dev_s3`; empty if none). Unlike the
+  /// credentials it may appear in messages: name it in errors about them.
+  std::string credentials_name;
   /// The entry's `fs_args` map (null if none); its marks give file and line for errors.
   Param options;
   /// Names the entry for errors: "conf/base/catalog.yml:3:13: dataset 'x'".
@@ -121,9 +124,11 @@ class SLUICE_API StorageRegistry : public FactoryRegistry<StorageFactory> {
 
   /// The location of `filepath`: a plain path or `file://` is local, relative to `root`; any
   /// other `<scheme>://` goes to its factory. ConfigError naming `where`, the scheme and the
-  /// known schemes when the scheme is unknown.
+  /// known schemes when the scheme is unknown. `credentials_name` names `credentials` (see
+  /// StorageContext).
   FileLocation open(const std::string& filepath, const std::filesystem::path& root,
-                    const Param& credentials, const Param& options, const std::string& where) const;
+                    const Param& credentials, const Param& options, const std::string& where,
+                    const std::string& credentials_name = {}) const;
 
   /// Every scheme open() accepts, sorted.
   std::vector<std::string> schemes() const;
