@@ -142,9 +142,25 @@ TEST_F(S3StorageTest, ListGivesTheSortedDirectChildrenOfAFolder) {
   EXPECT_FALSE(storage->write_new(folder + "/b", "again"));
   EXPECT_EQ(storage->read(folder + "/b"), "1");
   EXPECT_TRUE(storage->write_new(folder + "/d", "new"));
-  EXPECT_TRUE(storage->remove(folder + "/d"));
-  EXPECT_FALSE(storage->remove(folder + "/d"));
   EXPECT_EQ(storage->url(folder + "/b"), "s3://" + folder + "/b");
+}
+
+TEST_F(S3StorageTest, RemoveDeletesAnObjectAndAMissingKeyIsNoError) {
+  auto storage = s3::make_s3_storage(
+      {"s3://" + server_->bucket() + "/rm/x", server_->bucket() + "/rm/x",
+       *parse_yaml(kCredentials, "credentials.yml").find("s3rver"), "s3rver",
+       parse_yaml("endpoint_url: " + server_->endpoint() + "\n", "catalog.yml"), "here"});
+  const std::string folder = server_->bucket() + "/rm";
+  storage->write(folder + "/d", "new");
+  storage->write(folder + "/kept", "kept");
+  // S3's DELETE answers 204 whether the key was there or not, so remove says "gone" (true).
+  EXPECT_TRUE(storage->remove(folder + "/d"));
+  EXPECT_FALSE(storage->exists(folder + "/d"));
+  EXPECT_THROW(storage->read(folder + "/d"), DatasetError);
+  EXPECT_EQ(storage->list(folder), (std::vector<std::string>{"kept"}));
+  EXPECT_TRUE(storage->remove(folder + "/d"));  // again: idempotent, no error
+  EXPECT_TRUE(storage->remove(folder + "/never-written"));
+  EXPECT_EQ(storage->read(folder + "/kept"), "kept");
 }
 
 TEST_F(S3StorageTest, AMissingBucketNamesTheDatasetNoSuchBucketAndWhatToDo) {

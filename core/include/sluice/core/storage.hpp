@@ -36,7 +36,9 @@ class SLUICE_API Storage {
   /// The names of the direct children of `folder` (objects and folders), sorted; empty when
   /// there is no such folder. Versioning finds the versions of a dataset with it.
   virtual std::vector<std::string> list(const std::string& folder) const = 0;
-  /// Removes the object; false when there was none.
+  /// Removes the object if there is one (no error when there is none). True when it is gone
+  /// now; false when the backend knows there was none. A backend whose delete does not say
+  /// (S3: DELETE answers 204 either way) returns true rather than ask first.
   virtual bool remove(const std::string& path) const = 0;
   /// How messages name `path`: `/abs/file`, `s3://bucket/key`, `memory://store/key`.
   virtual std::string url(const std::string& path) const = 0;
