@@ -59,6 +59,14 @@ class S3StorageTest : public ::testing::Test {
   }
   static constexpr const char* kCredentials = "s3rver:\n  key: S3RVER\n  secret: S3RVER\n";
 
+  // The storage of an `s3://<path>` entry on s3rver with the credentials named s3rver.
+  static std::shared_ptr<const Storage> storage_at(const std::string& path) {
+    return s3::make_s3_storage(
+        {"s3://" + path, path, *parse_yaml(kCredentials, "credentials.yml").find("s3rver"),
+         "s3rver", parse_yaml("endpoint_url: " + server_->endpoint() + "\n", "catalog.yml"),
+         "here"});
+  }
+
   s3::S3Client client() {
     s3::S3Options options;
     options.endpoint_url = server_->endpoint();
@@ -125,10 +133,7 @@ TEST_F(S3StorageTest, VersionedDatasetsListTheirVersionsOnS3) {
 }
 
 TEST_F(S3StorageTest, ListGivesTheSortedDirectChildrenOfAFolder) {
-  auto storage = s3::make_s3_storage(
-      {"s3://" + server_->bucket() + "/l/x", server_->bucket() + "/l/x",
-       *parse_yaml(kCredentials, "credentials.yml").find("s3rver"), "s3rver",
-       parse_yaml("endpoint_url: " + server_->endpoint() + "\n", "catalog.yml"), "here"});
+  auto storage = storage_at(server_->bucket() + "/l/x");
   const std::string folder = server_->bucket() + "/l";
   storage->write(folder + "/b", "1");
   storage->write(folder + "/a/one", "2");
@@ -146,10 +151,7 @@ TEST_F(S3StorageTest, ListGivesTheSortedDirectChildrenOfAFolder) {
 }
 
 TEST_F(S3StorageTest, RemoveDeletesAnObjectAndAMissingKeyIsNoError) {
-  auto storage = s3::make_s3_storage(
-      {"s3://" + server_->bucket() + "/rm/x", server_->bucket() + "/rm/x",
-       *parse_yaml(kCredentials, "credentials.yml").find("s3rver"), "s3rver",
-       parse_yaml("endpoint_url: " + server_->endpoint() + "\n", "catalog.yml"), "here"});
+  auto storage = storage_at(server_->bucket() + "/rm/x");
   const std::string folder = server_->bucket() + "/rm";
   storage->write(folder + "/d", "new");
   storage->write(folder + "/kept", "kept");
