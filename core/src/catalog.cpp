@@ -326,6 +326,7 @@ Catalog make_catalog(const Param& catalog_config, const Param& credentials, cons
                 credentials_name, did_you_mean(credentials_name, known)));
           }
           context.credentials = *found;
+          context.credentials_name = credentials_name;
         } else {
           rest.emplace_back(key, value);
         }

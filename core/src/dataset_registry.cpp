@@ -19,7 +19,7 @@ FileLocation DatasetOptions::filepath() {
   const Param options = fs_args != nullptr ? *fs_args : Param();
   if (context_.storages != nullptr) {
     return context_.storages->open(filepath, context_.root, context_.credentials, options,
-                                   where("filepath"));
+                                   where("filepath"), context_.credentials_name);
   }
   static const StorageRegistry kLocalOnly;  // no factories; its memory store is never used
   if (filepath.find("://") != std::string::npos && !filepath.starts_with("file://")) {
@@ -28,7 +28,8 @@ FileLocation DatasetOptions::filepath() {
         "(DatasetContext::storages); build the catalog with make_catalog, or use a local path",
         where("filepath"), filepath));
   }
-  return kLocalOnly.open(filepath, context_.root, context_.credentials, options, where("filepath"));
+  return kLocalOnly.open(filepath, context_.root, context_.credentials, options, where("filepath"),
+                         context_.credentials_name);
 }
 
 std::shared_ptr<Dataset> DatasetTypeRegistry::create(std::string_view type,

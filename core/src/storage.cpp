@@ -186,7 +186,8 @@ std::vector<std::string> StorageRegistry::schemes() const {
 
 FileLocation StorageRegistry::open(const std::string& filepath, const fs::path& root,
                                    const Param& credentials, const Param& options,
-                                   const std::string& where) const {
+                                   const std::string& where,
+                                   const std::string& credentials_name) const {
   const std::string scheme = scheme_of(filepath);
   const std::string path =
       scheme.empty() ? filepath : filepath.substr(scheme.size() + kSchemeSeparator.size());
@@ -226,7 +227,7 @@ FileLocation StorageRegistry::open(const std::string& filepath, const fs::path& 
                          "list of conf/base/hooks.yml"
                        : ""));
   }
-  StorageContext context{filepath, path, credentials, options, where};
+  StorageContext context{filepath, path, credentials, credentials_name, options, where};
   auto storage = get(scheme)(context);
   if (!storage) {
     throw ConfigError(

@@ -8,6 +8,7 @@
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/datasets/file_dataset.hpp>
+#include <sluice/core/datasets/text_dataset.hpp>
 #include <sluice/core/plugin.hpp>
 #include <sluice/core/registry.hpp>
 #include <sluice/core/storage.hpp>
@@ -326,6 +327,7 @@ TEST_F(StorageCatalog, ARegisteredSchemeGetsTheUrlCredentialsAndFsArgs) {
   EXPECT_EQ(seen[0].url, "fake://bucket/x.txt");
   EXPECT_EQ(seen[0].path, "bucket/x.txt");
   EXPECT_EQ(seen[0].credentials.at("secret").as_string(), "hunter2");
+  EXPECT_EQ(seen[0].credentials_name, "store");  // the name, for messages
   EXPECT_EQ(seen[0].options.at("part_size").as_string(), "8MiB");
   EXPECT_THAT(seen[0].where, HasSubstr("catalog.yml:3:13: dataset 'x'"));
   catalog.save("x", Value::of(std::string("through the plugin")));
@@ -343,6 +345,97 @@ TEST_F(StorageCatalog, ARegisteredSchemeGetsTheUrlCredentialsAndFsArgs) {
                                                    "'memory': it is built in")));
   EXPECT_THAT([&] { registrar.add_storage("fake", {}); },
               ThrowsMessage<ConfigError>(HasSubstr("already registered")));
+}
+
+// --- Versioned loads resolve the latest version once ---
+
+// Memory objects, counting the list and exists calls (one ListObjectsV2 and HEAD each on S3).
+class CountingStorage : public MemoryStorage {
+ public:
+  bool exists(const std::string& path) const override {
+    exists_calls.fetch_add(1);
+    return MemoryStorage::exists(path);
+  }
+  std::vector<std::string> list(const std::string& folder) const override {
+    list_calls.fetch_add(1);
+    return MemoryStorage::list(folder);
+  }
+  mutable std::atomic<int> list_calls{0};
+  mutable std::atomic<int> exists_calls{0};
+};
+
+class VersionedLoads : public ::testing::Test {
+ protected:
+  TextDataset dataset(const std::string& load_version, const std::string& save_version) const {
+    return TextDataset(FileLocation(storage, "s/model.txt"),
+                       Versioning{true, load_version, save_version});
+  }
+  void save(const std::string& version, const std::string& text) const {
+    dataset("", version).save(Value::of(text));
+  }
+  std::shared_ptr<const CountingStorage> storage = std::make_shared<const CountingStorage>();
+};
+
+TEST_F(VersionedLoads, ManyLoadsFromSeveralThreadsListTheStorageOnce) {
+  save("2026-01-01T00.00.00.000Z", "old");
+  save("2026-01-02T00.00.00.000Z", "new");
+  TextDataset reader = dataset("", "2026-01-03T00.00.00.000Z");
+  constexpr int kThreads = 4;
+  constexpr int kLoads = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> right{0};
+  for (int thread = 0; thread < kThreads; ++thread) {
+    threads.emplace_back([&] {
+      for (int load = 0; load < kLoads; ++load) {
+        if (testing::value_as<std::string>(reader.load()) == "new") {
+          right.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(right.load(), kThreads * kLoads);
+  EXPECT_EQ(storage->list_calls.load(), 1);
+  const int exists_after_loads = storage->exists_calls.load();
+  EXPECT_TRUE(reader.exists());
+  EXPECT_EQ(reader.load_path(), "memory://s/model.txt/2026-01-02T00.00.00.000Z/model.txt");
+  EXPECT_EQ(storage->list_calls.load(), 1);
+  EXPECT_EQ(storage->exists_calls.load(), exists_after_loads + 1);  // exists() asks once, itself
+}
+
+TEST_F(VersionedLoads, TheVersionFoundIsKeptUntilTheDatasetSavesThenItsOwnIsLoaded) {
+  save("2026-01-01T00.00.00.000Z", "first");
+  TextDataset reader = dataset("", "2026-01-03T00.00.00.000Z");
+  EXPECT_EQ(testing::value_as<std::string>(reader.load()), "first");
+  save("2026-01-02T00.00.00.000Z", "another run's");  // found once: not seen by reader
+  EXPECT_EQ(testing::value_as<std::string>(reader.load()), "first");
+  reader.save(Value::of(std::string("just saved")));
+  EXPECT_EQ(testing::value_as<std::string>(reader.load()), "just saved");
+  EXPECT_EQ(reader.load_path(), "memory://s/model.txt/2026-01-03T00.00.00.000Z/model.txt");
+  EXPECT_EQ(storage->list_calls.load(), 1);
+  // A new dataset (a new run) finds the latest again.
+  EXPECT_EQ(testing::value_as<std::string>(dataset("", "x").load()), "just saved");
+  EXPECT_EQ(storage->list_calls.load(), 2);
+}
+
+TEST_F(VersionedLoads, NoVersionYetIsNotKeptAndAPinnedLoadVersionNeverLists) {
+  TextDataset reader = dataset("", "2026-01-03T00.00.00.000Z");
+  EXPECT_FALSE(reader.exists());
+  EXPECT_THAT([&] { reader.load(); }, ThrowsMessage<DatasetError>(HasSubstr("no saved versions")));
+  save("2026-01-01T00.00.00.000Z", "produced since");
+  EXPECT_EQ(testing::value_as<std::string>(reader.load()), "produced since");
+
+  const int lists = storage->list_calls.load();
+  TextDataset pinned = dataset("2026-01-01T00.00.00.000Z", "2026-01-04T00.00.00.000Z");
+  for (int load = 0; load < 3; ++load) {
+    EXPECT_EQ(testing::value_as<std::string>(pinned.load()), "produced since");
+  }
+  EXPECT_TRUE(pinned.exists());
+  pinned.save(Value::of(std::string("saved, but the pin wins")));
+  EXPECT_EQ(testing::value_as<std::string>(pinned.load()), "produced since");
+  EXPECT_EQ(storage->list_calls.load(), lists);
 }
 
 }  // namespace

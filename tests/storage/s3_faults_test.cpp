@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <sluice/storage/s3_client.hpp>
+#include <sluice/storage/s3_storage.hpp>
 
 #include "support/fake_http_server.hpp"
 #include "support/kill9.hpp"
@@ -213,6 +214,17 @@ TEST(S3Faults, RequestsAreSignedWithSigV4ForTheRegionAndCarryThePayloadHash) {
   EXPECT_THAT(authorization, HasSubstr("x-amz-date"));
   EXPECT_THAT(authorization, HasSubstr("Signature="));
   EXPECT_THAT(authorization, Not(HasSubstr(secret)));
+}
+
+TEST(S3Faults, RemoveIsOneDeleteWithoutAHeadFirst) {
+  // S3 answers 204 to a DELETE whether the key existed or not.
+  FakeHttpServer server([](const HttpRequest&) { return HttpReply{204, "", {}, false}; });
+  const sluice::s3::S3Storage storage(fast_options(server));
+  EXPECT_TRUE(storage.remove("bucket/dir/gone.txt"));
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests.front().method, "DELETE");
+  EXPECT_EQ(requests.front().target, "/bucket/dir/gone.txt");
 }
 
 TEST(S3Faults, AddressingIsPathStyleForACustomEndpointAndVirtualHostForAws) {

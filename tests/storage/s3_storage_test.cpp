@@ -59,6 +59,14 @@ class S3StorageTest : public ::testing::Test {
   }
   static constexpr const char* kCredentials = "s3rver:\n  key: S3RVER\n  secret: S3RVER\n";
 
+  // The storage of an `s3://<path>` entry on s3rver with the credentials named s3rver.
+  static std::shared_ptr<const Storage> storage_at(const std::string& path) {
+    return s3::make_s3_storage(
+        {"s3://" + path, path, *parse_yaml(kCredentials, "credentials.yml").find("s3rver"),
+         "s3rver", parse_yaml("endpoint_url: " + server_->endpoint() + "\n", "catalog.yml"),
+         "here"});
+  }
+
   s3::S3Client client() {
     s3::S3Options options;
     options.endpoint_url = server_->endpoint();
@@ -125,10 +133,7 @@ TEST_F(S3StorageTest, VersionedDatasetsListTheirVersionsOnS3) {
 }
 
 TEST_F(S3StorageTest, ListGivesTheSortedDirectChildrenOfAFolder) {
-  auto storage = s3::make_s3_storage(
-      {"s3://" + server_->bucket() + "/l/x", server_->bucket() + "/l/x",
-       *parse_yaml(kCredentials, "credentials.yml").find("s3rver"),
-       parse_yaml("endpoint_url: " + server_->endpoint() + "\n", "catalog.yml"), "here"});
+  auto storage = storage_at(server_->bucket() + "/l/x");
   const std::string folder = server_->bucket() + "/l";
   storage->write(folder + "/b", "1");
   storage->write(folder + "/a/one", "2");
@@ -142,9 +147,22 @@ TEST_F(S3StorageTest, ListGivesTheSortedDirectChildrenOfAFolder) {
   EXPECT_FALSE(storage->write_new(folder + "/b", "again"));
   EXPECT_EQ(storage->read(folder + "/b"), "1");
   EXPECT_TRUE(storage->write_new(folder + "/d", "new"));
-  EXPECT_TRUE(storage->remove(folder + "/d"));
-  EXPECT_FALSE(storage->remove(folder + "/d"));
   EXPECT_EQ(storage->url(folder + "/b"), "s3://" + folder + "/b");
+}
+
+TEST_F(S3StorageTest, RemoveDeletesAnObjectAndAMissingKeyIsNoError) {
+  auto storage = storage_at(server_->bucket() + "/rm/x");
+  const std::string folder = server_->bucket() + "/rm";
+  storage->write(folder + "/d", "new");
+  storage->write(folder + "/kept", "kept");
+  // S3's DELETE answers 204 whether the key was there or not, so remove says "gone" (true).
+  EXPECT_TRUE(storage->remove(folder + "/d"));
+  EXPECT_FALSE(storage->exists(folder + "/d"));
+  EXPECT_THROW(storage->read(folder + "/d"), DatasetError);
+  EXPECT_EQ(storage->list(folder), (std::vector<std::string>{"kept"}));
+  EXPECT_TRUE(storage->remove(folder + "/d"));  // again: idempotent, no error
+  EXPECT_TRUE(storage->remove(folder + "/never-written"));
+  EXPECT_EQ(storage->read(folder + "/kept"), "kept");
 }
 
 TEST_F(S3StorageTest, AMissingBucketNamesTheDatasetNoSuchBucketAndWhatToDo) {
@@ -173,6 +191,33 @@ TEST_F(S3StorageTest, AWrongAccessKeyGivesAClearErrorWithoutTheSecret) {
   }
 }
 
+TEST_F(S3StorageTest, ErrorsNameTheCredentialsTheCatalogEntryGivesNeverTheirSecret) {
+  // The catalog hands the name (`credentials: wrong_keys`) to the storage in StorageContext.
+  Catalog data = catalog("model:\n  type: BinaryDataset\n  filepath: s3://" + server_->bucket() +
+                             "/m.bin\n  credentials: wrong_keys\n  fs_args:\n    endpoint_url: " +
+                             server_->endpoint() + "\n",
+                         "s3rver:\n  key: S3RVER\n  secret: S3RVER\nwrong_keys:\n  key: NOT-A-KEY\n"
+                         "  secret: very-secret-value-92\n");
+  try {
+    data.save("model", Value::of(std::string("x")));
+    FAIL() << "saving with an unknown access key succeeded";
+  } catch (const DatasetError& error) {
+    EXPECT_THAT(error.what(), AllOf(HasSubstr("InvalidAccessKeyId"),
+                                    HasSubstr("Credentials used: credentials 'wrong_keys' "
+                                              "(conf/local/credentials.yml:"),
+                                    HasSubstr("), the credentials of dataset 'model'"),
+                                    Not(HasSubstr("very-secret-value-92"))));
+  }
+  const std::string typo_entry =
+      "m:\n  type: BinaryDataset\n  filepath: s3://b/k\n  credentials: typo_keys\n";
+  EXPECT_THAT([&] { catalog(typo_entry, "typo_keys:\n  key: K\n  scret: very-secret-value-93\n"); },
+              ::testing::ThrowsMessage<ConfigError>(
+                  AllOf(HasSubstr("conf/local/credentials.yml:3:"),
+                        HasSubstr("credentials 'typo_keys', the credentials of dataset 'm'"),
+                        HasSubstr("unknown key 'scret'"), HasSubstr("did you mean 'secret'"),
+                        Not(HasSubstr("very-secret-value-93")))));
+}
+
 TEST_F(S3StorageTest, BadS3FilepathsAndFsArgsAreConfigErrorsNamingTheEntry) {
   EXPECT_THAT([&] { catalog(entry("m", "BinaryDataset", "s3://only-a-bucket"), kCredentials); },
               ::testing::ThrowsMessage<ConfigError>(AllOf(HasSubstr("conf/base/catalog.yml:"),
@@ -196,14 +241,17 @@ TEST(S3StorageOptions, FsArgsWinOverCredentialsAndTheEnvironment) {
       return "env-region";
     return std::nullopt;
   };
-  const StorageContext from_credentials{"s3://b/k", "b/k", credentials, Param(), "where"};
+  const StorageContext from_credentials{"s3://b/k", "b/k", credentials, "dev", Param(), "where"};
   const s3::S3Options plain = s3::s3_options_of(from_credentials, env);
   EXPECT_EQ(plain.endpoint_url, "http://creds:1");
   EXPECT_EQ(plain.region, "r1");
   EXPECT_EQ(plain.credentials.access_key_id, "K");
 
   const StorageContext with_fs_args{
-      "s3://b/k", "b/k", credentials,
+      "s3://b/k",
+      "b/k",
+      credentials,
+      "dev",
       parse_yaml("client_kwargs:\n  endpoint_url: http://fs:2\nregion: r2\naddressing_style: "
                  "path\nmultipart_threshold: 16MiB\nmultipart_chunksize: 6MiB\nmax_concurrency: 2\n"
                  "retries:\n  max_attempts: 3\n  base_delay: 20ms\n",

@@ -38,14 +38,16 @@ std::string FileDataset::load_key() const {
   if (!versioning_.load_version.empty()) {
     return version_key(versioning_.load_version);
   }
-  if (saved_.load()) {
-    return save_key();  // this run's version, not a newer one another run saved since
+  const std::lock_guard guard(load_mutex_);
+  if (resolved_load_key_) {
+    return *resolved_load_key_;  // the version found before, or this run's once it saved
   }
   // Version stamps sort by time as text, so the greatest name with the file in it is the latest.
   const std::vector<std::string> versions = location_.storage->list(location_.path);
   for (auto version = versions.rbegin(); version != versions.rend(); ++version) {
     if (location_.storage->exists(version_key(*version))) {
-      return version_key(*version);
+      resolved_load_key_ = version_key(*version);
+      return *resolved_load_key_;
     }
   }
   throw DatasetError(fmt::format(
@@ -90,7 +92,9 @@ void FileDataset::save(const Value& value) {
         "version)",
         versioning_.save_version, filepath_.string()));
   }
-  saved_.store(true);
+  // Loads read this version from now on, not a newer one another run saves.
+  const std::lock_guard guard(load_mutex_);
+  resolved_load_key_ = key;
 }
 
 bool FileDataset::exists() const {

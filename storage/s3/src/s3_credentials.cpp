@@ -26,6 +26,17 @@ std::string where(const Param& value) {
   return value.mark().known() ? value.mark().str() + ": " : std::string();
 }
 
+/// How messages name the catalog's credentials: "credentials 'dev_s3'", then `mark` (may be
+/// empty), then ", the credentials of <used_by>" when the caller says who uses them.
+std::string credentials_label(std::string_view name, std::string_view used_by,
+                              std::string_view mark = {}) {
+  if (name.empty())
+    return used_by.empty() ? fmt::format("the catalog's credentials{}", mark)
+                           : fmt::format("the credentials of {}{}", used_by, mark);
+  return fmt::format("credentials '{}'{}{}{}", name, mark,
+                     used_by.empty() ? "" : ", the credentials of ", used_by);
+}
+
 /// The catalog's credentials, their keys mapped to AWS's names.
 struct CatalogKeys {
   std::map<std::string, const Param*> values;  // AWS name -> value
@@ -60,13 +71,13 @@ void add_key(CatalogKeys& keys, std::string_view name, const std::string& key, c
              std::string_view spelled) {
   const std::string aws = canonical(spelled);
   if (keys.values.contains(aws))
-    throw ConfigError(fmt::format(
-        "{}credentials '{}': '{}' gives {} a second time (Kedro's and AWS's names of the same "
-        "setting are both there): keep one",
-        where(value), name, key, aws));
+    throw ConfigError(
+        fmt::format("{}{}: '{}' gives {} a second time (Kedro's and AWS's names of the same "
+                    "setting are both there): keep one",
+                    where(value), name, key, aws));
   if (value.kind() != Param::Kind::string)
-    throw ConfigError(fmt::format("{}credentials '{}': '{}' is a {}, but it must be a string",
-                                  where(value), name, key, Param::kind_name(value.kind())));
+    throw ConfigError(fmt::format("{}{}: '{}' is a {}, but it must be a string", where(value), name,
+                                  key, Param::kind_name(value.kind())));
   keys.values[aws] = &value;
 }
 
@@ -76,7 +87,7 @@ CatalogKeys read_catalog_keys(const Param& credentials, std::string_view name) {
     return keys;
   if (!credentials.is_map())
     throw ConfigError(
-        fmt::format("{}credentials '{}' is a {}, but S3 credentials are a map (key, secret, token, "
+        fmt::format("{}{} is a {}, but S3 credentials are a map (key, secret, token, "
                     "client_kwargs: {{endpoint_url, region_name}}, or aws_access_key_id, "
                     "aws_secret_access_key, aws_session_token, endpoint_url, region)",
                     where(credentials), name, Param::kind_name(credentials.kind())));
@@ -84,14 +95,14 @@ CatalogKeys read_catalog_keys(const Param& credentials, std::string_view name) {
     if (key == "client_kwargs") {
       if (!value.is_map())
         throw ConfigError(
-            fmt::format("{}credentials '{}': client_kwargs is a {}, but it must be a map "
+            fmt::format("{}{}: client_kwargs is a {}, but it must be a map "
                         "({{endpoint_url: ..., region_name: ...}})",
                         where(value), name, Param::kind_name(value.kind())));
       static const std::vector<std::string> client_keys = {"endpoint_url", "region_name"};
       for (const auto& [client_key, client_value] : value.as_map()) {
         if (client_key != "endpoint_url" && client_key != "region_name")
           throw ConfigError(fmt::format(
-              "{}credentials '{}': unknown key client_kwargs.{}{}; S3 reads endpoint_url and "
+              "{}{}: unknown key client_kwargs.{}{}; S3 reads endpoint_url and "
               "region_name there",
               where(client_value), name, client_key, did_you_mean(client_key, client_keys)));
         add_key(keys, name, "client_kwargs." + client_key, client_value, client_key);
@@ -100,11 +111,11 @@ CatalogKeys read_catalog_keys(const Param& credentials, std::string_view name) {
     }
     const auto& accepted = accepted_keys();
     if (std::find(accepted.begin(), accepted.end(), key) == accepted.end())
-      throw ConfigError(fmt::format(
-          "{}credentials '{}': unknown key '{}'{}; S3 credentials accept key, secret, token, "
-          "client_kwargs (endpoint_url, region_name), aws_access_key_id, "
-          "aws_secret_access_key, aws_session_token, endpoint_url and region",
-          where(value), name, key, did_you_mean(key, accepted)));
+      throw ConfigError(
+          fmt::format("{}{}: unknown key '{}'{}; S3 credentials accept key, secret, token, "
+                      "client_kwargs (endpoint_url, region_name), aws_access_key_id, "
+                      "aws_secret_access_key, aws_session_token, endpoint_url and region",
+                      where(value), name, key, did_you_mean(key, accepted)));
     add_key(keys, name, key, value, key);
   }
   return keys;
@@ -167,8 +178,10 @@ std::string value_of(const CatalogKeys& keys, const std::string& aws) {
 }  // namespace
 
 S3Options resolve_s3_options(const Param& credentials, std::string_view credentials_name,
-                             const Environment& environment, S3Options options) {
-  const CatalogKeys keys = read_catalog_keys(credentials, credentials_name);
+                             const Environment& environment, S3Options options,
+                             std::string_view used_by) {
+  const std::string label = credentials_label(credentials_name, used_by);
+  const CatalogKeys keys = read_catalog_keys(credentials, label);
   const auto env = [&environment](const std::string& name) {
     return environment(name).value_or("");
   };
@@ -179,16 +192,15 @@ S3Options resolve_s3_options(const Param& credentials, std::string_view credenti
   if (!catalog_key.empty() || !catalog_secret.empty() ||
       keys.values.contains("aws_session_token")) {
     if (catalog_key.empty() || catalog_secret.empty())
-      throw ConfigError(
-          fmt::format("{}credentials '{}' give {} but not {}: give both (key and secret, or "
-                      "aws_access_key_id and aws_secret_access_key)",
-                      where(credentials), credentials_name,
-                      catalog_key.empty() ? "a secret" : "an access key id",
-                      catalog_key.empty() ? "the access key id" : "the secret"));
+      throw ConfigError(fmt::format(
+          "{}{} give {} but not {}: give both (key and secret, or "
+          "aws_access_key_id and aws_secret_access_key)",
+          where(credentials), label, catalog_key.empty() ? "a secret" : "an access key id",
+          catalog_key.empty() ? "the access key id" : "the secret"));
     options.credentials = {
         catalog_key, catalog_secret, value_of(keys, "aws_session_token"),
-        fmt::format(
-            "credentials '{}'{}", credentials_name,
+        credentials_label(
+            credentials_name, used_by,
             credentials.mark().known() ? " (" + credentials.mark().str() + ")" : std::string())};
   } else if (!env("AWS_ACCESS_KEY_ID").empty() || !env("AWS_SECRET_ACCESS_KEY").empty()) {
     if (env("AWS_ACCESS_KEY_ID").empty() || env("AWS_SECRET_ACCESS_KEY").empty())

@@ -31,6 +31,8 @@ struct DatasetContext {
   Param options;
   /// The credentials the entry refers to, resolved from credentials.yml (null if none).
   Param credentials;
+  /// Their name in credentials.yml (the entry's `credentials:`; empty if none).
+  std::string credentials_name;
   /// Where the entry was written.
   SourceMark mark;
   const CodecRegistry* codecs = nullptr;

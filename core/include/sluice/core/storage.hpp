@@ -36,7 +36,9 @@ class SLUICE_API Storage {
   /// The names of the direct children of `folder` (objects and folders), sorted; empty when
   /// there is no such folder. Versioning finds the versions of a dataset with it.
   virtual std::vector<std::string> list(const std::string& folder) const = 0;
-  /// Removes the object; false when there was none.
+  /// Removes the object if there is one (no error when there is none). True when it is gone
+  /// now; false when the backend knows there was none. A backend whose delete does not say
+  /// (S3: DELETE answers 204 either way) returns true rather than ask first.
   virtual bool remove(const std::string& path) const = 0;
   /// How messages name `path`: `/abs/file`, `s3://bucket/key`, `memory://store/key`.
   virtual std::string url(const std::string& path) const = 0;
@@ -104,6 +106,9 @@ struct StorageContext {
   /// The entry's credentials, resolved from credentials.yml (null if none). Never put them in
   /// a message or a log.
   Param credentials;
+  /// The name the entry gives them (`credentials: dev_s3`; empty if none). Unlike the
+  /// credentials it may appear in messages: name it in errors about them.
+  std::string credentials_name;
   /// The entry's `fs_args` map (null if none); its marks give file and line for errors.
   Param options;
   /// Names the entry for errors: "conf/base/catalog.yml:3:13: dataset 'x'".
@@ -121,9 +126,11 @@ class SLUICE_API StorageRegistry : public FactoryRegistry<StorageFactory> {
 
   /// The location of `filepath`: a plain path or `file://` is local, relative to `root`; any
   /// other `<scheme>://` goes to its factory. ConfigError naming `where`, the scheme and the
-  /// known schemes when the scheme is unknown.
+  /// known schemes when the scheme is unknown. `credentials_name` names `credentials` (see
+  /// StorageContext).
   FileLocation open(const std::string& filepath, const std::filesystem::path& root,
-                    const Param& credentials, const Param& options, const std::string& where) const;
+                    const Param& credentials, const Param& options, const std::string& where,
+                    const std::string& credentials_name = {}) const;
 
   /// Every scheme open() accepts, sorted.
   std::vector<std::string> schemes() const;

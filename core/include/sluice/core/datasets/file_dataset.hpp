@@ -1,9 +1,9 @@
 #pragma once
 
-#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <sluice/core/dataset.hpp>
@@ -27,7 +27,10 @@ struct Versioning {
 ///
 /// Concurrent runs: a versioned save never replaces a version (Storage::write_new), and once
 /// this dataset saved, its loads read that version rather than the latest, so another run's
-/// newer version never leaks in. An unversioned save claims the file for the dataset's lifetime
+/// newer version never leaks in. Without a load version, the latest version is looked up
+/// (Storage::list, one ListObjectsV2 on S3) by the first load only and kept, as Kedro's
+/// AbstractVersionedDataset does: later loads read the same version, and a save replaces it
+/// with the version just saved. An unversioned save claims the file for the dataset's lifetime
 /// (Storage::claim; for local files `.<name>.lock` next to it); a second process saving it
 /// meanwhile is refused with an error naming the run that holds it.
 class SLUICE_API FileDataset : public Dataset {
@@ -62,7 +65,11 @@ class SLUICE_API FileDataset : public Dataset {
   FileLocation location_;
   std::filesystem::path filepath_;
   Versioning versioning_;
-  std::atomic<bool> saved_{false};
+  /// The storage path loads read once resolved: the latest version found, or the one this
+  /// dataset saved. Under load_mutex_, which a first load holds while it lists, so that
+  /// loads from several threads list once.
+  mutable std::mutex load_mutex_;
+  mutable std::optional<std::string> resolved_load_key_;
   std::mutex claim_mutex_;
   bool claimed_ = false;  // asked once: a storage without claims returns null
   std::shared_ptr<const void> claim_;

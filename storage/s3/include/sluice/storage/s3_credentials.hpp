@@ -29,9 +29,11 @@ SLUICE_API Environment process_environment();
 ///    profile AWS_PROFILE or `default`.
 /// A key pair comes whole from one source. Unknown keys, a half key pair and a malformed
 /// credentials file are ConfigErrors naming the file:line; no message shows a secret.
-/// `credentials_name` names the entry in messages ("" when there is none).
+/// `credentials_name` names the entry in messages ("" when there is none); `used_by`, if
+/// given, names who uses them ("dataset 'model' (BinaryDataset)"), also in
+/// `options.credentials.source`.
 SLUICE_API S3Options resolve_s3_options(const Param& credentials, std::string_view credentials_name,
                                         const Environment& environment = process_environment(),
-                                        S3Options options = {});
+                                        S3Options options = {}, std::string_view used_by = {});
 
 }  // namespace sluice::s3

@@ -25,6 +25,8 @@ namespace sluice::s3 {
 ///    the last complete PUT wins; version stamps name the run, which makes this unlikely.
 ///  - list(folder): ListObjectsV2 with prefix `folder/` and delimiter `/`: the names of the
 ///    objects and "folders" (common prefixes, e.g. versions) directly under it, sorted.
+///  - remove: one DELETE (no HEAD first). S3's DELETE is idempotent and answers 204 whether
+///    or not the key existed, so remove returns true either way: the object is gone.
 ///  - claim: nothing. Two processes saving one unversioned S3 object race; the last complete
 ///    PUT wins (and readers see one whole object or the other).
 /// Client errors (naming the URL, HTTP status, S3 code and what to do, never a credential)
