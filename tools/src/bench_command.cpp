@@ -390,6 +390,18 @@ bench::RealStorage open_backend(const BenchFlags& flags, const BackendSpec& spec
     }
     std::cerr << "sluice bench: loaded the s3 storage plugin for " << spec.url << '\n';
   }
+  if (separator != std::string::npos && scheme != "file" && scheme != "memory" &&
+      !registry.storages.contains(scheme)) {
+    std::vector<std::string> known = registry.storages.schemes();
+    known.emplace_back("s3");
+    std::sort(known.begin(), known.end());
+    known.erase(std::unique(known.begin(), known.end()), known.end());
+    throw ConfigError(fmt::format(
+        "{}: '{}' uses the storage scheme '{}'{}, which nothing registered; the bench takes {} "
+        "(s3:// loads the s3 plugin), and the schemes of plugins listed under `plugins:` in "
+        "the project's conf/base/hooks.yml",
+        spec.where, spec.url, scheme, did_you_mean(scheme, known), fmt::join(known, ", ")));
+  }
   const Param credentials = backend_credentials(flags, spec, scenario.session());
   const FileLocation location = registry.storages.open(spec.url, std::filesystem::current_path(),
                                                        credentials, spec.fs_args, spec.where);
