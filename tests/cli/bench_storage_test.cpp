@@ -174,6 +174,13 @@ TEST_F(BenchOnRealStorage, LocalFilesAndMemoryNeedNoServerAndLeaveNothingBehind)
   ASSERT_EQ(std::distance(fs::directory_iterator(store), fs::directory_iterator()), 1);
   EXPECT_TRUE(fs::is_regular_file(fs::directory_iterator(store)->path() / "tee/1/raw.bin"));
 
+  // iris (the installed example) takes the credentials of the project it runs in.
+  project.write("conf/local/credentials.yml", "mine:\n  key: K\n  secret: S\n");
+  const Result iris =
+      sluice("bench --strategies tee --repeat 1 --storage-url memory://b/runs --credentials mine");
+  ASSERT_EQ(iris.exit_code, 0) << iris.output;
+  EXPECT_THAT(iris.output, HasSubstr("credentials 'mine'"));
+
   // iris, on a bench.yml profile naming a real backend.
   project.write("conf/base/bench.yml",
                 "storage:\n  scratch:\n    url: memory://bench/runs\n    description: tests\n");

@@ -314,15 +314,17 @@ void check_before_running(const BenchFlags& flags, const BenchPlan& plan, Plugin
   }
 }
 
-// The credentials.yml entry `spec.credentials`, from the scenario's project (or, for a generated
-// scenario, the project --project/--conf-source or the current folder names).
+// The credentials.yml entry `spec.credentials`, from the scenario's project (`project`), else
+// from the project --project/--conf-source or the current folder names (for iris and generated
+// scenarios: the user's credentials are in their project, not in the installed example).
 Param backend_credentials(const BenchFlags& flags, const BackendSpec& spec,
                           const Session* session) {
   if (spec.credentials.empty()) {
     return {};
   }
   std::optional<ConfigLoader> own;
-  const ConfigLoader* conf = session != nullptr ? &session->conf() : nullptr;
+  const ConfigLoader* conf =
+      session != nullptr && flags.scenario == "project" ? &session->conf() : nullptr;
   if (conf == nullptr) {
     std::filesystem::path source = flags.project.conf_source;
     if (source.empty()) {
