@@ -230,7 +230,9 @@ TEST_F(BenchOnRealStorage, BadOptionsNameTheFlagOrTheFileAndSayWhatToDo) {
   const Result profile = sluice("bench --scenario project --storage remote");
   EXPECT_EQ(profile.exit_code, 1);
   EXPECT_THAT(profile.output,
-              AllOf(HasSubstr("conf/base/bench.yml:4:"), HasSubstr("'read_latency'")));
+              AllOf(HasSubstr("conf/base/bench.yml:4:"),
+                    HasSubstr("storage profile 'remote' has a `url:`, so it names a real backend"),
+                    HasSubstr("remove 'read_latency'")));
 }
 
 }  // namespace

@@ -143,8 +143,18 @@ bench::StorageProfile named_storage_profile(const BenchFlags& flags, const Sessi
     if (const Param* fs_args = reader.optional_map("fs_args")) {
       spec.fs_args = *fs_args;
     }
+    for (const char* simulated :
+         {"read_latency", "write_latency", "bandwidth", "jitter", "failure_rate", "seed"}) {
+      if (profile->find(simulated) != nullptr) {
+        throw ConfigError(fmt::format(
+            "{}: storage profile '{}' has a `url:`, so it names a real backend, which has its "
+            "own latency and bandwidth (measured and reported); remove '{}', or remove `url:` "
+            "to simulate storage",
+            profile->find(simulated)->mark().str(), flags.storage, simulated));
+      }
+    }
     reader.optional_string("description");
-    reader.finish();  // a latency beside `url` is an unknown option: the backend has its own
+    reader.finish();
     backend = std::move(spec);
     return {};
   }
@@ -210,6 +220,7 @@ void plan_base_point(const BenchFlags& flags, const Session* session, BenchPlan&
     plan.backend->credentials_where = "--credentials";
   }
   if (plan.backend) {
+    const bool by_url = !flags.storage_url.empty();  // else a bench.yml profile with url:
     std::vector<std::string> simulated;
     for (const auto& [flag, value] :
          {std::pair<const char*, const std::string*>{"--read-latency", &flags.read_latency},
@@ -227,10 +238,9 @@ void plan_base_point(const BenchFlags& flags, const Session* session, BenchPlan&
       throw ConfigError(fmt::format(
           "{} '{}' runs on a real backend, which has its own latency and bandwidth (measured and "
           "reported), so {} cannot apply; drop {}, or drop {} to simulate storage",
-          plan.backend->where == "--storage-url" ? "--storage-url" : "--storage",
-          plan.backend->where == "--storage-url" ? plan.backend->url : flags.storage,
+          by_url ? "--storage-url" : "--storage", by_url ? flags.storage_url : flags.storage,
           fmt::join(simulated, ", "), simulated.size() == 1 ? "it" : "them",
-          plan.backend->where == "--storage-url" ? "--storage-url" : "the profile's url"));
+          by_url ? "--storage-url" : "the profile's url"));
     }
   } else if (flags.keep) {
     throw ConfigError(
