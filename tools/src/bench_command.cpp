@@ -410,8 +410,8 @@ bench::RealStorage open_backend(const BenchFlags& flags, const BackendSpec& spec
     known.erase(std::unique(known.begin(), known.end()), known.end());
     throw ConfigError(fmt::format(
         "{}: '{}' uses the storage scheme '{}'{}, which nothing registered; the bench takes {} "
-        "(s3:// loads the s3 plugin), and the schemes of plugins listed under `plugins:` in "
-        "the project's conf/base/hooks.yml",
+        "(s3:// loads the s3 plugin) and, with --scenario project, the schemes of the plugins "
+        "its hooks.yml lists under `plugins:`",
         spec.where, spec.url, scheme, did_you_mean(scheme, known), fmt::join(known, ", ")));
   }
   const Param credentials = backend_credentials(flags, spec, scenario.session());
