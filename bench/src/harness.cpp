@@ -10,6 +10,7 @@
 
 #include <sluice/bench/harness.hpp>
 #include <sluice/bench/lower_bound.hpp>
+#include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/hook_manager.hpp>
@@ -185,6 +186,55 @@ double nice_scale_below(double scale) {
   return 1e-3;
 }
 
+// Puts every persisted dataset of the catalog on the real backend, as a BinaryDataset under
+// `folder`; free inputs (those the pipeline does not write) are copied there first. Returns the
+// names moved.
+std::set<std::string> on_real_storage(Catalog& catalog, const Pipeline& pipeline,
+                                      const std::shared_ptr<const MeasuredStorage>& storage,
+                                      const std::string& folder, const CodecRegistry& codecs) {
+  std::vector<std::string> persisted;
+  catalog.for_each([&](const std::string& name, const Dataset& dataset) {
+    if (!dataset.is_ephemeral() && !Catalog::is_parameter(name)) {
+      persisted.push_back(name);
+    }
+  });
+  const auto& outputs = pipeline.all_outputs();
+  std::set<std::string> names;
+  for (const auto& name : persisted) {
+    const auto original = catalog.find(name);
+    auto real = std::make_shared<BinaryDataset>(FileLocation(storage, folder + "/" + name + ".bin"),
+                                                codecs);
+    if (!outputs.contains(name) && original->exists()) {
+      real->save(original->load());
+    }
+    catalog.add(name, std::move(real), true);
+    names.insert(name);
+  }
+  storage->reset();
+  return names;
+}
+
+// Removes what a run wrote on the real backend when it goes, also after a failure.
+class RemoveWritten {
+ public:
+  RemoveWritten(std::shared_ptr<const MeasuredStorage> storage, bool keep)
+      : storage_(std::move(storage)), keep_(keep) {}
+  ~RemoveWritten() {
+    if (keep_) {
+      return;
+    }
+    for (const auto& failure : storage_->remove_written()) {
+      spdlog::warn("sluice bench: could not remove {}", failure);
+    }
+  }
+  RemoveWritten(const RemoveWritten&) = delete;
+  RemoveWritten& operator=(const RemoveWritten&) = delete;
+
+ private:
+  std::shared_ptr<const MeasuredStorage> storage_;
+  bool keep_;
+};
+
 template <typename T>
 T median(std::vector<T> values) {
   std::sort(values.begin(), values.end());
@@ -277,6 +327,9 @@ const Harness::Reference& Harness::reference(const BenchSettings& settings,
 }
 
 double Harness::time_scale(const BenchSettings& settings, const BenchPoint& point) {
+  if (settings.real_storage) {
+    return 1;  // nothing is simulated: real seconds
+  }
   if (settings.time_scale > 0) {
     return settings.time_scale;
   }
@@ -366,12 +419,15 @@ std::vector<BenchResult> Harness::run(const std::vector<Strategy>& strategies,
   bound_inputs.bytes = ref.bytes;
 
   std::vector<BenchResult> results;
+  std::vector<std::set<std::string>> persisted_of;  // per result
+  std::vector<IoSample> all_reads, all_writes;      // over every strategy
   const std::size_t total = strategies.size() * static_cast<std::size_t>(settings.repeat);
   std::size_t done = 0;
   for (const Strategy& strategy : strategies) {
     std::vector<double> walls;
     std::vector<std::uint64_t> peaks, reads, writes;
     std::set<std::string> persisted;
+    std::vector<IoSample> strategy_reads, strategy_writes;
     for (int repetition = 1; repetition <= settings.repeat; ++repetition) {
       if (progress) {
         progress({strategy.name, repetition, done, total});
@@ -384,8 +440,18 @@ std::vector<BenchResult> Harness::run(const std::vector<Strategy>& strategies,
         keep_in_memory(catalog, workload.pipeline);
       }
       auto stats = std::make_shared<StorageStats>();
-      slow_down(catalog, point.profile, clock, stats);
-      persisted = on_slow_storage(catalog);
+      std::shared_ptr<const MeasuredStorage> measured;
+      std::optional<RemoveWritten> remove_written;
+      if (const auto& real = settings.real_storage) {
+        measured = std::make_shared<MeasuredStorage>(real->storage);
+        remove_written.emplace(measured, real->keep);
+        persisted = on_real_storage(
+            catalog, workload.pipeline, measured,
+            fmt::format("{}/{}/{}", real->prefix, strategy.name, repetition), registry_.codecs);
+      } else {
+        slow_down(catalog, point.profile, clock, stats);
+        persisted = on_slow_storage(catalog);
+      }
       const auto expected_writes = static_cast<std::uint64_t>(std::count_if(
           workload.pipeline.all_outputs().begin(), workload.pipeline.all_outputs().end(),
           [&](const std::string& output) { return persisted.contains(output); }));
@@ -410,6 +476,14 @@ std::vector<BenchResult> Harness::run(const std::vector<Strategy>& strategies,
                                 strategy.name, repetition, settings.repeat, error.what()));
       }
       walls.push_back(seconds(clock.now() - start));
+      if (measured) {
+        const auto run_reads = measured->reads();
+        const auto run_writes = measured->writes();
+        stats->reads = run_reads.size();
+        stats->writes = run_writes.size();
+        strategy_reads.insert(strategy_reads.end(), run_reads.begin(), run_reads.end());
+        strategy_writes.insert(strategy_writes.end(), run_writes.begin(), run_writes.end());
+      }
       if (stats->writes < expected_writes) {
         throw Error(fmt::format(
             "scenario '{}', strategy '{}': the run returned after {} of its {} writes; a "
@@ -425,18 +499,41 @@ std::vector<BenchResult> Harness::run(const std::vector<Strategy>& strategies,
     result.scenario = scenario_;
     result.strategy = strategy.name;
     result.wall_s = median(walls);
-    bound_inputs.workers = strategy.workers;
-    bound_inputs.persisted = [&persisted](const std::string& dataset) {
-      return persisted.contains(dataset);
-    };
-    result.bound_s = lower_bound(workload.pipeline, bound_inputs);
-    result.ratio = result.bound_s > 0 ? result.wall_s / result.bound_s : 0;
     result.peak_bytes = median(peaks);
     result.reads = median(reads);
     result.writes = median(writes);
     result.time_scale = scale;
     result.swept = point.swept;
+    if (settings.real_storage) {
+      result.measured_reads = io_figures(strategy_reads);
+      result.measured_writes = io_figures(strategy_writes);
+      all_reads.insert(all_reads.end(), strategy_reads.begin(), strategy_reads.end());
+      all_writes.insert(all_writes.end(), strategy_writes.begin(), strategy_writes.end());
+    }
     results.push_back(std::move(result));
+    persisted_of.push_back(std::move(persisted));
+  }
+  // On a real backend the bound takes what the strategy's own operations measured (the median,
+  // transfer included), or what every strategy's did for a kind it made none of.
+  const IoFigures pooled_reads = io_figures(all_reads);
+  const IoFigures pooled_writes = io_figures(all_writes);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    BenchResult& result = results[i];
+    if (settings.real_storage) {
+      auto measured = [](const std::optional<IoFigures>& own, const IoFigures& pooled) {
+        return own && own->operations > 0 ? own->median_s : pooled.median_s;
+      };
+      bound_inputs.read_latency = measured(result.measured_reads, pooled_reads);
+      bound_inputs.write_latency = measured(result.measured_writes, pooled_writes);
+      bound_inputs.bandwidth = 0;
+    }
+    const std::set<std::string>& persisted = persisted_of[i];
+    bound_inputs.workers = strategies[i].workers;
+    bound_inputs.persisted = [&persisted](const std::string& dataset) {
+      return persisted.contains(dataset);
+    };
+    result.bound_s = lower_bound(workload.pipeline, bound_inputs);
+    result.ratio = result.bound_s > 0 ? result.wall_s / result.bound_s : 0;
   }
   const auto sequential = std::find_if(results.begin(), results.end(), [](const auto& result) {
     return result.strategy == "sequential";

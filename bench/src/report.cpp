@@ -31,6 +31,23 @@ std::string number(double value) {
   return fmt::format("{:.6g}", value);
 }
 
+bool any_measured(const std::vector<BenchResult>& results) {
+  return std::any_of(results.begin(), results.end(),
+                     [](const BenchResult& result) { return result.measured_reads.has_value(); });
+}
+
+// The measured columns of a real backend, for CSV and JSON: name and value.
+std::vector<std::pair<const char*, double>> measured_fields(const BenchResult& result) {
+  const IoFigures reads = result.measured_reads.value_or(IoFigures{});
+  const IoFigures writes = result.measured_writes.value_or(IoFigures{});
+  return {{"read_latency_s", reads.median_s},
+          {"write_latency_s", writes.median_s},
+          {"read_bandwidth", reads.bandwidth()},
+          {"write_bandwidth", writes.bandwidth()},
+          {"read_bytes", static_cast<double>(reads.bytes)},
+          {"write_bytes", static_cast<double>(writes.bytes)}};
+}
+
 std::string speedup_text(const BenchResult& result, const char* none) {
   return result.speedup ? number(*result.speedup) : none;
 }
@@ -83,6 +100,12 @@ std::string format_table(const std::vector<BenchResult>& results) {
        {"wall (s)", "bound (s)", "x bound", "speed-up", "peak memory", "reads", "writes"}) {
     header.emplace_back(column);
   }
+  const bool measured = any_measured(results);
+  if (measured) {
+    for (const char* column : {"read op", "write op", "read bw", "write bw"}) {
+      header.emplace_back(column);
+    }
+  }
   std::vector<std::vector<std::string>> rows = {header};
   for (const auto& result : results) {
     std::vector<std::string> row = {result.scenario, result.strategy};
@@ -96,6 +119,28 @@ std::string format_table(const std::vector<BenchResult>& results) {
     row.push_back(format_size(result.peak_bytes));
     row.push_back(fmt::format("{}", result.reads));
     row.push_back(fmt::format("{}", result.writes));
+    if (measured) {
+      const IoFigures reads = result.measured_reads.value_or(IoFigures{});
+      const IoFigures writes = result.measured_writes.value_or(IoFigures{});
+      // Three significant digits: a measurement, not a setting.
+      auto latency = [](const IoFigures& io) {
+        if (io.operations == 0) {
+          return std::string("-");
+        }
+        return io.median_s < 1 ? fmt::format("{:.3g}ms", io.median_s * 1000)
+                               : fmt::format("{:.3g}s", io.median_s);
+      };
+      auto bandwidth = [](const IoFigures& io) {
+        if (io.bandwidth() <= 0) {
+          return std::string("-");
+        }
+        return format_parameter("bandwidth", std::stod(fmt::format("{:.3g}", io.bandwidth())));
+      };
+      row.push_back(latency(reads));
+      row.push_back(latency(writes));
+      row.push_back(bandwidth(reads));
+      row.push_back(bandwidth(writes));
+    }
     rows.push_back(std::move(row));
   }
   std::vector<std::size_t> widths(header.size(), 0);
@@ -119,6 +164,12 @@ std::string format_table(const std::vector<BenchResult>& results) {
 std::string to_csv(const std::vector<BenchResult>& results) {
   std::vector<std::string> header(std::begin(kColumns), std::end(kColumns));
   const auto swept = swept_names(results);
+  const bool measured = any_measured(results);
+  if (measured && !results.empty()) {
+    for (const auto& [name, value] : measured_fields(results.front())) {
+      header.emplace_back(name);
+    }
+  }
   header.insert(header.end(), swept.begin(), swept.end());
   header.emplace_back("time_scale");
   std::string csv = fmt::format("{}\n", fmt::join(header, ","));
@@ -126,6 +177,11 @@ std::string to_csv(const std::vector<BenchResult>& results) {
     csv += fmt::format("{},{},{},{},{},{},{},{},{}", result.scenario, result.strategy,
                        number(result.wall_s), number(result.bound_s), number(result.ratio),
                        speedup_text(result, ""), result.peak_bytes, result.reads, result.writes);
+    if (measured) {
+      for (const auto& [name, value] : measured_fields(result)) {
+        csv += fmt::format(",{}", number(value));
+      }
+    }
     for (const auto& [name, value] : result.swept) {
       csv += fmt::format(",{}", number(value));
     }
@@ -148,6 +204,11 @@ std::string to_json(const std::vector<BenchResult>& results) {
                 {"peak_bytes", result.peak_bytes},
                 {"reads", result.reads},
                 {"writes", result.writes}};
+    if (result.measured_reads) {
+      for (const auto& [name, value] : measured_fields(result)) {
+        row[name] = rounded(value);
+      }
+    }
     for (const auto& [name, value] : result.swept) {
       row[name] = rounded(value);
     }

@@ -1,5 +1,7 @@
 #include "bench_command.hpp"
 
+#include <chrono>
+#include <ctime>
 #include <iostream>
 #include <optional>
 #include <thread>
@@ -13,6 +15,7 @@
 #include <sluice/bench/sweep.hpp>
 #include <sluice/core/config_loader.hpp>
 #include <sluice/core/options.hpp>
+#include <sluice/core/storage.hpp>
 #include <sluice/core/util/suggest.hpp>
 #include <sluice/core/util/units.hpp>
 
@@ -100,9 +103,20 @@ class Scenario {
   std::string described_;
 };
 
+// A real backend, as --storage-url/--credentials or a bench.yml profile with `url:` name it.
+struct BackendSpec {
+  std::string url;
+  std::string credentials;  // a name in credentials.yml; empty: none
+  Param fs_args;
+  std::string where;              // names the url for errors: "--storage-url", "<file:line>: ..."
+  std::string credentials_where;  // names the credentials for errors
+};
+
 // The storage profile `flags.storage` of bench.yml. `has_write_latency`: whether it sets one.
+// A profile with `url:` names a real backend instead: it fills `backend`.
 bench::StorageProfile named_storage_profile(const BenchFlags& flags, const Session* session,
-                                            bool& has_write_latency) {
+                                            bool& has_write_latency,
+                                            std::optional<BackendSpec>& backend) {
   const Param profiles = storage_profiles(session);
   const Param* profile = profiles.find(flags.storage);
   if (profile == nullptr) {
@@ -118,6 +132,32 @@ bench::StorageProfile named_storage_profile(const BenchFlags& flags, const Sessi
         names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
   }
   OptionReader reader(*profile, fmt::format("storage profile '{}'", flags.storage));
+  if (profile->is_map() && profile->find("url") != nullptr) {
+    BackendSpec spec;
+    spec.url = reader.required_string("url");
+    spec.where = reader.where("url");
+    if (const auto credentials = reader.optional_string("credentials")) {
+      spec.credentials = *credentials;
+      spec.credentials_where = reader.where("credentials");
+    }
+    if (const Param* fs_args = reader.optional_map("fs_args")) {
+      spec.fs_args = *fs_args;
+    }
+    for (const char* simulated :
+         {"read_latency", "write_latency", "bandwidth", "jitter", "failure_rate", "seed"}) {
+      if (profile->find(simulated) != nullptr) {
+        throw ConfigError(fmt::format(
+            "{}: storage profile '{}' has a `url:`, so it names a real backend, which has its "
+            "own latency and bandwidth (measured and reported); remove '{}', or remove `url:` "
+            "to simulate storage",
+            profile->find(simulated)->mark().str(), flags.storage, simulated));
+      }
+    }
+    reader.optional_string("description");
+    reader.finish();
+    backend = std::move(spec);
+    return {};
+  }
   has_write_latency = profile->find("write_latency") != nullptr;
   const bench::StorageProfile read = bench::read_storage_profile(reader);
   reader.optional_string("description");
@@ -133,6 +173,8 @@ struct BenchPlan {
   std::vector<bench::Sweep> sweeps;
   std::vector<bench::BenchPoint> points;
   bench::BenchSettings settings;
+  // A real backend instead of simulated storage (--storage-url, or a profile with `url:`).
+  std::optional<BackendSpec> backend;
 
   bool swept(const std::string& parameter) const {
     return std::any_of(sweeps.begin(), sweeps.end(),
@@ -150,8 +192,59 @@ void plan_base_point(const BenchFlags& flags, const Session* session, BenchPlan&
   plan.write_follows_read = flags.write_latency.empty();
   if (!flags.storage.empty()) {
     bool has_write_latency = false;
-    base.profile = named_storage_profile(flags, session, has_write_latency);
+    base.profile = named_storage_profile(flags, session, has_write_latency, plan.backend);
     plan.write_follows_read = plan.write_follows_read && !has_write_latency;
+  }
+  if (!flags.storage_url.empty()) {
+    if (plan.backend) {
+      throw ConfigError(fmt::format(
+          "--storage-url '{}' and --storage '{}' both name a real backend ({}); give one of them",
+          flags.storage_url, flags.storage, plan.backend->where));
+    }
+    if (!flags.storage.empty()) {
+      throw ConfigError(fmt::format(
+          "--storage-url '{}' runs on a real backend, but --storage '{}' is a simulated profile "
+          "(latencies); drop --storage, or drop --storage-url to simulate",
+          flags.storage_url, flags.storage));
+    }
+    plan.backend = BackendSpec{flags.storage_url, flags.credentials, Param(), "--storage-url",
+                               "--credentials"};
+  } else if (!flags.credentials.empty()) {
+    if (!plan.backend) {
+      throw ConfigError(fmt::format(
+          "--credentials '{}' is for a real backend: give --storage-url (s3://bucket/prefix, "
+          "file://..., memory://...) or a --storage profile with `url:`",
+          flags.credentials));
+    }
+    plan.backend->credentials = flags.credentials;
+    plan.backend->credentials_where = "--credentials";
+  }
+  if (plan.backend) {
+    const bool by_url = !flags.storage_url.empty();  // else a bench.yml profile with url:
+    std::vector<std::string> simulated;
+    for (const auto& [flag, value] :
+         {std::pair<const char*, const std::string*>{"--read-latency", &flags.read_latency},
+          {"--write-latency", &flags.write_latency},
+          {"--bandwidth", &flags.bandwidth},
+          {"--jitter", &flags.jitter}}) {
+      if (!value->empty()) {
+        simulated.emplace_back(flag);
+      }
+    }
+    if (flags.time_scale != 0) {
+      simulated.emplace_back("--time-scale");
+    }
+    if (!simulated.empty()) {
+      throw ConfigError(fmt::format(
+          "{} '{}' runs on a real backend, which has its own latency and bandwidth (measured and "
+          "reported), so {} cannot apply; drop {}, or drop {} to simulate storage",
+          by_url ? "--storage-url" : "--storage", by_url ? flags.storage_url : flags.storage,
+          fmt::join(simulated, ", "), simulated.size() == 1 ? "it" : "them",
+          by_url ? "--storage-url" : "the profile's url"));
+    }
+  } else if (flags.keep) {
+    throw ConfigError(
+        "--keep keeps the objects written on a real backend: give --storage-url as well");
   }
   if (!flags.read_latency.empty()) {
     base.profile.read_latency = parse_duration(flags.read_latency, "--read-latency");
@@ -176,6 +269,16 @@ void plan_base_point(const BenchFlags& flags, const Session* session, BenchPlan&
 void plan_points(const BenchFlags& flags, BenchPlan& plan) {
   for (const auto& text : flags.sweeps) {
     plan.sweeps.push_back(bench::parse_sweep(text));
+  }
+  if (plan.backend) {
+    for (const char* parameter : {"read-latency", "write-latency", "bandwidth"}) {
+      if (plan.swept(parameter)) {
+        throw ConfigError(fmt::format(
+            "--sweep {}: a real backend ({} '{}') has its own latency and bandwidth; sweep "
+            "compute or workers, or drop the backend to simulate storage",
+            parameter, plan.backend->where, plan.backend->url));
+      }
+    }
   }
   plan.write_follows_read = plan.write_follows_read && !plan.swept("write-latency");
   plan.points = bench::expand(plan.base, plan.sweeps, plan.write_follows_read);
@@ -221,6 +324,148 @@ void check_before_running(const BenchFlags& flags, const BenchPlan& plan, Plugin
   }
 }
 
+// The credentials.yml entry `spec.credentials`, from the scenario's project (`project`), else
+// from the project --project/--conf-source or the current folder names (for iris and generated
+// scenarios: the user's credentials are in their project, not in the installed example).
+Param backend_credentials(const BenchFlags& flags, const BackendSpec& spec,
+                          const Session* session) {
+  if (spec.credentials.empty()) {
+    return {};
+  }
+  std::optional<ConfigLoader> own;
+  const ConfigLoader* conf =
+      session != nullptr && flags.scenario == "project" ? &session->conf() : nullptr;
+  if (conf == nullptr) {
+    std::filesystem::path source = flags.project.conf_source;
+    if (source.empty()) {
+      try {
+        source = Project::find(flags.project.project.empty()
+                                   ? std::filesystem::current_path()
+                                   : std::filesystem::path(flags.project.project))
+                     .root /
+                 "conf";
+      } catch (const ConfigError&) {
+        throw ConfigError(fmt::format(
+            "{} '{}': credentials come from a project's credentials.yml, and there is no "
+            "project here; run in a project folder, or pass --project DIR or --conf-source DIR",
+            spec.credentials_where, spec.credentials));
+      }
+    }
+    own.emplace(source, flags.project.env);
+    conf = &*own;
+  }
+  const Param credentials = conf->get("credentials");
+  if (const Param* found = credentials.find(spec.credentials)) {
+    return *found;
+  }
+  std::vector<std::string> known;
+  if (credentials.is_map()) {
+    for (const auto& [name, secret] : credentials.as_map()) {
+      known.push_back(name);
+    }
+  }
+  throw ConfigError(fmt::format(
+      "{} '{}': {} defines no such credentials{}; {}add the entry to "
+      "{}/local/credentials.yml (key, secret, endpoint_url, ...)",
+      spec.credentials_where, spec.credentials,
+      (conf->conf_source() / "*/credentials.yml").string(), did_you_mean(spec.credentials, known),
+      known.empty() ? std::string()
+                    : fmt::format("the defined ones are {}; ", fmt::join(known, ", ")),
+      conf->conf_source().string()));
+}
+
+// A prefix no other bench run uses: sluice-bench-<UTC time>-<pid>.
+std::string run_prefix() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+  return fmt::format("sluice-bench-{}-{}", stamp, ::getpid());
+}
+
+// The real backend of the plan, opened and tried (a small object written, read back and
+// removed) before anything runs, so a wrong endpoint, bucket or credential is one clear error.
+// The s3 plugin is loaded when the scheme is s3 and nothing registered it yet.
+bench::RealStorage open_backend(const BenchFlags& flags, const BackendSpec& spec,
+                                Scenario& scenario) {
+  Registry& registry = scenario.plugins().registry();
+  const auto separator = spec.url.find("://");
+  const std::string scheme =
+      separator == std::string::npos ? std::string() : spec.url.substr(0, separator);
+  if (scheme == "s3" && !registry.storages.contains("s3")) {
+    try {
+      scenario.plugins().loader().load("s3");
+    } catch (const std::exception& error) {
+      throw ConfigError(fmt::format("{} '{}': the s3 storage plugin failed to load: {}", spec.where,
+                                    spec.url, error.what()));
+    }
+    std::cerr << "sluice bench: loaded the s3 storage plugin for " << spec.url << '\n';
+  }
+  if (separator != std::string::npos && scheme != "file" && scheme != "memory" &&
+      !registry.storages.contains(scheme)) {
+    std::vector<std::string> known = registry.storages.schemes();
+    known.emplace_back("s3");
+    std::sort(known.begin(), known.end());
+    known.erase(std::unique(known.begin(), known.end()), known.end());
+    throw ConfigError(fmt::format(
+        "{}: '{}' uses the storage scheme '{}'{}, which nothing registered; the bench takes {} "
+        "(s3:// loads the s3 plugin) and, with --scenario project, the schemes of the plugins "
+        "its hooks.yml lists under `plugins:`",
+        spec.where, spec.url, scheme, did_you_mean(scheme, known), fmt::join(known, ", ")));
+  }
+  const Param credentials = backend_credentials(flags, spec, scenario.session());
+  const FileLocation location = registry.storages.open(spec.url, std::filesystem::current_path(),
+                                                       credentials, spec.fs_args, spec.where);
+  bench::RealStorage real;
+  real.storage = location.storage;
+  std::string base = location.path;
+  while (base.size() > 1 && base.back() == '/') {
+    base.pop_back();
+  }
+  real.prefix = base + "/" + run_prefix();
+  real.keep = flags.keep;
+  const std::string probe = real.prefix + "/probe";
+  try {
+    real.storage->write(probe, "sluice bench");
+    const bool read_back = real.storage->read(probe) == "sluice bench";
+    real.storage->remove(probe);
+    if (!read_back) {
+      throw Error(fmt::format("{} read back other bytes than were written", location.url()));
+    }
+  } catch (const std::exception& error) {
+    throw Error(fmt::format(
+        "{} '{}': the bench could not write, read back and remove a small object there, so "
+        "nothing ran: {}. Check that the endpoint is up and reachable, the bucket exists and "
+        "the credentials{} may write there.",
+        spec.where, spec.url, error.what(),
+        spec.credentials.empty() ? std::string() : fmt::format(" ('{}')", spec.credentials)));
+  }
+  return real;
+}
+
+// Removes the run's folder of local files when the bench is done, also after a failure
+// (the harness removes the objects; folders and lock files are local-only leftovers).
+class LocalPrefixRemover {
+ public:
+  explicit LocalPrefixRemover(const std::optional<bench::RealStorage>& real) {
+    if (real && !real->keep && dynamic_cast<const LocalStorage*>(real->storage.get()) != nullptr) {
+      folder_ = real->prefix;
+    }
+  }
+  ~LocalPrefixRemover() {
+    if (!folder_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(folder_, ignored);
+    }
+  }
+  LocalPrefixRemover(const LocalPrefixRemover&) = delete;
+  LocalPrefixRemover& operator=(const LocalPrefixRemover&) = delete;
+
+ private:
+  std::filesystem::path folder_;
+};
+
 std::string seconds_shown(const BenchPlan& plan, const std::string& parameter,
                           Clock::duration value) {
   return plan.shown(parameter, bench::format_parameter(parameter, Seconds(value).count()));
@@ -243,6 +488,19 @@ std::string compute_shown(const BenchFlags& flags, const BenchPlan& plan, bool p
 }
 
 std::string storage_line(const BenchFlags& flags, const BenchPlan& plan, bool project) {
+  if (const auto& real = plan.settings.real_storage) {
+    return fmt::format(
+        "storage: real backend {}{}{}, nothing simulated; each run under {} ({}); compute per "
+        "node: {}\n",
+        plan.backend->url,
+        flags.storage.empty() ? "" : fmt::format(" (profile '{}')", flags.storage),
+        plan.backend->credentials.empty()
+            ? ""
+            : fmt::format(", credentials '{}'", plan.backend->credentials),
+        real->storage->url(real->prefix + "/<strategy>/<run>"),
+        real->keep ? "kept: --keep" : "removed afterwards; --keep keeps them",
+        compute_shown(flags, plan, project));
+  }
   const bench::BenchPoint& first = plan.points.front();
   const bench::StorageProfile& base = plan.base.profile;
   return fmt::format(
@@ -283,6 +541,14 @@ void print_header(const BenchFlags& flags, const Scenario& scenario, const Bench
                            fmt::join(settings.strategies, ", "),
                            plan.shown("workers", fmt::format("{}", plan.base.workers)),
                            settings.repeat, settings.repeat == 1 ? "" : "s");
+  if (settings.real_storage) {
+    std::cout << "times are real seconds; bound: the lower bound of DESIGN.md for the "
+                 "strategy's workers, from the median read and write time per operation "
+                 "the strategy measured (transfer included); read op, write op: median "
+                 "time per operation; read bw, write bw: bytes moved per second of operations\n\n"
+              << std::flush;
+    return;
+  }
   std::cout << time_scale_line(plan, harness);
   std::cout << "times are simulated seconds; bound: the lower bound of DESIGN.md for the "
                "strategy's workers\n\n"
@@ -345,7 +611,9 @@ int measure(const BenchFlags& flags, Scenario& scenario, const BenchPlan& plan) 
 
 CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
   CLI::App* bench = app.add_subcommand(
-      "bench", "Compare runner strategies on simulated slow storage, against the lower bound");
+      "bench",
+      "Compare runner strategies on simulated slow storage (or a real backend), against the "
+      "lower bound");
   bench
       ->add_option("--scenario", flags.scenario,
                    "iris, project (the current project), chain:N, fanout:N, diamond or "
@@ -369,6 +637,14 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
   bench->add_option("--bandwidth", flags.bandwidth,
                     "Storage bandwidth, added per byte: 100MB/s (default: unlimited)");
   bench->add_option("--jitter", flags.jitter, "Up to this much more per operation (seeded)");
+  bench->add_option("--storage-url", flags.storage_url,
+                    "Run on a real backend instead: s3://bucket/prefix (loads the s3 plugin), "
+                    "file://DIR, memory://store/prefix; measured latency and bandwidth are "
+                    "reported");
+  bench->add_option("--credentials", flags.credentials,
+                    "An entry of the project's credentials.yml for --storage-url");
+  bench->add_flag("--keep", flags.keep,
+                  "Keep the objects the runs wrote on the real backend (default: removed)");
   bench->add_option("--compute", flags.compute, "Modelled compute per node: 1s")
       ->capture_default_str();
   bench->add_option("--compute-mode", flags.compute_mode, "sleep (wait) or spin (burn CPU)")
@@ -398,6 +674,10 @@ int run_bench(const BenchFlags& flags) {
   plan_points(flags, plan);
   plan.settings = bench_settings(flags);
   check_before_running(flags, plan, scenario.plugins());
+  if (plan.backend) {
+    plan.settings.real_storage = open_backend(flags, *plan.backend, scenario);
+  }
+  const LocalPrefixRemover remove_local_prefix(plan.settings.real_storage);
   // Errors from project code are turned into plain ones here, while its library is loaded.
   try {
     return measure(flags, scenario, plan);

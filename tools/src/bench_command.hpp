@@ -20,6 +20,9 @@ struct BenchFlags {
   std::string write_latency;  // empty: the profile's, or the read latency
   std::string bandwidth;      // empty: the profile's, or unlimited
   std::string jitter;         // empty: the profile's, or 0
+  std::string storage_url;    // a real backend instead of simulated storage
+  std::string credentials;    // an entry of the project's credentials.yml, for storage_url
+  bool keep = false;          // keep the objects written on the real backend
   std::string compute = "0";
   std::string compute_mode = "sleep";
   std::string payload = "8KiB";

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include <sluice/bench/measured_storage.hpp>
 #include <sluice/bench/scenarios.hpp>
 #include <sluice/bench/slow_storage.hpp>
 #include <sluice/bench/strategy.hpp>
@@ -53,6 +54,20 @@ struct BenchPoint {
   std::vector<std::pair<std::string, double>> swept;
 };
 
+/// A real backend to run the strategies on instead of simulated storage: every persisted
+/// dataset of a run (free inputs copied there, untimed, before the run) becomes a BinaryDataset at
+/// `<prefix>/<strategy>/<repetition>/<dataset>.bin` of `storage`, which a MeasuredStorage times.
+/// Nothing is simulated (time scale 1) and each strategy's lower bound uses the median read and
+/// write time its own operations measured (transfer included; every strategy's, for a kind of
+/// operation it made none of). Every object a run wrote is removed after it, also when it fails,
+/// unless `keep`.
+struct RealStorage {
+  std::shared_ptr<const Storage> storage;
+  /// A path in `storage` that no other run uses ("bucket/prefix/sluice-bench-<stamp>").
+  std::string prefix;
+  bool keep = false;
+};
+
 struct BenchSettings {
   std::vector<std::string> strategies = strategy_names();
   /// Runs per strategy; the median is reported.
@@ -67,6 +82,8 @@ struct BenchSettings {
   /// Log only warnings and errors while the runs are made (sluice bench without --verbose);
   /// the logger's level is put back after.
   bool quiet = false;
+  /// Set: run on this backend instead of simulated storage (the point's profile is not used).
+  std::optional<RealStorage> real_storage;
 };
 
 /// One (scenario, strategy) at one point.
@@ -82,6 +99,9 @@ struct BenchResult {
   std::uint64_t writes = 0;
   double time_scale = 0;
   std::vector<std::pair<std::string, double>> swept;
+  /// On a real backend (BenchSettings::real_storage): what its reads and writes measured over
+  /// every run of the strategy; its lower bound uses their medians.
+  std::optional<IoFigures> measured_reads, measured_writes;
 };
 
 /// Where a point's runs are: called before each timed run.

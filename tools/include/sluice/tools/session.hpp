@@ -27,7 +27,7 @@ namespace sluice {
 ///   name: iris
 ///   library: iris      # a plugin name (searched like any plugin), or a path with a / relative to
 ///   here
-struct Project {
+struct SLUICE_API Project {
   std::filesystem::path root;
   std::string name;
   /// A plugin name (searched on the plugin search path) or, with a '/', a path relative to
