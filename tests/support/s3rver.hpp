@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -25,7 +26,8 @@ namespace sluice::testing {
 
 /// s3rver (storage/s3/testing, installed by scripts/setup.sh) on a free loopback port with a
 /// scratch folder and one bucket; killed in the destructor, and with the test process if that
-/// dies first (PR_SET_PDEATHSIG). Its credentials are S3RVER / S3RVER.
+/// dies first (PR_SET_PDEATHSIG). Its credentials are S3RVER / S3RVER. stop() and restart()
+/// keep the port and the folder: the objects survive a restart.
 class S3rver {
  public:
   static constexpr const char* access_key = "S3RVER";
@@ -56,6 +58,31 @@ class S3rver {
   int port() const { return port_; }
   const std::string& bucket() const { return bucket_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  /// Kills the server (as a crash or a stopped machine would); the folder stays.
+  void stop() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  /// Starts it again on the same port with the same folder.
+  void restart() {
+    stop();
+    if (!start())
+      throw std::runtime_error("s3rver did not start again on port " + std::to_string(port_));
+  }
+
+  /// Multipart uploads in progress, as s3rver keeps them: one folder each under
+  /// <bucket>/._S3rver_uploads (s3rver cannot list or abort them over HTTP).
+  std::size_t uploads_in_progress() const {
+    const auto folder = data_.path() / bucket_ / "._S3rver_uploads";
+    if (!std::filesystem::exists(folder))
+      return 0;
+    return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(folder),
+                                                  std::filesystem::directory_iterator()));
+  }
 
  private:
   static std::filesystem::path script() {
@@ -105,14 +132,6 @@ class S3rver {
     }
     stop();
     return false;
-  }
-
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
   }
 
   std::string bucket_;
