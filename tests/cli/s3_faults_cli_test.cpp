@@ -19,6 +19,7 @@
 #include <sluice/core/util/files.hpp>
 #include <sluice/storage/s3_client.hpp>
 
+#include "support/fake_s3.hpp"
 #include "support/s3rver.hpp"
 #include "support/source_dir.hpp"
 #include "support/temp_dir.hpp"
@@ -163,7 +164,52 @@ class S3FaultsCli : public ::testing::Test {
     return s3::S3Client(options);
   }
 
+  /// The pipeline `big_object` of the gate plugin, its 11 MiB object on S3 at `endpoint` in
+  /// 5 MiB parts (three parts, two at a time).
+  void big_object_on_s3(const std::string& endpoint) {
+    project.write("conf/local/catalog.yml",
+                  fmt::format("big_object:\n  type: TextDataset\n  filepath: s3://iris-s3/{}\n"
+                              "  credentials: iris_s3\n  fs_args:\n    endpoint_url: {}\n"
+                              "    multipart_threshold: 5MiB\n    multipart_chunksize: 5MiB\n"
+                              "    max_concurrency: 2\n    retries: {{max_attempts: 2, "
+                              "base_delay: 10ms, max_delay: 20ms, max_total_time: 1s}}\n",
+                              kBigKey, endpoint));
+    project.write("conf/local/hooks.yml", fmt::format("plugins:\n  - node_timing\n  - s3\n  - {}\n",
+                                                      (kTestPlugins / "gate_plugin.so").string()));
+  }
+  static std::vector<std::string> big_run() {
+    return {"run", "--pipeline", "big_object", "--params", "big_object_mib=11"};
+  }
+
+  /// The upload journal's entries (the default folder under XDG_STATE_HOME).
+  std::vector<std::string> journal_entries() const {
+    std::vector<std::string> entries;
+    const fs::path folder = state / "sluice/s3-uploads";
+    if (fs::exists(folder)) {
+      for (const auto& file : fs::directory_iterator(folder))
+        entries.push_back(read_file(file.path()));
+    }
+    return entries;
+  }
+
+  static constexpr const char* kBigKey = "big/object.txt";
   testing::TempDir project;
+  testing::TempDir state;
+
+ private:
+  /// The `sluice` children keep their upload journal in `state`.
+  struct StateHome {
+    explicit StateHome(const fs::path& folder) { ::setenv("XDG_STATE_HOME", folder.c_str(), 1); }
+    ~StateHome() { ::unsetenv("XDG_STATE_HOME"); }
+    StateHome(const StateHome&) = delete;
+    StateHome& operator=(const StateHome&) = delete;
+  } state_home_{state.path()};
+};
+
+/// Lets held parts go at the end of a test, before the server that holds them is destroyed.
+struct ReleaseAtExit {
+  testing::PartStall& stall;
+  ~ReleaseAtExit() { stall.release(); }
 };
 
 TEST_F(S3FaultsCli,
@@ -177,7 +223,7 @@ TEST_F(S3FaultsCli,
   const fs::path release = project / "gate.release";
   project.write(
       "conf/local/hooks.yml",
-      fmt::format("plugins:\n  - s3\n  - {}\nhooks:\n  - name: gate\n"
+      fmt::format("plugins:\n  - node_timing\n  - s3\n  - {}\nhooks:\n  - name: gate\n"
                   "    options: {{dataset: y_pred, before: save, reached: {}, release: {}}}\n",
                   (kTestPlugins / "gate_plugin.so").string(), reached.string(), release.string()));
   s3::S3Client client = client_of(server);
@@ -226,6 +272,85 @@ TEST_F(S3FaultsCli,
   for (const auto& [name, key] : kIntermediates) {
     EXPECT_TRUE(client.get_object("iris-s3", key) == expected[key]) << key;
   }
+}
+
+TEST_F(S3FaultsCli,
+       ARunKilledDuringAMultipartUploadLeavesNothingVisibleAndTheNextRunAbortsItsUpload) {
+  auto s3 = std::make_shared<testing::FakeS3>();
+  testing::FakeHttpServer server(
+      [s3](const testing::HttpRequest& request) { return (*s3)(request); });
+  const ReleaseAtExit release{s3->stall};
+  big_object_on_s3(server.endpoint());
+
+  s3->stall.arm();
+  SluiceProcess killed = start(big_run());
+  ASSERT_TRUE(wait_for(killed, [&] { return s3->stall.holding(); })) << killed.output();
+  const pid_t pid = killed.pid();
+  ASSERT_TRUE(killed.kill9());
+  s3->stall.release();
+  EXPECT_FALSE(s3->has_object(kBigKey));
+  const std::vector<std::string> orphans = s3->uploads_in_progress();
+  ASSERT_EQ(orphans.size(), 1u);
+  // The journal names the dead run's upload and its pid.
+  const auto entries = journal_entries();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_THAT(entries.front(), AllOf(HasSubstr(orphans.front()), HasSubstr(kBigKey),
+                                     HasSubstr(fmt::format("\"pid\": {}", pid))));
+
+  // The next run aborts it (and only it), writes the object and loads it back whole.
+  SluiceProcess next = start(big_run());
+  ASSERT_EQ(next.wait(), 0) << next.output();
+  EXPECT_THAT(next.output(), AllOf(HasSubstr("aborted the multipart upload " + orphans.front() +
+                                             " of s3://iris-s3/" + kBigKey),
+                                   Not(HasSubstr(kSecret))));
+  EXPECT_EQ(s3->aborted(), orphans);
+  EXPECT_TRUE(s3->uploads_in_progress().empty());
+  ASSERT_TRUE(s3->has_object(kBigKey));
+  EXPECT_EQ(s3->object(kBigKey).size(), 11u << 20);
+  EXPECT_TRUE(journal_entries().empty());
+}
+
+TEST_F(S3FaultsCli, OnS3rverARunKilledDuringAMultipartUploadLeavesNoVisibleObject) {
+  SLUICE_REQUIRE_S3RVER();
+  testing::S3rver s3rver("iris-s3");
+  // In front of s3rver: a server that forwards every request and holds the parts when armed.
+  auto stall = std::make_shared<testing::PartStall>();
+  testing::FakeHttpServer front([stall, port = s3rver.port()](const testing::HttpRequest& request) {
+    stall->hold_if_a_part(request);
+    return testing::forward_to(port, request);
+  });
+  const ReleaseAtExit release{*stall};
+  big_object_on_s3(front.endpoint());
+  s3::S3Client client = client_of(s3rver);
+
+  stall->arm();
+  SluiceProcess killed = start(big_run());
+  ASSERT_TRUE(wait_for(killed, [&] { return stall->holding(); })) << killed.output();
+  ASSERT_TRUE(killed.kill9());
+  stall->release();
+  EXPECT_FALSE(client.exists("iris-s3", kBigKey));
+  // What s3rver can show of the orphan: its folder of parts. It cannot list or abort it over
+  // HTTP (ListMultipartUploads is NotImplemented, AbortMultipartUpload not routed).
+  EXPECT_EQ(s3rver.uploads_in_progress(), 1u);
+  try {
+    client.list_multipart_uploads("iris-s3", "big/");
+    ADD_FAILURE() << "s3rver listed multipart uploads: test the listing against it";
+  } catch (const s3::S3Error& error) {
+    EXPECT_EQ(error.code(), "NotImplemented");
+  }
+  ASSERT_EQ(journal_entries().size(), 1u);
+
+  // The next run writes the object and loads it back whole; s3rver refuses the abort, which
+  // the run reports with what to do, keeping the entry for a later run.
+  SluiceProcess next = start(big_run());
+  ASSERT_EQ(next.wait(), 0) << next.output();
+  EXPECT_THAT(next.output(), AllOf(HasSubstr("could not abort the multipart upload"),
+                                   HasSubstr("aws s3api abort-multipart-upload --bucket iris-s3"),
+                                   Not(HasSubstr(kSecret))));
+  const auto info = client.head_object("iris-s3", kBigKey);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->size, 11u << 20);
+  EXPECT_EQ(journal_entries().size(), 1u);
 }
 
 }  // namespace

@@ -8,16 +8,23 @@
 // Before the first load (`before: load`, the default) or save (`before: save`) of `dataset`
 // the hook creates the file `reached` and waits until the file `release` exists (at most
 // `timeout_seconds`, default 60; then the run fails).
+//
+// The pipeline `big_object` writes `big_object` (`params:big_object_mib` MiB of a known
+// pattern), then reads it back and fails unless every byte is as written: a dataset large
+// enough for a multipart upload, with a run that checks what it loads.
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
 #include <sluice/core/error.hpp>
 #include <sluice/core/options.hpp>
+#include <sluice/core/param.hpp>
+#include <sluice/core/pipeline.hpp>
 #include <sluice/core/plugin.hpp>
 
 namespace {
@@ -65,9 +72,29 @@ class GateHook : public sluice::Hook {
   std::atomic<bool> passed_{false};
 };
 
+std::string big_object(std::int64_t mib) {
+  std::string bytes(static_cast<std::size_t>(mib) << 20, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<char>('a' + (i * 7 + i / 4099) % 26);
+  return bytes;
+}
+
 }  // namespace
 
 SLUICE_PLUGIN(registrar) {
+  registrar.add_pipeline("big_object", [] {
+    return sluice::Pipeline{
+        sluice::node(
+            "write_big_object", [](const sluice::Param& mib) { return big_object(mib.as_int()); },
+            "params:big_object_mib", "big_object"),
+        sluice::node("check_big_object",
+                     [](const std::string& loaded, const sluice::Param& mib) {
+                       if (loaded != big_object(mib.as_int()))
+                         throw std::runtime_error("big_object did not load as it was written");
+                     },
+                     {"big_object", "params:big_object_mib"}, {}),
+    };
+  });
   registrar.add_hook("gate", [](const sluice::HookContext& context) {
     sluice::OptionReader options(context.options, "hook '" + context.name + "'");
     auto dataset = options.required_string("dataset");
