@@ -326,9 +326,22 @@ TEST(S3Faults, TheUploadOfALiveProcessIsNeverAbortedByTheDeadUploadCleanup) {
   options.upload_journal = journal.path();
   S3Client uploader(options);
   s3->stall.arm();
-  std::thread upload([&] { uploader.put_object("bucket", "out.bin", std::string(3500, 'x')); });
-  while (!s3->stall.holding())
+  std::string upload_error;
+  std::thread upload([&] {
+    try {
+      uploader.put_object("bucket", "out.bin", std::string(3500, 'x'));
+    } catch (const std::exception& error) {
+      upload_error = error.what();
+    }
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!s3->stall.holding() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!s3->stall.holding()) {
+    s3->stall.release();
+    upload.join();
+    FAIL() << "the upload sent no part: " << upload_error;
+  }
 
   S3Client cleaner(options);
   const auto cleanup = cleaner.abort_dead_uploads("bucket");
@@ -336,6 +349,7 @@ TEST(S3Faults, TheUploadOfALiveProcessIsNeverAbortedByTheDeadUploadCleanup) {
   EXPECT_TRUE(cleanup.failures.empty());
   s3->stall.release();
   upload.join();
+  EXPECT_EQ(upload_error, "");
   EXPECT_TRUE(s3->aborted().empty());
   EXPECT_EQ(s3->object("out.bin"), std::string(3500, 'x'));
   EXPECT_TRUE(std::filesystem::is_empty(journal.path()));  // completed: forgotten
