@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sluice/core/util/json.hpp>
 #include <sluice/storage/s3_client.hpp>
 
 #include "support/fake_http_server.hpp"
@@ -297,17 +298,29 @@ TEST(S3Faults, TheOrphanOfAnUploaderKilledByKill9IsListedAndAborted) {
   EXPECT_TRUE(s3->uploads_in_progress().empty());
 }
 
+std::string pid_namespace() {
+  return std::filesystem::read_symlink("/proc/self/ns/pid").string();
+}
+
 /// A journal entry as put_object writes it, for the process given.
 std::string journal_entry(const std::string& endpoint, const std::string& upload_id,
-                          const std::string& host, long pid, unsigned long long pid_start) {
+                          const std::string& host, long pid, unsigned long long pid_start,
+                          const std::string& bucket = "bucket",
+                          const std::string& namespace_of_pid = pid_namespace()) {
   std::ifstream boot("/proc/sys/kernel/random/boot_id");
   std::string boot_id;
   std::getline(boot, boot_id);
-  return "{\"endpoint\": \"" + endpoint + "\", \"bucket\": \"bucket\", \"key\": \"out.bin\", " +
-         "\"upload_id\": \"" + upload_id + "\", \"initiated\": \"2026-01-01T00:00:00Z\", " +
-         "\"host\": \"" + host + "\", \"boot_id\": \"" + boot_id +
-         "\", \"pid\": " + std::to_string(pid) + ", \"pid_start\": " + std::to_string(pid_start) +
-         "}\n";
+  sluice::Json entry = {{"endpoint", endpoint},
+                        {"bucket", bucket},
+                        {"key", "out.bin"},
+                        {"upload_id", upload_id},
+                        {"initiated", "2026-01-01T00:00:00Z"},
+                        {"host", host},
+                        {"boot_id", boot_id},
+                        {"pid_namespace", namespace_of_pid},
+                        {"pid", pid},
+                        {"pid_start", pid_start}};
+  return entry.dump();
 }
 
 std::string this_host() {
@@ -355,7 +368,8 @@ TEST(S3Faults, TheUploadOfALiveProcessIsNeverAbortedByTheDeadUploadCleanup) {
   EXPECT_TRUE(std::filesystem::is_empty(journal.path()));  // completed: forgotten
 }
 
-TEST(S3Faults, TheDeadUploadCleanupAbortsAReusedPidsUploadAndLeavesOtherHostsAlone) {
+TEST(S3Faults,
+     TheDeadUploadCleanupAbortsAReusedPidsUploadAndLeavesOtherHostsBucketsAndContainersAlone) {
   auto s3 = std::make_shared<FakeMultipartS3>();
   FakeHttpServer server([s3](const HttpRequest& request) { return (*s3)(request); });
   sluice::testing::TempDir journal;
@@ -365,12 +379,14 @@ TEST(S3Faults, TheDeadUploadCleanupAbortsAReusedPidsUploadAndLeavesOtherHostsAlo
   const std::string reused = client.create_multipart_upload("bucket", "out.bin");
   const std::string elsewhere = client.create_multipart_upload("bucket", "out.bin");
   const std::string other_bucket = client.create_multipart_upload("other", "out.bin");
+  const std::string other_container = client.create_multipart_upload("bucket", "out.bin");
   // This pid runs, but not the program that started the upload (another start time).
   journal.write("a.upload", journal_entry(server.endpoint(), reused, this_host(), ::getpid(), 1));
   journal.write("b.upload", journal_entry(server.endpoint(), elsewhere, "another-host", 1, 1));
-  std::string entry = journal_entry(server.endpoint(), other_bucket, this_host(), ::getpid(), 1);
-  entry.replace(entry.find("\"bucket\""), 18, "\"bucket\": \"other\"");
-  journal.write("c.upload", entry);
+  journal.write("c.upload", journal_entry(server.endpoint(), other_bucket, this_host(), ::getpid(),
+                                          1, "other"));
+  journal.write("d.upload", journal_entry(server.endpoint(), other_container, this_host(),
+                                          ::getpid(), 1, "bucket", "pid:[1]"));
 
   const auto cleanup = client.abort_dead_uploads("bucket");
   ASSERT_EQ(cleanup.aborted.size(), 1u);
@@ -379,6 +395,7 @@ TEST(S3Faults, TheDeadUploadCleanupAbortsAReusedPidsUploadAndLeavesOtherHostsAlo
   EXPECT_FALSE(std::filesystem::exists(journal / "a.upload"));
   EXPECT_TRUE(std::filesystem::exists(journal / "b.upload"));
   EXPECT_TRUE(std::filesystem::exists(journal / "c.upload"));
+  EXPECT_TRUE(std::filesystem::exists(journal / "d.upload"));
 }
 
 }  // namespace

@@ -40,6 +40,12 @@ std::string boot_id() {
   return first_line("/proc/sys/kernel/random/boot_id");
 }
 
+/// "pid:[4026531836]": which pid namespace this process sees pids in.
+std::string pid_namespace() {
+  std::error_code error;
+  return std::filesystem::read_symlink("/proc/self/ns/pid", error).string();
+}
+
 /// Field 22 of /proc/<pid>/stat (after the parenthesised command name, which may hold spaces);
 /// 0 when the process does not exist.
 unsigned long long start_time_of(long pid) {
@@ -58,9 +64,9 @@ unsigned long long start_time_of(long pid) {
   return start;
 }
 
-bool is_gone(const JournalEntry& entry, const std::string& this_host,
-             const std::string& this_boot) {
-  if (entry.host != this_host)
+bool is_gone(const JournalEntry& entry, const std::string& this_host, const std::string& this_boot,
+             const std::string& this_namespace) {
+  if (entry.host != this_host || entry.pid_namespace != this_namespace)
     return false;
   if (entry.boot_id != this_boot)
     return true;
@@ -91,6 +97,7 @@ std::filesystem::path UploadJournal::record(const std::string& endpoint, const s
                                                     std::chrono::system_clock::now())))},
                       {"host", host_name()},
                       {"boot_id", boot_id()},
+                      {"pid_namespace", pid_namespace()},
                       {"pid", pid},
                       {"pid_start", pid_start}};
   const std::filesystem::path file =
@@ -113,6 +120,7 @@ std::vector<JournalEntry> UploadJournal::dead_uploads(const std::string& endpoin
     return dead;
   const std::string this_host = host_name();
   const std::string this_boot = boot_id();
+  const std::string this_namespace = pid_namespace();
   for (const auto& file : files) {
     if (file.path().extension() != kSuffix)
       continue;
@@ -126,6 +134,7 @@ std::vector<JournalEntry> UploadJournal::dead_uploads(const std::string& endpoin
                json.at("initiated").get<std::string>(),
                json.at("host").get<std::string>(),
                json.at("boot_id").get<std::string>(),
+               json.at("pid_namespace").get<std::string>(),
                json.at("pid").get<long>(),
                json.at("pid_start").get<unsigned long long>(),
                file.path()};
@@ -133,7 +142,7 @@ std::vector<JournalEntry> UploadJournal::dead_uploads(const std::string& endpoin
       continue;  // being written (the rename makes that rare) or not ours to judge
     }
     if (entry.endpoint == endpoint && entry.bucket == bucket &&
-        is_gone(entry, this_host, this_boot))
+        is_gone(entry, this_host, this_boot, this_namespace))
       dead.push_back(std::move(entry));
   }
   return dead;

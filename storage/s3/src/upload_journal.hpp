@@ -13,10 +13,12 @@ struct JournalEntry {
   std::string key;
   std::string upload_id;
   std::string initiated;  // UTC, ISO 8601
-  /// The process that started it: host name, boot id, pid and the pid's start time (clock
-  /// ticks after boot), so a reused pid is not mistaken for the uploader.
+  /// The process that started it: host name, boot id, pid namespace (containers on one host
+  /// share the boot id, not their pids), pid and the pid's start time (clock ticks after boot),
+  /// so a reused pid is not mistaken for the uploader.
   std::string host;
   std::string boot_id;
+  std::string pid_namespace;
   long pid = 0;
   unsigned long long pid_start = 0;
   std::filesystem::path file;
@@ -36,9 +38,10 @@ class UploadJournal {
   /// Removes a recorded upload (completed or aborted). Never throws.
   static void forget(const std::filesystem::path& file) noexcept;
 
-  /// The uploads to `endpoint`/`bucket` whose process is gone: started on this host by a pid
-  /// that no longer runs, or runs a different program start, or before the last boot. Entries
-  /// of live processes and of other hosts are left out: nobody can tell them dead from here.
+  /// The uploads to `endpoint`/`bucket` whose process is gone: started on this host, in this
+  /// pid namespace, by a pid that no longer runs, or runs a different program start, or before
+  /// the last boot. Entries of live processes, of other hosts and of other pid namespaces
+  /// (another container) are left out: nobody can tell them dead from here.
   std::vector<JournalEntry> dead_uploads(const std::string& endpoint,
                                          const std::string& bucket) const;
   /// Takes `entry` for this process (an atomic rename), so that of two processes cleaning up at
