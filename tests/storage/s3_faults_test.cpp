@@ -2,21 +2,24 @@
 // on loopback (tests/support/fake_http_server.hpp).
 #include <atomic>
 #include <csignal>
-#include <map>
-#include <mutex>
-#include <set>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sluice/core/util/json.hpp>
 #include <sluice/storage/s3_client.hpp>
 #include <sluice/storage/s3_storage.hpp>
 
 #include "support/fake_http_server.hpp"
+#include "support/fake_s3.hpp"
 #include "support/kill9.hpp"
+#include "support/temp_dir.hpp"
 
 using sluice::s3::S3Client;
 using sluice::s3::S3Error;
@@ -242,73 +245,7 @@ TEST(S3Faults, AddressingIsPathStyleForACustomEndpointAndVirtualHostForAws) {
   EXPECT_EQ(S3Client(custom).object_url("bucket", "k"), "http://bucket.127.0.0.1:9000/k");
 }
 
-/// Just enough of S3's multipart API: uploads in progress, parts, completed objects.
-class FakeMultipartS3 {
- public:
-  HttpReply operator()(const HttpRequest& request) {
-    std::lock_guard lock(mutex_);
-    const std::string path = request.target.substr(0, request.target.find('?'));
-    const std::string query = request.target.find('?') == std::string::npos
-                                  ? ""
-                                  : request.target.substr(request.target.find('?') + 1);
-    const std::string key = path.substr(path.find('/', 1) + 1);
-    const auto param = [&query](const std::string& name) {
-      const auto at = ("&" + query).find("&" + name + "=");
-      if (at == std::string::npos)
-        return std::string();
-      const auto begin = at + name.size() + 1;
-      return query.substr(begin, query.find('&', begin) - begin);
-    };
-    if (request.method == "POST" && query == "uploads=") {
-      const std::string id = "upload" + std::to_string(++next_id_);
-      uploads_[id] = key;
-      return {200, "<InitiateMultipartUploadResult><UploadId>" + id +
-                       "</UploadId></InitiateMultipartUploadResult>"};
-    }
-    if (request.method == "PUT" && !param("uploadId").empty()) {
-      if (fail_part_ == param("partNumber"))
-        return s3_error(400, "InvalidPart", "The part was rejected.");
-      return {200, "", {{"ETag", "\"part" + param("partNumber") + "\""}}};
-    }
-    if (request.method == "POST" && !param("uploadId").empty()) {
-      objects_.insert(uploads_.at(param("uploadId")));
-      uploads_.erase(param("uploadId"));
-      return {200, "<CompleteMultipartUploadResult/>"};
-    }
-    if (request.method == "DELETE" && !param("uploadId").empty()) {
-      aborted_.push_back(param("uploadId"));
-      return uploads_.erase(param("uploadId")) ? HttpReply{204}
-                                               : s3_error(404, "NoSuchUpload", "No such upload.");
-    }
-    if (request.method == "GET" && ("&" + query + "&").find("&uploads=&") != std::string::npos) {
-      std::string body = "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>";
-      for (const auto& [id, upload_key] : uploads_)
-        body += "<Upload><Key>" + upload_key + "</Key><UploadId>" + id + "</UploadId></Upload>";
-      return {200, body + "</ListMultipartUploadsResult>"};
-    }
-    if (request.method == "HEAD")
-      return objects_.contains(key) ? HttpReply{200} : HttpReply{404};
-    return s3_error(400, "Unexpected", request.method + " " + request.target);
-  }
-
-  void fail_part(std::string number) { fail_part_ = std::move(number); }
-  std::vector<std::string> aborted() {
-    std::lock_guard lock(mutex_);
-    return aborted_;
-  }
-  std::size_t uploads_in_progress() {
-    std::lock_guard lock(mutex_);
-    return uploads_.size();
-  }
-
- private:
-  std::mutex mutex_;
-  int next_id_ = 0;
-  std::string fail_part_;
-  std::map<std::string, std::string> uploads_;  // id -> key
-  std::set<std::string> objects_;
-  std::vector<std::string> aborted_;
-};
+using FakeMultipartS3 = sluice::testing::FakeS3;
 
 TEST(S3Faults, AFailedPartAbortsTheMultipartUploadSoNoOrphanIsLeft) {
   auto s3 = std::make_shared<FakeMultipartS3>();
@@ -326,7 +263,7 @@ TEST(S3Faults, AFailedPartAbortsTheMultipartUploadSoNoOrphanIsLeft) {
     EXPECT_THAT(error.what(), HasSubstr("S3 UploadPart of s3://bucket/big"));
   }
   EXPECT_EQ(s3->aborted(), std::vector<std::string>{"upload1"});
-  EXPECT_EQ(s3->uploads_in_progress(), 0u);
+  EXPECT_TRUE(s3->uploads_in_progress().empty());
   EXPECT_FALSE(client.exists("bucket", "big"));
 }
 
@@ -370,7 +307,107 @@ TEST(S3Faults, TheOrphanOfAnUploaderKilledByKill9IsListedAndAborted) {
   EXPECT_EQ(orphans.front().key, "run1/out.bin");
   EXPECT_EQ(client.abort_multipart_uploads("bucket", "run1/"), 1u);
   EXPECT_TRUE(client.list_multipart_uploads("bucket", "run1/").empty());
-  EXPECT_EQ(s3->uploads_in_progress(), 0u);
+  EXPECT_TRUE(s3->uploads_in_progress().empty());
+}
+
+std::string pid_namespace() {
+  return std::filesystem::read_symlink("/proc/self/ns/pid").string();
+}
+
+/// A journal entry as put_object writes it, for the process given.
+std::string journal_entry(const std::string& endpoint, const std::string& upload_id,
+                          const std::string& host, long pid, unsigned long long pid_start,
+                          const std::string& bucket = "bucket",
+                          const std::string& namespace_of_pid = pid_namespace()) {
+  std::ifstream boot("/proc/sys/kernel/random/boot_id");
+  std::string boot_id;
+  std::getline(boot, boot_id);
+  sluice::Json entry = {{"endpoint", endpoint},
+                        {"bucket", bucket},
+                        {"key", "out.bin"},
+                        {"upload_id", upload_id},
+                        {"initiated", "2026-01-01T00:00:00Z"},
+                        {"host", host},
+                        {"boot_id", boot_id},
+                        {"pid_namespace", namespace_of_pid},
+                        {"pid", pid},
+                        {"pid_start", pid_start}};
+  return entry.dump();
+}
+
+std::string this_host() {
+  char name[256] = {};
+  ::gethostname(name, sizeof(name) - 1);
+  return name;
+}
+
+TEST(S3Faults, TheUploadOfALiveProcessIsNeverAbortedByTheDeadUploadCleanup) {
+  auto s3 = std::make_shared<FakeMultipartS3>();
+  FakeHttpServer server([s3](const HttpRequest& request) { return (*s3)(request); });
+  sluice::testing::TempDir journal;
+  S3Options options = fast_options(server);
+  options.multipart_threshold = 1000;
+  options.part_size = 1000;
+  options.upload_journal = journal.path();
+  S3Client uploader(options);
+  s3->stall.arm();
+  std::string upload_error;
+  std::thread upload([&] {
+    try {
+      uploader.put_object("bucket", "out.bin", std::string(3500, 'x'));
+    } catch (const std::exception& error) {
+      upload_error = error.what();
+    }
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!s3->stall.holding() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!s3->stall.holding()) {
+    s3->stall.release();
+    upload.join();
+    FAIL() << "the upload sent no part: " << upload_error;
+  }
+
+  S3Client cleaner(options);
+  const auto cleanup = cleaner.abort_dead_uploads("bucket");
+  EXPECT_TRUE(cleanup.aborted.empty());
+  EXPECT_TRUE(cleanup.failures.empty());
+  s3->stall.release();
+  upload.join();
+  EXPECT_EQ(upload_error, "");
+  EXPECT_TRUE(s3->aborted().empty());
+  EXPECT_EQ(s3->object("out.bin"), std::string(3500, 'x'));
+  EXPECT_TRUE(std::filesystem::is_empty(journal.path()));  // completed: forgotten
+}
+
+TEST(S3Faults,
+     TheDeadUploadCleanupAbortsAReusedPidsUploadAndLeavesOtherHostsBucketsAndContainersAlone) {
+  auto s3 = std::make_shared<FakeMultipartS3>();
+  FakeHttpServer server([s3](const HttpRequest& request) { return (*s3)(request); });
+  sluice::testing::TempDir journal;
+  S3Options options = fast_options(server);
+  options.upload_journal = journal.path();
+  S3Client client(options);
+  const std::string reused = client.create_multipart_upload("bucket", "out.bin");
+  const std::string elsewhere = client.create_multipart_upload("bucket", "out.bin");
+  const std::string other_bucket = client.create_multipart_upload("other", "out.bin");
+  const std::string other_container = client.create_multipart_upload("bucket", "out.bin");
+  // This pid runs, but not the program that started the upload (another start time).
+  journal.write("a.upload", journal_entry(server.endpoint(), reused, this_host(), ::getpid(), 1));
+  journal.write("b.upload", journal_entry(server.endpoint(), elsewhere, "another-host", 1, 1));
+  journal.write("c.upload", journal_entry(server.endpoint(), other_bucket, this_host(), ::getpid(),
+                                          1, "other"));
+  journal.write("d.upload", journal_entry(server.endpoint(), other_container, this_host(),
+                                          ::getpid(), 1, "bucket", "pid:[1]"));
+
+  const auto cleanup = client.abort_dead_uploads("bucket");
+  ASSERT_EQ(cleanup.aborted.size(), 1u);
+  EXPECT_EQ(cleanup.aborted.front().upload_id, reused);
+  EXPECT_EQ(s3->aborted(), std::vector<std::string>{reused});
+  EXPECT_FALSE(std::filesystem::exists(journal / "a.upload"));
+  EXPECT_TRUE(std::filesystem::exists(journal / "b.upload"));
+  EXPECT_TRUE(std::filesystem::exists(journal / "c.upload"));
+  EXPECT_TRUE(std::filesystem::exists(journal / "d.upload"));
 }
 
 }  // namespace

@@ -38,6 +38,8 @@ namespace sluice::testing {
 /// s3rver 3.7.1 logs each response through koa-logger as "info: <METHOD> <path> <status> ...",
 /// but cuts the method and path off (message.slice(16)) unless the line is coloured, hence
 /// FORCE_COLOR=1 and object_gets() strips the colour codes.
+///
+/// stop() and restart() keep the port and the folder: the objects survive a restart.
 class S3rver {
  public:
   static constexpr const char* access_key = "S3RVER";
@@ -90,6 +92,31 @@ class S3rver {
       }
     }
     return keys;
+  }
+
+  /// Kills the server (as a crash or a stopped machine would); the folder stays.
+  void stop() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  /// Starts it again on the same port with the same folder.
+  void restart() {
+    stop();
+    if (!start())
+      throw std::runtime_error("s3rver did not start again on port " + std::to_string(port_));
+  }
+
+  /// Multipart uploads in progress, as s3rver keeps them: one folder each under
+  /// <bucket>/._S3rver_uploads (s3rver cannot list or abort them over HTTP).
+  std::size_t uploads_in_progress() const {
+    const auto folder = scratch_.path() / "data" / bucket_ / "._S3rver_uploads";
+    if (!std::filesystem::exists(folder))
+      return 0;
+    return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(folder),
+                                                  std::filesystem::directory_iterator()));
   }
 
  private:
@@ -197,14 +224,6 @@ class S3rver {
     }
     stop();
     return false;
-  }
-
-  void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-    }
   }
 
   std::string bucket_;

@@ -16,6 +16,7 @@
 
 #include <sluice/storage/s3_client.hpp>
 
+#include "upload_journal.hpp"
 #include "xml.hpp"
 
 namespace sluice::s3 {
@@ -436,6 +437,21 @@ void S3Client::put_object(std::string_view bucket, std::string_view key, std::st
     return;
   }
   const std::string upload_id = create_multipart_upload(bucket, key);
+  std::filesystem::path journal_entry;
+  if (!options.upload_journal.empty()) {
+    try {
+      journal_entry =
+          UploadJournal(options.upload_journal)
+              .record(impl_->endpoint, std::string(bucket), std::string(key), upload_id);
+    } catch (const Error&) {
+      try {
+        abort_multipart_upload(bucket, key, upload_id);
+      } catch (const Error&) {
+        // The journal's error is the one to report.
+      }
+      throw;
+    }
+  }
   const std::size_t count = (data.size() + options.part_size - 1) / options.part_size;
   std::vector<CompletedPart> parts(count);
   std::atomic<std::size_t> next{0};
@@ -475,11 +491,14 @@ void S3Client::put_object(std::string_view bucket, std::string_view key, std::st
   } catch (...) {
     try {
       abort_multipart_upload(bucket, key, upload_id);
+      UploadJournal::forget(journal_entry);
     } catch (const Error&) {
-      // The upload's own error is the one to report; list_multipart_uploads finds the orphan.
+      // The upload's own error is the one to report; the journal keeps the orphan for
+      // abort_dead_uploads, and list_multipart_uploads finds it.
     }
     throw;
   }
+  UploadJournal::forget(journal_entry);
 }
 
 std::string S3Client::get_object(std::string_view bucket, std::string_view key) {
@@ -639,6 +658,37 @@ std::size_t S3Client::abort_multipart_uploads(std::string_view bucket, std::stri
   for (const MultipartUpload& upload : uploads)
     abort_multipart_upload(bucket, upload.key, upload.upload_id);
   return uploads.size();
+}
+
+DeadUploadCleanup S3Client::abort_dead_uploads(std::string_view bucket) {
+  DeadUploadCleanup cleanup;
+  if (impl_->options.upload_journal.empty())
+    return cleanup;
+  const UploadJournal journal(impl_->options.upload_journal);
+  for (JournalEntry& entry : journal.dead_uploads(impl_->endpoint, std::string(bucket))) {
+    if (!UploadJournal::claim(entry))
+      continue;  // another process is cleaning it up
+    try {
+      abort_multipart_upload(bucket, entry.key, entry.upload_id);
+    } catch (const S3Error& error) {
+      if (error.code() != "NoSuchUpload") {
+        UploadJournal::release(entry);
+        cleanup.failures.push_back(fmt::format(
+            "could not abort the multipart upload {} of s3://{}/{}, left by process {} on {} "
+            "(started {}), which died during the upload: {} The upload stays in the journal ({}) "
+            "for a later run; abort it by hand (`aws s3api abort-multipart-upload --bucket {} "
+            "--key {} --upload-id {}`) or let a bucket lifecycle rule "
+            "(AbortIncompleteMultipartUpload) remove it.",
+            entry.upload_id, bucket, entry.key, entry.pid, entry.host, entry.initiated,
+            error.what(), impl_->options.upload_journal.string(), bucket, entry.key,
+            entry.upload_id));
+        continue;
+      }
+    }
+    UploadJournal::forget(entry.file);
+    cleanup.aborted.push_back({entry.key, entry.upload_id, entry.initiated});
+  }
+  return cleanup;
 }
 
 }  // namespace sluice::s3

@@ -2,8 +2,10 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <sluice/core/error.hpp>
+#include <sluice/core/log.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/plugin.hpp>
 #include <sluice/storage/s3_storage.hpp>
@@ -56,17 +58,47 @@ S3Storage::S3Storage(S3Options options) : client_(std::make_unique<S3Client>(std
 
 S3Storage::~S3Storage() = default;
 
+void S3Storage::clean_up_dead_uploads(const std::string& path) const {
+  const std::string bucket = split(path).bucket;
+  {
+    const std::lock_guard lock(cleaned_mutex_);
+    if (!cleaned_buckets_.insert(bucket).second) {
+      return;
+    }
+  }
+  try {
+    const DeadUploadCleanup cleanup = client_->abort_dead_uploads(bucket);
+    for (const MultipartUpload& upload : cleanup.aborted) {
+      logger().info(
+          "S3: aborted the multipart upload {} of s3://{}/{} (started {}) that a "
+          "process killed during the upload left",
+          upload.upload_id, bucket, upload.key, upload.initiated);
+    }
+    for (const std::string& failure : cleanup.failures) {
+      logger().warn("S3: {}", failure);
+    }
+  } catch (const std::exception& error) {
+    logger().warn(
+        "S3: the multipart uploads left by killed processes in s3://{} could not be "
+        "cleaned up: {}",
+        bucket, error.what());
+  }
+}
+
 std::string S3Storage::read(const std::string& path) const {
+  clean_up_dead_uploads(path);
   const auto [bucket, key] = split(path);
   return guarded([&] { return client_->get_object(bucket, key); });
 }
 
 void S3Storage::write(const std::string& path, std::string_view bytes) const {
+  clean_up_dead_uploads(path);
   const auto [bucket, key] = split(path);
   guarded([&] { client_->put_object(bucket, key, bytes); });
 }
 
 bool S3Storage::write_new(const std::string& path, std::string_view bytes) const {
+  clean_up_dead_uploads(path);
   const auto [bucket, key] = split(path);
   return guarded([&] {
     // No conditional PUT: between this HEAD and the PUT another run may write the same key
@@ -80,11 +112,13 @@ bool S3Storage::write_new(const std::string& path, std::string_view bytes) const
 }
 
 bool S3Storage::exists(const std::string& path) const {
+  clean_up_dead_uploads(path);
   const auto [bucket, key] = split(path);
   return guarded([&] { return client_->exists(bucket, key); });
 }
 
 std::vector<std::string> S3Storage::list(const std::string& folder) const {
+  clean_up_dead_uploads(folder);
   const auto [bucket, key] = split(folder);
   ListOptions options;
   options.prefix = key.empty() || key.ends_with('/') ? key : key + "/";
@@ -189,6 +223,7 @@ S3Options s3_options_of(const StorageContext& context, const Environment& enviro
         millis(retry.duration("max_total_time", defaults.retry.max_total_time));
     retry.finish();
   }
+  std::optional<std::string> upload_journal = fs_args.optional_string("upload_journal");
   fs_args.finish();
 
   // The credentials (and any endpoint and region they carry) as every AWS tool finds them;
@@ -200,6 +235,13 @@ S3Options s3_options_of(const StorageContext& context, const Environment& enviro
   }
   if (region) {
     options.region = *region;
+  }
+  if (upload_journal) {
+    options.upload_journal = *upload_journal;
+  } else if (auto state = environment("XDG_STATE_HOME"); state && !state->empty()) {
+    options.upload_journal = std::filesystem::path(*state) / "sluice/s3-uploads";
+  } else if (auto home = environment("HOME"); home && !home->empty()) {
+    options.upload_journal = std::filesystem::path(*home) / ".local/state/sluice/s3-uploads";
   }
   return options;
 }

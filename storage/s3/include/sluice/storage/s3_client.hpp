@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +64,10 @@ struct S3Options {
   std::size_t part_size = 8u << 20;
   /// Parts uploaded at the same time.
   int parallel_parts = 4;
+  /// A folder where put_object records each multipart upload while its parts are sent (one
+  /// small file, removed once the upload is completed or aborted), so that a later process can
+  /// abort what a killed one left: abort_dead_uploads(). Empty: not recorded.
+  std::filesystem::path upload_journal;
   /// Backoff sleeps and the retry time bound go through this clock (null: real time).
   std::shared_ptr<const Clock> clock;
 };
@@ -113,6 +118,13 @@ struct MultipartUpload {
   std::string initiated;
 };
 
+/// What abort_dead_uploads() did.
+struct DeadUploadCleanup {
+  std::vector<MultipartUpload> aborted;
+  /// One message per upload that could not be aborted: it stays in the journal.
+  std::vector<std::string> failures;
+};
+
 struct CompletedPart {
   int part_number = 0;
   std::string etag;
@@ -159,6 +171,11 @@ class SLUICE_API S3Client {
                                                       std::string_view prefix);
   /// Aborts every upload in progress under `prefix`; returns how many.
   std::size_t abort_multipart_uploads(std::string_view bucket, std::string_view prefix);
+  /// Aborts the multipart uploads to this endpoint and `bucket` that options().upload_journal
+  /// records for processes that are gone (a pid of this host that no longer runs, or runs
+  /// another program, or ran before the last boot). Uploads of live processes, and of other
+  /// hosts, are never touched. An upload S3 no longer knows (NoSuchUpload) counts as aborted.
+  DeadUploadCleanup abort_dead_uploads(std::string_view bucket);
 
   /// The URL a request for `key` goes to (addressing and endpoint applied).
   std::string object_url(std::string_view bucket, std::string_view key) const;

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +31,9 @@ namespace sluice::s3 {
 ///    or not the key existed, so remove returns true either way: the object is gone.
 ///  - claim: nothing. Two processes saving one unversioned S3 object race; the last complete
 ///    PUT wins (and readers see one whole object or the other).
+///  - the first use of a bucket (read, write, exists, list) aborts the multipart uploads that
+///    the upload journal (S3Options::upload_journal) records for dead processes of this host,
+///    logging what it aborted and warning about what it could not.
 /// Client errors (naming the URL, HTTP status, S3 code and what to do, never a credential)
 /// become DatasetErrors.
 class SLUICE_API S3Storage : public Storage {
@@ -47,7 +52,12 @@ class SLUICE_API S3Storage : public Storage {
   S3Client& client() const { return *client_; }
 
  private:
+  /// Once per bucket: S3Client::abort_dead_uploads, logged; never fails the caller.
+  void clean_up_dead_uploads(const std::string& path) const;
+
   std::unique_ptr<S3Client> client_;
+  mutable std::mutex cleaned_mutex_;
+  mutable std::set<std::string> cleaned_buckets_;
 };
 
 /// The options of an `s3://` catalog entry: its `fs_args` over its credentials (resolved with
@@ -55,8 +65,9 @@ class SLUICE_API S3Storage : public Storage {
 /// ~/.aws/credentials). fs_args: endpoint_url, region_name (or region), client_kwargs:
 /// {endpoint_url, region_name} (as s3fs takes them), addressing_style (auto, path, virtual),
 /// multipart_threshold, multipart_chunksize, max_concurrency, connect_timeout, read_timeout,
-/// retries: {max_attempts, base_delay, max_delay, max_total_time}. ConfigError naming the
-/// entry for a bad bucket or option.
+/// retries: {max_attempts, base_delay, max_delay, max_total_time}, upload_journal (a folder;
+/// default $XDG_STATE_HOME/sluice/s3-uploads, else ~/.local/state/sluice/s3-uploads). ConfigError
+/// naming the entry for a bad bucket or option.
 SLUICE_API S3Options s3_options_of(const StorageContext& context,
                                    const Environment& environment = process_environment());
 
