@@ -16,6 +16,7 @@
 
 #include "support/loopback.hpp"
 #include "support/s3rver.hpp"
+#include "support/sluice_cli.hpp"
 #include "support/source_dir.hpp"
 #include "support/temp_dir.hpp"
 
@@ -27,10 +28,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Result {
-  int exit_code = -1;
-  std::string output;
-};
+using Result = testing::CliResult;
 
 // The table's rows by strategy: its columns split on spaces (so peak memory, "24.1 KiB", may
 // take two; the columns after it are counted from the end).
@@ -60,26 +58,10 @@ const std::string& writes(const std::vector<std::string>& columns) {
 
 class BenchOnRealStorage : public ::testing::Test {
  protected:
-  BenchOnRealStorage() {
-    const fs::path iris = sluice::testing::source_dir() / "examples/iris";
-    fs::copy(iris / "sluice.yml", project / "sluice.yml");
-    fs::copy(iris / "conf", project / "conf", fs::copy_options::recursive);
-    fs::create_directories(project / "data/01_raw");
-    fs::copy(iris / "data/01_raw/iris.csv", project / "data/01_raw/iris.csv");
-  }
+  BenchOnRealStorage() { testing::copy_iris_project(project.path()); }
 
   Result sluice(const std::string& arguments) const {
-    const std::string command =
-        "cd '" + project.path().string() + "' && '" SLUICE_BINARY "' " + arguments + " 2>&1";
-    Result result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    std::array<char, 4096> buffer{};
-    while (std::size_t read = std::fread(buffer.data(), 1, buffer.size(), pipe)) {
-      result.output.append(buffer.data(), read);
-    }
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
+    return testing::run_cli(SLUICE_BINARY, project.path(), arguments);
   }
 
   void write_s3_credentials(const std::string& endpoint, const std::string& secret) const {

@@ -20,7 +20,9 @@
 #include <sluice/storage/s3_client.hpp>
 
 #include "support/fake_s3.hpp"
+#include "support/iris_on_servers.hpp"
 #include "support/s3rver.hpp"
+#include "support/sluice_cli.hpp"
 #include "support/source_dir.hpp"
 #include "support/temp_dir.hpp"
 
@@ -119,21 +121,10 @@ bool wait_for(SluiceProcess& process, Done done) {
   return false;
 }
 
-const std::vector<std::pair<std::string, std::string>> kIntermediates = {
-    {"X_train", "05_model_input/X_train.bin"},
-    {"X_test", "05_model_input/X_test.bin"},
-    {"y_train", "05_model_input/y_train.bin"},
-    {"y_test", "05_model_input/y_test.bin"},
-    {"y_pred", "07_model_output/y_pred.bin"}};
-
 class S3FaultsCli : public ::testing::Test {
  protected:
   S3FaultsCli() {
-    const fs::path iris = sluice::testing::source_dir() / "examples/iris";
-    fs::copy(iris / "sluice.yml", project / "sluice.yml");
-    fs::copy(iris / "conf", project / "conf", fs::copy_options::recursive);
-    fs::create_directories(project / "data/01_raw");
-    fs::copy(iris / "data/01_raw/iris.csv", project / "data/01_raw/iris.csv");
+    testing::copy_iris_project(project.path());
     // s3rver checks the access key id only, so the secret can be one the output must not show.
     project.write("conf/local/credentials.yml",
                   fmt::format("iris_s3:\n  key: S3RVER\n  secret: {}\n", kSecret));
@@ -142,7 +133,7 @@ class S3FaultsCli : public ::testing::Test {
   /// The iris intermediates on S3 at `endpoint`, with retries that give up within a second.
   void intermediates_on_s3(const std::string& endpoint, const std::string& extra_fs_args = "") {
     std::string catalog;
-    for (const auto& [name, key] : kIntermediates) {
+    for (const auto& [name, key] : testing::iris_intermediates()) {
       catalog += fmt::format(
           "{}:\n  type: BinaryDataset\n  filepath: s3://iris-s3/{}\n  credentials: iris_s3\n"
           "  fs_args:\n    endpoint_url: {}\n    connect_timeout: 1s\n"
@@ -233,7 +224,7 @@ TEST_F(S3FaultsCli,
   SluiceProcess clean = start({"run"});
   ASSERT_EQ(clean.wait(), 0) << clean.output();
   std::map<std::string, std::string> expected;
-  for (const auto& [name, key] : kIntermediates) {
+  for (const auto& [name, key] : testing::iris_intermediates()) {
     expected[key] = client.get_object("iris-s3", key);
     client.delete_object("iris-s3", key);
   }
@@ -269,7 +260,7 @@ TEST_F(S3FaultsCli,
   SluiceProcess resumed = start({"run", "--from-nodes", nodes});
   ASSERT_EQ(resumed.wait(), 0) << resumed.output();
   EXPECT_THAT(resumed.output(), HasSubstr("Model has an accuracy of 0.933 on test data."));
-  for (const auto& [name, key] : kIntermediates) {
+  for (const auto& [name, key] : testing::iris_intermediates()) {
     EXPECT_TRUE(client.get_object("iris-s3", key) == expected[key]) << key;
   }
 }

@@ -1,6 +1,8 @@
 // Runs the real `sluice` binary in a scratch copy of the iris project and checks exit codes,
 // output and files.
 
+#include "support/sluice_cli.hpp"
+
 #include <array>
 #include <csignal>
 #include <cstdio>
@@ -38,34 +40,15 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Result {
-  int exit_code = -1;
-  std::string output;
-};
+using Result = testing::CliResult;
 
 class SluiceCli : public ::testing::Test {
  protected:
-  SluiceCli() {
-    const fs::path iris = sluice::testing::source_dir() / "examples/iris";
-    fs::copy(iris / "sluice.yml", project / "sluice.yml");
-    fs::copy(iris / "conf", project / "conf", fs::copy_options::recursive);
-    fs::create_directories(project / "data/01_raw");
-    fs::copy(iris / "data/01_raw/iris.csv", project / "data/01_raw/iris.csv");
-  }
+  SluiceCli() { testing::copy_iris_project(project.path()); }
 
   // Runs `sluice <arguments>` in `folder` (default: the project), stdout and stderr together.
   Result sluice(const std::string& arguments, const fs::path& folder = {}) const {
-    const std::string command = "cd '" + (folder.empty() ? project.path() : folder).string() +
-                                "' && '" SLUICE_BINARY "' " + arguments + " 2>&1";
-    Result result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    std::array<char, 4096> buffer{};
-    while (std::size_t read = std::fread(buffer.data(), 1, buffer.size(), pipe)) {
-      result.output.append(buffer.data(), read);
-    }
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return result;
+    return testing::run_cli(SLUICE_BINARY, folder.empty() ? project.path() : folder, arguments);
   }
 
   std::size_t rows_of(const std::string& file) const {
