@@ -284,6 +284,17 @@ TEST_F(SluiceCli, BadHookOptionsAreReportedWithFileAndLine) {
                                           HasSubstr("plugin 'no_such_plugin' not found")));
 }
 
+TEST_F(SluiceCli, AHookWhosePluginTheListLeavesOutSaysToAddThePlugin) {
+  project.write("conf/local/hooks.yml", "plugins:\n  - tee\nhooks:\n  - name: node_timing\n");
+  const Result run = sluice("run");
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_THAT(run.output,
+              AllOf(HasSubstr("conf/local/hooks.yml:4:5: hook 'node_timing' comes from the "
+                              "plugin 'node_timing', which is not loaded"),
+                    HasSubstr("add `node_timing` to the `plugins:` list ("),
+                    HasSubstr("conf/local/hooks.yml:2:3)"), Not(HasSubstr("did you mean"))));
+}
+
 TEST_F(SluiceCli, DatasetsCanLiveOnSimulatedSlowStorage) {
   project.write("conf/local/catalog.yml",
                 "X_train:\n  type: SimulatedStorage\n  read_latency: 5ms\n  write_latency: 5ms\n");

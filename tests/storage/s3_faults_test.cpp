@@ -161,6 +161,9 @@ TEST(S3Faults, SignatureDoesNotMatchSaysToCheckTheSecretAndNeverShowsIt) {
   } catch (const S3Error& error) {
     EXPECT_EQ(error.code(), "SignatureDoesNotMatch");
     EXPECT_THAT(error.what(), HasSubstr("check the secret and the region"));
+    // S3's message ends its own sentence: no "..".
+    EXPECT_THAT(error.what(), HasSubstr("Check your key and signing method. "));
+    EXPECT_THAT(error.what(), Not(HasSubstr("..")));
     EXPECT_THAT(error.what(), Not(HasSubstr(secret)));
     EXPECT_THAT(error.what(), Not(HasSubstr("session-token-never-shown")));
   }

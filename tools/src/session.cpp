@@ -106,6 +106,7 @@ std::string Plugins::unknown_hook(const std::string& name) const {
   const std::vector<std::string> plugins = loader_->available();
   std::set<std::string> candidates(registered.begin(), registered.end());
   candidates.insert(plugins.begin(), plugins.end());
+  candidates.erase(name);  // a plugin of that name that is not loaded is no typo
   auto listed = [](const std::vector<std::string>& names) {
     return names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "));
   };
@@ -155,6 +156,15 @@ void Session::register_hooks_from_config() {
   if (const Param* hooks = config.find("hooks")) {
     const std::vector<HookSpec> specs = parse_hook_specs(*hooks, "hook entry");
     for (const HookSpec& spec : specs) {
+      if (!registry().hooks.contains(spec.name) && plugins_->loader().find(spec.name)) {
+        const Param* listed = config.find("plugins");
+        throw ConfigError(fmt::format(
+            "{}: hook '{}' comes from the plugin '{}', which is not loaded: add `{}` to the "
+            "`plugins:` list{}",
+            spec.mark.str(), spec.name, spec.name, spec.name,
+            listed != nullptr ? fmt::format(" ({})", listed->mark().str())
+                              : std::string(" of hooks.yml")));
+      }
       if (!registry().hooks.contains(spec.name)) {
         throw ConfigError(fmt::format(
             "{}: {}; to use the hook of a plugin, list the plugin under 'plugins:' in hooks.yml",

@@ -344,9 +344,11 @@ struct S3Client::Impl {
 
   [[noreturn]] void fail(const Request& request, long status, const std::string& code,
                          const std::string& failure, int attempts, Clock::duration elapsed) const {
+    // S3's own message usually ends its sentence already ("... does not exist.").
+    const bool ends_sentence = !failure.empty() && (failure.back() == '.' || failure.back() == '!');
     std::string message =
-        fmt::format("S3 {} of {} failed (endpoint {}, region {}): {}.", request.operation,
-                    where(request), endpoint, options.region, failure);
+        fmt::format("S3 {} of {} failed (endpoint {}, region {}): {}{}", request.operation,
+                    where(request), endpoint, options.region, failure, ends_sentence ? "" : ".");
     if (attempts > 1)
       message += fmt::format(" Gave up after {} in {:.1f} s.", plural(attempts, "attempt"),
                              std::chrono::duration<double>(elapsed).count());
