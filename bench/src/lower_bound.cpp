@@ -3,7 +3,6 @@
 #include <functional>
 #include <limits>
 #include <numeric>
-#include <set>
 #include <vector>
 
 #include <sluice/bench/lower_bound.hpp>
@@ -28,7 +27,8 @@ struct Model {
   std::vector<double> compute;  // c(v)
   std::vector<double> release;  // when v's persisted free inputs are all read: max r + t(i)
   std::vector<double> write;    // the longest write of v's persisted outputs: max w + t(o)
-  std::vector<std::vector<std::size_t>> producers, consumers;  // without repeats
+  std::vector<std::vector<std::size_t>> producers;  // without repeats
+  std::vector<std::vector<std::size_t>> consumers;  // add_consumers() fills them
   std::size_t workers = 1;
   std::vector<double> head;  // h(v): the earliest start of v
   std::vector<double> tail;  // q(v): the least time from v's end to the run's end
@@ -44,24 +44,21 @@ Model model_of(const Pipeline& pipeline, const BoundInputs& inputs) {
   model.release.assign(n, 0);
   model.write.assign(n, 0);
   model.producers.resize(n);
-  model.consumers.resize(n);
   model.workers = std::max<std::size_t>(1, inputs.workers);
   for (std::size_t v = 0; v < n; ++v) {
     const auto compute = inputs.compute.find(nodes[v].name());
     model.compute[v] = compute == inputs.compute.end() ? 0 : compute->second;
-    std::set<std::size_t> producers;
+    auto& producers = model.producers[v];
     for (const auto& input : nodes[v].inputs()) {
       if (auto producer = pipeline.producer_of(input)) {
-        producers.insert(*producer);
+        producers.push_back(*producer);
       } else if (inputs.persisted(input)) {
         model.release[v] =
             std::max(model.release[v], inputs.read_latency + transfer(inputs, input));
       }
     }
-    model.producers[v].assign(producers.begin(), producers.end());
-    for (const std::size_t producer : producers) {
-      model.consumers[producer].push_back(v);
-    }
+    std::sort(producers.begin(), producers.end());
+    producers.erase(std::unique(producers.begin(), producers.end()), producers.end());
     for (const auto& output : nodes[v].outputs()) {
       if (inputs.persisted(output)) {
         model.write[v] = std::max(model.write[v], inputs.write_latency + transfer(inputs, output));
@@ -79,14 +76,24 @@ Model model_of(const Pipeline& pipeline, const BoundInputs& inputs) {
   }
   // q(v) = max(write(v), max over consumers x of c(x) + q(x)): after v ends, its writes must
   // end, and each consumer must still start, compute and be followed by its own tail.
-  model.tail.assign(n, 0);
-  for (std::size_t v = n; v-- > 0;) {
-    model.tail[v] = model.write[v];
-    for (const std::size_t x : model.consumers[v]) {
-      model.tail[v] = std::max(model.tail[v], model.compute[x] + model.tail[x]);
+  // In reverse topological order q(x) is final when x is reached: it is pushed to x's producers.
+  model.tail = model.write;
+  for (std::size_t x = n; x-- > 0;) {
+    for (const std::size_t p : model.producers[x]) {
+      model.tail[p] = std::max(model.tail[p], model.compute[x] + model.tail[x]);
     }
   }
   return model;
+}
+
+// The consumers of each node, for the search.
+void add_consumers(Model& model) {
+  model.consumers.assign(model.size(), {});
+  for (std::size_t v = 0; v < model.size(); ++v) {
+    for (const std::size_t p : model.producers[v]) {
+      model.consumers[p].push_back(v);
+    }
+  }
 }
 
 // W_P(S): the least time P workers need for computes of these costs, sorted largest first.
@@ -346,10 +353,11 @@ double lower_bound(const Pipeline& pipeline, const BoundInputs& inputs) {
 
 std::optional<double> optimum(const Pipeline& pipeline, const BoundInputs& inputs,
                               const OptimumOptions& options) {
-  const Model model = model_of(pipeline, inputs);
+  Model model = model_of(pipeline, inputs);
   if (model.size() == 0) {
     return 0.0;
   }
+  add_consumers(model);
   return Search(model, options).run(bound_of(model));
 }
 
