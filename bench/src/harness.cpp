@@ -534,6 +534,12 @@ std::vector<BenchResult> Harness::run(const std::vector<Strategy>& strategies,
     };
     result.bound_s = lower_bound(workload.pipeline, bound_inputs);
     result.ratio = result.bound_s > 0 ? result.wall_s / result.bound_s : 0;
+    if (workload.pipeline.size() <= kMaxOptimumNodes) {
+      result.optimum_s = optimum(workload.pipeline, bound_inputs);
+      if (result.optimum_s && *result.optimum_s > 0) {
+        result.optimum_ratio = result.wall_s / *result.optimum_s;
+      }
+    }
   }
   const auto sequential = std::find_if(results.begin(), results.end(), [](const auto& result) {
     return result.strategy == "sequential";

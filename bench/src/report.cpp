@@ -48,6 +48,16 @@ std::vector<std::pair<const char*, double>> measured_fields(const BenchResult& r
           {"write_bytes", static_cast<double>(writes.bytes)}};
 }
 
+bool any_optimum(const std::vector<BenchResult>& results) {
+  return std::any_of(results.begin(), results.end(),
+                     [](const BenchResult& result) { return result.optimum_s.has_value(); });
+}
+
+// An optional figure as a CSV field: empty when there is none.
+std::string optional_text(const std::optional<double>& value) {
+  return value ? number(*value) : "";
+}
+
 std::string speedup_text(const BenchResult& result, const char* none) {
   return result.speedup ? number(*result.speedup) : none;
 }
@@ -96,8 +106,15 @@ std::string format_table(const std::vector<BenchResult>& results) {
   std::vector<std::string> header = {"scenario", "strategy"};
   const auto swept = swept_names(results);
   header.insert(header.end(), swept.begin(), swept.end());
-  for (const char* column :
-       {"wall (s)", "bound (s)", "x bound", "speed-up", "peak memory", "reads", "writes"}) {
+  const bool optimum = any_optimum(results);
+  for (const char* column : {"wall (s)", "bound (s)", "x bound"}) {
+    header.emplace_back(column);
+  }
+  if (optimum) {
+    header.emplace_back("optimum (s)");
+    header.emplace_back("x optimum");
+  }
+  for (const char* column : {"speed-up", "peak memory", "reads", "writes"}) {
     header.emplace_back(column);
   }
   const bool measured = any_measured(results);
@@ -115,6 +132,10 @@ std::string format_table(const std::vector<BenchResult>& results) {
     row.push_back(format_seconds(result.wall_s));
     row.push_back(format_seconds(result.bound_s));
     row.push_back(fmt::format("{:.2f}", result.ratio));
+    if (optimum) {
+      row.push_back(result.optimum_s ? format_seconds(*result.optimum_s) : "-");
+      row.push_back(result.optimum_ratio ? fmt::format("{:.2f}", *result.optimum_ratio) : "-");
+    }
     row.push_back(result.speedup ? fmt::format("{:.2f}x", *result.speedup) : "-");
     row.push_back(format_size(result.peak_bytes));
     row.push_back(fmt::format("{}", result.reads));
@@ -172,6 +193,8 @@ std::string to_csv(const std::vector<BenchResult>& results) {
   }
   header.insert(header.end(), swept.begin(), swept.end());
   header.emplace_back("time_scale");
+  header.emplace_back("optimum_s");
+  header.emplace_back("optimum_ratio");
   std::string csv = fmt::format("{}\n", fmt::join(header, ","));
   for (const auto& result : results) {
     csv += fmt::format("{},{},{},{},{},{},{},{},{}", result.scenario, result.strategy,
@@ -185,7 +208,8 @@ std::string to_csv(const std::vector<BenchResult>& results) {
     for (const auto& [name, value] : result.swept) {
       csv += fmt::format(",{}", number(value));
     }
-    csv += fmt::format(",{}\n", number(result.time_scale));
+    csv += fmt::format(",{},{},{}\n", number(result.time_scale), optional_text(result.optimum_s),
+                       optional_text(result.optimum_ratio));
   }
   return csv;
 }
@@ -213,6 +237,11 @@ std::string to_json(const std::vector<BenchResult>& results) {
       row[name] = rounded(value);
     }
     row["time_scale"] = rounded(result.time_scale);
+    auto optional = [&](const std::optional<double>& value) {
+      return value ? Json(rounded(*value)) : Json(nullptr);
+    };
+    row["optimum_s"] = optional(result.optimum_s);
+    row["optimum_ratio"] = optional(result.optimum_ratio);
     rows.push_back(std::move(row));
   }
   return json_text(rows);

@@ -297,7 +297,8 @@ TEST(Reports, CsvColumnsComeFirstThenTheSweptParameters) {
   const std::string csv = bench::to_csv({result});
   EXPECT_EQ(csv,
             "scenario,strategy,wall_s,bound_s,ratio,speedup,peak_bytes,reads,writes,read-latency,"
-            "workers,time_scale\nchain:8,tee,20.25,20,1.0125,,8192,1,8,10,2,0.01\n");
+            "workers,time_scale,optimum_s,optimum_ratio\nchain:8,tee,20.25,20,1.0125,,8192,1,8,"
+            "10,2,0.01,,\n");
   const Json json = parse_json(bench::to_json({result}), "results.json", "");
   ASSERT_EQ(json.size(), 1U);
   EXPECT_EQ(json[0].at("scenario"), "chain:8");
@@ -310,12 +311,55 @@ TEST(Reports, CsvColumnsComeFirstThenTheSweptParameters) {
   EXPECT_EQ(json[0].at("read-latency"), 10);
   EXPECT_EQ(json[0].at("time_scale"), 0.01);
   EXPECT_THAT(bench::format_table({result}), HasSubstr("8.0 KiB"));
+  EXPECT_THAT(bench::format_table({result}), Not(HasSubstr("optimum")));  // none was searched
+  EXPECT_TRUE(json[0].at("optimum_s").is_null());
   EXPECT_THAT([&] { bench::write_results("results.txt", {result}); },
               ThrowsMessage<ConfigError>(HasSubstr("must be .csv or .json")));
   EXPECT_EQ(bench::format_parameter("read-latency", 0.25), "250ms");
   EXPECT_EQ(bench::format_parameter("compute", 90), "90s");
   EXPECT_EQ(bench::format_parameter("compute", 120), "2m");
   EXPECT_EQ(bench::format_parameter("bandwidth", 1e8), "100MB/s");
+}
+
+TEST(Reports, TheOptimumAndTimeOverItAreReportedWhereTheyWereSearched) {
+  bench::BenchResult small;
+  small.scenario = "fanout:8";
+  small.strategy = "tee";
+  small.wall_s = 1.47;
+  small.bound_s = 1.4;
+  small.ratio = 1.05;
+  small.optimum_s = 1.4;
+  small.optimum_ratio = 1.05;
+  bench::BenchResult large = small;
+  large.scenario = "random:200";
+  large.optimum_s.reset();
+  large.optimum_ratio.reset();
+  const std::string table = bench::format_table({small, large});
+  EXPECT_THAT(table, HasSubstr("x bound  optimum (s)  x optimum  speed-up"));
+  // fanout:8's bound, time over it, optimum and time over it; random:200 was not searched.
+  EXPECT_THAT(table, HasSubstr("1.40     1.05         1.40       1.05"));
+  EXPECT_THAT(table, HasSubstr("1.40     1.05            -          -"));
+  EXPECT_THAT(bench::to_csv({small, large}),
+              HasSubstr(",optimum_s,optimum_ratio\nfanout:8,tee,1.47,1.4,1.05,,0,0,0,0,1.4,1.05\n"
+                        "random:200,tee,1.47,1.4,1.05,,0,0,0,0,,\n"));
+  const Json json = parse_json(bench::to_json({small, large}), "results.json", "");
+  EXPECT_EQ(json[0].at("optimum_s"), 1.4);
+  EXPECT_EQ(json[0].at("optimum_ratio"), 1.05);
+  EXPECT_TRUE(json[1].at("optimum_s").is_null());
+  EXPECT_TRUE(json[1].at("optimum_ratio").is_null());
+}
+
+TEST_F(HarnessOnAChain, SmallScenariosReportTheOptimumBesideTheBound) {
+  settings.strategies = {"tee", "memory"};
+  bench::Harness harness(plugins.registry, "chain:3", bench::generated_workload("chain:3"));
+  for (const auto& result : harness.run(settings, point)) {
+    ASSERT_TRUE(result.optimum_s.has_value()) << result.strategy;
+    // A chain's optimum is its critical path, which the bound reaches.
+    EXPECT_NEAR(*result.optimum_s, result.bound_s, 1e-9) << result.strategy;
+    EXPECT_DOUBLE_EQ(*result.optimum_ratio, result.wall_s / *result.optimum_s);
+  }
+  bench::Harness large(plugins.registry, "chain:13", bench::generated_workload("chain:13"));
+  EXPECT_FALSE(large.run(settings, point).front().optimum_s.has_value());  // too many nodes
 }
 
 }  // namespace

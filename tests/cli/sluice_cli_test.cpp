@@ -579,9 +579,10 @@ TEST_F(SluiceCli, BenchSweepWritesTheCsvColumnsAndTeeReadsNothingBack) {
                                    HasSubstr("time scale 0.002 (set by --time-scale")));
   const auto rows = read_csv(project / "results.csv");
   ASSERT_EQ(rows.size(), 5U);  // the header, then 2 strategies x 2 points
-  EXPECT_EQ(rows[0], (std::vector<std::string>{"scenario", "strategy", "wall_s", "bound_s", "ratio",
-                                               "speedup", "peak_bytes", "reads", "writes",
-                                               "write-latency", "time_scale"}));
+  EXPECT_EQ(rows[0],
+            (std::vector<std::string>{"scenario", "strategy", "wall_s", "bound_s", "ratio",
+                                      "speedup", "peak_bytes", "reads", "writes", "write-latency",
+                                      "time_scale", "optimum_s", "optimum_ratio"}));
   for (std::size_t row = 1; row < rows.size(); ++row) {
     const auto& fields = rows[row];
     ASSERT_EQ(fields.size(), rows[0].size());
@@ -590,6 +591,7 @@ TEST_F(SluiceCli, BenchSweepWritesTheCsvColumnsAndTeeReadsNothingBack) {
     EXPECT_EQ(fields[7], fields[1] == "tee" ? "1" : "3") << fields[1];
     EXPECT_EQ(fields[8], "3") << fields[1];  // both persist every intermediate
     EXPECT_EQ(fields[6] == "0", fields[1] == "sequential") << "peak bytes of " << fields[1];
+    EXPECT_EQ(fields[11], fields[3]) << "a chain's optimum is its bound, " << fields[1];
   }
   EXPECT_EQ(rows[1][9], "0");
   EXPECT_EQ(rows[3][9], "1");

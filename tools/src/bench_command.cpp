@@ -545,13 +545,15 @@ void print_header(const BenchFlags& flags, const Scenario& scenario, const Bench
     std::cout << "times are real seconds; bound: the lower bound of DESIGN.md for the "
                  "strategy's workers, from the median read and write time per operation "
                  "the strategy measured (transfer included); read op, write op: median "
-                 "time per operation; read bw, write bw: bytes moved per second of operations\n\n"
+                 "time per operation; read bw, write bw: bytes moved per second of operations; "
+                 "optimum: the best schedule of that model (pipelines of at most 12 nodes)\n\n"
               << std::flush;
     return;
   }
   std::cout << time_scale_line(plan, harness);
   std::cout << "times are simulated seconds; bound: the lower bound of DESIGN.md for the "
-               "strategy's workers\n\n"
+               "strategy's workers; optimum: the best schedule of that model (searched for "
+               "pipelines of at most 12 nodes)\n\n"
             << std::flush;
 }
 

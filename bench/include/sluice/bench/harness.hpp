@@ -86,6 +86,9 @@ struct BenchSettings {
   std::optional<RealStorage> real_storage;
 };
 
+/// The largest pipeline whose optimum the harness searches for (bench::optimum).
+inline constexpr std::size_t kMaxOptimumNodes = 12;
+
 /// One (scenario, strategy) at one point.
 struct BenchResult {
   std::string scenario;
@@ -99,6 +102,9 @@ struct BenchResult {
   std::uint64_t writes = 0;
   double time_scale = 0;
   std::vector<std::pair<std::string, double>> swept;
+  /// The model's optimum for this strategy's workers (what the best schedule takes), when the
+  /// pipeline is small enough to search (at most kMaxOptimumNodes nodes), and wall / it.
+  std::optional<double> optimum_s, optimum_ratio;
   /// On a real backend (BenchSettings::real_storage): what its reads and writes measured over
   /// every run of the strategy; its lower bound uses their medians.
   std::optional<IoFigures> measured_reads, measured_writes;

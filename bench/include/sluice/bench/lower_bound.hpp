@@ -4,18 +4,25 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include <sluice/core/pipeline.hpp>
 
 namespace sluice::bench {
 
-/// The lower bound of DESIGN.md for strategies that persist everything. With compute c(v),
-/// read latency r for persisted free inputs, write latency w per persisted output, P workers,
-/// and with a bandwidth B the transfer time t(d) = bytes(d) / B of each read or write:
-///   EFT(v) = max over inputs (persisted free input i: r + t(i); produced: EFT(producer)) + c(v)
-///   bound  = max(max_v EFT(v), max over persisted outputs o of EFT(producer(o)) + w + t(o),
-///                sum c / P)
+/// The scheduling model every strategy is measured against (DESIGN.md, docs/architecture.md
+/// "The lower bound and the optimum"). With compute c(v), read latency r for persisted free
+/// inputs, write latency w per persisted output, P workers, and with a bandwidth B the transfer
+/// time t(d) = bytes(d) / B of each read or write:
+///  - a node's compute takes one of the P workers for c(v), without interruption;
+///  - reads and writes are waits that take no worker: every persisted free input can be read
+///    from time 0 and is there r + t(i) later for all its readers; a produced input is there
+///    when its producer's compute ends (the tee hands it over in memory while it writes);
+///  - each persisted output is written, w + t(o), once its producer's compute ended; the run ends
+///    when the last compute and the last write have ended.
+/// No strategy does better than this model (they read back, or write before the next node starts,
+/// or run one node at a time), so its optimum, and any bound below it, bounds every strategy.
 /// Times are in seconds.
 struct BoundInputs {
   std::map<std::string, double> compute;  // node -> c(v); missing nodes count 0
@@ -27,6 +34,32 @@ struct BoundInputs {
   std::map<std::string, std::uint64_t> bytes;         // dataset -> size; missing count 0
 };
 
+/// A lower bound of the model's optimum, the largest of (h(v): the earliest start of v, the
+/// longest path of reads and computes before it; q(v): the longest path of computes and writes
+/// after it ends; W_P(S): the least time P workers need for the computes of S):
+///   critical path   max_v h(v) + c(v) + q(v)
+///   head/work/tail  min_v h(v) + W_P(all nodes) + min_v q(v)   (the first read, the last write)
+///   every set       max over thresholds a, b of a + W_P({v: h(v) >= a, q(v) >= b}) + b
+///                   (pipelines of at most kMaxSetBoundNodes nodes)
+/// with W_P(S) = max(sum c / P, max over m of the ceil(m/P) smallest of the m largest c of S).
+/// O(n log n), O(n^3) for the set term.
 double lower_bound(const Pipeline& pipeline, const BoundInputs& inputs);
+
+/// The largest pipeline whose set term lower_bound() computes.
+inline constexpr std::size_t kMaxSetBoundNodes = 256;
+
+struct OptimumOptions {
+  /// The most partial schedules the search looks at; beyond: no answer.
+  std::size_t max_states = 2'000'000;
+  /// Tries every worker for every node (every semi-active schedule) and prunes nothing, instead
+  /// of list schedules (each node on the worker free first) pruned by lower bounds. Slow: tests.
+  bool every_assignment = false;
+};
+
+/// The model's optimum: the shortest run over all schedules (orders of the nodes and workers
+/// they run on), by branch and bound over list schedules, which contain an optimal schedule.
+/// nullopt when the search needs more than options.max_states partial schedules.
+std::optional<double> optimum(const Pipeline& pipeline, const BoundInputs& inputs,
+                              const OptimumOptions& options = {});
 
 }  // namespace sluice::bench
