@@ -294,6 +294,7 @@ Catalog make_catalog(const Param& catalog_config, const Param& credentials, cons
       context.save_version = save_version;
       context.clock = options.clock;
       context.storages = &registry.storages;
+      context.fsync = options.fsync;
       if (auto version = options.load_versions.find(name); version != options.load_versions.end()) {
         context.load_version = version->second;
       }

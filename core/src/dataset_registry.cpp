@@ -19,7 +19,7 @@ FileLocation DatasetOptions::filepath() {
   const Param options = fs_args != nullptr ? *fs_args : Param();
   if (context_.storages != nullptr) {
     return context_.storages->open(filepath, context_.root, context_.credentials, options,
-                                   where("filepath"), context_.credentials_name);
+                                   where("filepath"), context_.credentials_name, context_.fsync);
   }
   static const StorageRegistry kLocalOnly;  // no factories; its memory store is never used
   if (filepath.find("://") != std::string::npos && !filepath.starts_with("file://")) {
@@ -29,7 +29,7 @@ FileLocation DatasetOptions::filepath() {
         where("filepath"), filepath));
   }
   return kLocalOnly.open(filepath, context_.root, context_.credentials, options, where("filepath"),
-                         context_.credentials_name);
+                         context_.credentials_name, context_.fsync);
 }
 
 std::shared_ptr<Dataset> DatasetTypeRegistry::create(std::string_view type,

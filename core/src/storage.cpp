@@ -25,11 +25,11 @@ std::string LocalStorage::read(const std::string& path) const {
 }
 
 void LocalStorage::write(const std::string& path, std::string_view bytes) const {
-  write_file_atomically(path, bytes);
+  write_file_atomically(path, bytes, FileAccess::shared, durability_);
 }
 
 bool LocalStorage::write_new(const std::string& path, std::string_view bytes) const {
-  return write_new_file_atomically(path, bytes);
+  return write_new_file_atomically(path, bytes, FileAccess::shared, durability_);
 }
 
 bool LocalStorage::exists(const std::string& path) const {
@@ -58,12 +58,15 @@ bool LocalStorage::remove(const std::string& path) const {
 
 std::shared_ptr<const void> LocalStorage::claim(const std::string& path,
                                                 std::string_view run_id) const {
-  return detail::claim_for_writing(path, run_id);
+  return detail::claim_for_writing(path, run_id, durability_);
 }
 
-const std::shared_ptr<const LocalStorage>& LocalStorage::instance() {
-  static const auto kInstance = std::make_shared<const LocalStorage>();
-  return kInstance;
+const std::shared_ptr<const LocalStorage>& LocalStorage::instance(Durability durability) {
+  static const std::shared_ptr<const LocalStorage> kInstances[] = {
+      std::make_shared<const LocalStorage>(Durability::none),
+      std::make_shared<const LocalStorage>(Durability::file),
+      std::make_shared<const LocalStorage>(Durability::file_and_folder)};
+  return kInstances[static_cast<int>(durability)];
 }
 
 // --- MemoryStorage ---
@@ -171,6 +174,29 @@ std::string scheme_of(std::string_view filepath) {
   return valid ? std::string(scheme) : std::string();
 }
 
+// The `fsync` of a local file's fs_args (`fallback` when absent): the only option it takes.
+// `where` names the entry when the option's own file:line is unknown.
+bool local_fsync_option(const Param& options, const std::string& filepath, const std::string& where,
+                        bool fallback) {
+  for (const auto& [key, value] : options.as_map()) {
+    const std::string mark = (value.mark().known() ? value.mark().str() : where) + ": ";
+    if (key != "fsync") {
+      throw ConfigError(fmt::format(
+          "{}fs_args of '{}': unknown option '{}'{}; a local file takes only 'fsync' (true or "
+          "false), other fs_args are options of a storage plugin",
+          mark, filepath, key, did_you_mean(key, {"fsync"})));
+    }
+    if (value.kind() != Param::Kind::boolean) {
+      throw ConfigError(fmt::format(
+          "{}fs_args of '{}': 'fsync' must be true or false (got {}); true waits until the file "
+          "and its folder are on disk, false skips that for scratch data a crash may lose",
+          mark, filepath, value.to_string()));
+    }
+    fallback = value.as_bool();
+  }
+  return fallback;
+}
+
 }  // namespace
 
 StorageRegistry::StorageRegistry()
@@ -186,26 +212,29 @@ std::vector<std::string> StorageRegistry::schemes() const {
 
 FileLocation StorageRegistry::open(const std::string& filepath, const fs::path& root,
                                    const Param& credentials, const Param& options,
-                                   const std::string& where,
-                                   const std::string& credentials_name) const {
+                                   const std::string& where, const std::string& credentials_name,
+                                   bool fsync) const {
   const std::string scheme = scheme_of(filepath);
   const std::string path =
       scheme.empty() ? filepath : filepath.substr(scheme.size() + kSchemeSeparator.size());
   const bool has_options = options.is_map() && !options.as_map().empty();
-  if (scheme.empty() || scheme == "file" || scheme == "memory") {
-    if (has_options) {
-      throw ConfigError(fmt::format(
-          "{}: 'fs_args' are options of a storage plugin, but '{}' is {}, which takes none; "
-          "remove 'fs_args'",
-          where, filepath, scheme == "memory" ? "in memory" : "a local file"));
-    }
+  if (scheme == "memory" && has_options) {
+    throw ConfigError(fmt::format(
+        "{}: 'fs_args' are options of a storage plugin, but '{}' is in memory, which takes "
+        "none; remove 'fs_args'",
+        where, filepath));
   }
   if (scheme.empty() || scheme == "file") {
     if (path.empty()) {
       throw ConfigError(fmt::format("{}: 'filepath' is empty; give a file name", where));
     }
+    if (has_options) {
+      fsync = local_fsync_option(options, filepath, where, fsync);
+    }
     const fs::path local(path);
-    return FileLocation(local.is_absolute() ? local : root / local);
+    return FileLocation(
+        LocalStorage::instance(fsync ? Durability::file_and_folder : Durability::none),
+        (local.is_absolute() ? local : root / local).string());
   }
   if (scheme == "memory") {
     const auto slash = path.find('/');

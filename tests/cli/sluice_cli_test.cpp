@@ -295,6 +295,27 @@ TEST_F(SluiceCli, AHookWhosePluginTheListLeavesOutSaysToAddThePlugin) {
                     HasSubstr("conf/local/hooks.yml:2:3)"), Not(HasSubstr("did you mean"))));
 }
 
+TEST_F(SluiceCli, SettingsYmlTurnsFsyncOffForTheProjectAndABadValueNamesItsLine) {
+  project.write("conf/local/settings.yml", "fsync: false\n");
+  const Result run = sluice("run");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(fs::exists(project / "data/05_model_input/X_train.bin")) << run.output;
+  project.write("conf/local/settings.yml", "fsync: sometimes\n");
+  const Result bad = sluice("run");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.output, AllOf(HasSubstr("conf/local/settings.yml:1:8"), HasSubstr("fsync")));
+  project.write("conf/local/settings.yml", "fsnyc: false\n");
+  EXPECT_THAT(sluice("run").output,
+              AllOf(HasSubstr("conf/local/settings.yml:1:8"),
+                    HasSubstr("unknown option 'fsnyc' (did you mean 'fsync'?)")));
+  project.write("conf/local/settings.yml", "");
+  project.write("conf/local/catalog.yml",
+                "X_train:\n  type: BinaryDataset\n  filepath: data/x_train.bin\n"
+                "  fs_args: {fsync: 0}\n");
+  EXPECT_THAT(sluice("run").output, AllOf(HasSubstr("conf/local/catalog.yml:4:20"),
+                                          HasSubstr("'fsync' must be true or false (got 0)")));
+}
+
 TEST_F(SluiceCli, DatasetsCanLiveOnSimulatedSlowStorage) {
   project.write("conf/local/catalog.yml",
                 "X_train:\n  type: SimulatedStorage\n  read_latency: 5ms\n  write_latency: 5ms\n");

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include <sluice/core/storage.hpp>
 #include <sluice/core/table.hpp>
 
+#include "support/sync_log.hpp"
 #include "support/temp_dir.hpp"
 #include "support/value_as.hpp"
 
@@ -26,6 +28,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
+using ::testing::Pair;
 using testing::TempDir;
 using ::testing::ThrowsMessage;
 
@@ -43,9 +46,11 @@ struct Backend {
 class EveryBuiltinStorage : public ::testing::TestWithParam<std::string> {
  protected:
   Backend backend() const {
-    if (GetParam() == "local") {
+    if (GetParam() == "local" || GetParam() == "local_nofsync") {
       const std::string root = dir.path().string();
-      return {"local", LocalStorage::instance(),
+      return {GetParam(),
+              LocalStorage::instance(GetParam() == "local" ? Durability::file_and_folder
+                                                           : Durability::none),
               [root](const std::string& relative) { return root + "/" + relative; }, root + "/a/b"};
     }
     return {"memory", std::make_shared<const MemoryStorage>(),
@@ -113,7 +118,8 @@ TEST_P(EveryBuiltinStorage, AFolderIsNotReadAsAnObject) {
                                                 HasSubstr("add 'versioned: true'"))));
 }
 
-INSTANTIATE_TEST_SUITE_P(Storage, EveryBuiltinStorage, ::testing::Values("local", "memory"),
+INSTANTIATE_TEST_SUITE_P(Storage, EveryBuiltinStorage,
+                         ::testing::Values("local", "local_nofsync", "memory"),
                          [](const auto& param_info) { return param_info.param; });
 
 TEST(LocalStorage, ClaimsAnUnversionedFileAndTheDefaultClaimsNothing) {
@@ -171,6 +177,43 @@ TEST(StorageRegistry, BadMemoryUrlsAndUnknownSchemesSayWhatToDo) {
       ThrowsMessage<ConfigError>(HasSubstr("remove 'fs_args'")));
 }
 
+// --- fsync of local files: fs_args per entry, CatalogOptions::fsync for all ---
+
+TEST(StorageRegistry, ALocalFileFsyncsByDefaultAndFsArgsOrTheGlobalSettingTurnItOff) {
+  const StorageRegistry storages;
+  const Param off = Param(Param::Map{{"fsync", Param(false)}});
+  const Param on = Param(Param::Map{{"fsync", Param(true)}});
+  auto durability = [&](const Param& fs_args, bool global) {
+    const FileLocation location =
+        storages.open("data/x.csv", "/p", {}, fs_args, "here", {}, global);
+    return dynamic_cast<const LocalStorage&>(*location.storage).durability();
+  };
+  EXPECT_EQ(durability({}, true), Durability::file_and_folder);
+  EXPECT_EQ(durability(off, true), Durability::none);
+  EXPECT_EQ(durability({}, false), Durability::none);             // the global setting
+  EXPECT_EQ(durability(on, false), Durability::file_and_folder);  // the entry wins over it
+  EXPECT_EQ(durability(off, false), Durability::none);
+}
+
+TEST(StorageRegistry, ABadLocalFsArgSaysWhatALocalFileTakes) {
+  const StorageRegistry storages;
+  EXPECT_THAT(
+      [&] {
+        storages.open("x.csv", "/p", {}, Param(Param::Map{{"fsync", Param("maybe")}}),
+                      "catalog.yml:2:13: dataset 'x'");
+      },
+      ThrowsMessage<ConfigError>(AllOf(HasSubstr("catalog.yml:2:13: dataset 'x'"),
+                                       HasSubstr("'fsync' must be true or false (got maybe)"))));
+  EXPECT_THAT(
+      [&] {
+        storages.open("x.csv", "/p", {}, Param(Param::Map{{"fsnyc", Param(false)}}),
+                      "catalog.yml:2:13: dataset 'x'");
+      },
+      ThrowsMessage<ConfigError>(
+          AllOf(HasSubstr("unknown option 'fsnyc' (did you mean 'fsync'?)"),
+                HasSubstr("a local file takes only 'fsync' (true or false)"))));
+}
+
 // --- File datasets on every scheme, through the catalog ---
 
 class StorageCatalog : public ::testing::Test {
@@ -221,6 +264,61 @@ TEST_F(StorageCatalog, EveryFileDatasetTypeRoundTripsOnMemoryAndFile) {
                 HasSubstr(local ? "filepath=" + dir.path().string()
                                 : std::string("filepath=memory://tests/data/t.txt")));
   }
+}
+
+// How many folders the saves synced while `log` lived.
+std::size_t folder_syncs(testing::SyncLog& log) {
+  const auto synced = log.take();
+  return static_cast<std::size_t>(
+      std::count_if(synced.begin(), synced.end(), [](const auto& entry) { return entry.second; }));
+}
+
+TEST_F(StorageCatalog, SavesSyncTheFileAndFolderUnlessTheEntryOrTheCatalogSaysFsyncFalse) {
+  const std::string yml =
+      "durable:\n  type: TextDataset\n  filepath: data/durable.txt\n"
+      "scratch:\n  type: TextDataset\n  filepath: data/scratch.txt\n  fs_args: {fsync: false}\n"
+      "kept:\n  type: TextDataset\n  filepath: data/kept.txt\n  fs_args: {fsync: true}\n";
+  const Value text = Value::of(std::string("bytes"));
+  {
+    Catalog catalog = build(yml);
+    testing::SyncLog log;
+    catalog.save("durable", text);
+    // The first save claims the file (.durable.txt.lock), which makes data/ and syncs the
+    // project folder; then the file, and data/ after the rename.
+    EXPECT_THAT(log.take(), ElementsAre(Pair(dir.path().string(), true),
+                                        Pair((dir / "data/durable.txt").string(), false),
+                                        Pair((dir / "data").string(), true)));
+    catalog.save("scratch", text);
+    EXPECT_THAT(log.take(), IsEmpty());
+    catalog.save("kept", text);
+    EXPECT_EQ(folder_syncs(log), 1U);
+  }
+  CatalogOptions global_off;
+  global_off.fsync = false;
+  Catalog catalog = build(yml, "", global_off);
+  testing::SyncLog log;
+  catalog.save("durable", text);  // follows the global setting
+  catalog.save("scratch", text);
+  EXPECT_THAT(log.take(), IsEmpty());
+  catalog.save("kept", text);  // its own fs_args win
+  EXPECT_EQ(folder_syncs(log), 1U);
+  EXPECT_EQ(testing::value_as<std::string>(catalog.load("durable")), "bytes");
+}
+
+TEST_F(StorageCatalog, AVersionedSaveSyncsTheFoldersItCreates) {
+  Catalog catalog = build("m:\n  type: TextDataset\n  filepath: data/m.txt\n  versioned: true\n");
+  testing::SyncLog log;
+  catalog.save("m", Value::of(std::string("v1")));
+  // data/m.txt/<version>/m.txt: the version folder, data/m.txt/, data/ and the project folder.
+  EXPECT_EQ(folder_syncs(log), 4U);
+}
+
+TEST_F(StorageCatalog, ABadFsyncValueNamesTheCatalogLine) {
+  EXPECT_THAT(
+      [&] { build("x:\n  type: TextDataset\n  filepath: x.txt\n  fs_args: {fsync: sometimes}\n"); },
+      ThrowsMessage<ConfigError>(
+          AllOf(HasSubstr("catalog.yml:4:20: fs_args of 'x.txt'"),
+                HasSubstr("'fsync' must be true or false (got sometimes)"))));
 }
 
 TEST_F(StorageCatalog, TheMemoryStoreIsSharedByTheCatalogsOfOneRegistryOnly) {

@@ -194,6 +194,11 @@ std::vector<std::string> Session::pipeline_names() const {
 Catalog Session::catalog_from_conf(CatalogOptions options) const {
   options.load_versions = options_.load_versions;
   options.runtime_params = options_.runtime_params;
+  // settings.yml (conf/<env> over conf/base): project-wide defaults an entry may override.
+  const Param settings = conf_.get("settings");
+  OptionReader reader(settings, "settings.yml");
+  options.fsync = reader.flag("fsync", options.fsync);
+  reader.finish();
   return sluice::make_catalog(conf_.get("catalog"), conf_.get("credentials"),
                               conf_.get("parameters"), registry(), options);
 }

@@ -57,7 +57,8 @@ bool still_linked(int fd, const fs::path& path) {
 
 }  // namespace
 
-std::shared_ptr<const void> claim_for_writing(const fs::path& file, std::string_view run_id) {
+std::shared_ptr<const void> claim_for_writing(const fs::path& file, std::string_view run_id,
+                                              Durability durability) {
   static std::mutex mutex;
   static std::map<std::string, std::weak_ptr<WriterLock>> held;
   fs::path path = file;
@@ -68,9 +69,7 @@ std::shared_ptr<const void> claim_for_writing(const fs::path& file, std::string_
   if (auto existing = held[key].lock(); existing && existing->owned_by_this_process()) {
     return existing;
   }
-  if (path.has_parent_path()) {
-    fs::create_directories(path.parent_path(), error);
-  }
+  create_parent_folders(path, durability);  // a durable save's folders survive a crash
   for (;;) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <vector>
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -44,7 +45,67 @@ std::string read_file(const fs::path& path) {
   return bytes;
 }
 
-void create_parent_folders(const fs::path& path) {
+namespace {
+
+[[noreturn]] void throw_write_error(const fs::path& path, const char* step, int error) {
+  throw DatasetError(
+      fmt::format("cannot write '{}' ({} failed: {})", path.string(), step, std::strerror(error)));
+}
+
+std::atomic<detail::SyncObserver> sync_observer{nullptr};
+
+void observe_sync(const fs::path& synced, bool is_folder) {
+  if (const auto observer = sync_observer.load(std::memory_order_acquire)) {
+    observer(synced, is_folder);
+  }
+}
+
+// The folders a write of `path` adds an entry to, found before it creates any: the file's own
+// folder, then, while a folder does not exist yet, the folder above it (which will hold it).
+// A new name is durable only once the folder holding it is synced, so a file in a folder the
+// write creates needs every one of these synced (fsync(2): "an explicit fsync() on a file
+// descriptor for the directory is also needed"). A folder that another writer creates at the
+// same moment is synced by that writer.
+std::vector<fs::path> folders_to_sync(const fs::path& path) {
+  std::vector<fs::path> folders;
+  std::error_code ignored;
+  for (fs::path folder = path.parent_path();; folder = folder.parent_path()) {
+    folders.push_back(folder.empty() ? fs::path(".") : folder);
+    if (folder.empty() || folder == folder.parent_path() || fs::exists(folder, ignored)) {
+      return folders;
+    }
+  }
+}
+
+// fsync of a folder, after the rename into it. A file system that cannot sync folders
+// (EINVAL, ENOTSUP: some FUSE and network file systems) gives what it can.
+void sync_folder(const fs::path& path, const fs::path& folder) {
+  auto fail = [&](int error) {
+    throw DatasetError(fmt::format(
+        "cannot write '{}' durably (fsync of its folder '{}' failed: {}); the new file is in "
+        "place but may not survive a crash; check the disk, or set `fs_args: {{fsync: false}}` "
+        "on the dataset if it need not survive one",
+        path.string(), folder.string(), std::strerror(error)));
+  };
+  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    fail(errno);
+  }
+  const int result = ::fsync(fd);
+  const int saved = errno;
+  ::close(fd);
+  if (result != 0 && saved != EINVAL && saved != ENOTSUP) {
+    fail(saved);
+  }
+  if (result == 0) {
+    observe_sync(folder, true);
+  }
+}
+
+// Creates the folders above `path`; `folders` is folders_to_sync(path) (or empty: no syncs).
+// Syncs the folders that hold the new ones at once (all of `folders` but the first, which
+// holds the file: it is synced after the rename).
+void create_folders(const fs::path& path, const std::vector<fs::path>& folders) {
   if (!path.has_parent_path()) {
     return;
   }
@@ -54,19 +115,17 @@ void create_parent_folders(const fs::path& path) {
     throw DatasetError(fmt::format("cannot create folder '{}' for '{}': {}",
                                    path.parent_path().string(), path.string(), error.message()));
   }
+  for (std::size_t i = 1; i < folders.size(); ++i) {
+    sync_folder(path, folders[i]);
+  }
 }
 
-namespace {
-
-[[noreturn]] void throw_write_error(const fs::path& path, const char* step, int error) {
-  throw DatasetError(
-      fmt::format("cannot write '{}' ({} failed: {})", path.string(), step, std::strerror(error)));
-}
-
-// Writes `bytes` to a fresh temp file next to `path` (creating the folders) and fsyncs it.
-fs::path write_temp_file(const fs::path& path, std::string_view bytes, FileAccess access) {
+// Writes `bytes` to a fresh temp file next to `path` (creating the folders, and syncing the
+// `folders` that hold new ones) and, unless `durability` is none, fsyncs it.
+fs::path write_temp_file(const fs::path& path, std::string_view bytes, FileAccess access,
+                         Durability durability, const std::vector<fs::path>& folders) {
   static std::atomic<unsigned> counter{0};
-  create_parent_folders(path);
+  create_folders(path, folders);
   fs::path temp = path;
   temp.replace_filename(
       fmt::format(".{}.tmp-{}-{}", path.filename().string(), ::getpid(), counter.fetch_add(1)));
@@ -97,8 +156,11 @@ fs::path write_temp_file(const fs::path& path, std::string_view bytes, FileAcces
     }
     written += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) {
-    fail("fsync");
+  if (durability != Durability::none) {
+    if (::fsync(fd) != 0) {
+      fail("fsync");
+    }
+    observe_sync(path, false);
   }
   if (::close(fd) != 0) {
     const int saved = errno;
@@ -132,18 +194,46 @@ bool publish_without_replacing(const fs::path& temp, const fs::path& path) {
 
 }  // namespace
 
-void write_file_atomically(const fs::path& path, std::string_view bytes, FileAccess access) {
-  const fs::path temp = write_temp_file(path, bytes, access);
+void write_file_atomically(const fs::path& path, std::string_view bytes, FileAccess access,
+                           Durability durability) {
+  std::vector<fs::path> folders;
+  if (durability == Durability::file_and_folder) {
+    folders = folders_to_sync(path);
+  }
+  const fs::path temp = write_temp_file(path, bytes, access, durability, folders);
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     const int saved = errno;
     std::error_code ignored;
     fs::remove(temp, ignored);
     throw_write_error(path, "rename", saved);
   }
+  if (!folders.empty()) {
+    sync_folder(path, folders.front());
+  }
 }
 
-bool write_new_file_atomically(const fs::path& path, std::string_view bytes, FileAccess access) {
-  return publish_without_replacing(write_temp_file(path, bytes, access), path);
+bool write_new_file_atomically(const fs::path& path, std::string_view bytes, FileAccess access,
+                               Durability durability) {
+  std::vector<fs::path> folders;
+  if (durability == Durability::file_and_folder) {
+    folders = folders_to_sync(path);
+  }
+  if (!publish_without_replacing(write_temp_file(path, bytes, access, durability, folders), path)) {
+    return false;
+  }
+  if (!folders.empty()) {
+    sync_folder(path, folders.front());
+  }
+  return true;
+}
+
+void create_parent_folders(const fs::path& path, Durability durability) {
+  create_folders(path, durability == Durability::file_and_folder ? folders_to_sync(path)
+                                                                 : std::vector<fs::path>());
+}
+
+void detail::set_sync_observer(detail::SyncObserver observer) {
+  sync_observer.store(observer, std::memory_order_release);
 }
 
 }  // namespace sluice

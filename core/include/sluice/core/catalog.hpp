@@ -111,6 +111,9 @@ struct CatalogOptions {
   std::map<std::string, std::string> load_versions;
   /// Overrides merged into parameters.yml by dotted key (`model.alpha` → {model: {alpha}}).
   Param runtime_params;
+  /// Whether local file writes fsync the file and its folder, unless an entry's
+  /// `fs_args: {fsync: ...}` says otherwise (the project's settings.yml `fsync:`).
+  bool fsync = true;
 };
 
 /// Builds a catalog from parsed catalog, credentials and parameters configuration. Errors name

@@ -47,6 +47,9 @@ struct DatasetContext {
   const Clock* clock = nullptr;
   /// The storage schemes of `filepath` (null: local files only).
   const StorageRegistry* storages = nullptr;
+  /// Whether a local `filepath` fsyncs its writes when its fs_args do not say
+  /// (CatalogOptions::fsync).
+  bool fsync = true;
 };
 
 /// Reads a dataset factory's options (OptionReader) and resolves `filepath` to its storage.

@@ -12,6 +12,7 @@
 #include <sluice/core/export.hpp>
 #include <sluice/core/param.hpp>
 #include <sluice/core/util/factory_registry.hpp>
+#include <sluice/core/util/files.hpp>
 
 namespace sluice {
 
@@ -49,10 +50,14 @@ class SLUICE_API Storage {
 };
 
 /// Local files: a plain path or `file://`. Writes go to a temp file in the same folder,
-/// fsync and rename (write_file_atomically), creating parent folders; write_new publishes with
-/// renameat2(RENAME_NOREPLACE); claim takes the flock of writer_lock (`.<name>.lock`).
+/// fsync, rename and fsync of the folder (write_file_atomically, by the durability), creating
+/// parent folders; write_new publishes with renameat2(RENAME_NOREPLACE); claim takes the flock
+/// of writer_lock (`.<name>.lock`).
 class SLUICE_API LocalStorage : public Storage {
  public:
+  explicit LocalStorage(Durability durability = Durability::file_and_folder)
+      : durability_(durability) {}
+
   std::string read(const std::string& path) const override;
   void write(const std::string& path, std::string_view bytes) const override;
   bool write_new(const std::string& path, std::string_view bytes) const override;
@@ -63,8 +68,14 @@ class SLUICE_API LocalStorage : public Storage {
   std::shared_ptr<const void> claim(const std::string& path,
                                     std::string_view run_id) const override;
 
-  /// The one instance (it holds no state).
-  static const std::shared_ptr<const LocalStorage>& instance();
+  Durability durability() const { return durability_; }
+
+  /// The shared instance of a durability (the default: file_and_folder).
+  static const std::shared_ptr<const LocalStorage>& instance(
+      Durability durability = Durability::file_and_folder);
+
+ private:
+  Durability durability_;
 };
 
 /// `memory://<store>/<key>`, for tests: objects held in this object, under one lock (so every
@@ -127,10 +138,11 @@ class SLUICE_API StorageRegistry : public FactoryRegistry<StorageFactory> {
   /// The location of `filepath`: a plain path or `file://` is local, relative to `root`; any
   /// other `<scheme>://` goes to its factory. ConfigError naming `where`, the scheme and the
   /// known schemes when the scheme is unknown. `credentials_name` names `credentials` (see
-  /// StorageContext).
+  /// StorageContext). A local file takes one option, `fsync` (true or false; `fsync` when
+  /// absent, the project's setting); ConfigError naming the option's file:line otherwise.
   FileLocation open(const std::string& filepath, const std::filesystem::path& root,
                     const Param& credentials, const Param& options, const std::string& where,
-                    const std::string& credentials_name = {}) const;
+                    const std::string& credentials_name = {}, bool fsync = true) const;
 
   /// Every scheme open() accepts, sorted.
   std::vector<std::string> schemes() const;
