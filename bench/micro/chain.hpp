@@ -9,10 +9,31 @@
 #include <spdlog/spdlog.h>
 
 #include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/hook_manager.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/runners/sequential_runner.hpp>
 
 namespace sluice::micro {
+
+/// A hook listening to every event and doing nothing: what the hook machinery itself costs.
+class NoOpHook final : public Hook {
+ public:
+  Events events() const override { return Events::all(); }
+  void on_dataset_released(std::string_view dataset) override {
+    benchmark::DoNotOptimize(dataset.data());
+  }
+};
+
+/// A catalog with `count` NoOpHooks attached.
+inline Catalog catalog_with_no_op_hooks(int count) {
+  auto hooks = std::make_shared<HookManager>();
+  for (int i = 0; i < count; ++i) {
+    hooks->add(fmt::format("noop{}", i), std::make_shared<NoOpHook>());
+  }
+  Catalog catalog;
+  catalog.attach(hooks);
+  return catalog;
+}
 
 inline Pipeline no_op_chain(std::size_t length) {
   std::vector<Node> nodes;

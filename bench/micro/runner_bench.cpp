@@ -21,4 +21,17 @@ BENCHMARK(BM_SequentialChain)
     ->Arg(200'000)
     ->Unit(benchmark::kMillisecond);
 
+// The same chain with 4 no-op hooks listening to every event (7 events per node): the
+// difference to BM_SequentialChain is what the hooks cost per node (issue 14, target <= 100 ns).
+void BM_SequentialChainWith4NoOpHooks(benchmark::State& state) {
+  const sluice::Pipeline pipeline =
+      sluice::micro::no_op_chain(static_cast<std::size_t>(state.range(0)));
+  sluice::Catalog catalog = sluice::micro::catalog_with_no_op_hooks(4);
+  sluice::micro::time_chain_runs(state, pipeline, catalog);
+}
+BENCHMARK(BM_SequentialChainWith4NoOpHooks)
+    ->Arg(1'000)
+    ->Arg(100'000)
+    ->Unit(benchmark::kMillisecond);
+
 }  // namespace

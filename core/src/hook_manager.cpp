@@ -1,5 +1,6 @@
 // The only translation unit that includes Boost.Signals2: it is heavy to compile.
 
+#include <array>
 #include <exception>
 
 #include <boost/signals2/signal.hpp>
@@ -13,110 +14,108 @@
 
 namespace sluice {
 
-template <class... Args>
-using Signal =
-    boost::signals2::signal<void(Args...), boost::signals2::optional_last_value<void>, int>;
+namespace {
 
-// on_pipeline_error's slots return what their hook reported as not persisted; the signal
-// returns all of it, in slot order.
-struct Concatenate {
-  using result_type = std::vector<std::string>;
-  template <class Iterator>
-  result_type operator()(Iterator first, Iterator last) const {
-    result_type all;
-    for (; first != last; ++first) {
-      const result_type part = *first;
-      all.insert(all.end(), part.begin(), part.end());
-    }
-    return all;
-  }
+// A hook connected to an event, as emission sees it. The connection's slot owns the hook and
+// its name, and connections last as long as the manager.
+struct Listener {
+  Hook* hook;
+  const std::string* name;
 };
+using Listeners = std::vector<Listener>;
 
-// The signal of an event, from the type of its Hook member: Signal<Args...> for the plain and
-// error events, a signal returning the hooks' reports through Concatenate for on_pipeline_error.
-template <class Kind, class Member>
-struct SignalFor;
-template <class Kind, class... Args>
-struct SignalFor<Kind, void (Hook::*)(Args...)> {
-  using type = Signal<Args...>;
-};
-template <class... Args>
-struct SignalFor<detail::event_kind::pipeline_error, void (Hook::*)(Args...)> {
-  using type = boost::signals2::signal<std::vector<std::string>(Args...), Concatenate, int>;
-};
+// An event's connections. Emitting it appends the listeners in the order they run: ascending
+// priority (the group), then the order they were added (at_back).
+using Connections =
+    boost::signals2::signal<void(Listeners&), boost::signals2::optional_last_value<void>, int>;
 
+std::size_t index_of(Event event) {
+  return static_cast<std::size_t>(event);
+}
+
+}  // namespace
+
+// Connections live in Boost.Signals2 (it orders the hooks by priority); emission reads a
+// snapshot of them, taken whenever a hook is added: a flat list per event that needs no lock,
+// no reference count and no slot-list copy, read by any number of threads at once. A new
+// snapshot replaces the current one and the old one is kept, so an emission that is iterating
+// it (a hook adding a hook from after_catalog_created) finishes on the list it started with.
 struct HookManager::Signals {
-#define SLUICE_EVENT_SIGNAL(name, kind, parameters, arguments) \
-  SignalFor<detail::event_kind::kind, decltype(&Hook::name)>::type name;
-  SLUICE_EVENTS(SLUICE_EVENT_SIGNAL)
-#undef SLUICE_EVENT_SIGNAL
+  std::array<Connections, kEventCount> connections;
+  struct Snapshot {
+    std::array<Listeners, kEventCount> listeners;
+  };
+  std::vector<std::unique_ptr<const Snapshot>> snapshots;
+  std::atomic<const Snapshot*> current{nullptr};
+
+  Signals() {
+    snapshots.push_back(std::make_unique<const Snapshot>());
+    current.store(snapshots.back().get(), std::memory_order_release);
+  }
+  void take_snapshot() {
+    auto snapshot = std::make_unique<Snapshot>();
+    for (std::size_t event = 0; event < kEventCount; ++event) {
+      connections[event](snapshot->listeners[event]);
+    }
+    current.store(snapshot.get(), std::memory_order_release);
+    snapshots.push_back(std::move(snapshot));
+  }
+  const Listeners& listeners(Event event) const {
+    return current.load(std::memory_order_acquire)->listeners[index_of(event)];
+  }
 };
 
 namespace {
 
-// The slot the manager builds around a hook: calls the hook's member and turns whatever it
-// throws into a HookError naming the hook and the event, the original nested in it (the runner
-// reads a NotPersistedError's datasets there). The hook is held by shared_ptr, so it (and the
-// plugin library it may come from) outlives every connection.
-template <class Member>
-auto slot(std::shared_ptr<Hook> hook, std::string name, Event event, Member member) {
-  return [hook = std::move(hook), name = std::move(name), event, member](auto&&... args) {
+// A plain event: calls each listener in turn and turns whatever one throws into a HookError
+// naming the hook and the event, the original nested in it (the runner reads a
+// NotPersistedError's datasets there). The failure stops the event.
+template <class Call>
+void emit_to(detail::event_kind::plain, const Listeners& listeners, Event event, Call call) {
+  for (const Listener& listener : listeners) {
     try {
-      ((*hook).*member)(std::forward<decltype(args)>(args)...);
+      call(*listener.hook);
     } catch (const HookError&) {
       throw;
     } catch (...) {
-      std::throw_with_nested(HookError(name, event, current_exception_message()));
+      std::throw_with_nested(HookError(*listener.name, event, current_exception_message()));
     }
-  };
+  }
 }
 
-// For error events: the run is failing already, so a hook failure is logged, not thrown.
-template <class Member>
-auto error_slot(std::shared_ptr<Hook> hook, std::string name, Event event, Member member) {
-  return [hook = std::move(hook), name = std::move(name), event, member](auto&&... args) {
+void log_error_event_failure(const Listener& listener, Event event) {
+  logger().error("hook '{}' failed in {} (the original error is kept): {}", *listener.name,
+                 event_name(event), current_exception_message());
+}
+
+// An error event: the run is failing already, so a hook failure is logged, not thrown.
+template <class Call>
+void emit_to(detail::event_kind::error, const Listeners& listeners, Event event, Call call) {
+  for (const Listener& listener : listeners) {
     try {
-      ((*hook).*member)(std::forward<decltype(args)>(args)...);
+      call(*listener.hook);
     } catch (...) {
-      logger().error("hook '{}' failed in {} (the original error is kept): {}", name,
-                     event_name(event), current_exception_message());
+      log_error_event_failure(listener, event);
     }
-  };
+  }
 }
 
-// on_pipeline_error: like error_slot, but what the hook reports as not persisted is returned to
-// the runner for the run's error instead of being logged.
-template <class Member>
-auto pipeline_error_slot(std::shared_ptr<Hook> hook, std::string name, Event event, Member member) {
-  return [hook = std::move(hook), name = std::move(name), event,
-          member](auto&&... args) -> std::vector<std::string> {
+// on_pipeline_error: as an error event, but what the hooks report as not persisted is returned,
+// in hook order, to the runner for the run's error instead of being logged.
+template <class Call>
+std::vector<std::string> emit_to(detail::event_kind::pipeline_error, const Listeners& listeners,
+                                 Event event, Call call) {
+  std::vector<std::string> lost;
+  for (const Listener& listener : listeners) {
     try {
-      ((*hook).*member)(std::forward<decltype(args)>(args)...);
-    } catch (const NotPersistedError& lost) {
-      return {fmt::format("hook '{}': {}", name, lost.what())};
+      call(*listener.hook);
+    } catch (const NotPersistedError& error) {
+      lost.push_back(fmt::format("hook '{}': {}", *listener.name, error.what()));
     } catch (...) {
-      logger().error("hook '{}' failed in {} (the original error is kept): {}", name,
-                     event_name(event), current_exception_message());
+      log_error_event_failure(listener, event);
     }
-    return {};
-  };
-}
-
-// The slot for an event of each kind of SLUICE_EVENTS.
-template <class Member>
-auto slot_for(detail::event_kind::plain, std::shared_ptr<Hook> hook, std::string name, Event event,
-              Member member) {
-  return slot(std::move(hook), std::move(name), event, member);
-}
-template <class Member>
-auto slot_for(detail::event_kind::error, std::shared_ptr<Hook> hook, std::string name, Event event,
-              Member member) {
-  return error_slot(std::move(hook), std::move(name), event, member);
-}
-template <class Member>
-auto slot_for(detail::event_kind::pipeline_error, std::shared_ptr<Hook> hook, std::string name,
-              Event event, Member member) {
-  return pipeline_error_slot(std::move(hook), std::move(name), event, member);
+  }
+  return lost;
 }
 
 }  // namespace
@@ -126,19 +125,31 @@ HookManager::HookManager()
 HookManager::~HookManager() = default;
 
 void HookManager::add(std::string name, std::shared_ptr<Hook> hook, int priority) {
+  if (runs_.load(std::memory_order_acquire) > 0) {
+    throw ConfigError(fmt::format(
+        "cannot add hook '{}' while a pipeline run is in progress: hooks are connected between "
+        "runs only, so that every hook sees whole runs (from before_pipeline_run to "
+        "after_pipeline_run) and emitting an event takes no lock; add it before the run "
+        "starts (in hooks.yml or settings for the CLI, with HookManager::add before "
+        "Runner::run in code)",
+        name));
+  }
   if (!hook) {
     throw ConfigError(fmt::format("hook '{}' is null", name));
   }
   const Events events = hook->events();
-  Signals& s = *signals_;
-#define SLUICE_EVENT_CONNECT(event, kind, parameters, arguments)                                  \
-  if (events.contains(Event::event)) {                                                            \
-    s.event.connect(priority,                                                                     \
-                    slot_for(detail::event_kind::kind{}, hook, name, Event::event, &Hook::event), \
-                    boost::signals2::at_back);                                                    \
+  auto shared_name = std::make_shared<const std::string>(name);
+  for (std::size_t event = 0; event < kEventCount; ++event) {
+    if (events.contains(static_cast<Event>(event))) {
+      signals_->connections[event].connect(
+          priority,
+          [hook, shared_name](Listeners& listeners) {
+            listeners.push_back({hook.get(), shared_name.get()});
+          },
+          boost::signals2::at_back);
+    }
   }
-  SLUICE_EVENTS(SLUICE_EVENT_CONNECT)
-#undef SLUICE_EVENT_CONNECT
+  signals_->take_snapshot();
   active_ |= events;
   names_.push_back(std::move(name));
 }
@@ -147,9 +158,22 @@ std::vector<std::string> HookManager::names() const {
   return names_;
 }
 
-#define SLUICE_EVENT_EMIT(event, kind, parameters, arguments)                                  \
-  detail::emit_result_t<detail::event_kind::kind> HookManager::emit_##event parameters const { \
-    return signals_->event arguments;                                                          \
+HookManager::RunScope::RunScope(const HookManager* hooks) : hooks_(hooks) {
+  if (hooks_ != nullptr) {
+    hooks_->runs_.fetch_add(1, std::memory_order_acq_rel);
+  }
+}
+
+HookManager::RunScope::~RunScope() {
+  if (hooks_ != nullptr) {
+    hooks_->runs_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+#define SLUICE_EVENT_EMIT(event, kind, parameters, arguments)                                   \
+  detail::emit_result_t<detail::event_kind::kind> HookManager::emit_##event parameters const {  \
+    return emit_to(detail::event_kind::kind{}, signals_->listeners(Event::event), Event::event, \
+                   [&](Hook& hook) { hook.event arguments; });                                  \
   }
 SLUICE_EVENTS(SLUICE_EVENT_EMIT)
 #undef SLUICE_EVENT_EMIT

@@ -136,6 +136,7 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
     info.runner = name();
   }
   const HookManager* hooks = catalog.hooks();
+  const HookManager::RunScope run_scope(hooks);  // no hook is added until the run ends
   std::map<std::string, Value> outputs;
   std::vector<std::uint8_t> finished;  // by node, once the plan runs
   try {

@@ -1,3 +1,7 @@
+#include <atomic>
+#include <thread>
+
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
@@ -15,6 +19,7 @@
 namespace sluice {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
@@ -50,6 +55,118 @@ TEST(HookManager, RunsHooksInAscendingPriorityThenInAddOrder) {
   hooks.add("tie_b", std::make_shared<TaggingHook>(log, "tie_b"), 0);
   hooks.on_dataset_released("x");
   EXPECT_THAT(log, ElementsAre("first", "tie_a", "tie_b", "late"));
+}
+
+TEST(HookManager, AddingAHookDuringARunIsAConfigErrorNamingItAndConnectsNothing) {
+  std::vector<std::string> log;
+  HookManager hooks;
+  hooks.add("early", std::make_shared<TaggingHook>(log, "early"));
+  {
+    const HookManager::RunScope run(&hooks);
+    EXPECT_THAT([&] { hooks.add("late", std::make_shared<TaggingHook>(log, "late")); },
+                ThrowsMessage<ConfigError>(
+                    AllOf(HasSubstr("cannot add hook 'late' while a pipeline run is in progress"),
+                          HasSubstr("add it before the run starts"))));
+    hooks.on_dataset_released("x");
+    EXPECT_THAT(log, ElementsAre("early"));
+    EXPECT_THAT(hooks.names(), ElementsAre("early"));
+  }
+  // Between runs it connects, and hears the next event.
+  hooks.add("late", std::make_shared<TaggingHook>(log, "late"));
+  hooks.on_dataset_released("x");
+  EXPECT_THAT(log, ElementsAre("early", "early", "late"));
+}
+
+TEST(HookManager, RunScopesNestAndANullManagerIsANoOp) {
+  std::vector<std::string> log;
+  HookManager hooks;
+  {
+    const HookManager::RunScope outer(&hooks);
+    {
+      const HookManager::RunScope inner(&hooks);
+      const HookManager::RunScope none(nullptr);
+    }
+    EXPECT_THROW(hooks.add("late", std::make_shared<TaggingHook>(log, "late")), ConfigError);
+  }
+  EXPECT_NO_THROW(hooks.add("late", std::make_shared<TaggingHook>(log, "late")));
+}
+
+// Adds a TaggingHook to its manager from inside the event, the first time it hears it.
+class AddingHook : public Hook {
+ public:
+  AddingHook(HookManager& hooks, std::vector<std::string>& log) : hooks_(hooks), log_(log) {}
+  Events events() const override { return {Event::on_dataset_released}; }
+  void on_dataset_released(std::string_view) override {
+    log_.push_back("adder");
+    if (!added_) {
+      added_ = true;
+      for (int i = 0; i < 64; ++i) {  // enough to move any list the emission is reading
+        hooks_.add(fmt::format("added{}", i), std::make_shared<TaggingHook>(log_, "added"), -1);
+      }
+    }
+  }
+
+ private:
+  HookManager& hooks_;
+  std::vector<std::string>& log_;
+  bool added_ = false;
+};
+
+TEST(HookManager, AHookAddedFromInsideAnEventOutsideARunHearsTheNextEventNotThisOne) {
+  std::vector<std::string> log;
+  HookManager hooks;
+  hooks.add("adder", std::make_shared<AddingHook>(hooks, log));
+  hooks.add("after", std::make_shared<TaggingHook>(log, "after"));
+  hooks.on_dataset_released("x");
+  EXPECT_THAT(log, ElementsAre("adder", "after"));
+  log.clear();
+  hooks.on_dataset_released("x");
+  ASSERT_EQ(log.size(), 66U);
+  EXPECT_EQ(log.front(), "added");  // priority -1 runs first
+  EXPECT_EQ(log[64], "adder");
+  EXPECT_EQ(log[65], "after");
+}
+
+// Counts on_dataset_released and before_dataset_loaded from any thread.
+class AtomicCountingHook : public Hook {
+ public:
+  Events events() const override {
+    return {Event::on_dataset_released, Event::before_dataset_loaded};
+  }
+  void on_dataset_released(std::string_view) override { released.fetch_add(1); }
+  void before_dataset_loaded(std::string_view, const Node*) override { loaded.fetch_add(1); }
+  std::atomic<int> released{0}, loaded{0};
+};
+
+// Run under the tsan preset: emission reads the connections with no lock.
+TEST(HookManager, ManyThreadsEmitToTheSameHooksAtOnce) {
+  HookManager hooks;
+  std::vector<std::shared_ptr<AtomicCountingHook>> counters;
+  for (int i = 0; i < 4; ++i) {
+    counters.push_back(std::make_shared<AtomicCountingHook>());
+    hooks.add(fmt::format("counter{}", i), counters.back(), i % 2);
+  }
+  constexpr int kThreads = 8;
+  constexpr int kEmits = 5'000;
+  {
+    const HookManager::RunScope run(&hooks);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < kEmits; ++i) {
+          hooks.on_dataset_released("x");
+          hooks.before_dataset_loaded("y", nullptr);
+        }
+      });
+    }
+    for (auto& thread : threads) {
+      thread.join();
+    }
+  }
+  for (const auto& counter : counters) {
+    EXPECT_EQ(counter->released.load(), kThreads * kEmits);
+    EXPECT_EQ(counter->loaded.load(), kThreads * kEmits);
+  }
 }
 
 TEST(HookManager, OnlyListedEventsAreConnected) {
@@ -219,6 +336,9 @@ TEST(HookEvents, TheTestHooksListEveryEventTheyOverride) {
   testing::expect_events_match_overrides(FailingOnPipelineError(true));
   testing::expect_events_match_overrides(testing::RecordingHook());
   testing::expect_events_match_overrides(testing::BalanceHook());
+  HookManager hooks;
+  testing::expect_events_match_overrides(AddingHook(hooks, log));
+  testing::expect_events_match_overrides(AtomicCountingHook());
 }
 
 }  // namespace

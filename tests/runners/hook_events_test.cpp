@@ -38,6 +38,38 @@ struct HookedRun {
   Catalog catalog;
 };
 
+// Adds a hook to its manager in before_pipeline_run: during the run, which refuses it.
+class LatecomerHook : public Hook {
+ public:
+  explicit LatecomerHook(HookManager& hooks) : hooks_(hooks) {}
+  Events events() const override { return {Event::before_pipeline_run}; }
+  void before_pipeline_run(const RunInfo&, const Pipeline&, const CatalogView&) override {
+    hooks_.add("latecomer", std::make_shared<RecordingHook>());
+  }
+
+ private:
+  HookManager& hooks_;
+};
+
+TEST(HookEvents, AddingAHookDuringARunFailsTheRunNamingBothHooksAndItJoinsOnlyAfter) {
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("inviter", std::make_shared<LatecomerHook>(*hooks));
+  Catalog catalog;
+  catalog.add("raw", std::make_shared<MemoryDataset>(Value::of(1)));
+  catalog.attach(hooks);
+  const Pipeline pipeline{node("first", plus_one, "raw", "a")};
+  EXPECT_THAT([&] { SequentialRunner().run(pipeline, catalog); },
+              ThrowsMessage<HookError>(AllOf(
+                  HasSubstr("hook 'inviter' failed in before_pipeline_run"),
+                  HasSubstr("cannot add hook 'latecomer' while a pipeline run is in progress"))));
+  EXPECT_THAT(hooks->names(), ElementsAre("inviter"));
+  // The failed run ended: hooks may be added again.
+  auto recorder = std::make_shared<RecordingHook>();
+  EXPECT_NO_THROW(hooks->add("recorder", recorder));
+  catalog.release("raw");
+  EXPECT_THAT(recorder->seen(), ElementsAre("on_dataset_released:raw"));
+}
+
 TEST(HookEvents, ExactOrderForAThreeNodePipeline) {
   HookedRun run;
   const Pipeline pipeline{

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -67,6 +68,62 @@ TEST(ParallelRunner, FiveHundredRandomDagsMatchTheSequentialRunnerWithBalancedEv
       ASSERT_EQ(run_dag(dag, *runner, balance), expected) << "seed " << seed;
       ASSERT_EQ(balance->problems(), "") << "seed " << seed;
     }
+  }
+}
+
+// Counts node events from any thread; on every before_node_run tries to add a hook to the
+// manager, which a run refuses.
+class CountingLatecomerHook : public Hook {
+ public:
+  explicit CountingLatecomerHook(HookManager& hooks) : hooks_(hooks) {}
+  Events events() const override { return {Event::before_node_run, Event::after_node_run}; }
+  void before_node_run(const Node&, const CatalogView&, std::vector<Value>&) override {
+    before.fetch_add(1);
+    try {
+      hooks_.add("latecomer", std::make_shared<BalanceHook>());
+    } catch (const ConfigError& error) {
+      if (std::string_view(error.what())
+              .find("cannot add hook 'latecomer' while a pipeline run "
+                    "is in progress") != std::string_view::npos) {
+        refused.fetch_add(1);
+      }
+    }
+  }
+  void after_node_run(const Node&, const CatalogView&, const std::vector<Value>&,
+                      const std::vector<Value>&) override {
+    after.fetch_add(1);
+  }
+  std::atomic<int> before{0}, after{0}, refused{0};
+
+ private:
+  HookManager& hooks_;
+};
+
+// Workers emit every event to the same 5 hooks at once (run under the tsan preset): each hook
+// hears every event of every node, and no hook gets connected while the run is on.
+TEST(ParallelRunner, ManyWorkersEmitToTheSameHooksAtOnceAndNoHookJoinsMidRun) {
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    const RandomDag dag = testing::random_dag(seed);
+    Catalog catalog = dag.catalog();
+    auto hooks = std::make_shared<HookManager>();
+    std::vector<std::shared_ptr<BalanceHook>> balances;
+    for (int i = 0; i < 4; ++i) {
+      balances.push_back(std::make_shared<BalanceHook>());
+      hooks->add(fmt::format("balance{}", i), balances.back());
+    }
+    auto counter = std::make_shared<CountingLatecomerHook>(*hooks);
+    hooks->add("counter", counter);
+    catalog.attach(hooks);
+    ParallelRunner runner(8, seed % 2 == 0);
+    runner.run(dag.pipeline, catalog);
+    const int nodes = static_cast<int>(dag.pipeline.size());
+    ASSERT_EQ(counter->before.load(), nodes) << "seed " << seed;
+    ASSERT_EQ(counter->after.load(), nodes) << "seed " << seed;
+    ASSERT_EQ(counter->refused.load(), nodes) << "seed " << seed;
+    for (const auto& balance : balances) {
+      ASSERT_EQ(balance->problems(), "") << "seed " << seed;
+    }
+    ASSERT_EQ(hooks->names().size(), 5U) << "seed " << seed;
   }
 }
 

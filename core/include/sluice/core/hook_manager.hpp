@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -33,16 +34,37 @@ using emit_result_t = std::conditional_t<std::is_same_v<Kind, event_kind::pipeli
 /// The manager builds every slot itself, around the hook object: a plugin never connects to a
 /// signal, so no slot's code lives in a library that could be unloaded. Hooks run in ascending
 /// `priority`; equal priorities run in the order they were added. Emitting an event nobody
-/// listens to is one bit test. Emission is thread-safe; adding hooks is not (add them before
-/// the run).
+/// listens to is one bit test.
+///
+/// Connections change between runs only: add() during a run (while a RunScope lives, which
+/// Runner::run holds) throws a ConfigError naming the hook, and adds nothing. Emission reads a
+/// snapshot of the connections taken when they last changed, with no lock: any number of
+/// threads may emit at once (the hooks must be thread-safe). add() is not thread-safe with
+/// emission outside a run, except from inside a hook on the emitting thread (e.g. from
+/// after_catalog_created): the event being emitted finishes with the hooks it started with,
+/// the new hook hears the next one.
 class SLUICE_API HookManager {
  public:
+  /// Marks a run of the manager's hooks as in progress for its lifetime (add() refuses to
+  /// connect meanwhile). Runs may nest or overlap; a null manager makes it a no-op.
+  class SLUICE_API RunScope {
+   public:
+    explicit RunScope(const HookManager* hooks);
+    ~RunScope();
+    RunScope(const RunScope&) = delete;
+    RunScope& operator=(const RunScope&) = delete;
+
+   private:
+    const HookManager* hooks_;
+  };
+
   HookManager();
   ~HookManager();
   HookManager(const HookManager&) = delete;
   HookManager& operator=(const HookManager&) = delete;
 
-  /// Connects `hook` to the events it lists, under `name` (used in error messages).
+  /// Connects `hook` to the events it lists, under `name` (used in error messages). A
+  /// ConfigError naming the hook during a run (see RunScope).
   void add(std::string name, std::shared_ptr<Hook> hook, int priority = 0);
   /// Builds each spec's hook with its factory in `registry` and adds it with its priority.
   /// Each factory gets `context` (the run's clock) with the spec's name and options, and
@@ -83,6 +105,7 @@ class SLUICE_API HookManager {
   Events active_;
   std::vector<std::string> names_;
   std::shared_ptr<Trace> trace_;
+  mutable std::atomic<int> runs_{0};  // RunScopes alive
 };
 
 }  // namespace sluice
