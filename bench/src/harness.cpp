@@ -377,7 +377,7 @@ std::vector<BenchResult> Harness::run(const BenchSettings& settings, const Bench
                                       const ProgressFn& progress) {
   std::vector<Strategy> strategies;
   for (const auto& name : settings.strategies) {
-    strategies.push_back(make_strategy(name, point.workers));
+    strategies.push_back(make_strategy(name, point.workers, point.tee_writers));
   }
   return run(strategies, settings, point, progress);
 }

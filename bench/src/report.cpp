@@ -65,7 +65,7 @@ std::string speedup_text(const BenchResult& result, const char* none) {
 }  // namespace
 
 std::string format_parameter(const std::string& parameter, double value) {
-  if (parameter == "workers") {
+  if (parameter == "workers" || parameter == "tee-writers") {
     return fmt::format("{}", static_cast<long>(value));
   }
   if (parameter == "bandwidth") {

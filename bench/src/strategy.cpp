@@ -10,7 +10,8 @@ namespace sluice::bench {
 namespace {
 
 // Each strategy written as a user writes it: runner options as the command line sets them,
-// hooks as hooks.yml lists them. `{workers}` is the parallel runner's thread count.
+// hooks as hooks.yml lists them. `{workers}` is the parallel runner's thread count, `{tee}` the
+// tee's options.
 struct Definition {
   std::string_view name;
   std::string_view yaml;
@@ -21,11 +22,11 @@ constexpr Definition kDefinitions[] = {
     {"sequential", "runner: sequential", "sluice run"},
     {"async", "runner: sequential\nrunner_options: {{async_io: true}}", "sluice run --async"},
     {"cache", "runner: sequential\nhooks: [{{name: cache}}]", "sluice run --hooks cache"},
-    {"tee", "runner: sequential\nhooks: [{{name: tee}}]", "sluice run --hooks tee"},
+    {"tee", "runner: sequential\nhooks: [{{name: tee{tee}}}]", "sluice run --hooks tee"},
     {"parallel", "runner: parallel\nrunner_options: {{max_workers: {workers}}}",
      "sluice run --runner parallel --max-workers {workers}"},
     {"parallel+tee",
-     "runner: parallel\nrunner_options: {{max_workers: {workers}}}\nhooks: [{{name: tee}}]",
+     "runner: parallel\nrunner_options: {{max_workers: {workers}}}\nhooks: [{{name: tee{tee}}}]",
      "sluice run --runner parallel --max-workers {workers} --hooks tee"},
     {"memory", "runner: sequential\npersist: false",
      "(none: intermediates kept in memory, nothing persisted)"},
@@ -62,15 +63,23 @@ std::vector<std::string> strategy_names() {
   return names;
 }
 
-Strategy make_strategy(std::string_view name, std::size_t workers) {
+Strategy make_strategy(std::string_view name, std::size_t workers, std::size_t tee_writers) {
   for (const auto& definition : kDefinitions) {
     if (definition.name == name) {
       const std::size_t threads = std::max<std::size_t>(1, workers);
-      Strategy strategy = parse_strategy(
-          definition.name, fmt::format(fmt::runtime(definition.yaml), fmt::arg("workers", threads)),
-          threads);
+      const std::string tee =
+          tee_writers == 0 ? "" : fmt::format(", options: {{max_writers: {}}}", tee_writers);
+      Strategy strategy =
+          parse_strategy(definition.name,
+                         fmt::format(fmt::runtime(definition.yaml), fmt::arg("workers", threads),
+                                     fmt::arg("tee", tee)),
+                         threads);
       strategy.command =
           fmt::format(fmt::runtime(definition.command), fmt::arg("workers", threads));
+      if (!tee.empty() && definition.yaml.find("{tee}") != std::string_view::npos) {
+        strategy.command +=
+            fmt::format(" (hooks.yml: tee with options: {{max_writers: {}}})", tee_writers);
+      }
       return strategy;
     }
   }

@@ -14,7 +14,7 @@ double parse_value(const std::string& parameter, const std::string& text) {
   if (parameter == "bandwidth") {
     return text == "0" || text == "unlimited" ? 0 : parse_rate(text, what);
   }
-  if (parameter == "workers") {
+  if (parameter == "workers" || parameter == "tee-writers") {
     std::size_t used = 0;
     long count = 0;
     try {
@@ -23,7 +23,8 @@ double parse_value(const std::string& parameter, const std::string& text) {
       used = 0;
     }
     if (used != text.size() || count < 1) {
-      throw ConfigError(fmt::format("{}: '{}' is not a worker count; write 1, 2, 4", what, text));
+      throw ConfigError(fmt::format("{}: '{}' is not a {} count; write 1, 2, 4", what, text,
+                                    parameter == "workers" ? "worker" : "writer"));
     }
     return static_cast<double>(count);
   }
@@ -33,7 +34,7 @@ double parse_value(const std::string& parameter, const std::string& text) {
 }  // namespace
 
 std::vector<std::string> sweep_parameters() {
-  return {"read-latency", "write-latency", "compute", "bandwidth", "workers"};
+  return {"read-latency", "write-latency", "compute", "bandwidth", "workers", "tee-writers"};
 }
 
 Sweep parse_sweep(std::string_view text) {
@@ -72,6 +73,8 @@ void apply(BenchPoint& point, const std::string& parameter, double value) {
     point.profile.bandwidth = value;
   } else if (parameter == "workers") {
     point.workers = static_cast<std::size_t>(value);
+  } else if (parameter == "tee-writers") {
+    point.tee_writers = static_cast<std::size_t>(value);
   } else {
     throw ConfigError(fmt::format("unknown sweep parameter '{}'", parameter));
   }

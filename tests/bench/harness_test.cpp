@@ -61,6 +61,23 @@ TEST(Strategies, AreARunnerAndHooksAsUsersConfigureThem) {
               ThrowsMessage<ConfigError>(HasSubstr("unknown strategy 'tea' (did you mean 'tee'")));
 }
 
+TEST(Strategies, TheTeeTakesItsMaxWritersFromTheBench) {
+  const auto tee = bench::make_strategy("parallel+tee", 8, 32);
+  ASSERT_EQ(tee.hooks.size(), 1U);
+  EXPECT_EQ(tee.hooks[0].options.at("max_writers").as_int(), 32);
+  EXPECT_THAT(tee.command, HasSubstr("(hooks.yml: tee with options: {max_writers: 32})"));
+  EXPECT_EQ(bench::make_strategy("tee", 1, 2).hooks[0].options.at("max_writers").as_int(), 2);
+  EXPECT_TRUE(bench::make_strategy("parallel+tee", 8).hooks[0].options.is_null());  // default
+  EXPECT_EQ(bench::make_strategy("parallel", 8, 32).command,
+            "sluice run --runner parallel --max-workers 8");
+  EXPECT_THAT(bench::parse_sweep("tee-writers=1,8,32").values, ElementsAre(1, 8, 32));
+  EXPECT_THAT([] { bench::parse_sweep("tee-writers=0"); },
+              ThrowsMessage<ConfigError>(HasSubstr("'0' is not a writer count")));
+  const auto points = bench::expand({}, {bench::parse_sweep("tee-writers=1,8")}, false);
+  ASSERT_EQ(points.size(), 2U);
+  EXPECT_EQ(points[1].tee_writers, 8U);
+}
+
 TEST(Sweeps, ParseValuesAsPeopleWriteThem) {
   const auto sweep = bench::parse_sweep("read-latency=0,250ms,10s,1.5m");
   EXPECT_EQ(sweep.parameter, "read-latency");

@@ -751,6 +751,26 @@ TEST_F(SluiceCli, BenchPlotsASweep) {
   EXPECT_FALSE(fs::exists(project / "sweep.svg.gp"));  // scratch files are cleaned up
 }
 
+TEST_F(SluiceCli, BenchSetsAndSweepsTheTeesMaxWriters) {
+  const Result set = sluice(
+      "bench --scenario fanout:4 --strategies parallel+tee --workers 4 --tee-writers 2 "
+      "--read-latency 1s --repeat 1 --time-scale 0.002");
+  ASSERT_EQ(set.exit_code, 0) << set.output;
+  EXPECT_THAT(set.output, HasSubstr("the tee has at most 2 writers"));
+  const Result swept = sluice(
+      "bench --scenario fanout:4 --strategies parallel+tee --workers 4 --sweep tee-writers=1,4 "
+      "--read-latency 1s --repeat 1 --time-scale 0.002 --out sweep.csv");
+  ASSERT_EQ(swept.exit_code, 0) << swept.output;
+  EXPECT_THAT(swept.output, HasSubstr("the tee has at most swept writers"));
+  const std::string csv = read_file(project / "sweep.csv");
+  EXPECT_THAT(csv, AllOf(HasSubstr("tee-writers"), HasSubstr(",1,"), HasSubstr(",4,")));
+  const Result absurd = sluice(
+      "bench --scenario fanout:4 --strategies parallel+tee --tee-writers 2000 --repeat 1 "
+      "--time-scale 0.002");
+  EXPECT_EQ(absurd.exit_code, 1);
+  EXPECT_THAT(absurd.output, AllOf(HasSubstr("max_writers"), HasSubstr("must be at most 1024")));
+}
+
 TEST_F(SluiceCli, BenchErrorsNameTheOptionAndTheAcceptedForms) {
   auto error_of = [&](const std::string& arguments) {
     const Result result = sluice("bench " + arguments);

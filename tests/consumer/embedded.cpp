@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   }
   const std::filesystem::path text_file = std::filesystem::path(argv[1]) / "text.txt";
 
-  auto tee = std::make_shared<sluice::TeeHook>(sluice::TeeOptions{.writers = 2});
+  auto tee = std::make_shared<sluice::TeeHook>(sluice::TeeOptions{.max_writers = 2});
   auto hooks = std::make_shared<sluice::HookManager>();
   hooks->add("tee", tee);
   sluice::Catalog catalog;

@@ -42,7 +42,7 @@ std::map<std::string, std::int64_t> run(Strategy strategy, const Pipeline& pipel
   auto hooks = std::make_shared<HookManager>();
   std::shared_ptr<TeeHook> tee;
   if (strategy != Strategy::plain_sequential) {
-    tee = std::make_shared<TeeHook>(TeeOptions{.writers = 3});
+    tee = std::make_shared<TeeHook>(TeeOptions{.max_writers = 3});
     hooks->add("tee", tee);
   }
   catalog.attach(hooks);

@@ -3,6 +3,7 @@
 #include <future>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -18,6 +19,7 @@
 #include <sluice/runners/sequential_runner.hpp>
 
 #include "support/gate.hpp"
+#include "support/random_dag.hpp"
 #include "support/recording_hook.hpp"
 
 namespace sluice {
@@ -118,7 +120,7 @@ TEST(TeeOptions, ConfigErrorsNameTheOption) {
   EXPECT_EQ(parse("writers: 3\non_write_error: at_end").on_write_error, OnWriteError::at_end);
   EXPECT_THAT([&] { parse("writer: 3"); },
               ThrowsMessage<ConfigError>(HasSubstr("unknown option 'writer' (did you mean "
-                                                   "'writers'?)")));
+                                                   "'writers' or 'max_writers'?)")));
   EXPECT_THAT([&] { parse("writers: 0"); },
               ThrowsMessage<ConfigError>(HasSubstr("option 'writers': must be at least 1")));
   EXPECT_THAT([&] { parse("writers: 1000000"); },
@@ -136,9 +138,9 @@ TEST(TeeOptions, ConfigErrorsNameTheOption) {
 
 TEST(Tee, TooManyWritersIsACatchableErrorNamingTheOption) {
   // Built directly (an embedding program), not through hooks.yml: the pool refuses the size.
-  EXPECT_THAT([] { TeeHook tee(TeeOptions{.writers = 1000000}); },
+  EXPECT_THAT([] { TeeHook tee(TeeOptions{.max_writers = 1000000}); },
               ThrowsMessage<Error>(AllOf(HasSubstr("tee: cannot start 1000000 writer threads"),
-                                         HasSubstr("lower 'writers'"))));
+                                         HasSubstr("lower 'max_writers'"))));
 }
 
 TEST(Tee, DownstreamNodesRunWhileWritesArePendingAndReadFromMemory) {
@@ -200,7 +202,7 @@ TEST(Tee, AFailureAfterTheLastNodeFailsTheRunAtTheEnd) {
 
 TEST(Tee, FailFastDropsTheWritesNotYetStartedAndListsThem) {
   Gate x_write;
-  Chain chain({.writers = 1}, std::make_shared<Storage>(&x_write, "disk full"));
+  Chain chain({.max_writers = 1}, std::make_shared<Storage>(&x_write, "disk full"));
   auto run = std::async(std::launch::async, [&] { return chain.run(); });
   ASSERT_TRUE(testing::eventually([&] { return chain.saw("after_node_run:c"); }));
   x_write.open();  // x fails now; y and z wait behind it on the single writer
@@ -264,7 +266,7 @@ class FailFirstWrite : public Hook {
 
 TEST(Tee, FailFastListsEveryWriteThatFailedAlsoThoseFailingAfterTheRefusal) {
   Gate first, second;
-  auto tee = std::make_shared<TeeHook>(TeeOptions{.writers = 2});
+  auto tee = std::make_shared<TeeHook>(TeeOptions{.max_writers = 2});
   auto sequencer = std::make_shared<FailFirstWrite>(first);
   sequencer->tee = tee;
   sequencer->x2 = std::make_shared<Storage>(&second, "quota exceeded");
@@ -339,7 +341,8 @@ TEST(Tee, ANodeFailureStillJoinsPendingWrites) {
 TEST(Tee, BackPressureKeepsPendingBytesWithinTheBudget) {
   constexpr std::size_t kWidth = 24;
   const std::uint64_t value_bytes = Value::of(std::vector<double>(1000)).byte_size();
-  auto tee = std::make_shared<TeeHook>(TeeOptions{.writers = 2, .memory_budget = 3 * value_bytes});
+  auto tee =
+      std::make_shared<TeeHook>(TeeOptions{.max_writers = 2, .memory_budget = 3 * value_bytes});
   auto hooks = std::make_shared<HookManager>();
   hooks->add("tee", tee);
   Catalog catalog;
@@ -441,6 +444,185 @@ TEST(Tee, FreeInputsAreLoadedNormally) {
   chain.run();
   EXPECT_EQ(source->loads, 1);
   EXPECT_EQ(source->saves, 1);  // only the test's own save
+}
+
+// in -> a -> x0..x{width-1}: one node saving `width` persisted datasets, one after the other.
+Pipeline one_node_saving(std::size_t width) {
+  std::vector<std::string> outputs;
+  for (std::size_t i = 0; i < width; ++i) {
+    outputs.push_back("x" + std::to_string(i));
+  }
+  return Pipeline{Node("a", {"in"}, outputs,
+                       [width](const std::vector<Value>& inputs, const std::vector<std::string>&) {
+                         return std::vector<Value>(width, inputs.front());
+                       })};
+}
+
+struct Fan {
+  Fan(TeeOptions options, std::size_t width, Gate* gate)
+      : tee(std::make_shared<TeeHook>(options)), pipeline(one_node_saving(width)) {
+    hooks->add("tee", tee);
+    catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));
+    for (std::size_t i = 0; i < width; ++i) {
+      storages.push_back(std::make_shared<Storage>(gate));
+      catalog.add("x" + std::to_string(i), storages.back());
+    }
+    catalog.attach(hooks);
+  }
+  int entered() const {
+    int sum = 0;
+    for (const auto& storage : storages) {
+      sum += storage->entered;
+    }
+    return sum;
+  }
+  int saves() const {
+    int sum = 0;
+    for (const auto& storage : storages) {
+      sum += storage->saves;
+    }
+    return sum;
+  }
+
+  std::shared_ptr<HookManager> hooks = std::make_shared<HookManager>();
+  std::shared_ptr<TeeHook> tee;
+  std::vector<std::shared_ptr<Storage>> storages;
+  Pipeline pipeline;
+  Catalog catalog;
+};
+
+TEST(Tee, EveryWriteInFlightGetsAWriterOfItsOwn) {
+  // Twelve writes waiting on storage at once: a fixed pool of 8 would leave 4 queued.
+  Gate storage;
+  Fan fan({}, 12, &storage);
+  auto run =
+      std::async(std::launch::async, [&] { SequentialRunner().run(fan.pipeline, fan.catalog); });
+  EXPECT_TRUE(testing::eventually([&] { return fan.entered() == 12; }));
+  EXPECT_EQ(fan.tee->stats().writers, 12U);
+  storage.open();
+  run.get();
+  EXPECT_EQ(fan.saves(), 12);
+  EXPECT_EQ(fan.tee->stats().writes_completed, 12U);
+}
+
+TEST(Tee, TheWriterPoolNeverGrowsBeyondMaxWriters) {
+  Gate storage;
+  Fan fan({.max_writers = 5}, 12, &storage);
+  auto run =
+      std::async(std::launch::async, [&] { SequentialRunner().run(fan.pipeline, fan.catalog); });
+  EXPECT_TRUE(testing::eventually([&] { return fan.entered() == 5; }));
+  EXPECT_EQ(fan.tee->stats().writers, 5U);
+  EXPECT_EQ(fan.entered(), 5);  // the other seven wait for a writer
+  storage.open();
+  run.get();
+  EXPECT_EQ(fan.saves(), 12);  // queued, not lost
+  EXPECT_EQ(fan.tee->stats().writers, 5U);
+}
+
+TEST(TeeOptions, WritersIsTheOlderNameOfMaxWriters) {
+  auto parse = [](const std::string& yaml) {
+    return TeeOptions::parse(parse_yaml(yaml, "conf/base/hooks.yml"), "tee");
+  };
+  EXPECT_EQ(TeeOptions{}.max_writers, 256U);
+  EXPECT_EQ(parse("max_writers: 32").max_writers, 32U);
+  EXPECT_EQ(parse("writers: 3").max_writers, 3U);
+  EXPECT_THAT(
+      [&] { parse("max_writers: 0"); },
+      ThrowsMessage<ConfigError>(AllOf(HasSubstr("conf/base/hooks.yml:1:"),
+                                       HasSubstr("option 'max_writers': must be at least 1"))));
+  EXPECT_THAT([&] { parse("max_writers: 2000"); },
+              ThrowsMessage<ConfigError>(AllOf(HasSubstr("conf/base/hooks.yml:1:"),
+                                               HasSubstr("must be at most 1024 (got 2000)"))));
+  EXPECT_THAT([&] { parse("writers: 4\nmax_writers: 8"); },
+              ThrowsMessage<ConfigError>(
+                  AllOf(HasSubstr("conf/base/hooks.yml:1:"), HasSubstr("keep only max_writers"))));
+  EXPECT_THAT([&] { parse("max_writer: 3"); },
+              ThrowsMessage<ConfigError>(HasSubstr("did you mean 'max_writers'?")));
+}
+
+TEST(Tee, ManyConcurrentSavesAllCompleteAndEveryFailureNamesItsDataset) {
+  // 40 nodes on 8 workers, each saving its own dataset; every fifth write fails.
+  constexpr std::size_t kNodes = 40;
+  auto tee = std::make_shared<TeeHook>(TeeOptions{.on_write_error = OnWriteError::at_end});
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("tee", tee);
+  Catalog catalog;
+  catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));
+  std::vector<Node> nodes;
+  std::vector<std::shared_ptr<Storage>> storages;
+  for (std::size_t i = 0; i < kNodes; ++i) {
+    const std::string output = "x" + std::to_string(i);
+    storages.push_back(std::make_shared<Storage>(
+        nullptr, i % 5 == 0 ? "disk full at " + std::to_string(i) : std::string()));
+    catalog.add(output, storages.back());
+    nodes.push_back(node("n" + std::to_string(i), plus_one, "in", output));
+  }
+  catalog.attach(hooks);
+  try {
+    ParallelRunner(8).run(Pipeline(std::move(nodes)), catalog);
+    FAIL() << "expected the run to fail";
+  } catch (const std::exception& error) {
+    for (std::size_t i = 0; i < kNodes; i += 5) {
+      EXPECT_THAT(error.what(), HasSubstr(fmt::format("'x{}': disk full at {}", i, i)));
+    }
+  }
+  for (std::size_t i = 0; i < kNodes; ++i) {
+    EXPECT_EQ(storages[i]->saves, i % 5 == 0 ? 0 : 1) << "x" << i;
+  }
+  const auto stats = tee->stats();
+  EXPECT_EQ(stats.writes_completed, kNodes - kNodes / 5);
+  EXPECT_EQ(stats.writes_failed, kNodes / 5);
+  EXPECT_LE(stats.writers, kNodes);
+}
+
+// Many random DAGs through the parallel runner with the tee, every intermediate persisted and a
+// small writer pool that must grow, and now and then a write that fails: the stored values are
+// those of a plain sequential run, and a failure names its dataset. (A stress test for TSan.)
+TEST(Tee, AThousandRandomDagsThroughTheParallelRunnerPersistWhatASequentialRunDoes) {
+  for (std::uint64_t seed = 0; seed < 1000; ++seed) {
+    const testing::RandomDag dag = testing::random_dag(seed, 16);
+    const auto persisted = dag.pipeline.all_outputs();
+    const std::string failing =
+        seed % 7 == 3
+            ? *std::next(persisted.begin(), static_cast<std::ptrdiff_t>(seed % persisted.size()))
+            : std::string();
+    std::map<std::string, std::int64_t> expected;
+    {
+      Catalog catalog = dag.catalog();
+      std::map<std::string, std::shared_ptr<Storage>> stored;
+      for (const auto& name : persisted) {
+        catalog.add(name, stored[name] = std::make_shared<Storage>());
+      }
+      SequentialRunner().run(dag.pipeline, catalog);
+      for (const auto& [name, storage] : stored) {
+        const Value value = storage->load();
+        expected[name] = value.get<std::int64_t>();
+      }
+    }
+    Catalog catalog = dag.catalog();
+    std::map<std::string, std::shared_ptr<Storage>> stored;
+    for (const auto& name : persisted) {
+      catalog.add(name, stored[name] = std::make_shared<Storage>(
+                            nullptr, name == failing ? "disk full" : std::string()));
+    }
+    auto tee = std::make_shared<TeeHook>(TeeOptions{.max_writers = 1 + seed % 4});
+    auto hooks = std::make_shared<HookManager>();
+    hooks->add("tee", tee);
+    catalog.attach(hooks);
+    if (failing.empty()) {
+      ParallelRunner(4, /*async_io=*/seed % 2 == 0).run(dag.pipeline, catalog);
+      for (const auto& [name, storage] : stored) {
+        ASSERT_EQ(storage->saves, 1) << "seed " << seed << ", " << name;
+        const Value value = storage->load();
+        ASSERT_EQ(value.get<std::int64_t>(), expected[name]) << "seed " << seed << ", " << name;
+      }
+    } else {
+      EXPECT_THAT([&] { ParallelRunner(4).run(dag.pipeline, catalog); },
+                  ThrowsMessage<std::exception>(HasSubstr("'" + failing + "': disk full")))
+          << "seed " << seed;
+    }
+    ASSERT_LE(tee->stats().writers, 1 + seed % 4) << "seed " << seed;
+  }
 }
 
 }  // namespace

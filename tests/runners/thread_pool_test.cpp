@@ -11,6 +11,9 @@
 #include <sluice/core/util/thread_pool.hpp>
 #include <sluice/runners/builtins.hpp>
 
+#include "support/captured_log.hpp"
+#include "support/gate.hpp"
+
 namespace sluice {
 namespace {
 
@@ -60,6 +63,96 @@ TEST(ThreadPool, TheParallelRunnerRefusesAnAbsurdMaxWorkersWithTheValue) {
       },
       ThrowsMessage<ConfigError>(AllOf(HasSubstr("conf/base/sluice.yml:1:"),
                                        HasSubstr("must be at most 1024 (got 1000000)"))));
+}
+
+// Tasks that block until `gate` opens, counting how many have begun.
+void submit_blocking(ThreadPool& pool, int count, testing::Gate& gate, std::atomic<int>& begun,
+                     std::atomic<int>& done) {
+  for (int i = 0; i < count; ++i) {
+    pool.submit([&] {
+      ++begun;
+      gate.wait();
+      ++done;
+    });
+  }
+}
+
+TEST(ThreadPool, AGrowingPoolStartsAThreadWheneverEveryThreadIsBusyUpToItsMaximum) {
+  testing::Gate gate;
+  std::atomic<int> begun{0}, done{0};
+  {
+    ThreadPool pool(1, 4, "writer");
+    EXPECT_EQ(pool.size(), 1U);
+    EXPECT_EQ(pool.max_size(), 4U);
+    submit_blocking(pool, 10, gate, begun, done);
+    // Ten tasks waiting, at most four threads: four run at once, never a fifth.
+    EXPECT_TRUE(testing::eventually([&] { return begun.load() == 4; }));
+    EXPECT_EQ(pool.size(), 4U);
+    EXPECT_EQ(begun.load(), 4);
+    gate.open();
+  }  // the destructor runs the queued tasks, then joins
+  EXPECT_EQ(done.load(), 10);
+}
+
+TEST(ThreadPool, AGrowingPoolStartsNoMoreThreadsThanTasksWaiting) {
+  testing::Gate gate;
+  std::atomic<int> begun{0}, done{0};
+  {
+    ThreadPool pool(1, 64, "writer");
+    submit_blocking(pool, 3, gate, begun, done);
+    EXPECT_TRUE(testing::eventually([&] { return begun.load() == 3; }));
+    EXPECT_EQ(pool.size(), 3U);
+    gate.open();
+  }
+  EXPECT_EQ(done.load(), 3);
+}
+
+TEST(ThreadPool, AFixedPoolNeverGrows) {
+  testing::Gate gate;
+  std::atomic<int> begun{0}, done{0};
+  {
+    ThreadPool pool(2, "worker");
+    submit_blocking(pool, 5, gate, begun, done);
+    EXPECT_TRUE(testing::eventually([&] { return begun.load() == 2; }));
+    EXPECT_EQ(pool.size(), 2U);
+    gate.open();
+  }
+  EXPECT_EQ(done.load(), 5);
+}
+
+TEST(ThreadPool, AThreadRefusedWhileGrowingIsLoggedAndTheTasksStillRun) {
+  const testing::CapturedLog log(spdlog::level::warn);
+  int calls = 0;
+  const ThreadPool::ThreadStarter refuse_the_third = [&](std::function<void()> body) {
+    if (++calls >= 3) {
+      throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+    }
+    return std::thread(std::move(body));
+  };
+  testing::Gate gate;
+  std::atomic<int> begun{0}, done{0};
+  {
+    ThreadPool pool(1, 8, "writer", refuse_the_third);
+    submit_blocking(pool, 6, gate, begun, done);
+    EXPECT_TRUE(testing::eventually([&] { return begun.load() == 2; }));
+    EXPECT_EQ(pool.size(), 2U);
+    gate.open();
+  }
+  EXPECT_EQ(done.load(), 6);
+  EXPECT_EQ(calls, 3);  // refused once, not tried again at every submit
+  EXPECT_THAT(log.lines(), AllOf(HasSubstr("cannot start writer thread 3 of at most 8"),
+                                 HasSubstr("Resource temporarily unavailable")));
+}
+
+TEST(ThreadPool, AnAbsurdMaximumIsRefusedBeforeAnyThreadStarts) {
+  int calls = 0;
+  const ThreadPool::ThreadStarter count = [&](std::function<void()> body) {
+    ++calls;
+    return std::thread(std::move(body));
+  };
+  EXPECT_THAT([&] { ThreadPool pool(1, 1000000, "writer", count); },
+              ThrowsMessage<Error>(HasSubstr("cannot start 1000000 writer threads (at most 1024")));
+  EXPECT_EQ(calls, 0);
 }
 
 }  // namespace

@@ -264,6 +264,7 @@ void plan_base_point(const BenchFlags& flags, const Session* session, BenchPlan&
   base.compute = parse_duration(flags.compute, "--compute");
   base.workers = flags.workers > 0 ? flags.workers
                                    : std::max<std::size_t>(1, std::thread::hardware_concurrency());
+  base.tee_writers = flags.tee_writers;
 }
 
 void plan_points(const BenchFlags& flags, BenchPlan& plan) {
@@ -537,9 +538,14 @@ void print_header(const BenchFlags& flags, const Scenario& scenario, const Bench
   std::cout << fmt::format("sluice bench: scenario {} ({})\n", flags.scenario,
                            scenario.described());
   std::cout << storage_line(flags, plan, scenario.session() != nullptr);
-  std::cout << fmt::format("strategies: {}; parallel ones use {} workers; median of {} run{}\n",
+  std::string tee;
+  if (plan.swept("tee-writers") || plan.base.tee_writers != 0) {
+    tee = fmt::format("; the tee has at most {} writers",
+                      plan.shown("tee-writers", fmt::format("{}", plan.base.tee_writers)));
+  }
+  std::cout << fmt::format("strategies: {}; parallel ones use {} workers{}; median of {} run{}\n",
                            fmt::join(settings.strategies, ", "),
-                           plan.shown("workers", fmt::format("{}", plan.base.workers)),
+                           plan.shown("workers", fmt::format("{}", plan.base.workers)), tee,
                            settings.repeat, settings.repeat == 1 ? "" : "s");
   if (settings.real_storage) {
     std::cout << "times are real seconds; bound: the lower bound of DESIGN.md for the "
@@ -656,13 +662,17 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
       ->capture_default_str();
   bench->add_option("--workers", flags.workers,
                     "Threads of the parallel strategies (default: one per hardware thread)");
+  bench
+      ->add_option("--tee-writers", flags.tee_writers,
+                   "The tee's max_writers in the strategies with the tee (default: the tee's)")
+      ->check(CLI::PositiveNumber);
   bench->add_option("--repeat", flags.repeat, "Runs per strategy; the median is reported")
       ->capture_default_str();
   bench->add_option("--time-scale", flags.time_scale,
                     "Real seconds per simulated second (default: automatic, keeping runs short)");
   bench->add_option("--sweep", flags.sweeps,
                     "Vary a parameter: read-latency=0,1s,10s (also write-latency, compute, "
-                    "bandwidth, workers); repeat for a grid");
+                    "bandwidth, workers, tee-writers); repeat for a grid");
   bench->add_option("--out", flags.out, "Write the results to a .csv or .json file");
   bench->add_option("--plot", flags.plot, "Draw time against the swept parameter (.svg, gnuplot)");
   bench->add_flag("--verbose", flags.verbose, "Log the runs");

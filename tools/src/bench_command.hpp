@@ -27,6 +27,7 @@ struct BenchFlags {
   std::string compute_mode = "sleep";
   std::string payload = "8KiB";
   std::size_t workers = 0;
+  std::size_t tee_writers = 0;  // 0: the tee's default max_writers
   int repeat = 3;
   double time_scale = 0;
   std::vector<std::string> sweeps;

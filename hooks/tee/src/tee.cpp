@@ -362,7 +362,16 @@ std::vector<std::shared_ptr<TeeDataset>> live(const TeeHook::State& state) {
 TeeOptions TeeOptions::parse(const Param& options, const std::string& hook_name) {
   OptionReader reader(options, fmt::format("hook '{}'", hook_name));
   TeeOptions parsed;
-  const std::int64_t writers = reader.integer("writers", 8);
+  // `writers` is the older name of `max_writers` (it was a fixed pool; the pool grows now).
+  const bool alias = reader.optional_raw("writers") != nullptr;
+  if (alias && reader.optional_raw("max_writers") != nullptr) {
+    throw ConfigError(fmt::format(
+        "{}: 'writers' is the older name of 'max_writers' and both are given; keep only "
+        "max_writers",
+        reader.where("writers")));
+  }
+  const std::string key = alias ? "writers" : "max_writers";
+  const std::int64_t writers = reader.integer(key, static_cast<std::int64_t>(parsed.max_writers));
   parsed.memory_budget = reader.bytes("memory_budget", parsed.memory_budget);
   parsed.on_write_error =
       reader.choice("on_write_error", {"fail_fast", "at_end"}, "fail_fast") == "at_end"
@@ -370,16 +379,15 @@ TeeOptions TeeOptions::parse(const Param& options, const std::string& hook_name)
           : OnWriteError::fail_fast;
   reader.finish();
   if (writers < 1) {
-    throw ConfigError(
-        fmt::format("{}: must be at least 1 (got {})", reader.where("writers"), writers));
+    throw ConfigError(fmt::format("{}: must be at least 1 (got {})", reader.where(key), writers));
   }
   if (static_cast<std::uint64_t>(writers) > ThreadPool::max_threads) {
     throw ConfigError(
-        fmt::format("{}: must be at most {} (got {}); a few writers per storage "
-                    "device or bucket are enough",
-                    reader.where("writers"), ThreadPool::max_threads, writers));
+        fmt::format("{}: must be at most {} (got {}); writers start only when the writes "
+                    "waiting outnumber them, so the default ({}) already suits any stage",
+                    reader.where(key), ThreadPool::max_threads, writers, TeeOptions{}.max_writers));
   }
-  parsed.writers = static_cast<std::size_t>(writers);
+  parsed.max_writers = static_cast<std::size_t>(writers);
   return parsed;
 }
 
@@ -388,9 +396,10 @@ TeeOptions TeeOptions::parse(const Param& options, const std::string& hook_name)
 TeeHook::TeeHook(TeeOptions options, const Clock& clock)
     : state_(std::make_shared<State>(options, clock)) {
   try {
-    writers_ = std::make_unique<ThreadPool>(options.writers, "writer");
+    // One writer to begin with; another whenever a save finds every writer busy.
+    writers_ = std::make_unique<ThreadPool>(1, options.max_writers, "writer");
   } catch (const Error& error) {
-    throw Error(fmt::format("tee: {}; lower 'writers'", error.what()));
+    throw Error(fmt::format("tee: {}; lower 'max_writers'", error.what()));
   }
   state_->writers = writers_.get();
 }
@@ -484,8 +493,8 @@ void TeeHook::on_pipeline_error(const RunInfo&, const Pipeline&, const CatalogVi
 
 TeeHook::Stats TeeHook::stats() const {
   std::lock_guard lock(state_->mutex);
-  return Stats{state_->pending_bytes, state_->peak_pending_bytes, state_->completed,
-               state_->failed_writes, state_->back_pressure_waits};
+  return Stats{state_->pending_bytes, state_->peak_pending_bytes,  state_->completed,
+               state_->failed_writes, state_->back_pressure_waits, writers_ ? writers_->size() : 0};
 }
 
 bool TeeHook::holds(std::string_view dataset) const {

@@ -49,6 +49,8 @@ struct BenchPoint {
   Clock::duration compute{};
   /// Threads of the parallel strategies.
   std::size_t workers = 1;
+  /// The tee's `max_writers` in the strategies with the tee; 0: the tee's default.
+  std::size_t tee_writers = 0;
   /// The swept parameters and their values at this point (seconds, bytes per second or a
   /// count), in the order of the sweeps.
   std::vector<std::pair<std::string, double>> swept;

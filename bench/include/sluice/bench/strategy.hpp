@@ -35,8 +35,9 @@ Strategy parse_strategy(std::string_view name, std::string_view yaml, std::size_
 /// parallel+tee, memory.
 std::vector<std::string> strategy_names();
 
-/// The named strategy; parallel ones use `workers` threads. ConfigError listing the known
-/// strategies (with "did you mean") for an unknown name.
-Strategy make_strategy(std::string_view name, std::size_t workers);
+/// The named strategy; parallel ones use `workers` threads, those with the tee `tee_writers` as
+/// its `max_writers` (0: the tee's default). ConfigError listing the known strategies (with
+/// "did you mean") for an unknown name.
+Strategy make_strategy(std::string_view name, std::size_t workers, std::size_t tee_writers = 0);
 
 }  // namespace sluice::bench

@@ -14,15 +14,17 @@
 
 namespace sluice {
 
-/// A fixed set of worker threads taking tasks from one queue. Tasks must not throw (the
-/// runners catch inside them). The destructor finishes the queued tasks, then joins.
+/// Worker threads taking tasks from one queue: a fixed set, or one that grows on demand (a new
+/// thread whenever a task is submitted while every thread is busy, up to a maximum). Tasks must
+/// not throw (the runners catch inside them). The destructor finishes the queued tasks, then
+/// joins.
 class SLUICE_API ThreadPool {
  public:
   /// Starts one thread running `body`; std::thread by default. A seam for tests, which make
   /// thread creation fail without exhausting the machine.
   using ThreadStarter = std::function<std::thread(std::function<void()> body)>;
 
-  /// The most threads a configuration may ask for (tee `writers`, runner `max_workers`):
+  /// The most threads a configuration may ask for (tee `max_writers`, runner `max_workers`):
   /// beyond it a typo is likelier than a need, and the system would refuse anyway.
   static constexpr std::size_t max_threads = 1024;
 
@@ -32,21 +34,38 @@ class SLUICE_API ThreadPool {
   /// `kind` names the threads in that message ("writer", "worker").
   explicit ThreadPool(std::size_t workers, std::string_view kind = "worker",
                       const ThreadStarter& start = {});
+  /// Starts `workers` threads, then one more whenever a task is submitted while every thread
+  /// is busy (more queued tasks than idle threads), up to `max_workers` (at most max_threads,
+  /// else an Error "cannot start <max_workers> <kind> threads (at most ...)"). For tasks that
+  /// wait rather than compute (writes). Threads stay until the pool is destroyed. When the
+  /// system refuses a thread past the first `workers`, the pool logs a warning once and the
+  /// task waits for a busy thread.
+  ThreadPool(std::size_t workers, std::size_t max_workers, std::string_view kind,
+             const ThreadStarter& start = {});
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   void submit(std::function<void()> task);
-  std::size_t size() const { return workers_.size(); }
+  /// Threads started so far.
+  std::size_t size() const;
+  /// The most threads the pool may grow to.
+  std::size_t max_size() const { return max_workers_; }
 
  private:
+  void start_one();  // with mutex_ held, or before any thread runs
   void work();
   void stop();
 
-  std::mutex mutex_;
+  const std::string kind_;
+  const std::size_t max_workers_;
+  const ThreadStarter start_;
+  mutable std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<std::function<void()>> tasks_;
+  std::size_t idle_ = 0;  // threads not running a task (waiting, or about to)
   bool stopping_ = false;
+  bool growth_failed_ = false;
   std::vector<std::thread> workers_;
 };
 

@@ -24,15 +24,20 @@ enum class OnWriteError {
 };
 
 struct TeeOptions {
-  /// Writer threads persisting values in the background.
-  std::size_t writers = 8;
+  /// The most writer threads persisting values in the background at once. The pool starts
+  /// with one and starts another whenever a write is handed over while every writer is busy
+  /// (writes wait on storage rather than use CPU, so a stage needs as many as it has writes in
+  /// flight); writers stay until the hook is destroyed. hooks.yml: `max_writers` (or its older
+  /// name `writers`).
+  std::size_t max_writers = 256;
   /// Bytes (by sluice::byte_size) held for writes not yet finished; a save that would exceed
   /// it waits (back-pressure). A single value larger than the budget waits for an empty queue.
   std::uint64_t memory_budget = std::uint64_t{2} << 30;
   OnWriteError on_write_error = OnWriteError::fail_fast;
 
   /// Reads the options of hooks.yml; ConfigError (with file and line) for an unknown option,
-  /// a negative or malformed budget, or fewer than one writer.
+  /// a negative or malformed budget, fewer than one writer or more than
+  /// ThreadPool::max_threads, or both `writers` and `max_writers`.
   static TeeOptions parse(const Param& options, const std::string& hook_name);
 };
 
@@ -69,6 +74,7 @@ class TeeHook final : public Hook {
     std::size_t writes_completed = 0;
     std::size_t writes_failed = 0;
     std::size_t back_pressure_waits = 0;  // saves that had to wait for the budget
+    std::size_t writers = 0;              // writer threads started so far (<= max_writers)
   };
   Stats stats() const;
   /// Whether the tee still holds `dataset`'s value in memory.
