@@ -1,5 +1,5 @@
 #include <algorithm>
-#include <future>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 
@@ -54,13 +54,13 @@ std::string message_of(const std::exception_ptr& error) {
   }
 }
 
-// Runs task(0..count-1): in turn, or with async I/O each on its own thread (the calling thread
-// takes the first). Waits for all of them; one failure is rethrown as it is, several become
-// one Error listing each (list_failures, in task order), so that no failed dataset goes
-// unmentioned.
+// Runs task(0..count-1): in turn, or with `pool` (async I/O) concurrently on the pool's
+// threads (the calling thread takes the first). Waits for all of them; one failure is rethrown
+// as it is, several become one Error listing each (list_failures, in task order), so that no
+// failed dataset goes unmentioned.
 template <class Task>
-void for_each_io(bool concurrently, std::size_t count, std::string_view what, Task&& task) {
-  if (!concurrently || count < 2) {
+void for_each_io(ThreadPool* pool, std::size_t count, std::string_view what, Task&& task) {
+  if (pool == nullptr || count < 2) {
     for (std::size_t i = 0; i < count; ++i) {
       task(i);
     }
@@ -74,14 +74,34 @@ void for_each_io(bool concurrently, std::size_t count, std::string_view what, Ta
       errors[i] = std::current_exception();
     }
   };
-  std::vector<std::future<void>> others;
-  others.reserve(count - 1);
+  std::mutex mutex;
+  std::condition_variable all_done;
+  std::size_t others = 0;  // submitted and not yet done; guarded by mutex
   for (std::size_t i = 1; i < count; ++i) {
-    others.push_back(std::async(std::launch::async, guarded, i));
+    try {
+      {
+        const std::lock_guard lock(mutex);
+        ++others;
+      }
+      pool->submit([&, i] {
+        guarded(i);
+        const std::lock_guard lock(mutex);
+        if (--others == 0) {
+          all_done.notify_one();  // under the lock: the waiter's frame outlives this call
+        }
+      });
+    } catch (...) {  // not submitted (no memory): run it here
+      {
+        const std::lock_guard lock(mutex);
+        --others;
+      }
+      guarded(i);
+    }
   }
   guarded(0);
-  for (auto& other : others) {
-    other.get();
+  {
+    std::unique_lock lock(mutex);
+    all_done.wait(lock, [&] { return others == 0; });
   }
   std::erase(errors, nullptr);
   if (errors.size() == 1) {
@@ -123,6 +143,10 @@ RunState::RunState(const Plan& plan_, Catalog& catalog_, bool async_io_, bool ke
       hooks(catalog_.hooks()),
       async_io(async_io_),
       keep_inputs(keep_inputs_) {
+  if (async_io) {
+    // Grows to the most loads or saves in flight at once; one thread until then.
+    io_pool = std::make_unique<ThreadPool>(1, ThreadPool::max_threads, "I/O");
+  }
   const Pipeline& pipeline = plan.pipeline();
   datasets.resize(plan.dataset_count());
   for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
@@ -266,7 +290,7 @@ void Runner::run_node(const RunState& state, std::size_t index) {
   std::vector<Value> inputs(input_ids.size());
   std::mutex unreadable_mutex;
   try {
-    for_each_io(state.async_io, input_ids.size(), "loads", [&](std::size_t i) {
+    for_each_io(state.io_pool.get(), input_ids.size(), "loads", [&](std::size_t i) {
       const std::string& name = pipeline.dataset_name(input_ids[i]);
       try {
         inputs[i] = state.catalog.load(name, state.dataset(input_ids[i]), &node);
@@ -298,7 +322,7 @@ void Runner::run_node(const RunState& state, std::size_t index) {
   inputs.clear();
   try {
     const auto& output_ids = pipeline.output_ids(index);
-    for_each_io(state.async_io, outputs.size(), "saves", [&](std::size_t i) {
+    for_each_io(state.io_pool.get(), outputs.size(), "saves", [&](std::size_t i) {
       state.catalog.save(pipeline.dataset_name(output_ids[i]), state.dataset(output_ids[i]),
                          outputs[i], &node);
     });
