@@ -1,5 +1,7 @@
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -54,10 +56,46 @@ std::string message_of(const std::exception_ptr& error) {
   }
 }
 
-// Runs task(0..count-1): in turn, or with `pool` (async I/O) concurrently on the pool's
-// threads (the calling thread takes the first). Waits for all of them; one failure is rethrown
-// as it is, several become one Error listing each (list_failures, in task order), so that no
-// failed dataset goes unmentioned.
+// The loads or saves of one for_each_io call, shared with the pool threads helping: a helper
+// that starts after every task was taken finds nothing to do and touches only this.
+struct IoBatch {
+  std::size_t count = 0;
+  ThreadPool* pool = nullptr;
+  std::function<void(std::size_t)> run;  // runs a task and counts it done; see for_each_io
+  std::atomic<std::size_t> next{0};      // the next task to take
+  std::mutex mutex;
+  std::condition_variable all_done;
+  std::size_t done = 0;  // guarded by mutex
+};
+
+void wake_helper(const std::shared_ptr<IoBatch>& batch);
+
+// Takes tasks until none is left; wakes the next helper while others are left after the first
+// it takes.
+void take_tasks(const std::shared_ptr<IoBatch>& batch, bool wake) {
+  for (std::size_t i = batch->next.fetch_add(1); i < batch->count; i = batch->next.fetch_add(1)) {
+    if (wake && i + 1 < batch->count) {
+      wake_helper(batch);
+    }
+    wake = false;
+    batch->run(i);
+  }
+}
+
+void wake_helper(const std::shared_ptr<IoBatch>& batch) {
+  try {
+    batch->pool->submit([batch] { take_tasks(batch, true); });
+  } catch (...) {  // not submitted (no memory): the threads already on the batch do its tasks
+  }
+}
+
+// Runs task(0..count-1): in turn, or with `pool` (async I/O) concurrently: the calling thread
+// and pool helpers take tasks in turn until none is left. One helper is woken first, and each
+// helper, when it takes a task, wakes the next while tasks are left: on slow storage every
+// task soon has its own thread; on fast storage the calling thread takes them all and waits
+// for no thread (a helper woken late finds nothing). No thread is started per task. Waits for
+// every task; one failure is rethrown as it is, several become one Error listing each
+// (list_failures, in task order), so that no failed dataset goes unmentioned.
 template <class Task>
 void for_each_io(ThreadPool* pool, std::size_t count, std::string_view what, Task&& task) {
   if (pool == nullptr || count < 2) {
@@ -67,41 +105,26 @@ void for_each_io(ThreadPool* pool, std::size_t count, std::string_view what, Tas
     return;
   }
   std::vector<std::exception_ptr> errors(count);  // by task; each written by its own task
-  auto guarded = [&](std::size_t i) {
+  auto batch = std::make_shared<IoBatch>();
+  batch->count = count;
+  batch->pool = pool;
+  // Touches this frame only for a task taken, which this call waits for.
+  batch->run = [&task, &errors, count, &tasks = *batch](std::size_t i) {
     try {
       task(i);
     } catch (...) {
       errors[i] = std::current_exception();
     }
-  };
-  std::mutex mutex;
-  std::condition_variable all_done;
-  std::size_t others = 0;  // submitted and not yet done; guarded by mutex
-  for (std::size_t i = 1; i < count; ++i) {
-    try {
-      {
-        const std::lock_guard lock(mutex);
-        ++others;
-      }
-      pool->submit([&, i] {
-        guarded(i);
-        const std::lock_guard lock(mutex);
-        if (--others == 0) {
-          all_done.notify_one();  // under the lock: the waiter's frame outlives this call
-        }
-      });
-    } catch (...) {  // not submitted (no memory): run it here
-      {
-        const std::lock_guard lock(mutex);
-        --others;
-      }
-      guarded(i);
+    const std::lock_guard lock(tasks.mutex);
+    if (++tasks.done == count) {
+      tasks.all_done.notify_one();
     }
-  }
-  guarded(0);
+  };
+  wake_helper(batch);
+  take_tasks(batch, false);
   {
-    std::unique_lock lock(mutex);
-    all_done.wait(lock, [&] { return others == 0; });
+    std::unique_lock lock(batch->mutex);
+    batch->all_done.wait(lock, [&] { return batch->done == count; });
   }
   std::erase(errors, nullptr);
   if (errors.size() == 1) {
