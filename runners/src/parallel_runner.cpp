@@ -72,6 +72,7 @@ std::optional<ThreadPool> start_pool(std::size_t workers) {
 // runs without either); the others go to the ready queue with one notify_one each, for idle workers
 // waiting on `wake_`. The run is over when the last running worker finds nothing ready; the calling
 // thread, its own work() done, waits for that without being woken per node.
+// With 1 worker there is no other thread: run_alone runs the plan in order, without a lock.
 //
 // The order of the members is load-bearing. Members are destroyed in reverse order, and the
 // pool, declared last, is destroyed first: its destructor joins the workers. A worker may still
@@ -96,6 +97,13 @@ class Schedule {
   // Queues the roots, starts the pool's workers, works itself, waits until no worker runs and
   // nothing is ready, and throws the run's errors (throw_all).
   void run() {
+    if (workers_ == 1) {
+      run_alone();
+      if (!errors_.empty()) {
+        throw_all(errors_);
+      }
+      return;
+    }
     {
       const std::lock_guard lock(mutex_);
       for (std::size_t i = 0; i < total(); ++i) {
@@ -131,6 +139,58 @@ class Schedule {
 
   std::size_t total() const {
     return state_.plan.node_count();
+  }
+
+  // The one worker, on the calling thread: no lock, no condition variable, no counts; the
+  // nodes in plan order (topological: each node's inputs exist when it comes). As with more
+  // workers, a failure stops nodes from becoming ready, and those ready before it still run.
+  void run_alone() {
+    for (std::size_t node = 0; node < total(); ++node) {
+      if (!run_alone(node)) {
+        run_ready_after_failure(node);
+        return;
+      }
+    }
+  }
+
+  // Runs the node; false (the error recorded) when it failed.
+  bool run_alone(std::size_t node) {
+    try {
+      run_node_(state_, node);
+    } catch (...) {
+      errors_.push_back(std::current_exception());
+      return false;
+    }
+    finished_[node] = 1;
+    releases_.node_finished(node);
+    log_completed();
+    return true;
+  }
+
+  // After node `failed` failed alone: runs the later nodes that were ready then (every
+  // producer of their inputs had finished).
+  void run_ready_after_failure(std::size_t failed) {
+    const Plan& plan = state_.plan;
+    std::vector<std::size_t> ready;
+    for (std::size_t node = failed + 1; node < total(); ++node) {
+      const auto& inputs = plan.inputs_of(node);
+      if (std::all_of(inputs.begin(), inputs.end(), [&](Plan::DatasetId id) {
+            const auto producer = plan.pipeline().producer_of(id);
+            return !producer || finished_[*producer] == 1;
+          })) {
+        ready.push_back(node);
+      }
+    }
+    for (std::size_t node : ready) {
+      run_alone(node);
+    }
+  }
+
+  void log_completed() {
+    const std::size_t done = completed_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (auto& log = logger(); log.should_log(spdlog::level::info)) {
+      log.info("Completed {} out of {} tasks", done, total());
+    }
   }
 
   // A worker: takes a ready node (waiting while none is and the run is not over), runs it and
@@ -174,10 +234,7 @@ class Schedule {
       } catch (...) {
         return std::current_exception();
       }
-      const std::size_t done = completed_.fetch_add(1, std::memory_order_relaxed) + 1;
-      if (auto& log = logger(); log.should_log(spdlog::level::info)) {
-        log.info("Completed {} out of {} tasks", done, total());
-      }
+      log_completed();
       // After a failure no node starts that was not ready before it.
       if (ready.empty() || failed_.load(std::memory_order_relaxed)) {
         return nullptr;
