@@ -1,7 +1,9 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -15,9 +17,13 @@
 namespace sluice {
 namespace {
 
-ThreadPool start_pool(std::size_t workers) {
+// The threads besides the calling one, which is a worker too; none for 1 worker.
+std::optional<ThreadPool> start_pool(std::size_t workers) {
+  if (workers < 2) {
+    return std::nullopt;
+  }
   try {
-    return ThreadPool(workers, "worker");
+    return std::optional<ThreadPool>(std::in_place, workers - 1, "worker");
   } catch (const Error& error) {
     throw RunError(
         fmt::format("parallel runner: {}; lower --max-workers (runner option "
@@ -60,13 +66,19 @@ ThreadPool start_pool(std::size_t workers) {
   }
 }
 
-// One run of a plan on a thread pool: a node is submitted the moment its last input exists.
+// One run of a plan on `workers` threads, each running work() (the calling thread and
+// `workers` - 1 pool threads): a node is ready the moment its last input exists. The worker that
+// finishes a node runs one of the nodes it made ready itself, with no lock and no wake-up (a chain
+// runs without either); the others go to the ready queue with one notify_one each, for idle workers
+// waiting on `wake_`. The run is over when the last running worker finds nothing ready; the calling
+// thread, its own work() done, waits for that without being woken per node.
+// With 1 worker there is no other thread: run_alone runs the plan in order, without a lock.
 //
 // The order of the members is load-bearing. Members are destroyed in reverse order, and the
 // pool, declared last, is destroyed first: its destructor joins the workers. A worker may still
-// be inside execute() after run() has returned (it notifies `changed_` and logs after its last
-// update), so everything its tasks touch (the plan's state, the counts, the lock, the errors) is
-// declared before the pool and outlives every task.
+// be inside work() after run() has returned (it notifies after its last update), so everything
+// the workers touch (the plan's state, the counts, the lock, the errors) is declared before the
+// pool and outlives every worker.
 class Schedule {
  public:
   // Runner::run_node, which is protected: the runner passes it in.
@@ -79,23 +91,33 @@ class Schedule {
         finished_(finished),
         waiting_(inputs_to_produce(state.plan)),
         releases_(state),
+        workers_(workers),
         pool_(start_pool(workers)) {}
 
-  // Submits the roots, waits until no node runs, and throws the run's errors (throw_all).
+  // Queues the roots, starts the pool's workers, works itself, waits until no worker runs and
+  // nothing is ready, and throws the run's errors (throw_all).
   void run() {
-    // Roots are collected before the first submission: once workers run, they bring other
-    // counts to zero, and those nodes are theirs to submit.
-    std::vector<std::size_t> roots;
-    for (std::size_t i = 0; i < total(); ++i) {
-      if (waiting_[i].load(std::memory_order_relaxed) == 0) {
-        roots.push_back(i);
+    if (workers_ == 1) {
+      run_alone();
+      if (!errors_.empty()) {
+        throw_all(errors_);
+      }
+      return;
+    }
+    {
+      const std::lock_guard lock(mutex_);
+      for (std::size_t i = 0; i < total(); ++i) {
+        if (waiting_[i].load(std::memory_order_relaxed) == 0) {
+          ready_.push_back(i);
+        }
       }
     }
-    std::unique_lock lock(mutex_);
-    for (std::size_t root : roots) {
-      submit(root);
+    for (std::size_t i = 1; i < workers_; ++i) {
+      pool_->submit([this] { work(); });
     }
-    changed_.wait(lock, [&] { return running_ == 0; });
+    work();
+    std::unique_lock lock(mutex_);
+    finished_run_.wait(lock, [&] { return over_; });
     if (!errors_.empty()) {
       throw_all(errors_);
     }
@@ -119,51 +141,126 @@ class Schedule {
     return state_.plan.node_count();
   }
 
-  // Call with `mutex_` held.
-  void submit(std::size_t node) {
-    ++running_;
-    pool_.submit([this, node] { execute(node); });
+  // The one worker, on the calling thread: no lock, no condition variable, no counts; the
+  // nodes in plan order (topological: each node's inputs exist when it comes). As with more
+  // workers, a failure stops nodes from becoming ready, and those ready before it still run.
+  void run_alone() {
+    for (std::size_t node = 0; node < total(); ++node) {
+      if (!run_alone(node)) {
+        run_ready_after_failure(node);
+        return;
+      }
+    }
   }
 
-  // On a worker: runs the node, then submits the consumers it made ready (unless a node failed).
-  void execute(std::size_t node) {
-    std::exception_ptr error;
-    std::vector<std::size_t> ready;
+  // Runs the node; false (the error recorded) when it failed.
+  bool run_alone(std::size_t node) {
     try {
-      ready = run_node_and_find_ready(node);
+      run_node_(state_, node);
     } catch (...) {
-      error = std::current_exception();
+      errors_.push_back(std::current_exception());
+      return false;
     }
-    std::size_t done = 0;
-    {
-      std::lock_guard lock(mutex_);
+    finished_[node] = 1;
+    releases_.node_finished(node);
+    log_completed();
+    return true;
+  }
+
+  // After node `failed` failed alone: runs the later nodes that were ready then (every
+  // producer of their inputs had finished).
+  void run_ready_after_failure(std::size_t failed) {
+    const Plan& plan = state_.plan;
+    std::vector<std::size_t> ready;
+    for (std::size_t node = failed + 1; node < total(); ++node) {
+      const auto& inputs = plan.inputs_of(node);
+      if (std::all_of(inputs.begin(), inputs.end(), [&](Plan::DatasetId id) {
+            const auto producer = plan.pipeline().producer_of(id);
+            return !producer || finished_[*producer] == 1;
+          })) {
+        ready.push_back(node);
+      }
+    }
+    for (std::size_t node : ready) {
+      run_alone(node);
+    }
+  }
+
+  void log_completed() {
+    const std::size_t done = completed_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (auto& log = logger(); log.should_log(spdlog::level::info)) {
+      log.info("Completed {} out of {} tasks", done, total());
+    }
+  }
+
+  // A worker: takes a ready node (waiting while none is and the run is not over), runs it and
+  // the chain of nodes it makes ready (run_from), until the run is over.
+  void work() {
+    std::vector<std::size_t> ready;  // reused: no allocation per node once it has grown
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return over_ || !ready_.empty(); });
+      if (ready_.empty()) {
+        return;  // over
+      }
+      const std::size_t node = ready_.front();
+      ready_.pop_front();
+      ++running_;
+      lock.unlock();
+      std::exception_ptr error = run_from(node, ready);
+      lock.lock();
       if (error) {
-        errors_.push_back(error);
-      } else {
-        done = ++completed_;
-        if (errors_.empty()) {
-          for (std::size_t next : ready) {
-            submit(next);
-          }
-        }
+        errors_.push_back(std::move(error));
+        failed_.store(true, std::memory_order_relaxed);
       }
       --running_;
-    }
-    changed_.notify_all();
-    if (done > 0) {
-      if (auto& log = logger(); log.should_log(spdlog::level::info)) {
-        log.info("Completed {} out of {} tasks", done, total());
+      if (running_ == 0 && ready_.empty()) {
+        over_ = true;
+        lock.unlock();
+        wake_.notify_all();
+        finished_run_.notify_one();
+        return;
       }
     }
   }
 
-  // Runs the node, releases what it was the last consumer of, and returns the consumers whose
-  // last input it produced.
-  std::vector<std::size_t> run_node_and_find_ready(std::size_t node) {
+  // Runs `node`, then, while it makes nodes ready and no node failed, one of them (queueing
+  // the others). Returns the error that stopped it, if any.
+  std::exception_ptr run_from(std::size_t node, std::vector<std::size_t>& ready) {
+    for (;;) {
+      ready.clear();
+      try {
+        run_node_and_find_ready(node, ready);
+      } catch (...) {
+        return std::current_exception();
+      }
+      log_completed();
+      // After a failure no node starts that was not ready before it.
+      if (ready.empty() || failed_.load(std::memory_order_relaxed)) {
+        return nullptr;
+      }
+      if (ready.size() > 1) {
+        {
+          const std::lock_guard lock(mutex_);
+          if (!errors_.empty()) {
+            return nullptr;
+          }
+          ready_.insert(ready_.end(), ready.begin() + 1, ready.end());
+        }
+        for (std::size_t i = 1; i < ready.size(); ++i) {
+          wake_.notify_one();
+        }
+      }
+      node = ready.front();
+    }
+  }
+
+  // Runs the node, releases what it was the last consumer of, and appends the consumers whose
+  // last input it produced to `ready`.
+  void run_node_and_find_ready(std::size_t node, std::vector<std::size_t>& ready) {
     run_node_(state_, node);
     finished_[node] = 1;
     releases_.node_finished(node);
-    std::vector<std::size_t> ready;
     for (Plan::DatasetId id : state_.plan.outputs_of(node)) {
       for (std::size_t consumer : state_.plan.pipeline().consumers_of(id)) {
         if (waiting_[consumer].fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -171,7 +268,6 @@ class Schedule {
         }
       }
     }
-    return ready;
   }
 
   const RunState& state_;
@@ -179,12 +275,17 @@ class Schedule {
   std::vector<std::uint8_t>& finished_;  // one byte per node, written by the node's worker
   std::unique_ptr<std::atomic<std::uint32_t>[]> waiting_;  // inputs still to be produced
   ReleaseTracker releases_;
+  const std::size_t workers_;
+  std::atomic<std::size_t> completed_{0};
+  std::atomic<bool> failed_{false};  // errors_ is not empty (read without the lock)
   std::mutex mutex_;
-  std::condition_variable changed_;         // running_ changed
-  std::size_t running_ = 0;                 // submitted and not yet done; guarded by mutex_
-  std::size_t completed_ = 0;               // guarded by mutex_
+  std::condition_variable wake_;          // ready_ got a node, or the run is over
+  std::condition_variable finished_run_;  // over_ became true
+  std::deque<std::size_t> ready_;         // ready, not yet taken; guarded by mutex_
+  std::size_t running_ = 0;               // workers inside run_from; guarded by mutex_
+  bool over_ = false;                     // no worker runs and nothing is ready; guarded by mutex_
   std::vector<std::exception_ptr> errors_;  // in the order they happened; guarded by mutex_
-  ThreadPool pool_;                         // last: destroyed (joined) first, see above
+  std::optional<ThreadPool> pool_;          // last: destroyed (joined) first, see above
 };
 
 }  // namespace

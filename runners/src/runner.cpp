@@ -1,5 +1,7 @@
 #include <algorithm>
-#include <future>
+#include <atomic>
+#include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -54,34 +56,75 @@ std::string message_of(const std::exception_ptr& error) {
   }
 }
 
-// Runs task(0..count-1): in turn, or with async I/O each on its own thread (the calling thread
-// takes the first). Waits for all of them; one failure is rethrown as it is, several become
-// one Error listing each (list_failures, in task order), so that no failed dataset goes
-// unmentioned.
+// The loads or saves of one for_each_io call, shared with the pool threads helping: a helper
+// that starts after every task was taken finds nothing to do and touches only this.
+struct IoBatch {
+  std::size_t count = 0;
+  ThreadPool* pool = nullptr;
+  std::function<void(std::size_t)> run;  // runs a task and counts it done; see for_each_io
+  std::atomic<std::size_t> next{0};      // the next task to take
+  std::mutex mutex;
+  std::condition_variable all_done;
+  std::size_t done = 0;  // guarded by mutex
+};
+
+void wake_helper(const std::shared_ptr<IoBatch>& batch);
+
+// Takes tasks until none is left; wakes the next helper while others are left after the first
+// it takes.
+void take_tasks(const std::shared_ptr<IoBatch>& batch, bool wake) {
+  for (std::size_t i = batch->next.fetch_add(1); i < batch->count; i = batch->next.fetch_add(1)) {
+    if (wake && i + 1 < batch->count) {
+      wake_helper(batch);
+    }
+    wake = false;
+    batch->run(i);
+  }
+}
+
+void wake_helper(const std::shared_ptr<IoBatch>& batch) {
+  try {
+    batch->pool->submit([batch] { take_tasks(batch, true); });
+  } catch (...) {  // not submitted (no memory): the threads already on the batch do its tasks
+  }
+}
+
+// Runs task(0..count-1): in turn, or with `pool` (async I/O) concurrently: the calling thread
+// and pool helpers take tasks in turn until none is left. One helper is woken first, and each
+// helper, when it takes a task, wakes the next while tasks are left: on slow storage every
+// task soon has its own thread; on fast storage the calling thread takes them all and waits
+// for no thread (a helper woken late finds nothing). No thread is started per task. Waits for
+// every task; one failure is rethrown as it is, several become one Error listing each
+// (list_failures, in task order), so that no failed dataset goes unmentioned.
 template <class Task>
-void for_each_io(bool concurrently, std::size_t count, std::string_view what, Task&& task) {
-  if (!concurrently || count < 2) {
+void for_each_io(ThreadPool* pool, std::size_t count, std::string_view what, Task&& task) {
+  if (pool == nullptr || count < 2) {
     for (std::size_t i = 0; i < count; ++i) {
       task(i);
     }
     return;
   }
   std::vector<std::exception_ptr> errors(count);  // by task; each written by its own task
-  auto guarded = [&](std::size_t i) {
+  auto batch = std::make_shared<IoBatch>();
+  batch->count = count;
+  batch->pool = pool;
+  // Touches this frame only for a task taken, which this call waits for.
+  batch->run = [&task, &errors, count, &tasks = *batch](std::size_t i) {
     try {
       task(i);
     } catch (...) {
       errors[i] = std::current_exception();
     }
+    const std::lock_guard lock(tasks.mutex);
+    if (++tasks.done == count) {
+      tasks.all_done.notify_one();
+    }
   };
-  std::vector<std::future<void>> others;
-  others.reserve(count - 1);
-  for (std::size_t i = 1; i < count; ++i) {
-    others.push_back(std::async(std::launch::async, guarded, i));
-  }
-  guarded(0);
-  for (auto& other : others) {
-    other.get();
+  wake_helper(batch);
+  take_tasks(batch, false);
+  {
+    std::unique_lock lock(batch->mutex);
+    batch->all_done.wait(lock, [&] { return batch->done == count; });
   }
   std::erase(errors, nullptr);
   if (errors.size() == 1) {
@@ -123,6 +166,10 @@ RunState::RunState(const Plan& plan_, Catalog& catalog_, bool async_io_, bool ke
       hooks(catalog_.hooks()),
       async_io(async_io_),
       keep_inputs(keep_inputs_) {
+  if (async_io) {
+    // Grows to the most loads or saves in flight at once; one thread until then.
+    io_pool = std::make_unique<ThreadPool>(1, ThreadPool::max_threads, "I/O");
+  }
   const Pipeline& pipeline = plan.pipeline();
   datasets.resize(plan.dataset_count());
   for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
@@ -266,7 +313,7 @@ void Runner::run_node(const RunState& state, std::size_t index) {
   std::vector<Value> inputs(input_ids.size());
   std::mutex unreadable_mutex;
   try {
-    for_each_io(state.async_io, input_ids.size(), "loads", [&](std::size_t i) {
+    for_each_io(state.io_pool.get(), input_ids.size(), "loads", [&](std::size_t i) {
       const std::string& name = pipeline.dataset_name(input_ids[i]);
       try {
         inputs[i] = state.catalog.load(name, state.dataset(input_ids[i]), &node);
@@ -298,7 +345,7 @@ void Runner::run_node(const RunState& state, std::size_t index) {
   inputs.clear();
   try {
     const auto& output_ids = pipeline.output_ids(index);
-    for_each_io(state.async_io, outputs.size(), "saves", [&](std::size_t i) {
+    for_each_io(state.io_pool.get(), outputs.size(), "saves", [&](std::size_t i) {
       state.catalog.save(pipeline.dataset_name(output_ids[i]), state.dataset(output_ids[i]),
                          outputs[i], &node);
     });

@@ -14,6 +14,7 @@
 #include <sluice/core/hook.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/pipeline.hpp>
+#include <sluice/core/util/thread_pool.hpp>
 #include <sluice/core/value.hpp>
 #include <sluice/runners/plan.hpp>
 
@@ -35,6 +36,9 @@ struct SLUICE_API RunState {
   /// Never release the pipeline's free inputs (Kedro's behaviour; for comparisons).
   bool keep_inputs;
   std::vector<std::shared_ptr<Dataset>> datasets;
+  /// With async_io: the threads that run a node's other loads and saves (the node's thread
+  /// takes the first), growing on demand; no thread is started per load or save.
+  std::unique_ptr<ThreadPool> io_pool;
 };
 
 /// Runs pipelines against a catalog.
