@@ -1,5 +1,8 @@
 #include <algorithm>
+#include <cstdint>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <queue>
 #include <unordered_map>
 
@@ -12,54 +15,236 @@
 
 namespace sluice {
 
-struct Pipeline::Impl {
-  static constexpr std::size_t kNoProducer = static_cast<std::size_t>(-1);
+namespace {
 
+constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
+
+// An open-addressing hash index from names to dense ids. It stores only ids (and a piece of
+// each hash, to skip most string comparisons); the names live elsewhere (in the nodes) and are
+// reached through `name_of(id)`, so every name is stored once.
+class NameIndex {
+ public:
+  /// Room for `count` names without rehashing; only on an empty index.
+  void reserve(std::size_t count) {
+    std::size_t capacity = 16;
+    while (capacity < 2 * count) {
+      capacity *= 2;
+    }
+    if (size_ == 0 && capacity > slots_.size()) {
+      slots_.assign(capacity, Slot{});
+    }
+  }
+
+  /// The id stored under `name`, or nullopt.
+  template <class NameOf>
+  std::optional<std::uint32_t> find(std::string_view name, NameOf&& name_of) const {
+    if (slots_.empty()) {
+      return std::nullopt;
+    }
+    const std::size_t hash = std::hash<std::string_view>{}(name);
+    const auto tag = static_cast<std::uint32_t>(hash >> 32);
+    for (std::size_t at = hash & mask();; at = (at + 1) & mask()) {
+      const Slot& slot = slots_[at];
+      if (slot.id == kNone) {
+        return std::nullopt;
+      }
+      if (slot.tag == tag && name_of(slot.id) == name) {
+        return slot.id;
+      }
+    }
+  }
+
+  /// Stores `id` under `name` unless the name is there already; returns the id under the name
+  /// and whether it was added.
+  template <class NameOf>
+  std::pair<std::uint32_t, bool> insert(std::string_view name, std::uint32_t id, NameOf&& name_of) {
+    if (2 * (size_ + 1) > slots_.size()) {
+      rehash(std::max<std::size_t>(16, 2 * slots_.size()), name_of);
+    }
+    const std::size_t hash = std::hash<std::string_view>{}(name);
+    const auto tag = static_cast<std::uint32_t>(hash >> 32);
+    for (std::size_t at = hash & mask();; at = (at + 1) & mask()) {
+      Slot& slot = slots_[at];
+      if (slot.id == kNone) {
+        slot = Slot{id, tag};
+        ++size_;
+        return {id, true};
+      }
+      if (slot.tag == tag && name_of(slot.id) == name) {
+        return {slot.id, false};
+      }
+    }
+  }
+
+  /// Replaces every stored id by `renumbered[id]` (the names stay where they are).
+  void renumber(const std::vector<std::uint32_t>& renumbered) {
+    for (Slot& slot : slots_) {
+      if (slot.id != kNone) {
+        slot.id = renumbered[slot.id];
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    std::uint32_t id = kNone;
+    std::uint32_t tag = 0;  // high half of the hash
+  };
+
+  std::size_t mask() const { return slots_.size() - 1; }
+
+  template <class NameOf>
+  void rehash(std::size_t capacity, NameOf& name_of) {
+    std::vector<Slot> old(capacity);
+    old.swap(slots_);
+    for (const Slot& slot : old) {
+      if (slot.id != kNone) {
+        std::size_t at = std::hash<std::string_view>{}(name_of(slot.id)) & mask();
+        while (slots_[at].id != kNone) {
+          at = (at + 1) & mask();
+        }
+        slots_[at] = slot;
+      }
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace
+
+struct Pipeline::Impl {
   std::vector<Node> nodes;
-  std::unordered_map<std::string_view, std::size_t> index_by_name;
-  // Datasets by dense id, in order of first appearance in nodes().
-  std::unordered_map<std::string_view, DatasetId> dataset_ids;
+  NameIndex node_index;  // node name -> position in nodes
+  // Datasets by dense id, in order of first appearance in nodes(). The names are the nodes'
+  // own strings, which live as long as the Impl.
+  NameIndex dataset_index;
   std::vector<const std::string*> dataset_names;
-  std::vector<std::size_t> producer;
+  std::vector<std::uint32_t> producer;  // kNone: a free input
   std::vector<std::vector<std::size_t>> consumers;
   std::vector<std::vector<DatasetId>> input_ids, output_ids;
-  std::set<std::string> inputs, outputs, all_inputs, all_outputs, datasets, tags;
+
+  // The name sets are built on first use, each on its own: a run asks for inputs() only, and
+  // a million-node pipeline should not hold three sorted copies of every dataset name.
+  struct LazySet {
+    std::once_flag once;
+    std::set<std::string> names;
+  };
+  mutable LazySet inputs, outputs, all_inputs, all_outputs, datasets, tags;
+
+  std::optional<std::uint32_t> node_position(std::string_view name) const {
+    return node_index.find(name,
+                           [this](std::uint32_t i) -> std::string_view { return nodes[i].name(); });
+  }
+  std::optional<std::uint32_t> dataset(std::string_view name) const {
+    return dataset_index.find(
+        name, [this](std::uint32_t id) -> std::string_view { return *dataset_names[id]; });
+  }
+
+  // The names of the datasets for which keep(id) holds, as a set.
+  template <class Keep>
+  const std::set<std::string>& dataset_set(LazySet& set, Keep keep) const {
+    std::call_once(set.once, [&] {
+      std::vector<std::string_view> names;
+      for (DatasetId id = 0; id < dataset_names.size(); ++id) {
+        if (keep(id)) {
+          names.push_back(*dataset_names[id]);
+        }
+      }
+      std::sort(names.begin(), names.end());
+      for (std::string_view name : names) {
+        set.names.emplace_hint(set.names.end(), name);
+      }
+    });
+    return set.names;
+  }
 };
 
 namespace {
 
+// The inputs and outputs of each node by dataset id, in the order the nodes were given, with
+// every dataset name interned once.
 struct Graph {
-  std::unordered_map<std::string_view, std::size_t> producer;
-  std::vector<std::vector<std::size_t>> successors;
-  std::vector<std::size_t> in_degree;
+  NameIndex node_index;
+  NameIndex dataset_index;
+  std::vector<const std::string*> dataset_names;
+  std::vector<std::uint32_t> input_start, inputs;  // node i reads inputs[input_start[i]...]
+  std::vector<std::uint32_t> output_start, outputs;
+  std::vector<std::uint32_t> producer;
+  std::vector<std::uint32_t> successor_start, successors;
+  std::vector<std::uint32_t> in_degree;
 };
 
 Graph build_graph(const std::vector<Node>& nodes) {
   Graph graph;
-  std::unordered_map<std::string_view, std::size_t> seen_names;
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    if (auto [at, fresh] = seen_names.emplace(nodes[i].name(), i); !fresh) {
+  const auto count = static_cast<std::uint32_t>(nodes.size());
+  graph.node_index.reserve(count);
+  graph.dataset_index.reserve(count);
+  graph.input_start.reserve(count + 1);
+  graph.output_start.reserve(count + 1);
+  auto node_name = [&nodes](std::uint32_t i) -> std::string_view { return nodes[i].name(); };
+  auto dataset_name = [&graph](std::uint32_t id) -> std::string_view {
+    return *graph.dataset_names[id];
+  };
+  auto intern = [&](const std::string& dataset) {
+    auto [id, fresh] = graph.dataset_index.insert(
+        dataset, static_cast<std::uint32_t>(graph.dataset_names.size()), dataset_name);
+    if (fresh) {
+      graph.dataset_names.push_back(&dataset);
+      graph.producer.push_back(kNone);
+    }
+    return id;
+  };
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (auto [at, fresh] = graph.node_index.insert(nodes[i].name(), i, node_name); !fresh) {
       throw PipelineError(fmt::format(
           "two nodes are named '{}'; node names must be unique within a pipeline (rename one, or "
           "give it a namespace)",
           nodes[i].name()));
     }
+    graph.output_start.push_back(static_cast<std::uint32_t>(graph.outputs.size()));
     for (const auto& output : nodes[i].outputs()) {
-      if (auto [at, fresh] = graph.producer.emplace(output, i); !fresh) {
+      const std::uint32_t id = intern(output);
+      if (graph.producer[id] != kNone) {
         throw PipelineError(fmt::format(
             "dataset '{}' is an output of both node '{}' and node '{}'; a dataset has exactly "
             "one producer",
-            output, nodes[at->second].name(), nodes[i].name()));
+            output, nodes[graph.producer[id]].name(), nodes[i].name()));
+      }
+      graph.producer[id] = i;
+      graph.outputs.push_back(id);
+    }
+  }
+  graph.output_start.push_back(static_cast<std::uint32_t>(graph.outputs.size()));
+  for (std::uint32_t i = 0; i < count; ++i) {
+    graph.input_start.push_back(static_cast<std::uint32_t>(graph.inputs.size()));
+    for (const auto& input : nodes[i].inputs()) {
+      graph.inputs.push_back(intern(input));
+    }
+  }
+  graph.input_start.push_back(static_cast<std::uint32_t>(graph.inputs.size()));
+
+  // Successors (one per input read from a producer) as one array, grouped by producer.
+  graph.in_degree.assign(count, 0);
+  graph.successor_start.assign(count + 1, 0);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    for (std::uint32_t k = graph.input_start[i]; k < graph.input_start[i + 1]; ++k) {
+      if (const std::uint32_t producer = graph.producer[graph.inputs[k]]; producer != kNone) {
+        ++graph.successor_start[producer + 1];
+        ++graph.in_degree[i];
       }
     }
   }
-  graph.successors.resize(nodes.size());
-  graph.in_degree.assign(nodes.size(), 0);
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    for (const auto& input : nodes[i].inputs()) {
-      if (auto found = graph.producer.find(input); found != graph.producer.end()) {
-        graph.successors[found->second].push_back(i);
-        ++graph.in_degree[i];
+  for (std::uint32_t i = 0; i < count; ++i) {
+    graph.successor_start[i + 1] += graph.successor_start[i];
+  }
+  graph.successors.resize(graph.successor_start[count]);
+  std::vector<std::uint32_t> filled(graph.successor_start.begin(), graph.successor_start.end() - 1);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    for (std::uint32_t k = graph.input_start[i]; k < graph.input_start[i + 1]; ++k) {
+      if (const std::uint32_t producer = graph.producer[graph.inputs[k]]; producer != kNone) {
+        graph.successors[filled[producer]++] = i;
       }
     }
   }
@@ -67,24 +252,24 @@ Graph build_graph(const std::vector<Node>& nodes) {
 }
 
 [[noreturn]] void throw_cycle(const std::vector<Node>& nodes, const Graph& graph,
-                              const std::vector<std::size_t>& in_degree) {
+                              const std::vector<std::uint32_t>& in_degree) {
   // Every node left has an unfinished producer among the nodes left: walk producers until one
   // repeats, which closes the cycle.
-  std::size_t current = 0;
+  std::uint32_t current = 0;
   while (in_degree[current] == 0) {
     ++current;
   }
-  std::vector<std::size_t> path;
+  std::vector<std::uint32_t> path;
   std::vector<std::string_view> via;
-  std::unordered_map<std::size_t, std::size_t> position;
+  std::unordered_map<std::uint32_t, std::size_t> position;
   while (!position.contains(current)) {
     position.emplace(current, path.size());
     path.push_back(current);
-    for (const auto& input : nodes[current].inputs()) {
-      auto found = graph.producer.find(input);
-      if (found != graph.producer.end() && in_degree[found->second] > 0) {
-        via.push_back(input);
-        current = found->second;
+    for (std::uint32_t k = graph.input_start[current]; k < graph.input_start[current + 1]; ++k) {
+      const std::uint32_t producer = graph.producer[graph.inputs[k]];
+      if (producer != kNone && in_degree[producer] > 0) {
+        via.push_back(*graph.dataset_names[graph.inputs[k]]);
+        current = producer;
         break;
       }
     }
@@ -107,78 +292,100 @@ Pipeline::Pipeline(std::initializer_list<Node> nodes) : Pipeline(std::vector<Nod
 Pipeline::Pipeline(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
 Pipeline::Pipeline(std::vector<Node> nodes) {
-  const Graph graph = build_graph(nodes);
+  Graph graph = build_graph(nodes);
+  const auto count = static_cast<std::uint32_t>(nodes.size());
 
   // Kahn's algorithm; ready nodes leave in name order, so the order does not depend on how the
-  // pipeline was assembled.
-  auto later = [&nodes](std::size_t a, std::size_t b) { return nodes[a].name() > nodes[b].name(); };
-  std::priority_queue<std::size_t, std::vector<std::size_t>, decltype(later)> ready(later);
-  std::vector<std::size_t> in_degree = graph.in_degree;
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
+  // pipeline was assembled. Each entry carries the first 8 bytes of the name, so most
+  // comparisons do not reach the node's string.
+  struct Ready {
+    std::uint64_t prefix;
+    std::uint32_t node;
+  };
+  auto ready_entry = [&nodes](std::uint32_t i) {
+    const std::string& name = nodes[i].name();
+    std::uint64_t prefix = 0;
+    for (std::size_t k = 0; k < 8; ++k) {
+      prefix = (prefix << 8) | (k < name.size() ? static_cast<unsigned char>(name[k]) : 0U);
+    }
+    return Ready{prefix, i};
+  };
+  auto later = [&nodes](const Ready& a, const Ready& b) {
+    return a.prefix != b.prefix ? a.prefix > b.prefix : nodes[a.node].name() > nodes[b.node].name();
+  };
+  std::priority_queue<Ready, std::vector<Ready>, decltype(later)> ready(later);
+  std::vector<std::uint32_t> in_degree = std::move(graph.in_degree);
+  for (std::uint32_t i = 0; i < count; ++i) {
     if (in_degree[i] == 0) {
-      ready.push(i);
+      ready.push(ready_entry(i));
     }
   }
-  std::vector<std::size_t> order;
-  order.reserve(nodes.size());
+  std::vector<std::uint32_t> order;
+  order.reserve(count);
   while (!ready.empty()) {
-    const std::size_t next = ready.top();
+    const std::uint32_t next = ready.top().node;
     ready.pop();
     order.push_back(next);
-    for (std::size_t successor : graph.successors[next]) {
-      if (--in_degree[successor] == 0) {
-        ready.push(successor);
+    for (std::uint32_t k = graph.successor_start[next]; k < graph.successor_start[next + 1]; ++k) {
+      if (--in_degree[graph.successors[k]] == 0) {
+        ready.push(ready_entry(graph.successors[k]));
       }
     }
   }
-  if (order.size() != nodes.size()) {
+  if (order.size() != count) {
     throw_cycle(nodes, graph, in_degree);
   }
+  in_degree = {};
+  graph.successors = {};
+  graph.successor_start = {};
 
+  // Renumber nodes by position and datasets by first appearance in that order (inputs before
+  // outputs, node by node). The names stay in the nodes' strings.
   auto impl = std::make_shared<Impl>();
-  impl->nodes.reserve(nodes.size());
-  for (std::size_t i : order) {
-    impl->nodes.push_back(std::move(nodes[i]));
-  }
-  // The maps view strings owned by the nodes, which live as long as the Impl.
-  auto id_of = [&impl](const std::string& dataset) {
-    auto [at, fresh] =
-        impl->dataset_ids.try_emplace(dataset, static_cast<DatasetId>(impl->dataset_names.size()));
-    if (fresh) {
-      impl->dataset_names.push_back(&dataset);
-      impl->producer.push_back(Impl::kNoProducer);
-      impl->consumers.emplace_back();
+  const std::size_t dataset_count = graph.dataset_names.size();
+  std::vector<std::uint32_t> position(count);
+  std::vector<std::uint32_t> dataset_id(dataset_count, kNone);
+  impl->dataset_names.reserve(dataset_count);
+  impl->producer.assign(dataset_count, kNone);
+  impl->consumers.resize(dataset_count);
+  impl->input_ids.resize(count);
+  impl->output_ids.resize(count);
+  auto renumbered = [&](std::uint32_t old) {
+    if (dataset_id[old] == kNone) {
+      dataset_id[old] = static_cast<std::uint32_t>(impl->dataset_names.size());
+      impl->dataset_names.push_back(graph.dataset_names[old]);
     }
-    return at->second;
+    return dataset_id[old];
   };
-  impl->input_ids.resize(impl->nodes.size());
-  impl->output_ids.resize(impl->nodes.size());
-  for (std::size_t i = 0; i < impl->nodes.size(); ++i) {
-    const Node& node = impl->nodes[i];
-    impl->index_by_name.emplace(node.name(), i);
-    for (const auto& input : node.inputs()) {
-      const DatasetId id = id_of(input);
-      impl->input_ids[i].push_back(id);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint32_t old = order[i];
+    position[old] = i;
+    auto& inputs = impl->input_ids[i];
+    inputs.reserve(graph.input_start[old + 1] - graph.input_start[old]);
+    for (std::uint32_t k = graph.input_start[old]; k < graph.input_start[old + 1]; ++k) {
+      const DatasetId id = renumbered(graph.inputs[k]);
+      inputs.push_back(id);
       auto& consumers = impl->consumers[id];
       if (consumers.empty() || consumers.back() != i) {
         consumers.push_back(i);
       }
-      impl->all_inputs.insert(input);
     }
-    for (const auto& output : node.outputs()) {
-      const DatasetId id = id_of(output);
-      impl->output_ids[i].push_back(id);
+    auto& outputs = impl->output_ids[i];
+    outputs.reserve(graph.output_start[old + 1] - graph.output_start[old]);
+    for (std::uint32_t k = graph.output_start[old]; k < graph.output_start[old + 1]; ++k) {
+      const DatasetId id = renumbered(graph.outputs[k]);
+      outputs.push_back(id);
       impl->producer[id] = i;
-      impl->all_outputs.insert(output);
     }
-    impl->tags.insert(node.tags().begin(), node.tags().end());
   }
-  std::set_difference(impl->all_inputs.begin(), impl->all_inputs.end(), impl->all_outputs.begin(),
-                      impl->all_outputs.end(), std::inserter(impl->inputs, impl->inputs.end()));
-  std::set_difference(impl->all_outputs.begin(), impl->all_outputs.end(), impl->all_inputs.begin(),
-                      impl->all_inputs.end(), std::inserter(impl->outputs, impl->outputs.end()));
-  std::set_union(impl->all_inputs.begin(), impl->all_inputs.end(), impl->all_outputs.begin(),
-                 impl->all_outputs.end(), std::inserter(impl->datasets, impl->datasets.end()));
+  graph.node_index.renumber(position);
+  graph.dataset_index.renumber(dataset_id);
+  impl->node_index = std::move(graph.node_index);
+  impl->dataset_index = std::move(graph.dataset_index);
+  impl->nodes.reserve(count);
+  for (std::uint32_t old : order) {
+    impl->nodes.push_back(std::move(nodes[old]));
+  }
   impl_ = std::move(impl);
 }
 
@@ -186,22 +393,33 @@ const std::vector<Node>& Pipeline::nodes() const {
   return impl_->nodes;
 }
 const std::set<std::string>& Pipeline::inputs() const {
-  return impl_->inputs;
+  return impl_->dataset_set(impl_->inputs, [this](DatasetId id) {
+    return impl_->producer[id] == kNone && !impl_->consumers[id].empty();
+  });
 }
 const std::set<std::string>& Pipeline::outputs() const {
-  return impl_->outputs;
+  return impl_->dataset_set(impl_->outputs, [this](DatasetId id) {
+    return impl_->producer[id] != kNone && impl_->consumers[id].empty();
+  });
 }
 const std::set<std::string>& Pipeline::all_inputs() const {
-  return impl_->all_inputs;
+  return impl_->dataset_set(impl_->all_inputs,
+                            [this](DatasetId id) { return !impl_->consumers[id].empty(); });
 }
 const std::set<std::string>& Pipeline::all_outputs() const {
-  return impl_->all_outputs;
+  return impl_->dataset_set(impl_->all_outputs,
+                            [this](DatasetId id) { return impl_->producer[id] != kNone; });
 }
 const std::set<std::string>& Pipeline::datasets() const {
-  return impl_->datasets;
+  return impl_->dataset_set(impl_->datasets, [](DatasetId) { return true; });
 }
 const std::set<std::string>& Pipeline::tags() const {
-  return impl_->tags;
+  std::call_once(impl_->tags.once, [this] {
+    for (const auto& node : impl_->nodes) {
+      impl_->tags.names.insert(node.tags().begin(), node.tags().end());
+    }
+  });
+  return impl_->tags.names;
 }
 
 std::vector<std::string> Pipeline::node_names() const {
@@ -214,13 +432,13 @@ std::vector<std::string> Pipeline::node_names() const {
 }
 
 const Node* Pipeline::find_node(std::string_view name) const {
-  auto found = impl_->index_by_name.find(name);
-  return found == impl_->index_by_name.end() ? nullptr : &impl_->nodes[found->second];
+  const auto found = impl_->node_position(name);
+  return found ? &impl_->nodes[*found] : nullptr;
 }
 
 std::size_t Pipeline::index_of(std::string_view name) const {
-  if (auto found = impl_->index_by_name.find(name); found != impl_->index_by_name.end()) {
-    return found->second;
+  if (const auto found = impl_->node_position(name)) {
+    return *found;
   }
   throw PipelineError(
       fmt::format("the pipeline has no node named '{}'{}", name, did_you_mean(name, node_names())));
@@ -235,11 +453,7 @@ const std::string& Pipeline::dataset_name(DatasetId id) const {
 }
 
 std::optional<Pipeline::DatasetId> Pipeline::dataset_id(std::string_view dataset) const {
-  auto found = impl_->dataset_ids.find(dataset);
-  if (found == impl_->dataset_ids.end()) {
-    return std::nullopt;
-  }
-  return found->second;
+  return impl_->dataset(dataset);
 }
 
 const std::vector<Pipeline::DatasetId>& Pipeline::input_ids(std::size_t node) const {
@@ -251,8 +465,8 @@ const std::vector<Pipeline::DatasetId>& Pipeline::output_ids(std::size_t node) c
 }
 
 std::optional<std::size_t> Pipeline::producer_of(DatasetId id) const {
-  const std::size_t producer = impl_->producer.at(id);
-  if (producer == Impl::kNoProducer) {
+  const std::uint32_t producer = impl_->producer.at(id);
+  if (producer == kNone) {
     return std::nullopt;
   }
   return producer;
@@ -277,8 +491,8 @@ std::vector<std::size_t> Pipeline::node_indices(const Names& names, std::string_
   std::vector<std::size_t> indices;
   std::vector<std::string> unknown;
   for (const auto& name : names.items) {
-    if (auto found = impl_->index_by_name.find(name); found != impl_->index_by_name.end()) {
-      indices.push_back(found->second);
+    if (const auto found = impl_->node_position(name)) {
+      indices.push_back(*found);
     } else {
       unknown.push_back(fmt::format("'{}'{}", name, did_you_mean(name, node_names())));
     }
@@ -324,7 +538,7 @@ std::vector<bool> Pipeline::downstream(const std::vector<std::size_t>& starts) c
 std::vector<bool> Pipeline::upstream(const std::vector<std::size_t>& starts) const {
   return reach(size(), starts, [this](std::size_t i, auto&& visit) {
     for (DatasetId input : impl_->input_ids[i]) {
-      if (const std::size_t producer = impl_->producer[input]; producer != Impl::kNoProducer) {
+      if (const std::uint32_t producer = impl_->producer[input]; producer != kNone) {
         visit(producer);
       }
     }
@@ -365,18 +579,17 @@ namespace {
 
 // Like Kedro, any dataset of the pipeline may start or end a selection; only names the
 // pipeline does not have are errors.
-void check_datasets_known(std::string_view filter, const Names& names,
-                          const std::set<std::string>& known) {
+void check_datasets_known(std::string_view filter, const Names& names, const Pipeline& pipeline) {
   std::vector<std::string> unknown;
   for (const auto& name : names.items) {
-    if (!known.contains(name)) {
+    if (!pipeline.dataset_id(name)) {
       unknown.push_back(name);
     }
   }
   if (unknown.empty()) {
     return;
   }
-  const std::vector<std::string> candidates(known.begin(), known.end());
+  const std::vector<std::string> candidates(pipeline.datasets().begin(), pipeline.datasets().end());
   std::vector<std::string> described;
   for (const auto& name : unknown) {
     described.push_back(fmt::format("'{}'{}", name, did_you_mean(name, candidates)));
@@ -388,7 +601,7 @@ void check_datasets_known(std::string_view filter, const Names& names,
 }  // namespace
 
 std::vector<bool> Pipeline::select_from_inputs(const Names& datasets) const {
-  check_datasets_known("from_inputs", datasets, impl_->datasets);
+  check_datasets_known("from_inputs", datasets, *this);
   std::vector<std::size_t> starts;
   for (const auto& dataset : datasets.items) {
     const auto& consumers = consumers_of(dataset);
@@ -398,7 +611,7 @@ std::vector<bool> Pipeline::select_from_inputs(const Names& datasets) const {
 }
 
 std::vector<bool> Pipeline::select_to_outputs(const Names& datasets) const {
-  check_datasets_known("to_outputs", datasets, impl_->datasets);
+  check_datasets_known("to_outputs", datasets, *this);
   std::vector<std::size_t> starts;
   for (const auto& dataset : datasets.items) {
     if (auto producer = producer_of(dataset)) {
@@ -417,17 +630,18 @@ Pipeline Pipeline::to_outputs(const Names& datasets) const {
 }
 
 std::vector<bool> Pipeline::select_tags(const Names& tags) const {
-  const std::vector<std::string> known(impl_->tags.begin(), impl_->tags.end());
+  const std::set<std::string>& in_use = this->tags();
+  const std::vector<std::string> known(in_use.begin(), in_use.end());
   std::vector<std::string> unknown;
   for (const auto& tag : tags.items) {
-    if (!impl_->tags.contains(tag)) {
+    if (!in_use.contains(tag)) {
       unknown.push_back(fmt::format("'{}'{}", tag, did_you_mean(tag, known)));
     }
   }
   if (!unknown.empty()) {
     const std::string message =
         fmt::format("only_nodes_with_tags: no node has the tag {}; tags in use: {}",
-                    fmt::join(unknown, ", "), fmt::join(impl_->tags, ", "));
+                    fmt::join(unknown, ", "), fmt::join(in_use, ", "));
     // Kedro ignores unknown tags; a list where none matches is surely a mistake, one where
     // some match may be a list shared between pipelines.
     if (unknown.size() == tags.items.size()) {

@@ -1,3 +1,10 @@
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -161,6 +168,148 @@ TEST(Pipeline, UnionAndDifference) {
   EXPECT_EQ((left + right).node_names(), p.node_names());
   EXPECT_THAT((p - left).node_names(), ElementsAre("train", "report"));
   EXPECT_THROW(left + Pipeline{pass("clean", "other", "cleaned")}, PipelineError);
+}
+
+// A random DAG of `count` nodes given in shuffled order, with names sharing long prefixes
+// ("stage.long_prefix_<i>") and some nodes reading a dataset twice or a free input.
+std::vector<Node> random_dag(std::size_t count, std::uint64_t seed) {
+  std::mt19937_64 random(seed);
+  std::vector<Node> nodes;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::vector<std::string> inputs;
+    const std::size_t reads = 1 + random() % 3;
+    for (std::size_t k = 0; k < reads; ++k) {
+      inputs.push_back(i == 0 || random() % 5 == 0 ? fmt::format("free{}", random() % 7)
+                                                   : fmt::format("data{}", random() % i));
+    }
+    std::vector<std::string> outputs{fmt::format("data{}", i)};
+    if (random() % 4 == 0) {
+      outputs.push_back(fmt::format("extra{}", i));
+    }
+    nodes.push_back(pass(fmt::format("stage.long_prefix_{}", (i * 7919) % count), inputs, outputs,
+                         {fmt::format("t{}", i % 3)}));
+  }
+  std::shuffle(nodes.begin(), nodes.end(), random);
+  return nodes;
+}
+
+// What construction computes, the slow way: Kahn's algorithm over names with a sorted ready set.
+TEST(Pipeline, IndexesEveryNodeAndDatasetOfALargeRandomPipeline) {
+  const std::vector<Node> given = random_dag(3000, 14);
+  const Pipeline p(given);
+
+  std::map<std::string, std::string> producer;  // dataset -> node
+  for (const auto& node : given) {
+    for (const auto& output : node.outputs()) {
+      producer[output] = node.name();
+    }
+  }
+  std::map<std::string, std::size_t> waiting;
+  std::map<std::string, std::vector<std::string>> successors;
+  std::map<std::string, const Node*> by_name;
+  for (const auto& node : given) {
+    by_name[node.name()] = &node;
+    waiting[node.name()] = 0;
+    for (const auto& input : node.inputs()) {
+      if (producer.contains(input)) {
+        ++waiting[node.name()];
+        successors[producer[input]].push_back(node.name());
+      }
+    }
+  }
+  std::set<std::string> ready;
+  for (const auto& [name, count] : waiting) {
+    if (count == 0) {
+      ready.insert(name);
+    }
+  }
+  std::vector<std::string> expected_order;
+  while (!ready.empty()) {
+    const std::string next = *ready.begin();
+    ready.erase(ready.begin());
+    expected_order.push_back(next);
+    for (const auto& successor : successors[next]) {
+      if (--waiting[successor] == 0) {
+        ready.insert(successor);
+      }
+    }
+  }
+  ASSERT_EQ(p.node_names(), expected_order);
+
+  // Datasets are numbered by first appearance in nodes(), inputs before outputs.
+  std::vector<std::string> first_seen;
+  std::set<std::string> consumed, produced;
+  std::map<std::string, std::vector<std::size_t>> consumers;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const Node& node = p.nodes()[i];
+    EXPECT_EQ(p.find_node(node.name()), &node);
+    EXPECT_EQ(p.index_of(node.name()), i);
+    for (const auto& input : node.inputs()) {
+      if (std::find(first_seen.begin(), first_seen.end(), input) == first_seen.end()) {
+        first_seen.push_back(input);
+      }
+      consumed.insert(input);
+      if (consumers[input].empty() || consumers[input].back() != i) {
+        consumers[input].push_back(i);
+      }
+    }
+    for (const auto& output : node.outputs()) {
+      if (std::find(first_seen.begin(), first_seen.end(), output) == first_seen.end()) {
+        first_seen.push_back(output);
+      }
+      produced.insert(output);
+    }
+  }
+  ASSERT_EQ(p.dataset_count(), first_seen.size());
+  for (std::size_t id = 0; id < first_seen.size(); ++id) {
+    const std::string& name = first_seen[id];
+    EXPECT_EQ(p.dataset_name(static_cast<Pipeline::DatasetId>(id)), name);
+    EXPECT_EQ(p.dataset_id(name), id);
+    EXPECT_EQ(p.consumers_of(name), consumers[name]);
+    if (producer.contains(name)) {
+      EXPECT_EQ(p.nodes()[*p.producer_of(name)].name(), producer[name]);
+    } else {
+      EXPECT_FALSE(p.producer_of(name).has_value());
+    }
+  }
+  std::set<std::string> inputs, outputs, datasets(consumed);
+  datasets.insert(produced.begin(), produced.end());
+  std::set_difference(consumed.begin(), consumed.end(), produced.begin(), produced.end(),
+                      std::inserter(inputs, inputs.end()));
+  std::set_difference(produced.begin(), produced.end(), consumed.begin(), consumed.end(),
+                      std::inserter(outputs, outputs.end()));
+  EXPECT_EQ(p.inputs(), inputs);
+  EXPECT_EQ(p.outputs(), outputs);
+  EXPECT_EQ(p.all_inputs(), consumed);
+  EXPECT_EQ(p.all_outputs(), produced);
+  EXPECT_EQ(p.datasets(), datasets);
+  EXPECT_EQ(p.tags(), (std::set<std::string>{"t0", "t1", "t2"}));
+  EXPECT_EQ(p.find_node("stage.long_prefix_x"), nullptr);
+  EXPECT_FALSE(p.dataset_id("data").has_value());
+  EXPECT_TRUE(p.consumers_of("nowhere").empty());
+}
+
+// The name sets are built on first use; threads sharing one pipeline may ask at once.
+TEST(Pipeline, NameSetsCanBeReadFromManyThreadsAtOnce) {
+  const Pipeline p(random_dag(500, 7));
+  const Pipeline reference(random_dag(500, 7));
+  std::vector<std::thread> threads;
+  std::vector<int> same(8, 0);
+  for (std::size_t t = 0; t < same.size(); ++t) {
+    threads.emplace_back([&p, &same, t] {
+      // Different threads start from different sets, so the first uses overlap.
+      const std::set<std::string>* sets[] = {&p.inputs(),     &p.outputs(),     &p.datasets(),
+                                             &p.all_inputs(), &p.all_outputs(), &p.tags()};
+      same[t] = sets[t % 6]->empty() ? 0 : 1;
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_THAT(same, ::testing::Each(1));
+  EXPECT_EQ(p.inputs(), reference.inputs());
+  EXPECT_EQ(p.datasets(), reference.datasets());
+  EXPECT_EQ(p.tags(), reference.tags());
 }
 
 }  // namespace

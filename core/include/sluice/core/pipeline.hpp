@@ -39,8 +39,10 @@ struct SLUICE_API PipelineFilter {
 ///
 /// Construction rejects duplicate node names, datasets produced by two nodes, and cycles (the
 /// message shows the cycle). Nodes are kept in a deterministic topological order: among the
-/// nodes ready to run, the smallest name comes first. Dataset sets and the producer/consumer
-/// index are computed once, at construction. Copies share the same data.
+/// nodes ready to run, the smallest name comes first. Every node and dataset name is stored
+/// once, in the nodes; the producer/consumer index (by dense dataset id) is computed at
+/// construction, the name sets (inputs(), datasets(), ...) on first use. Copies share the same
+/// data, and any number of threads may read one pipeline at once.
 class SLUICE_API Pipeline {
  public:
   /// Datasets are numbered 0..dataset_count()-1 in order of first appearance in nodes().
