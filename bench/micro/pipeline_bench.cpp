@@ -14,56 +14,16 @@
 // all per node; `per_node` is the CPU time of Pipeline(nodes) per node.
 
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <random>
 
 #include "chain.hpp"
+#include "counting_new.hpp"
 
 namespace {
 
-std::atomic<std::size_t> live_bytes{0};
-std::atomic<std::size_t> peak_bytes{0};
-
-// Every block carries its size in front, so unsized delete can count too.
-constexpr std::size_t kHeader = alignof(std::max_align_t);
-
-void* counted_new(std::size_t size) noexcept {
-  auto* block = static_cast<unsigned char*>(std::malloc(size + kHeader));
-  if (block == nullptr) {
-    return nullptr;
-  }
-  *reinterpret_cast<std::size_t*>(block) = size;
-  const std::size_t now = live_bytes.fetch_add(size, std::memory_order_relaxed) + size;
-  std::size_t peak = peak_bytes.load(std::memory_order_relaxed);
-  while (now > peak && !peak_bytes.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-  }
-  return block + kHeader;
-}
-
-void counted_delete(void* pointer) noexcept {
-  if (pointer == nullptr) {
-    return;
-  }
-  auto* block = static_cast<unsigned char*>(pointer) - kHeader;
-  live_bytes.fetch_sub(*reinterpret_cast<std::size_t*>(block), std::memory_order_relaxed);
-  std::free(block);
-}
-
-void* counted_new_or_throw(std::size_t size) {
-  if (void* pointer = counted_new(size)) {
-    return pointer;
-  }
-  throw std::bad_alloc();
-}
-
-/// Live bytes now, and the peak restarted from here.
-std::size_t restart_peak() {
-  const std::size_t now = live_bytes.load();
-  peak_bytes.store(now);
-  return now;
-}
+using sluice::micro::live_bytes;
+using sluice::micro::peak_bytes;
+using sluice::micro::restart_peak;
 
 // A random DAG: node i writes d{i} and reads 1 to 3 datasets written by earlier nodes (or the
 // free input d_in), so about 2 edges per node, with a fixed seed.
@@ -164,34 +124,3 @@ BENCHMARK(BM_PipelineConstruction_RandomDag)
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace
-
-void* operator new(std::size_t size) {
-  return counted_new_or_throw(size);
-}
-void* operator new[](std::size_t size) {
-  return counted_new_or_throw(size);
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  return counted_new(size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return counted_new(size);
-}
-void operator delete(void* pointer) noexcept {
-  counted_delete(pointer);
-}
-void operator delete[](void* pointer) noexcept {
-  counted_delete(pointer);
-}
-void operator delete(void* pointer, std::size_t) noexcept {
-  counted_delete(pointer);
-}
-void operator delete[](void* pointer, std::size_t) noexcept {
-  counted_delete(pointer);
-}
-void operator delete(void* pointer, const std::nothrow_t&) noexcept {
-  counted_delete(pointer);
-}
-void operator delete[](void* pointer, const std::nothrow_t&) noexcept {
-  counted_delete(pointer);
-}
