@@ -167,10 +167,9 @@ Scenario make_scenario(std::string_view spec, const ScenarioOptions& options, co
   // The nodes' functions use the builder (options, clock): each holds a share of it.
   std::vector<Node> nodes;
   for (const Node& node : builder->nodes) {
-    nodes.push_back(node.with_function(
-        [builder, node](const std::vector<Value>& inputs, const std::vector<std::string>&) {
-          return node.run(inputs);
-        }));
+    nodes.push_back(node.with_function(Node::Body(
+        [builder, node](const std::vector<Value>& inputs, const std::vector<std::string>&,
+                        std::vector<Value>& outputs) { node.run(inputs, outputs); })));
   }
   scenario.pipeline = Pipeline(std::move(nodes));
   return scenario;

@@ -10,22 +10,36 @@
 #include <sluice/core/error.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/log.hpp>
+#include <sluice/core/pipeline.hpp>
 #include <sluice/core/registry.hpp>
 #include <sluice/core/util/suggest.hpp>
 
 namespace sluice {
 
+struct Catalog::Binding {
+  std::weak_ptr<const void> pipeline;                    // Pipeline::identity()
+  std::vector<const std::shared_ptr<Dataset>*> entries;  // by dataset id, into datasets_
+  std::uint64_t version = 0;                             // of the catalog when `datasets` was taken
+  std::shared_ptr<const Datasets> datasets;
+};
+
 Catalog::Catalog(Catalog&& other) noexcept {
-  std::unique_lock lock(other.mutex_);
+  std::scoped_lock lock(other.bindings_mutex_, other.mutex_);
   datasets_ = std::move(other.datasets_);
   hooks_ = std::move(other.hooks_);
+  version_ = other.version_;
+  bindings_ = std::move(other.bindings_);  // their entries moved along with datasets_
+  other.bindings_.clear();
 }
 
 Catalog& Catalog::operator=(Catalog&& other) noexcept {
   if (this != &other) {
-    std::scoped_lock lock(mutex_, other.mutex_);
+    std::scoped_lock lock(bindings_mutex_, other.bindings_mutex_, mutex_, other.mutex_);
     datasets_ = std::move(other.datasets_);
     hooks_ = std::move(other.hooks_);
+    version_ = other.version_ + version_ + 1;  // never equal to what a binding saw here
+    bindings_ = std::move(other.bindings_);
+    other.bindings_.clear();
   }
   return *this;
 }
@@ -52,6 +66,7 @@ void Catalog::add(std::string name, std::shared_ptr<Dataset> dataset, bool repla
     }
     at->second = std::move(dataset);
   }
+  ++version_;
 }
 
 bool Catalog::contains(std::string_view name) const {
@@ -80,8 +95,71 @@ std::shared_ptr<Dataset> Catalog::get_or_add_default(std::string_view name) {
   auto [at, fresh] = datasets_.try_emplace(std::string(name), nullptr);
   if (fresh) {
     at->second = std::make_shared<MemoryDataset>();
+    ++version_;
   }
   return at->second;
+}
+
+std::shared_ptr<const Catalog::Datasets> Catalog::bind(const Pipeline& pipeline,
+                                                       std::vector<std::uint32_t>& missing) {
+  missing.clear();
+  const std::weak_ptr<const void> identity = pipeline.identity();
+  const std::lock_guard bindings_lock(bindings_mutex_);
+  std::erase_if(bindings_, [](const auto& binding) { return binding->pipeline.expired(); });
+  const auto same = std::find_if(bindings_.begin(), bindings_.end(), [&](const auto& binding) {
+    return !binding->pipeline.owner_before(identity) && !identity.owner_before(binding->pipeline);
+  });
+  if (same != bindings_.end()) {
+    std::rotate(bindings_.begin(), same, same + 1);  // most recent first
+    Binding& binding = *bindings_.front();
+    const std::shared_lock lock(mutex_);
+    if (binding.version != version_) {
+      auto datasets = std::make_shared<Datasets>();
+      datasets->reserve(binding.entries.size());
+      for (const auto* entry : binding.entries) {
+        datasets->push_back(*entry);
+      }
+      binding.datasets = std::move(datasets);
+      binding.version = version_;
+    }
+    return binding.datasets;
+  }
+
+  // First time: look every name up once.
+  const auto count = static_cast<std::uint32_t>(pipeline.dataset_count());
+  auto binding = std::make_shared<Binding>();
+  binding->pipeline = identity;
+  binding->entries.resize(count);
+  const std::unique_lock lock(mutex_);
+  for (std::uint32_t id = 0; id < count; ++id) {
+    const auto found = datasets_.find(std::string_view(pipeline.dataset_name(id)));
+    if (found != datasets_.end()) {
+      binding->entries[id] = &found->second;
+    } else if (!pipeline.producer_of(id)) {
+      missing.push_back(id);
+    }
+  }
+  if (!missing.empty()) {
+    return nullptr;
+  }
+  auto datasets = std::make_shared<Datasets>(count);
+  for (std::uint32_t id = 0; id < count; ++id) {
+    if (binding->entries[id] == nullptr) {  // an intermediate or output nobody named
+      auto [at, fresh] =
+          datasets_.try_emplace(pipeline.dataset_name(id), std::make_shared<MemoryDataset>());
+      binding->entries[id] = &at->second;
+      ++version_;
+    }
+    (*datasets)[id] = *binding->entries[id];
+  }
+  binding->version = version_;
+  binding->datasets = std::move(datasets);
+  constexpr std::size_t kKept = 4;
+  if (bindings_.size() >= kKept) {
+    bindings_.pop_back();
+  }
+  bindings_.insert(bindings_.begin(), binding);
+  return binding->datasets;
 }
 
 std::vector<std::string> Catalog::list() const {

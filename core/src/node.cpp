@@ -7,8 +7,24 @@
 
 namespace sluice {
 
+namespace {
+
+// A Function as a Body: the vector it returns becomes the outputs.
+Node::Body as_body(Node::Function function) {
+  return [function = std::move(function)](
+             const std::vector<Value>& inputs, const std::vector<std::string>& names,
+             std::vector<Value>& outputs) { outputs = function(inputs, names); };
+}
+
+}  // namespace
+
 Node::Node(std::string name, std::vector<std::string> inputs, std::vector<std::string> outputs,
-           Function function, NodeOptions options) {
+           Function function, NodeOptions options)
+    : Node(std::move(name), std::move(inputs), std::move(outputs), as_body(std::move(function)),
+           std::move(options)) {}
+
+Node::Node(std::string name, std::vector<std::string> inputs, std::vector<std::string> outputs,
+           Body body, NodeOptions options) {
   if (name.empty()) {
     throw PipelineError(
         fmt::format("a node with inputs [{}] and outputs [{}] has no name; every "
@@ -46,13 +62,17 @@ Node::Node(std::string name, std::vector<std::string> inputs, std::vector<std::s
     }
   }
   impl_ = std::make_shared<const Impl>(Impl{std::move(name), std::move(inputs), std::move(outputs),
-                                            std::move(function), std::move(options)});
+                                            std::move(body), std::move(options)});
 }
 
 Node Node::with_function(Function function) const {
+  return with_function(as_body(std::move(function)));
+}
+
+Node Node::with_function(Body body) const {
   Node copy;
   copy.impl_ = std::make_shared<const Impl>(
-      Impl{impl_->name, impl_->inputs, impl_->outputs, std::move(function), impl_->options});
+      Impl{impl_->name, impl_->inputs, impl_->outputs, std::move(body), impl_->options});
   return copy;
 }
 
@@ -62,17 +82,23 @@ bool Node::has_tag(std::string_view tag) const {
 }
 
 std::vector<Value> Node::run(const std::vector<Value>& inputs) const {
+  std::vector<Value> outputs;
+  run(inputs, outputs);
+  return outputs;
+}
+
+void Node::run(const std::vector<Value>& inputs, std::vector<Value>& outputs) const {
   if (inputs.size() != impl_->inputs.size()) {
     throw Error(fmt::format("node '{}' takes {} inputs ({}) but was given {}", impl_->name,
                             impl_->inputs.size(), fmt::join(impl_->inputs, ", "), inputs.size()));
   }
-  std::vector<Value> outputs = impl_->function(inputs, impl_->inputs);
+  outputs.clear();
+  impl_->body(inputs, impl_->inputs, outputs);
   if (outputs.size() != impl_->outputs.size()) {
     throw Error(fmt::format("node '{}' returned {} values but declares {} outputs ({})",
                             impl_->name, outputs.size(), impl_->outputs.size(),
                             fmt::join(impl_->outputs, ", ")));
   }
-  return outputs;
 }
 
 namespace detail {

@@ -133,6 +133,10 @@ struct Pipeline::Impl {
   };
   mutable LazySet inputs, outputs, all_inputs, all_outputs, datasets, tags;
 
+  // What layers above derived from the pipeline (see Pipeline::derived), by type.
+  mutable std::mutex derived_mutex;
+  mutable std::vector<std::pair<const std::type_info*, std::shared_ptr<const void>>> derived;
+
   std::optional<std::uint32_t> node_position(std::string_view name) const {
     return node_index.find(name,
                            [this](std::uint32_t i) -> std::string_view { return nodes[i].name(); });
@@ -290,6 +294,19 @@ Pipeline::Pipeline() : impl_(std::make_shared<const Impl>()) {}
 Pipeline::Pipeline(std::initializer_list<Node> nodes) : Pipeline(std::vector<Node>(nodes)) {}
 
 Pipeline::Pipeline(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+
+std::shared_ptr<const void> Pipeline::derived(
+    const std::type_info& type, const std::function<std::shared_ptr<const void>()>& make) const {
+  const std::lock_guard lock(impl_->derived_mutex);
+  for (const auto& [made_type, value] : impl_->derived) {
+    if (*made_type == type) {
+      return value;
+    }
+  }
+  std::shared_ptr<const void> value = make();
+  impl_->derived.emplace_back(&type, value);
+  return value;
+}
 
 Pipeline::Pipeline(std::vector<Node> nodes) {
   Graph graph = build_graph(nodes);

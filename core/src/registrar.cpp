@@ -69,26 +69,26 @@ void Registrar::add_storage(std::string scheme, StorageFactory factory) {
 }
 
 void Registrar::add_pipeline(std::string name, PipelineFactory factory) {
-  registry_.pipelines.add(std::move(name),
-                          own(PipelineFactory([factory = std::move(factory), owner = owner_]() {
-                                Pipeline pipeline = factory();
-                                if (!owner) {
-                                  return pipeline;
-                                }
-                                // Node functions are plugin code: each keeps the library loaded.
-                                std::vector<Node> nodes;
-                                nodes.reserve(pipeline.size());
-                                for (const Node& node : pipeline.nodes()) {
-                                  nodes.push_back(node.with_function(
-                                      own(Node::Function([node](const std::vector<Value>& inputs,
-                                                                const std::vector<std::string>&) {
-                                            return node.run(inputs);
-                                          }),
-                                          owner)));
-                                }
-                                return Pipeline(std::move(nodes));
-                              }),
-                              owner_));
+  registry_.pipelines.add(
+      std::move(name),
+      own(PipelineFactory([factory = std::move(factory), owner = owner_]() {
+            Pipeline pipeline = factory();
+            if (!owner) {
+              return pipeline;
+            }
+            // Node functions are plugin code: each keeps the library loaded.
+            std::vector<Node> nodes;
+            nodes.reserve(pipeline.size());
+            for (const Node& node : pipeline.nodes()) {
+              nodes.push_back(node.with_function(own(
+                  Node::Body([node](const std::vector<Value>& inputs,
+                                    const std::vector<std::string>&,
+                                    std::vector<Value>& outputs) { node.run(inputs, outputs); }),
+                  owner)));
+            }
+            return Pipeline(std::move(nodes));
+          }),
+          owner_));
 }
 
 }  // namespace sluice

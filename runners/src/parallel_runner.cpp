@@ -89,7 +89,8 @@ class Schedule {
       : state_(state),
         run_node_(run_node),
         finished_(finished),
-        waiting_(inputs_to_produce(state.plan)),
+        // One worker runs the plan in order and needs no counts.
+        waiting_(workers == 1 ? nullptr : inputs_to_produce(state.plan)),
         releases_(state),
         workers_(workers),
         pool_(start_pool(workers)) {}
@@ -130,7 +131,7 @@ class Schedule {
     for (std::size_t i = 0; i < plan.node_count(); ++i) {
       std::uint32_t produced_inside = 0;
       for (Plan::DatasetId id : plan.inputs_of(i)) {
-        produced_inside += plan.pipeline().producer_of(id).has_value() ? 1 : 0;
+        produced_inside += plan.is_free_input(id) ? 0 : 1;
       }
       waiting[i].store(produced_inside, std::memory_order_relaxed);
     }

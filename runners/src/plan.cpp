@@ -4,24 +4,36 @@
 
 namespace sluice {
 
-Plan::Plan(Pipeline pipeline) : pipeline_(std::move(pipeline)) {
+Plan::Plan(Pipeline pipeline)
+    : pipeline_(std::move(pipeline)),
+      data_(pipeline_.derived<Data>([this] { return make_data(pipeline_); })) {}
+
+std::shared_ptr<const Plan::Data> Plan::make_data(const Pipeline& pipeline) {
   // Dataset ids come from the pipeline's own index, so no name is hashed here.
-  const std::size_t nodes = pipeline_.size();
-  inputs_.resize(nodes);
+  auto data = std::make_shared<Data>();
+  const std::size_t nodes = pipeline.size();
+  data->input_start.reserve(nodes + 1);
   for (std::size_t i = 0; i < nodes; ++i) {
-    for (DatasetId id : pipeline_.input_ids(i)) {
-      if (std::find(inputs_[i].begin(), inputs_[i].end(), id) == inputs_[i].end()) {
-        inputs_[i].push_back(id);
+    const auto start = static_cast<std::uint32_t>(data->inputs.size());
+    data->input_start.push_back(start);
+    for (DatasetId id : pipeline.input_ids(i)) {
+      if (std::find(data->inputs.begin() + start, data->inputs.end(), id) == data->inputs.end()) {
+        data->inputs.push_back(id);
       }
     }
   }
-  const std::size_t datasets = pipeline_.dataset_count();
-  consumers_.resize(datasets);
-  free_output_.resize(datasets);
+  data->input_start.push_back(static_cast<std::uint32_t>(data->inputs.size()));
+  data->inputs.shrink_to_fit();
+  const std::size_t datasets = pipeline.dataset_count();
+  data->consumers.resize(datasets);
+  data->kind.resize(datasets);
   for (DatasetId id = 0; id < datasets; ++id) {
-    consumers_[id] = static_cast<std::uint32_t>(pipeline_.consumers_of(id).size());
-    free_output_[id] = consumers_[id] == 0 && pipeline_.producer_of(id).has_value() ? 1 : 0;
+    data->consumers[id] = static_cast<std::uint32_t>(pipeline.consumers_of(id).size());
+    const bool produced = pipeline.producer_of(id).has_value();
+    data->kind[id] = static_cast<std::uint8_t>(
+        (produced ? 0 : kFreeInput) | (produced && data->consumers[id] == 0 ? kFreeOutput : 0));
   }
+  return data;
 }
 
 }  // namespace sluice

@@ -140,41 +140,71 @@ void for_each_io(ThreadPool* pool, std::size_t count, std::string_view what, Tas
   }
 }
 
-void check_free_inputs(const Pipeline& pipeline, const Catalog& catalog) {
+// The datasets of the run, or RunError naming the free inputs the catalog does not have.
+std::shared_ptr<const Catalog::Datasets> bind_datasets(const Pipeline& pipeline, Catalog& catalog) {
+  std::vector<std::uint32_t> missing_ids;
+  auto datasets = catalog.bind(pipeline, missing_ids);
+  if (datasets) {
+    return datasets;
+  }
   std::vector<std::string> missing;
-  for (const auto& input : pipeline.inputs()) {
-    if (!catalog.contains(input)) {
-      const auto& first_reader = pipeline.nodes()[pipeline.consumers_of(input).front()];
-      missing.push_back(fmt::format("'{}' (read by node '{}')", input, first_reader.name()));
-    }
+  for (const std::uint32_t id : missing_ids) {
+    const auto& first_reader = pipeline.nodes()[pipeline.consumers_of(id).front()];
+    missing.push_back(
+        fmt::format("'{}' (read by node '{}')", pipeline.dataset_name(id), first_reader.name()));
   }
-  if (!missing.empty()) {
-    throw RunError(fmt::format(
-        "pipeline input{} {} {} not in the catalog; add {} to conf/base/catalog.yml (or "
-        "parameters.yml for params:), or run the nodes that produce {} too",
-        missing.size() == 1 ? "" : "s", fmt::join(missing, ", "),
-        missing.size() == 1 ? "is" : "are", missing.size() == 1 ? "it" : "them",
-        missing.size() == 1 ? "it" : "them"));
-  }
+  std::sort(missing.begin(), missing.end());
+  throw RunError(fmt::format(
+      "pipeline input{} {} {} not in the catalog; add {} to conf/base/catalog.yml (or "
+      "parameters.yml for params:), or run the nodes that produce {} too",
+      missing.size() == 1 ? "" : "s", fmt::join(missing, ", "), missing.size() == 1 ? "is" : "are",
+      missing.size() == 1 ? "it" : "them", missing.size() == 1 ? "it" : "them"));
 }
+
+// A thread's vectors for a node's input and output values, reused from node to node so that
+// running a node allocates nothing once they have grown. A node that runs a pipeline itself
+// (a nested run on the same thread) gets vectors of its own.
+struct NodeBuffers {
+  std::vector<Value> inputs;
+  std::vector<Value> outputs;
+  bool in_use = false;
+};
+thread_local NodeBuffers thread_buffers;
+
+// Lends the thread's buffers (or `spare` when they are lent already) and empties them after.
+class BorrowedBuffers {
+ public:
+  explicit BorrowedBuffers(NodeBuffers& spare)
+      : buffers_(thread_buffers.in_use ? spare : thread_buffers) {
+    buffers_.in_use = true;
+  }
+  BorrowedBuffers(const BorrowedBuffers&) = delete;
+  BorrowedBuffers& operator=(const BorrowedBuffers&) = delete;
+  ~BorrowedBuffers() {
+    buffers_.inputs.clear();  // no value outlives the node in a thread's buffers
+    buffers_.outputs.clear();
+    buffers_.in_use = false;
+  }
+  NodeBuffers* operator->() const { return &buffers_; }
+
+ private:
+  NodeBuffers& buffers_;
+};
 
 }  // namespace
 
-RunState::RunState(const Plan& plan_, Catalog& catalog_, bool async_io_, bool keep_inputs_)
+RunState::RunState(const Plan& plan_, Catalog& catalog_,
+                   std::shared_ptr<const Catalog::Datasets> datasets_, bool async_io_,
+                   bool keep_inputs_)
     : plan(plan_),
       catalog(catalog_),
       hooks(catalog_.hooks()),
       async_io(async_io_),
-      keep_inputs(keep_inputs_) {
+      keep_inputs(keep_inputs_),
+      datasets(std::move(datasets_)) {
   if (async_io) {
     // Grows to the most loads or saves in flight at once; one thread until then.
     io_pool = std::make_unique<ThreadPool>(1, ThreadPool::max_threads, "I/O");
-  }
-  const Pipeline& pipeline = plan.pipeline();
-  datasets.resize(plan.dataset_count());
-  for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
-    // Free inputs were checked to be registered; everything else may default to memory.
-    datasets[id] = catalog.get_or_add_default(pipeline.dataset_name(id));
   }
 }
 
@@ -190,9 +220,11 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
     if (hooks != nullptr) {
       hooks->before_pipeline_run(info, pipeline, CatalogView(catalog));
     }
-    check_free_inputs(pipeline, catalog);
+    // Both are made once per pipeline and kept: the plan with the pipeline, the binding of
+    // its datasets in the catalog.
+    auto datasets = bind_datasets(pipeline, catalog);
     const Plan plan(pipeline);
-    const RunState state(plan, catalog, async_io_, keep_inputs_);
+    const RunState state(plan, catalog, std::move(datasets), async_io_, keep_inputs_);
     finished.assign(plan.node_count(), 0);
     try {
       run_plan(state, finished);
@@ -310,7 +342,10 @@ void Runner::run_node(const RunState& state, std::size_t index) {
     throw NodeError(node.name(), phase, message, {}, std::current_exception(), unreadable);
   };
   const auto& input_ids = pipeline.input_ids(index);
-  std::vector<Value> inputs(input_ids.size());
+  NodeBuffers spare;
+  const BorrowedBuffers buffers(spare);
+  std::vector<Value>& inputs = buffers->inputs;
+  inputs.resize(input_ids.size());
   std::mutex unreadable_mutex;
   try {
     for_each_io(state.io_pool.get(), input_ids.size(), "loads", [&](std::size_t i) {
@@ -330,12 +365,12 @@ void Runner::run_node(const RunState& state, std::size_t index) {
     log.info("Running node: {}([{}]) -> [{}]", node.name(), fmt::join(node.inputs(), ","),
              fmt::join(node.outputs(), ","));
   }
-  std::vector<Value> outputs;
+  std::vector<Value>& outputs = buffers->outputs;
   try {
     if (hooks != nullptr) {
       hooks->before_node_run(node, catalog, inputs);
     }
-    outputs = node.run(inputs);
+    node.run(inputs, outputs);
     if (hooks != nullptr) {
       hooks->after_node_run(node, catalog, inputs, outputs);
     }
@@ -360,7 +395,7 @@ ReleaseTracker::ReleaseTracker(const RunState& state)
   const Plan& plan = state.plan;
   for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
     // A kept input never reaches zero: one more consumer than it has.
-    const bool kept = state.keep_inputs && !plan.pipeline().producer_of(plan.dataset_name(id));
+    const bool kept = state.keep_inputs && plan.is_free_input(id);
     remaining_[id].store(plan.consumer_count(id) + (kept ? 1 : 0), std::memory_order_relaxed);
   }
 }

@@ -8,6 +8,7 @@
 #include <sluice/core/datasets/cached_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/options.hpp>
+#include <sluice/core/pipeline.hpp>
 #include <sluice/core/registry.hpp>
 
 #include "support/recording_dataset.hpp"
@@ -245,6 +246,93 @@ TEST(Catalog, HeldBytesCountValuesInMemoryOnceAndNotParametersOrStorage) {
   catalog.release("same");
   catalog.release("cached");
   EXPECT_EQ(held_bytes(catalog), 0U);
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// The id of `name` in `pipeline`.
+Pipeline::DatasetId id_of(const Pipeline& pipeline, std::string_view name) {
+  return *pipeline.dataset_id(name);
+}
+
+Node forward(std::string name, std::string input, std::string output) {
+  return Node(std::move(name), {std::move(input)}, {std::move(output)},
+              [](const std::vector<Value>& inputs, const std::vector<std::string>&) {
+                return std::vector<Value>{inputs.front()};
+              });
+}
+
+TEST(CatalogBind, RegistersMemoryDatasetsForUnnamedDatasetsAndKeepsNamedOnes) {
+  Catalog catalog;
+  auto raw = std::make_shared<MemoryDataset>(Value::of(1));
+  catalog.add("raw", raw);
+  const Pipeline pipeline{forward("a", "raw", "mid"), forward("b", "mid", "out")};
+  std::vector<std::uint32_t> missing;
+  const auto datasets = catalog.bind(pipeline, missing);
+  ASSERT_NE(datasets, nullptr);
+  EXPECT_TRUE(missing.empty());
+  ASSERT_EQ(datasets->size(), 3U);
+  EXPECT_EQ((*datasets)[id_of(pipeline, "raw")], raw);
+  EXPECT_EQ((*datasets)[id_of(pipeline, "mid")], catalog.find("mid"));
+  EXPECT_EQ(catalog.find("out")->dataset_type(), "MemoryDataset");
+}
+
+TEST(CatalogBind, MissingFreeInputsAreListedAndNothingIsRegistered) {
+  Catalog catalog;
+  const Pipeline pipeline{forward("a", "raw", "mid"), forward("b", "mid", "out")};
+  std::vector<std::uint32_t> missing;
+  EXPECT_EQ(catalog.bind(pipeline, missing), nullptr);
+  EXPECT_THAT(missing, ElementsAre(id_of(pipeline, "raw")));
+  EXPECT_TRUE(catalog.list().empty());
+  // Once the input is there, the same pipeline binds.
+  catalog.add("raw", std::make_shared<MemoryDataset>(Value::of(1)));
+  EXPECT_NE(catalog.bind(pipeline, missing), nullptr);
+  EXPECT_TRUE(missing.empty());
+}
+
+TEST(CatalogBind, RebindingSeesReplacedDatasetsAndReusesAnUnchangedBinding) {
+  Catalog catalog;
+  catalog.add("raw", std::make_shared<MemoryDataset>(Value::of(1)));
+  const Pipeline pipeline{forward("a", "raw", "out")};
+  std::vector<std::uint32_t> missing;
+  const auto first = catalog.bind(pipeline, missing);
+  const Pipeline copy = pipeline;  // NOLINT(performance-unnecessary-copy-initialization)
+  EXPECT_EQ(catalog.bind(copy, missing), first);  // nothing changed: the same datasets
+  catalog.save("raw", Value::of(2));              // a save changes no binding
+  EXPECT_EQ(catalog.bind(pipeline, missing), first);
+  auto replacement = std::make_shared<MemoryDataset>(Value::of(3));
+  catalog.add("raw", replacement, true);
+  const auto after = catalog.bind(pipeline, missing);
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ((*after)[id_of(pipeline, "raw")], replacement);
+  EXPECT_NE((*first)[id_of(pipeline, "raw")], replacement);  // a run holding it is unaffected
+  // Moving the catalog keeps the binding valid.
+  Catalog moved = std::move(catalog);
+  auto again = std::make_shared<MemoryDataset>(Value::of(4));
+  moved.add("raw", again, true);
+  EXPECT_EQ((*moved.bind(pipeline, missing))[id_of(pipeline, "raw")], again);
+}
+
+TEST(CatalogBind, KeepsBindingsOfSeveralPipelinesApart) {
+  Catalog catalog;
+  catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));
+  std::vector<Pipeline> pipelines;
+  for (int i = 0; i < 6; ++i) {
+    pipelines.push_back(Pipeline{forward(fmt::format("n{}", i), "in", fmt::format("out{}", i))});
+  }
+  std::vector<std::uint32_t> missing;
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 6; ++i) {
+      const auto datasets = catalog.bind(pipelines[i], missing);
+      ASSERT_NE(datasets, nullptr);
+      EXPECT_EQ((*datasets)[id_of(pipelines[i], fmt::format("out{}", i))],
+                catalog.find(fmt::format("out{}", i)));
+    }
+  }
 }
 
 }  // namespace

@@ -124,3 +124,43 @@ TEST(Node, UntypedValuesPassThrough) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(Node, RunsIntoAReusedOutputVector) {
+  const Node sum = node("sum", add, Names{"a", "b"}, "c");
+  std::vector<Value> outputs{Value::of(7), Value::of(8), Value::of(9)};  // stale: cleared first
+  const std::vector<Value> inputs{Value::of(2), Value::of(3)};
+  sum.run(inputs, outputs);
+  ASSERT_EQ(outputs.size(), 1U);
+  EXPECT_EQ(outputs[0].get<int>(), 5);
+  const Value* storage = outputs.data();
+  sum.run(inputs, outputs);
+  EXPECT_EQ(outputs.data(), storage);  // the same storage: nothing allocated
+  EXPECT_EQ(outputs[0].get<int>(), 5);
+}
+
+TEST(Node, BodyNodesAndFunctionNodesRunAlike) {
+  const Node body(
+      "body", {"a"}, {"b", "c"},
+      Node::Body([](const std::vector<Value>& inputs, const std::vector<std::string>& names,
+                    std::vector<Value>& outputs) {
+        outputs.push_back(inputs[0]);
+        outputs.push_back(Value::of(names[0]));
+      }));
+  const std::vector<Value> outputs = body.run({Value::of(4)});
+  ASSERT_EQ(outputs.size(), 2U);
+  EXPECT_EQ(outputs[0].get<int>(), 4);
+  EXPECT_EQ(outputs[1].get<std::string>(), "a");
+  // with_function keeps the definition for either kind of function.
+  const Node replaced =
+      body.with_function([](const std::vector<Value>&, const std::vector<std::string>&) {
+        return std::vector<Value>{Value::of(1)};
+      });
+  EXPECT_THAT([&] { replaced.run({Value::of(4)}); },
+              ThrowsMessage<Error>(HasSubstr("node 'body' returned 1 values but declares 2")));
+}
+
+}  // namespace
+}  // namespace sluice

@@ -314,3 +314,38 @@ TEST(Pipeline, NameSetsCanBeReadFromManyThreadsAtOnce) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+struct Derived {
+  int value;
+};
+
+TEST(Pipeline, DerivedDataIsMadeOncePerDefinitionAndSharedByCopies) {
+  const Pipeline pipeline{testing::pass("a", "x", "y"), testing::pass("b", "y", "z")};
+  int made = 0;
+  auto make = [&] {
+    ++made;
+    return std::make_shared<const Derived>(Derived{41 + made});
+  };
+  const auto first = pipeline.derived<Derived>(make);
+  const Pipeline copy = pipeline;  // NOLINT(performance-unnecessary-copy-initialization)
+  const auto again = copy.derived<Derived>(make);
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(first.get(), again.get());
+  EXPECT_EQ(again->value, 42);
+  // Another definition (a filtered pipeline) derives its own.
+  const auto other = pipeline.only_nodes({"a"}).derived<Derived>(make);
+  EXPECT_EQ(made, 2);
+  EXPECT_NE(other.get(), first.get());
+  // Identity: shared by copies, different for another definition.
+  EXPECT_FALSE(pipeline.identity().owner_before(copy.identity()) ||
+               copy.identity().owner_before(pipeline.identity()));
+  const Pipeline filtered = pipeline.only_nodes({"a"});
+  EXPECT_TRUE(pipeline.identity().owner_before(filtered.identity()) ||
+              filtered.identity().owner_before(pipeline.identity()));
+}
+
+}  // namespace
+}  // namespace sluice

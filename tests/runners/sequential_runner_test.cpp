@@ -201,3 +201,46 @@ TEST(SequentialRunner, NonStandardExceptionsAreStillReported) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(SequentialRunner, ARunAgainSeesDatasetsReplacedSinceTheLastRun) {
+  Catalog catalog;
+  catalog.add("x", std::make_shared<MemoryDataset>(Value::of(3)));
+  const Pipeline pipeline{node("double", twice, "x", "y")};
+  SequentialRunner runner;
+  EXPECT_EQ(runner.run(pipeline, catalog).at("y").get<int>(), 6);
+  // x was released after its consumer; a new dataset under the same name is the one read.
+  catalog.add("x", std::make_shared<MemoryDataset>(Value::of(5)), true);
+  EXPECT_EQ(runner.run(pipeline, catalog).at("y").get<int>(), 10);
+  // A persisted output registered after the first run is where the next run saves.
+  auto persisted = std::make_shared<RecordingDataset>();
+  catalog.add("y", persisted, true);
+  catalog.save("x", Value::of(7));
+  EXPECT_TRUE(runner.run(pipeline, catalog).empty());
+  const Value saved = persisted->load();
+  EXPECT_EQ(saved.get<int>(), 14);
+}
+
+TEST(SequentialRunner, ANodeMayRunAPipelineItself) {
+  // The inner run borrows the thread's node buffers while the outer node holds them: each
+  // must see its own inputs and outputs.
+  const Pipeline inner{node("inner_double", twice, "a", "b")};
+  const Pipeline outer{node(
+      "outer",
+      [&inner](int x, int y) {
+        Catalog nested;
+        nested.add("a", std::make_shared<MemoryDataset>(Value::of(x)));
+        const int doubled = SequentialRunner().run(inner, nested).at("b").get<int>();
+        return doubled + y;
+      },
+      Names{"x", "y"}, "z")};
+  Catalog catalog;
+  catalog.add("x", std::make_shared<MemoryDataset>(Value::of(4)));
+  catalog.add("y", std::make_shared<MemoryDataset>(Value::of(100)));
+  EXPECT_EQ(SequentialRunner().run(outer, catalog).at("z").get<int>(), 108);
+}
+
+}  // namespace
+}  // namespace sluice

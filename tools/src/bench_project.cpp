@@ -37,12 +37,12 @@ bench::WorkloadFactory project_workload(const Session& session, const std::strin
     if (options.compute > Clock::duration::zero()) {
       std::vector<Node> nodes;
       for (const Node& node : pipeline.nodes()) {
-        nodes.push_back(
-            node.with_function([node, &clock, options](const std::vector<Value>& inputs,
-                                                       const std::vector<std::string>&) {
+        nodes.push_back(node.with_function(Node::Body(
+            [node, &clock, options](const std::vector<Value>& inputs,
+                                    const std::vector<std::string>&, std::vector<Value>& outputs) {
               bench::spend_compute(clock, options.compute, options.mode);
-              return node.run(inputs);
-            }));
+              node.run(inputs, outputs);
+            })));
       }
       workload.pipeline = Pipeline(std::move(nodes));
     } else {

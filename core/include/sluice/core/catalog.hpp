@@ -20,6 +20,7 @@ namespace sluice {
 class Clock;
 class HookManager;
 class Node;
+class Pipeline;
 struct Registry;
 
 /// Name → dataset. Every load, save and release of a run goes through the catalog.
@@ -46,6 +47,17 @@ class SLUICE_API Catalog {
   std::shared_ptr<Dataset> get_or_add_default(std::string_view name);
   /// Registered names, sorted.
   std::vector<std::string> list() const;
+
+  /// A pipeline's datasets, indexed by its dataset ids (Pipeline::dataset_name).
+  using Datasets = std::vector<std::shared_ptr<Dataset>>;
+  /// The datasets of `pipeline`, registering a MemoryDataset for each one the catalog does
+  /// not know, except its free inputs: when any of those is missing, nothing is registered,
+  /// `missing` gets their ids and the result is null. The names are looked up on the first
+  /// call for a pipeline (or a copy of it) only: later calls hash nothing, returning the same
+  /// datasets while none was added or replaced, else the current ones by the entries found
+  /// the first time. Keeps the last few pipelines' bindings.
+  std::shared_ptr<const Datasets> bind(const Pipeline& pipeline,
+                                       std::vector<std::uint32_t>& missing);
 
   /// These wrap dataset failures in a DatasetError naming the dataset and its description.
   /// Loading, saving and releasing change what the catalog holds (and emit the dataset events),
@@ -86,9 +98,16 @@ class SLUICE_API Catalog {
     }
   };
 
+  struct Binding;
+
   std::shared_ptr<const HookManager> hooks_;
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<Dataset>, NameHash, std::equal_to<>> datasets_;
+  std::uint64_t version_ = 0;  // counts adds and replaces; guarded by mutex_
+  // The pipelines bound last, most recent first. Entries of datasets_ are never erased, so a
+  // binding's pointers to them stay valid (an unordered_map keeps its elements in place).
+  std::mutex bindings_mutex_;  // taken before mutex_, never after
+  std::vector<std::shared_ptr<Binding>> bindings_;
 };
 
 /// Bytes (by sluice::byte_size) the catalog's datasets keep in memory right now: values of

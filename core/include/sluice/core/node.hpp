@@ -34,9 +34,17 @@ class SLUICE_API Node {
   /// Runs the function on values given in input order and returns values in output order.
   using Function = std::function<std::vector<Value>(const std::vector<Value>& inputs,
                                                     const std::vector<std::string>& input_names)>;
+  /// The same, appending the values to `outputs` (empty on entry) instead of returning a new
+  /// vector: a runner that reuses one `outputs` vector allocates nothing per node. What
+  /// sluice::node() builds, and what a node stores.
+  using Body =
+      std::function<void(const std::vector<Value>& inputs,
+                         const std::vector<std::string>& input_names, std::vector<Value>& outputs)>;
 
   Node(std::string name, std::vector<std::string> inputs, std::vector<std::string> outputs,
        Function function, NodeOptions options = {});
+  Node(std::string name, std::vector<std::string> inputs, std::vector<std::string> outputs,
+       Body body, NodeOptions options = {});
 
   /// The full name, namespace included.
   const std::string& name() const { return impl_->name; }
@@ -50,12 +58,16 @@ class SLUICE_API Node {
   /// or the function returns the wrong number of values; anything the function throws passes
   /// through unchanged.
   std::vector<Value> run(const std::vector<Value>& inputs) const;
+  /// The same into `outputs` (cleared first; its capacity is kept, so reusing one vector
+  /// across calls allocates nothing).
+  void run(const std::vector<Value>& inputs, std::vector<Value>& outputs) const;
 
   /// Same definition (copies of one node).
   bool same_as(const Node& other) const { return impl_ == other.impl_; }
 
   /// The same node (name, inputs, outputs, tags) running `function` instead.
   Node with_function(Function function) const;
+  Node with_function(Body body) const;
 
  private:
   Node() = default;
@@ -64,7 +76,7 @@ class SLUICE_API Node {
     std::string name;
     std::vector<std::string> inputs;
     std::vector<std::string> outputs;
-    Function function;
+    Body body;
     NodeOptions options;
   };
   std::shared_ptr<const Impl> impl_;
@@ -130,8 +142,9 @@ Value wrap_output(T&& output) {
 }
 
 template <class F, class Args, std::size_t... I>
-std::vector<Value> invoke_node(F& function, const std::vector<Value>& inputs,
-                               const std::vector<std::string>& names, std::index_sequence<I...>) {
+void invoke_node(F& function, const std::vector<Value>& inputs,
+                 const std::vector<std::string>& names, std::vector<Value>& outputs,
+                 std::index_sequence<I...>) {
   // Bind every input first so a type mismatch is reported before the function runs.
   auto bound = std::make_tuple([&]() -> decltype(auto) {
     using Arg = std::tuple_element_t<I, Args>;
@@ -151,21 +164,13 @@ std::vector<Value> invoke_node(F& function, const std::vector<Value>& inputs,
   using R = std::invoke_result_t<F&, decltype(argument(std::get<I>(bound)))...>;
   if constexpr (std::is_void_v<R>) {
     std::invoke(function, argument(std::get<I>(bound))...);
-    return {};
   } else if constexpr (is_tuple<R>::value) {
     R result = std::invoke(function, argument(std::get<I>(bound))...);
-    return std::apply(
-        [](auto&&... outputs) {
-          std::vector<Value> values;
-          values.reserve(sizeof...(outputs));
-          (values.push_back(wrap_output(std::move(outputs))), ...);
-          return values;
-        },
+    std::apply(
+        [&outputs](auto&&... values) { (outputs.push_back(wrap_output(std::move(values))), ...); },
         std::move(result));
   } else {
-    std::vector<Value> values;
-    values.push_back(wrap_output(std::invoke(function, argument(std::get<I>(bound))...)));
-    return values;
+    outputs.push_back(wrap_output(std::invoke(function, argument(std::get<I>(bound))...)));
   }
 }
 
@@ -203,10 +208,11 @@ Node make_node(std::string name, F function, Names inputs, Names outputs, NodeOp
   if (outputs.items.size() != produced) {
     detail::throw_arity_mismatch(name, "output", produced, outputs.items);
   }
-  Node::Function erased = [function = std::move(function)](
-                              const std::vector<Value>& values,
-                              const std::vector<std::string>& names) mutable {
-    return detail::invoke_node<F, Args>(function, values, names, std::make_index_sequence<arity>{});
+  Node::Body erased = [function = std::move(function)](const std::vector<Value>& values,
+                                                       const std::vector<std::string>& names,
+                                                       std::vector<Value>& values_out) mutable {
+    detail::invoke_node<F, Args>(function, values, names, values_out,
+                                 std::make_index_sequence<arity>{});
   };
   return Node(std::move(name), std::move(inputs.items), std::move(outputs.items), std::move(erased),
               std::move(options));

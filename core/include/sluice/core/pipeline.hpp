@@ -2,12 +2,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <vector>
 
 #include <sluice/core/export.hpp>
@@ -86,6 +88,19 @@ class SLUICE_API Pipeline {
   std::optional<std::size_t> producer_of(DatasetId id) const;
   const std::vector<std::size_t>& consumers_of(DatasetId id) const;
 
+  /// Data a layer above core derives from this pipeline (the runners' Plan): made by `make`
+  /// (returning std::shared_ptr<const T>) on the first call for T, then kept with the pipeline
+  /// and shared by its copies, so a pipeline run many times derives it once. Thread-safe.
+  /// What `make` returns must not hold the pipeline (that would be a cycle).
+  template <class T, class Make>
+  std::shared_ptr<const T> derived(Make&& make) const {
+    return std::static_pointer_cast<const T>(
+        derived(typeid(T), [&make]() -> std::shared_ptr<const void> { return make(); }));
+  }
+  /// Identifies this pipeline's definition, shared by its copies and expired when the last is
+  /// gone: a key for caches kept elsewhere (the catalog's binding of a pipeline's datasets).
+  std::weak_ptr<const void> identity() const { return impl_; }
+
   /// Exactly the named nodes.
   Pipeline only_nodes(const Names& names) const;
   /// The named nodes and everything downstream of them.
@@ -115,6 +130,8 @@ class SLUICE_API Pipeline {
  private:
   struct Impl;
   explicit Pipeline(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const void> derived(
+      const std::type_info& type, const std::function<std::shared_ptr<const void>()>& make) const;
   Pipeline keep(const std::vector<bool>& selected) const;
   std::vector<std::size_t> node_indices(const Names& names, std::string_view filter) const;
   std::vector<bool> select_nodes(const Names& names) const;

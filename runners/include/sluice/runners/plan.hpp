@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -11,8 +13,9 @@ namespace sluice {
 
 /// What every runner needs to schedule a pipeline, computed in O(nodes + edges) from the
 /// pipeline's dataset index (no name is hashed): each node's distinct inputs and its outputs by
-/// dataset id, how many nodes consume each dataset, and which datasets are free outputs (kept
-/// after the run).
+/// dataset id, how many nodes consume each dataset, and which datasets are free inputs and free
+/// outputs (kept after the run). Computed once per pipeline and kept with it (Pipeline::derived),
+/// so a pipeline run many times is planned once; a Plan is a cheap handle on that.
 class SLUICE_API Plan {
  public:
   using DatasetId = Pipeline::DatasetId;
@@ -25,20 +28,33 @@ class SLUICE_API Plan {
 
   const std::string& dataset_name(DatasetId id) const { return pipeline_.dataset_name(id); }
   /// Distinct datasets node `node` reads (a dataset read twice by one node counts once).
-  const std::vector<DatasetId>& inputs_of(std::size_t node) const { return inputs_[node]; }
+  std::span<const DatasetId> inputs_of(std::size_t node) const {
+    return {data_->inputs.data() + data_->input_start[node],
+            data_->input_start[node + 1] - data_->input_start[node]};
+  }
   const std::vector<DatasetId>& outputs_of(std::size_t node) const {
     return pipeline_.output_ids(node);
   }
   /// Number of nodes that read the dataset.
-  std::uint32_t consumer_count(DatasetId id) const { return consumers_[id]; }
+  std::uint32_t consumer_count(DatasetId id) const { return data_->consumers[id]; }
   /// Free outputs survive the run; everything else is released after its last consumer.
-  bool is_free_output(DatasetId id) const { return free_output_[id] != 0; }
+  bool is_free_output(DatasetId id) const { return (data_->kind[id] & kFreeOutput) != 0; }
+  /// No node of the pipeline produces it.
+  bool is_free_input(DatasetId id) const { return (data_->kind[id] & kFreeInput) != 0; }
 
  private:
+  static constexpr std::uint8_t kFreeInput = 1;
+  static constexpr std::uint8_t kFreeOutput = 2;
+  struct Data {
+    std::vector<std::uint32_t> input_start;  // node i's distinct inputs: inputs[input_start[i]..]
+    std::vector<DatasetId> inputs;
+    std::vector<std::uint32_t> consumers;  // by dataset
+    std::vector<std::uint8_t> kind;        // by dataset: kFreeInput | kFreeOutput
+  };
+  static std::shared_ptr<const Data> make_data(const Pipeline& pipeline);
+
   Pipeline pipeline_;
-  std::vector<std::vector<DatasetId>> inputs_;
-  std::vector<std::uint32_t> consumers_;
-  std::vector<char> free_output_;
+  std::shared_ptr<const Data> data_;
 };
 
 }  // namespace sluice

@@ -21,11 +21,12 @@
 namespace sluice {
 
 /// One run's working set: the plan, the catalog, and every dataset of the plan resolved from
-/// the catalog once (by dataset id), so running a node costs no name lookups.
+/// the catalog (by dataset id: Catalog::bind), so running a node costs no name lookups.
 struct SLUICE_API RunState {
-  RunState(const Plan& plan, Catalog& catalog, bool async_io, bool keep_inputs = false);
+  RunState(const Plan& plan, Catalog& catalog, std::shared_ptr<const Catalog::Datasets> datasets,
+           bool async_io, bool keep_inputs = false);
 
-  Dataset& dataset(Plan::DatasetId id) const { return *datasets[id]; }
+  Dataset& dataset(Plan::DatasetId id) const { return *(*datasets)[id]; }
 
   const Plan& plan;
   Catalog& catalog;
@@ -35,7 +36,8 @@ struct SLUICE_API RunState {
   bool async_io;
   /// Never release the pipeline's free inputs (Kedro's behaviour; for comparisons).
   bool keep_inputs;
-  std::vector<std::shared_ptr<Dataset>> datasets;
+  /// By dataset id.
+  std::shared_ptr<const Catalog::Datasets> datasets;
   /// With async_io: the threads that run a node's other loads and saves (the node's thread
   /// takes the first), growing on demand; no thread is started per load or save.
   std::unique_ptr<ThreadPool> io_pool;
@@ -88,6 +90,8 @@ class SLUICE_API Runner {
 
   /// Loads the node's inputs, runs it, saves its outputs. Throws NodeError (without resume
   /// suggestion) naming the phase that failed. Safe to call from several threads at once.
+  /// Allocates nothing for a node of memory datasets and no hooks once its thread has run a
+  /// node of as many inputs and outputs (it reuses per-thread vectors).
   static void run_node(const RunState& state, std::size_t node);
 
  private:
