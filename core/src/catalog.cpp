@@ -19,7 +19,8 @@ namespace sluice {
 struct Catalog::Binding {
   std::weak_ptr<const void> pipeline;                    // Pipeline::identity()
   std::vector<const std::shared_ptr<Dataset>*> entries;  // by dataset id, into datasets_
-  std::uint64_t version = 0;                             // of the catalog when `datasets` was taken
+  // The entries' datasets when last bound; null since a dataset was replaced (so that a
+  // replaced dataset is not kept alive here).
   std::shared_ptr<const Datasets> datasets;
 };
 
@@ -27,7 +28,6 @@ Catalog::Catalog(Catalog&& other) noexcept {
   std::scoped_lock lock(other.bindings_mutex_, other.mutex_);
   datasets_ = std::move(other.datasets_);
   hooks_ = std::move(other.hooks_);
-  version_ = other.version_;
   bindings_ = std::move(other.bindings_);  // their entries moved along with datasets_
   other.bindings_.clear();
 }
@@ -37,7 +37,6 @@ Catalog& Catalog::operator=(Catalog&& other) noexcept {
     std::scoped_lock lock(bindings_mutex_, other.bindings_mutex_, mutex_, other.mutex_);
     datasets_ = std::move(other.datasets_);
     hooks_ = std::move(other.hooks_);
-    version_ = other.version_ + version_ + 1;  // never equal to what a binding saw here
     bindings_ = std::move(other.bindings_);
     other.bindings_.clear();
   }
@@ -57,6 +56,7 @@ void Catalog::add(std::string name, std::shared_ptr<Dataset> dataset, bool repla
   if (!dataset) {
     throw DatasetError(fmt::format("cannot add dataset '{}': it is null", name));
   }
+  const std::lock_guard bindings_lock(bindings_mutex_);
   std::unique_lock lock(mutex_);
   auto [at, fresh] = datasets_.try_emplace(std::move(name), dataset);
   if (!fresh) {
@@ -65,8 +65,10 @@ void Catalog::add(std::string name, std::shared_ptr<Dataset> dataset, bool repla
           "dataset '{}' is already in the catalog; pass replace=true to swap it", at->first));
     }
     at->second = std::move(dataset);
+    for (const auto& binding : bindings_) {
+      binding->datasets = nullptr;  // the next bind takes the current datasets
+    }
   }
-  ++version_;
 }
 
 bool Catalog::contains(std::string_view name) const {
@@ -95,7 +97,6 @@ std::shared_ptr<Dataset> Catalog::get_or_add_default(std::string_view name) {
   auto [at, fresh] = datasets_.try_emplace(std::string(name), nullptr);
   if (fresh) {
     at->second = std::make_shared<MemoryDataset>();
-    ++version_;
   }
   return at->second;
 }
@@ -113,14 +114,13 @@ std::shared_ptr<const Catalog::Datasets> Catalog::bind(const Pipeline& pipeline,
     std::rotate(bindings_.begin(), same, same + 1);  // most recent first
     Binding& binding = *bindings_.front();
     const std::shared_lock lock(mutex_);
-    if (binding.version != version_) {
+    if (!binding.datasets) {
       auto datasets = std::make_shared<Datasets>();
       datasets->reserve(binding.entries.size());
       for (const auto* entry : binding.entries) {
         datasets->push_back(*entry);
       }
       binding.datasets = std::move(datasets);
-      binding.version = version_;
     }
     return binding.datasets;
   }
@@ -148,11 +148,9 @@ std::shared_ptr<const Catalog::Datasets> Catalog::bind(const Pipeline& pipeline,
       auto [at, fresh] =
           datasets_.try_emplace(pipeline.dataset_name(id), std::make_shared<MemoryDataset>());
       binding->entries[id] = &at->second;
-      ++version_;
     }
     (*datasets)[id] = *binding->entries[id];
   }
-  binding->version = version_;
   binding->datasets = std::move(datasets);
   constexpr std::size_t kKept = 4;
   if (bindings_.size() >= kKept) {

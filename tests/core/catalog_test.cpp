@@ -317,6 +317,18 @@ TEST(CatalogBind, RebindingSeesReplacedDatasetsAndReusesAnUnchangedBinding) {
   EXPECT_EQ((*moved.bind(pipeline, missing))[id_of(pipeline, "raw")], again);
 }
 
+TEST(CatalogBind, ABindingDoesNotKeepAReplacedDatasetAlive) {
+  Catalog catalog;
+  auto original = std::make_shared<MemoryDataset>(Value::of(1));
+  const std::weak_ptr<Dataset> watch = original;
+  catalog.add("raw", std::move(original));
+  const Pipeline pipeline{forward("a", "raw", "out")};
+  std::vector<std::uint32_t> missing;
+  ASSERT_NE(catalog.bind(pipeline, missing), nullptr);  // the result is dropped at once
+  catalog.add("raw", std::make_shared<MemoryDataset>(Value::of(2)), true);
+  EXPECT_TRUE(watch.expired());
+}
+
 TEST(CatalogBind, KeepsBindingsOfSeveralPipelinesApart) {
   Catalog catalog;
   catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));

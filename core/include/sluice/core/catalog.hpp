@@ -54,7 +54,7 @@ class SLUICE_API Catalog {
   /// not know, except its free inputs: when any of those is missing, nothing is registered,
   /// `missing` gets their ids and the result is null. The names are looked up on the first
   /// call for a pipeline (or a copy of it) only: later calls hash nothing, returning the same
-  /// datasets while none was added or replaced, else the current ones by the entries found
+  /// datasets while none was replaced, else the current ones by the entries found
   /// the first time. Keeps the last few pipelines' bindings.
   std::shared_ptr<const Datasets> bind(const Pipeline& pipeline,
                                        std::vector<std::uint32_t>& missing);
@@ -103,7 +103,6 @@ class SLUICE_API Catalog {
   std::shared_ptr<const HookManager> hooks_;
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<Dataset>, NameHash, std::equal_to<>> datasets_;
-  std::uint64_t version_ = 0;  // counts adds and replaces; guarded by mutex_
   // The pipelines bound last, most recent first. Entries of datasets_ are never erased, so a
   // binding's pointers to them stay valid (an unordered_map keeps its elements in place).
   std::mutex bindings_mutex_;  // taken before mutex_, never after
