@@ -26,7 +26,7 @@ class SLUICE_API Plan {
   const std::string& dataset_name(DatasetId id) const { return pipeline_.dataset_name(id); }
   /// Distinct datasets node `node` reads (a dataset read twice by one node counts once).
   const std::vector<DatasetId>& inputs_of(std::size_t node) const { return inputs_[node]; }
-  const std::vector<DatasetId>& outputs_of(std::size_t node) const {
+  std::span<const DatasetId> outputs_of(std::size_t node) const {
     return pipeline_.output_ids(node);
   }
   /// Number of nodes that read the dataset.
