@@ -55,10 +55,26 @@ class NameIndex {
     }
   }
 
+  /// Starts loading the slot where a lookup of `name` begins (a hint: the table is far larger
+  /// than the caches, and a lookup a few names ahead overlaps its cache miss with other work).
+  void prefetch(std::string_view name) const {
+    if (!slots_.empty()) {
+      __builtin_prefetch(&slots_[std::hash<std::string_view>{}(name)&mask()]);
+    }
+  }
+
   /// Stores `id` under `name` unless the name is there already; returns the id under the name
   /// and whether it was added.
   template <class NameOf>
   std::pair<std::uint32_t, bool> insert(std::string_view name, std::uint32_t id, NameOf&& name_of) {
+    return insert(name, id, name_of, [&](std::uint32_t at) { return name_of(at) == name; });
+  }
+
+  /// The same, where `is_name(id)` tells whether `id` is stored under `name` (a caller that
+  /// keeps a digest of each name can answer without reading the name).
+  template <class NameOf, class IsName>
+  std::pair<std::uint32_t, bool> insert(std::string_view name, std::uint32_t id, NameOf&& name_of,
+                                        IsName&& is_name) {
     if (2 * (size_ + 1) > slots_.size()) {
       rehash(std::max<std::size_t>(16, 2 * slots_.size()), name_of);
     }
@@ -71,7 +87,7 @@ class NameIndex {
         ++size_;
         return {id, true};
       }
-      if (slot.tag == tag && name_of(slot.id) == name) {
+      if (slot.tag == tag && is_name(slot.id)) {
         return {slot.id, false};
       }
     }
@@ -212,16 +228,38 @@ Graph build_graph(const std::vector<Node>& nodes) {
   auto dataset_name = [&graph](std::uint32_t id) -> std::string_view {
     return *graph.dataset_names[id];
   };
+  // The length and first 8 bytes of each dataset name by id, side by side: a name of at most
+  // 8 bytes (and most other misses) is compared here, without reaching the randomly placed
+  // node that holds the name.
+  std::vector<std::uint64_t> dataset_prefix;
+  std::vector<std::uint32_t> dataset_length;
+  dataset_prefix.reserve(count);
+  dataset_length.reserve(count);
   auto intern = [&](const std::string& dataset) {
+    const std::uint64_t prefix = name_prefix(dataset);
+    const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(dataset.size(), kNone));
     auto [id, fresh] = graph.dataset_index.insert(
-        dataset, static_cast<std::uint32_t>(graph.dataset_names.size()), dataset_name);
+        dataset, static_cast<std::uint32_t>(graph.dataset_names.size()), dataset_name,
+        [&](std::uint32_t at) {
+          return dataset_prefix[at] == prefix && dataset_length[at] == length &&
+                 (dataset.size() <= 8 || *graph.dataset_names[at] == dataset);
+        });
     if (fresh) {
       graph.dataset_names.push_back(&dataset);
       graph.producer.push_back(kNone);
+      dataset_prefix.push_back(prefix);
+      dataset_length.push_back(length);
     }
     return id;
   };
+  constexpr std::uint32_t kAhead = 8;  // nodes, for prefetching
   for (std::uint32_t i = 0; i < count; ++i) {
+    if (i + kAhead < count) {
+      graph.node_index.prefetch(nodes[i + kAhead].name());
+      for (const auto& output : nodes[i + kAhead].outputs()) {
+        graph.dataset_index.prefetch(output);
+      }
+    }
     if (auto [at, fresh] = graph.node_index.insert(nodes[i].name(), i, node_name); !fresh) {
       throw PipelineError(fmt::format(
           "two nodes are named '{}'; node names must be unique within a pipeline (rename one, or "
@@ -244,6 +282,11 @@ Graph build_graph(const std::vector<Node>& nodes) {
   }
   graph.output_start.push_back(static_cast<std::uint32_t>(graph.outputs.size()));
   for (std::uint32_t i = 0; i < count; ++i) {
+    if (i + kAhead < count) {
+      for (const auto& input : nodes[i + kAhead].inputs()) {
+        graph.dataset_index.prefetch(input);
+      }
+    }
     graph.input_start.push_back(static_cast<std::uint32_t>(graph.inputs.size()));
     for (const auto& input : nodes[i].inputs()) {
       graph.inputs.push_back(intern(input));
