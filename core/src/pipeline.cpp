@@ -388,7 +388,17 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
     const std::uint32_t next = ready.top().node;
     ready.pop();
     order.push_back(next);
-    for (std::uint32_t k = graph.successor_start[next]; k < graph.successor_start[next + 1]; ++k) {
+    if (!ready.empty()) {
+      // Most often the next node to leave (unless a successor of this one comes first).
+      __builtin_prefetch(&graph.successor_start[ready.top().node]);
+    }
+    const std::uint32_t first = graph.successor_start[next];
+    const std::uint32_t end = graph.successor_start[next + 1];
+    for (std::uint32_t k = first; k < end; ++k) {
+      __builtin_prefetch(&in_degree[graph.successors[k]]);
+      __builtin_prefetch(&graph.name_prefix[graph.successors[k]]);
+    }
+    for (std::uint32_t k = first; k < end; ++k) {
       if (--in_degree[graph.successors[k]] == 0) {
         ready.push(ready_entry(graph.successors[k]));
       }
@@ -422,6 +432,14 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
     return dataset_id[old];
   };
   for (std::uint32_t i = 0; i < count; ++i) {
+    if (i + 8 < count) {
+      __builtin_prefetch(&graph.input_start[order[i + 8]]);
+      __builtin_prefetch(&graph.output_start[order[i + 8]]);
+    }
+    if (i + 4 < count) {
+      __builtin_prefetch(graph.inputs.data() + graph.input_start[order[i + 4]]);
+      __builtin_prefetch(graph.outputs.data() + graph.output_start[order[i + 4]]);
+    }
     const std::uint32_t old = order[i];
     position[old] = i;
     impl->input_ids.start.push_back(static_cast<std::uint32_t>(impl->input_ids.items.size()));
