@@ -490,8 +490,11 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
   impl->node_index = std::move(graph.node_index);
   impl->dataset_index = std::move(graph.dataset_index);
   impl->nodes.reserve(count);
-  for (std::uint32_t old : order) {
-    impl->nodes.push_back(std::move(nodes[old]));
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (i + 8 < count) {
+      __builtin_prefetch(&nodes[order[i + 8]]);
+    }
+    impl->nodes.push_back(std::move(nodes[order[i]]));
   }
   impl_ = std::move(impl);
 }
