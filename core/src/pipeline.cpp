@@ -4,6 +4,7 @@
 #include <mutex>
 #include <optional>
 #include <queue>
+#include <stdexcept>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -54,10 +55,26 @@ class NameIndex {
     }
   }
 
+  /// Starts loading the slot where a lookup of `name` begins (a hint: the table is far larger
+  /// than the caches, and a lookup a few names ahead overlaps its cache miss with other work).
+  void prefetch(std::string_view name) const {
+    if (!slots_.empty()) {
+      __builtin_prefetch(&slots_[std::hash<std::string_view>{}(name)&mask()]);
+    }
+  }
+
   /// Stores `id` under `name` unless the name is there already; returns the id under the name
   /// and whether it was added.
   template <class NameOf>
   std::pair<std::uint32_t, bool> insert(std::string_view name, std::uint32_t id, NameOf&& name_of) {
+    return insert(name, id, name_of, [&](std::uint32_t at) { return name_of(at) == name; });
+  }
+
+  /// The same, where `is_name(id)` tells whether `id` is stored under `name` (a caller that
+  /// keeps a digest of each name can answer without reading the name).
+  template <class NameOf, class IsName>
+  std::pair<std::uint32_t, bool> insert(std::string_view name, std::uint32_t id, NameOf&& name_of,
+                                        IsName&& is_name) {
     if (2 * (size_ + 1) > slots_.size()) {
       rehash(std::max<std::size_t>(16, 2 * slots_.size()), name_of);
     }
@@ -70,7 +87,7 @@ class NameIndex {
         ++size_;
         return {id, true};
       }
-      if (slot.tag == tag && name_of(slot.id) == name) {
+      if (slot.tag == tag && is_name(slot.id)) {
         return {slot.id, false};
       }
     }
@@ -112,6 +129,18 @@ class NameIndex {
   std::size_t size_ = 0;
 };
 
+// Rows of ids stored flat: row i is items[start[i]...start[i + 1]) (compressed sparse rows), so
+// a million rows cost two arrays rather than a million small heap blocks.
+struct Rows {
+  std::vector<std::uint32_t> start;
+  std::vector<std::uint32_t> items;
+
+  std::span<const std::uint32_t> operator[](std::size_t row) const {
+    return {items.data() + start[row], items.data() + start[row + 1]};
+  }
+  std::size_t row_count() const { return start.empty() ? 0 : start.size() - 1; }
+};
+
 }  // namespace
 
 struct Pipeline::Impl {
@@ -122,8 +151,8 @@ struct Pipeline::Impl {
   NameIndex dataset_index;
   std::vector<const std::string*> dataset_names;
   std::vector<std::uint32_t> producer;  // kNone: a free input
-  std::vector<std::vector<std::size_t>> consumers;
-  std::vector<std::vector<DatasetId>> input_ids, output_ids;
+  Rows consumers;                       // by dataset id: node positions, ascending
+  Rows input_ids, output_ids;           // by node position
 
   // The name sets are built on first use, each on its own: a run asks for inputs() only, and
   // a million-node pipeline should not hold three sorted copies of every dataset name.
@@ -178,7 +207,18 @@ struct Graph {
   std::vector<std::uint32_t> producer;
   std::vector<std::uint32_t> successor_start, successors;
   std::vector<std::uint32_t> in_degree;
+  // The first 8 bytes of each node's name, big-endian and zero-padded: the topological sort
+  // compares these before the names, without reaching into the (randomly placed) nodes.
+  std::vector<std::uint64_t> name_prefix;
 };
+
+std::uint64_t name_prefix(std::string_view name) {
+  std::uint64_t prefix = 0;
+  for (std::size_t k = 0; k < 8; ++k) {
+    prefix = (prefix << 8) | (k < name.size() ? static_cast<unsigned char>(name[k]) : 0U);
+  }
+  return prefix;
+}
 
 Graph build_graph(const std::vector<Node>& nodes) {
   Graph graph;
@@ -187,26 +227,50 @@ Graph build_graph(const std::vector<Node>& nodes) {
   graph.dataset_index.reserve(count);
   graph.input_start.reserve(count + 1);
   graph.output_start.reserve(count + 1);
+  graph.name_prefix.reserve(count);
   auto node_name = [&nodes](std::uint32_t i) -> std::string_view { return nodes[i].name(); };
   auto dataset_name = [&graph](std::uint32_t id) -> std::string_view {
     return *graph.dataset_names[id];
   };
+  // The length and first 8 bytes of each dataset name by id, side by side: a name of at most
+  // 8 bytes (and most other misses) is compared here, without reaching the randomly placed
+  // node that holds the name.
+  std::vector<std::uint64_t> dataset_prefix;
+  std::vector<std::uint32_t> dataset_length;
+  dataset_prefix.reserve(count);
+  dataset_length.reserve(count);
   auto intern = [&](const std::string& dataset) {
+    const std::uint64_t prefix = name_prefix(dataset);
+    const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(dataset.size(), kNone));
     auto [id, fresh] = graph.dataset_index.insert(
-        dataset, static_cast<std::uint32_t>(graph.dataset_names.size()), dataset_name);
+        dataset, static_cast<std::uint32_t>(graph.dataset_names.size()), dataset_name,
+        [&](std::uint32_t at) {
+          return dataset_prefix[at] == prefix && dataset_length[at] == length &&
+                 (dataset.size() <= 8 || *graph.dataset_names[at] == dataset);
+        });
     if (fresh) {
       graph.dataset_names.push_back(&dataset);
       graph.producer.push_back(kNone);
+      dataset_prefix.push_back(prefix);
+      dataset_length.push_back(length);
     }
     return id;
   };
+  constexpr std::uint32_t kAhead = 8;  // nodes, for prefetching
   for (std::uint32_t i = 0; i < count; ++i) {
+    if (i + kAhead < count) {
+      graph.node_index.prefetch(nodes[i + kAhead].name());
+      for (const auto& output : nodes[i + kAhead].outputs()) {
+        graph.dataset_index.prefetch(output);
+      }
+    }
     if (auto [at, fresh] = graph.node_index.insert(nodes[i].name(), i, node_name); !fresh) {
       throw PipelineError(fmt::format(
           "two nodes are named '{}'; node names must be unique within a pipeline (rename one, or "
           "give it a namespace)",
           nodes[i].name()));
     }
+    graph.name_prefix.push_back(name_prefix(nodes[i].name()));
     graph.output_start.push_back(static_cast<std::uint32_t>(graph.outputs.size()));
     for (const auto& output : nodes[i].outputs()) {
       const std::uint32_t id = intern(output);
@@ -222,6 +286,11 @@ Graph build_graph(const std::vector<Node>& nodes) {
   }
   graph.output_start.push_back(static_cast<std::uint32_t>(graph.outputs.size()));
   for (std::uint32_t i = 0; i < count; ++i) {
+    if (i + kAhead < count) {
+      for (const auto& input : nodes[i + kAhead].inputs()) {
+        graph.dataset_index.prefetch(input);
+      }
+    }
     graph.input_start.push_back(static_cast<std::uint32_t>(graph.inputs.size()));
     for (const auto& input : nodes[i].inputs()) {
       graph.inputs.push_back(intern(input));
@@ -319,14 +388,7 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
     std::uint64_t prefix;
     std::uint32_t node;
   };
-  auto ready_entry = [&nodes](std::uint32_t i) {
-    const std::string& name = nodes[i].name();
-    std::uint64_t prefix = 0;
-    for (std::size_t k = 0; k < 8; ++k) {
-      prefix = (prefix << 8) | (k < name.size() ? static_cast<unsigned char>(name[k]) : 0U);
-    }
-    return Ready{prefix, i};
-  };
+  auto ready_entry = [&graph](std::uint32_t i) { return Ready{graph.name_prefix[i], i}; };
   auto later = [&nodes](const Ready& a, const Ready& b) {
     return a.prefix != b.prefix ? a.prefix > b.prefix : nodes[a.node].name() > nodes[b.node].name();
   };
@@ -343,7 +405,17 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
     const std::uint32_t next = ready.top().node;
     ready.pop();
     order.push_back(next);
-    for (std::uint32_t k = graph.successor_start[next]; k < graph.successor_start[next + 1]; ++k) {
+    if (!ready.empty()) {
+      // Most often the next node to leave (unless a successor of this one comes first).
+      __builtin_prefetch(&graph.successor_start[ready.top().node]);
+    }
+    const std::uint32_t first = graph.successor_start[next];
+    const std::uint32_t end = graph.successor_start[next + 1];
+    for (std::uint32_t k = first; k < end; ++k) {
+      __builtin_prefetch(&in_degree[graph.successors[k]]);
+      __builtin_prefetch(&graph.name_prefix[graph.successors[k]]);
+    }
+    for (std::uint32_t k = first; k < end; ++k) {
       if (--in_degree[graph.successors[k]] == 0) {
         ready.push(ready_entry(graph.successors[k]));
       }
@@ -355,6 +427,7 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
   in_degree = {};
   graph.successors = {};
   graph.successor_start = {};
+  graph.name_prefix = {};
 
   // Renumber nodes by position and datasets by first appearance in that order (inputs before
   // outputs, node by node). The names stay in the nodes' strings.
@@ -364,9 +437,10 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
   std::vector<std::uint32_t> dataset_id(dataset_count, kNone);
   impl->dataset_names.reserve(dataset_count);
   impl->producer.assign(dataset_count, kNone);
-  impl->consumers.resize(dataset_count);
-  impl->input_ids.resize(count);
-  impl->output_ids.resize(count);
+  impl->input_ids.start.reserve(count + 1);
+  impl->input_ids.items.reserve(graph.inputs.size());
+  impl->output_ids.start.reserve(count + 1);
+  impl->output_ids.items.reserve(graph.outputs.size());
   auto renumbered = [&](std::uint32_t old) {
     if (dataset_id[old] == kNone) {
       dataset_id[old] = static_cast<std::uint32_t>(impl->dataset_names.size());
@@ -375,24 +449,57 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
     return dataset_id[old];
   };
   for (std::uint32_t i = 0; i < count; ++i) {
+    if (i + 8 < count) {
+      __builtin_prefetch(&graph.input_start[order[i + 8]]);
+      __builtin_prefetch(&graph.output_start[order[i + 8]]);
+    }
+    if (i + 4 < count) {
+      __builtin_prefetch(graph.inputs.data() + graph.input_start[order[i + 4]]);
+      __builtin_prefetch(graph.outputs.data() + graph.output_start[order[i + 4]]);
+    }
     const std::uint32_t old = order[i];
     position[old] = i;
-    auto& inputs = impl->input_ids[i];
-    inputs.reserve(graph.input_start[old + 1] - graph.input_start[old]);
+    impl->input_ids.start.push_back(static_cast<std::uint32_t>(impl->input_ids.items.size()));
     for (std::uint32_t k = graph.input_start[old]; k < graph.input_start[old + 1]; ++k) {
-      const DatasetId id = renumbered(graph.inputs[k]);
-      inputs.push_back(id);
-      auto& consumers = impl->consumers[id];
-      if (consumers.empty() || consumers.back() != i) {
-        consumers.push_back(i);
-      }
+      impl->input_ids.items.push_back(renumbered(graph.inputs[k]));
     }
-    auto& outputs = impl->output_ids[i];
-    outputs.reserve(graph.output_start[old + 1] - graph.output_start[old]);
+    impl->output_ids.start.push_back(static_cast<std::uint32_t>(impl->output_ids.items.size()));
     for (std::uint32_t k = graph.output_start[old]; k < graph.output_start[old + 1]; ++k) {
       const DatasetId id = renumbered(graph.outputs[k]);
-      outputs.push_back(id);
+      impl->output_ids.items.push_back(id);
       impl->producer[id] = i;
+    }
+  }
+  impl->input_ids.start.push_back(static_cast<std::uint32_t>(impl->input_ids.items.size()));
+  impl->output_ids.start.push_back(static_cast<std::uint32_t>(impl->output_ids.items.size()));
+
+  // Consumers by dataset, ascending: count, then fill in node order. A node that reads a
+  // dataset twice consumes it once (`last_reader` skips its second read).
+  std::vector<std::uint32_t>& consumer_start = impl->consumers.start;
+  consumer_start.assign(dataset_count + 1, 0);
+  {
+    std::vector<std::uint32_t> last_reader(dataset_count, kNone);
+    for (std::uint32_t i = 0; i < count; ++i) {
+      for (const DatasetId id : impl->input_ids[i]) {
+        if (last_reader[id] != i) {
+          last_reader[id] = i;
+          ++consumer_start[id + 1];
+        }
+      }
+    }
+  }
+  for (std::size_t id = 0; id < dataset_count; ++id) {
+    consumer_start[id + 1] += consumer_start[id];
+  }
+  impl->consumers.items.resize(consumer_start[dataset_count]);
+  {
+    std::vector<std::uint32_t> filled(consumer_start.begin(), consumer_start.end() - 1);
+    for (std::uint32_t i = 0; i < count; ++i) {
+      for (const DatasetId id : impl->input_ids[i]) {
+        if (filled[id] == consumer_start[id] || impl->consumers.items[filled[id] - 1] != i) {
+          impl->consumers.items[filled[id]++] = i;
+        }
+      }
     }
   }
   graph.node_index.renumber(position);
@@ -400,8 +507,11 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
   impl->node_index = std::move(graph.node_index);
   impl->dataset_index = std::move(graph.dataset_index);
   impl->nodes.reserve(count);
-  for (std::uint32_t old : order) {
-    impl->nodes.push_back(std::move(nodes[old]));
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (i + 8 < count) {
+      __builtin_prefetch(&nodes[order[i + 8]]);
+    }
+    impl->nodes.push_back(std::move(nodes[order[i]]));
   }
   impl_ = std::move(impl);
 }
@@ -473,11 +583,11 @@ std::optional<Pipeline::DatasetId> Pipeline::dataset_id(std::string_view dataset
   return impl_->dataset(dataset);
 }
 
-const std::vector<Pipeline::DatasetId>& Pipeline::input_ids(std::size_t node) const {
+std::span<const Pipeline::DatasetId> Pipeline::input_ids(std::size_t node) const {
   return impl_->input_ids[node];
 }
 
-const std::vector<Pipeline::DatasetId>& Pipeline::output_ids(std::size_t node) const {
+std::span<const Pipeline::DatasetId> Pipeline::output_ids(std::size_t node) const {
   return impl_->output_ids[node];
 }
 
@@ -489,8 +599,12 @@ std::optional<std::size_t> Pipeline::producer_of(DatasetId id) const {
   return producer;
 }
 
-const std::vector<std::size_t>& Pipeline::consumers_of(DatasetId id) const {
-  return impl_->consumers.at(id);
+std::span<const std::uint32_t> Pipeline::consumers_of(DatasetId id) const {
+  if (id >= impl_->consumers.row_count()) {
+    throw std::out_of_range(fmt::format("dataset id {} is out of range (the pipeline has {})", id,
+                                        impl_->consumers.row_count()));
+  }
+  return impl_->consumers[id];
 }
 
 std::optional<std::size_t> Pipeline::producer_of(std::string_view dataset) const {
@@ -498,10 +612,9 @@ std::optional<std::size_t> Pipeline::producer_of(std::string_view dataset) const
   return id ? producer_of(*id) : std::nullopt;
 }
 
-const std::vector<std::size_t>& Pipeline::consumers_of(std::string_view dataset) const {
-  static const std::vector<std::size_t> none;
+std::span<const std::uint32_t> Pipeline::consumers_of(std::string_view dataset) const {
   const auto id = dataset_id(dataset);
-  return id ? consumers_of(*id) : none;
+  return id ? consumers_of(*id) : std::span<const std::uint32_t>{};
 }
 
 std::vector<std::size_t> Pipeline::node_indices(const Names& names, std::string_view filter) const {
@@ -545,7 +658,7 @@ std::vector<bool> reach(std::size_t node_count, const std::vector<std::size_t>& 
 std::vector<bool> Pipeline::downstream(const std::vector<std::size_t>& starts) const {
   return reach(size(), starts, [this](std::size_t i, auto&& visit) {
     for (DatasetId output : impl_->output_ids[i]) {
-      for (std::size_t consumer : impl_->consumers[output]) {
+      for (const std::uint32_t consumer : impl_->consumers[output]) {
         visit(consumer);
       }
     }

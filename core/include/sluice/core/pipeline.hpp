@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <typeinfo>
@@ -76,17 +77,18 @@ class SLUICE_API Pipeline {
   /// Position of the producer of `dataset`, if a node produces it.
   std::optional<std::size_t> producer_of(std::string_view dataset) const;
   /// Positions of the nodes that consume `dataset`, ascending (empty for unknown datasets).
-  const std::vector<std::size_t>& consumers_of(std::string_view dataset) const;
+  std::span<const std::uint32_t> consumers_of(std::string_view dataset) const;
 
   /// The dense dataset index, for schedulers that must not hash names per node.
   std::size_t dataset_count() const;
   const std::string& dataset_name(DatasetId id) const;
   std::optional<DatasetId> dataset_id(std::string_view dataset) const;
-  /// The ids of a node's inputs and outputs, in declaration order.
-  const std::vector<DatasetId>& input_ids(std::size_t node) const;
-  const std::vector<DatasetId>& output_ids(std::size_t node) const;
+  /// The ids of a node's inputs and outputs, in declaration order. The spans (and those of
+  /// consumers_of) view arrays of the pipeline, valid as long as one copy of it lives.
+  std::span<const DatasetId> input_ids(std::size_t node) const;
+  std::span<const DatasetId> output_ids(std::size_t node) const;
   std::optional<std::size_t> producer_of(DatasetId id) const;
-  const std::vector<std::size_t>& consumers_of(DatasetId id) const;
+  std::span<const std::uint32_t> consumers_of(DatasetId id) const;
 
   /// Data a layer above core derives from this pipeline (the runners' Plan): made by `make`
   /// (returning std::shared_ptr<const T>) on the first call for T, then kept with the pipeline

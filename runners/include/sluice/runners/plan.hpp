@@ -32,7 +32,7 @@ class SLUICE_API Plan {
     return {data_->inputs.data() + data_->input_start[node],
             data_->input_start[node + 1] - data_->input_start[node]};
   }
-  const std::vector<DatasetId>& outputs_of(std::size_t node) const {
+  std::span<const DatasetId> outputs_of(std::size_t node) const {
     return pipeline_.output_ids(node);
   }
   /// Number of nodes that read the dataset.
