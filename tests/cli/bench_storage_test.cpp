@@ -86,6 +86,7 @@ TEST_F(BenchOnRealStorage, EveryStrategyRunsOnS3AndTheBucketIsEmptyAfterwards) {
               AllOf(HasSubstr("loaded the s3 storage plugin for s3://bench/runs"),
                     HasSubstr("storage: real backend s3://bench/runs, credentials 'bench_s3'"),
                     HasSubstr("s3://bench/runs/sluice-bench-"), HasSubstr("times are real seconds"),
+                    HasSubstr("bound: the lower bound of docs/architecture.md"),
                     HasSubstr("median read and write time per operation"), HasSubstr("read op"),
                     HasSubstr("write bw")));
   const auto rows = table_rows(result.output, "chain:3");

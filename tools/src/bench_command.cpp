@@ -548,7 +548,8 @@ void print_header(const BenchFlags& flags, const Scenario& scenario, const Bench
                            plan.shown("workers", fmt::format("{}", plan.base.workers)), tee,
                            settings.repeat, settings.repeat == 1 ? "" : "s");
   if (settings.real_storage) {
-    std::cout << "times are real seconds; bound: the lower bound of DESIGN.md for the "
+    std::cout << "times are real seconds; bound: the lower bound of docs/architecture.md (\"The "
+                 "lower bound and the optimum\") for the "
                  "strategy's workers, from the median read and write time per operation "
                  "the strategy measured (transfer included); read op, write op: median "
                  "time per operation; read bw, write bw: bytes moved per second of operations; "
@@ -557,7 +558,8 @@ void print_header(const BenchFlags& flags, const Scenario& scenario, const Bench
     return;
   }
   std::cout << time_scale_line(plan, harness);
-  std::cout << "times are simulated seconds; bound: the lower bound of DESIGN.md for the "
+  std::cout << "times are simulated seconds; bound: the lower bound of docs/architecture.md (\"The "
+               "lower bound and the optimum\") for the "
                "strategy's workers; optimum: the best schedule of that model (searched for "
                "pipelines of at most 12 nodes)\n\n"
             << std::flush;
