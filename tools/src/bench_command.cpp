@@ -1,5 +1,6 @@
 #include "bench_command.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <iostream>
@@ -608,11 +609,35 @@ void write_outputs(const BenchFlags& flags, const BenchPlan& plan,
   }
 }
 
+// With --keep on a real backend: where each run's objects were left, one line per run.
+std::string kept_summary(const BenchPlan& plan, const std::vector<bench::BenchResult>& results) {
+  const auto& real = plan.settings.real_storage;
+  if (!real || !real->keep) {
+    return "";
+  }
+  std::vector<std::string> strategies;
+  for (const bench::BenchResult& result : results) {
+    if (std::find(strategies.begin(), strategies.end(), result.strategy) == strategies.end()) {
+      strategies.push_back(result.strategy);
+    }
+  }
+  std::string summary = fmt::format("\nkept (--keep): the objects every run wrote, under {}:\n",
+                                    real->storage->url(real->prefix));
+  for (const std::string& strategy : strategies) {
+    for (int repetition = 1; repetition <= plan.settings.repeat; ++repetition) {
+      summary += fmt::format(
+          "  {}, run {}: {}/\n", strategy, repetition,
+          real->storage->url(fmt::format("{}/{}/{}", real->prefix, strategy, repetition)));
+    }
+  }
+  return summary;
+}
+
 int measure(const BenchFlags& flags, Scenario& scenario, const BenchPlan& plan) {
   bench::Harness harness(scenario.plugins().registry(), flags.scenario, scenario.factory());
   print_header(flags, scenario, plan, harness);
   const auto results = run_points(plan, harness);
-  std::cout << bench::format_table(results);
+  std::cout << bench::format_table(results) << kept_summary(plan, results) << std::flush;
   write_outputs(flags, plan, results);
   return 0;
 }
