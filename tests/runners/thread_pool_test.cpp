@@ -214,7 +214,7 @@ TEST(ThreadPool, StressGrowingAndShrinkingUnderConcurrentSubmits) {
       for (int s = 0; s < kSubmitters; ++s) {
         submitters.emplace_back([&, s] {
           for (int i = 0; i < kTasks; ++i) {
-            pool.submit([&, i] {
+            pool.submit([&ran, i, s] {
               if ((i + s) % 7 == 0) {
                 std::this_thread::sleep_for(std::chrono::microseconds(200));
               }
