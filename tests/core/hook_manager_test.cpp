@@ -160,7 +160,7 @@ class AddOnceHook : public Hook {
   std::vector<std::string>& log_;
 };
 
-TEST(HookManager, ASnapshotReplacedDuringAnEmissionIsFreedWhenTheEmissionReturns) {
+TEST(HookManager, ASnapshotReplacedDuringAnEmissionIsFreedByTheNextAddOutsideOne) {
   std::vector<std::string> log;
   HookManager hooks;
   const auto adder = std::make_shared<AddOnceHook>(hooks, log);
@@ -168,11 +168,16 @@ TEST(HookManager, ASnapshotReplacedDuringAnEmissionIsFreedWhenTheEmissionReturns
   hooks.add("after", std::make_shared<TaggingHook>(log, "after"));
   hooks.on_dataset_released("x");
   EXPECT_EQ(adder->kept_during_, 2U);  // the emission still reads the old one
-  EXPECT_EQ(hooks.snapshots_kept(), 1U);
   EXPECT_THAT(log, ElementsAre("adder", "after"));
   log.clear();
   hooks.on_dataset_released("x");
   EXPECT_THAT(log, ElementsAre("added", "adder", "after"));
+  EXPECT_EQ(hooks.snapshots_kept(), 2U);  // kept: no add outside an emission since
+  hooks.add("later", std::make_shared<TaggingHook>(log, "later"));
+  EXPECT_EQ(hooks.snapshots_kept(), 1U);
+  log.clear();
+  hooks.on_dataset_released("x");
+  EXPECT_THAT(log, ElementsAre("added", "adder", "after", "later"));
 }
 
 // Counts on_dataset_released and before_dataset_loaded from any thread.
@@ -231,8 +236,9 @@ TEST(HookManager, StressAddsBetweenRunsOfManyEmittingThreads) {
     hooks.add(fmt::format("counter{}", round), counters.back(), round % 3);
     const auto adder = std::make_shared<AddOnceHook>(hooks, log);
     hooks.add(fmt::format("adder{}", round), adder);
-    hooks.on_dataset_released("outside");  // adds from inside the emission
-    ASSERT_EQ(hooks.snapshots_kept(), 1U);
+    ASSERT_EQ(hooks.snapshots_kept(), 1U);  // the last round's are freed by these adds
+    hooks.on_dataset_released("outside");   // adds from inside the emission
+    ASSERT_EQ(hooks.snapshots_kept(), 2U);
     const HookManager::RunScope run(&hooks);
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
@@ -249,6 +255,7 @@ TEST(HookManager, StressAddsBetweenRunsOfManyEmittingThreads) {
   for (int round = 0; round < kRounds; ++round) {
     EXPECT_EQ(counters[round]->loaded.load(), (kRounds - round) * kThreads * kEmits) << round;
   }
+  hooks.add("last", std::make_shared<AtomicCountingHook>());
   EXPECT_EQ(hooks.snapshots_kept(), 1U);
 }
 
