@@ -9,11 +9,11 @@
 #include <sluice/bench/sweep.hpp>
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/log.hpp>
-#include <sluice/core/plugin_loader.hpp>
 #include <sluice/core/registry.hpp>
 #include <sluice/core/util/json.hpp>
 #include <sluice/runners/builtins.hpp>
 
+#include "support/bench_plugins.hpp"
 #include "support/captured_log.hpp"
 
 namespace sluice {
@@ -24,19 +24,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::ThrowsMessage;
-
-// The registry `sluice bench` uses: built-ins, and the tee and cache plugins of this build.
-struct Plugins {
-  Plugins() {
-    register_builtins(registry);
-    Registrar registrar(registry);
-    register_builtin_runners(registrar);
-    loader.load("tee");
-    loader.load("cache");
-  }
-  Registry registry;
-  PluginLoader loader{registry};
-};
 
 const bench::BenchResult& find(const std::vector<bench::BenchResult>& results,
                                const std::string& strategy) {
@@ -122,7 +109,7 @@ class HarnessOnAChain : public ::testing::Test {
     settings.time_scale = 0.002;  // 1 simulated second: 2 ms
   }
 
-  Plugins plugins;
+  testing::BenchPlugins plugins;
   bench::BenchPoint point;
   bench::BenchSettings settings;
 };

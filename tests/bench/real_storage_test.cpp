@@ -10,10 +10,10 @@
 #include <sluice/bench/measured_storage.hpp>
 #include <sluice/bench/report.hpp>
 #include <sluice/core/error.hpp>
-#include <sluice/core/plugin_loader.hpp>
 #include <sluice/core/registry.hpp>
 #include <sluice/core/storage.hpp>
-#include <sluice/runners/builtins.hpp>
+
+#include "support/bench_plugins.hpp"
 
 namespace sluice {
 namespace {
@@ -21,17 +21,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-
-struct Plugins {
-  Plugins() {
-    register_builtins(registry);
-    Registrar registrar(registry);
-    register_builtin_runners(registrar);
-    loader.load("tee");
-  }
-  Registry registry;
-  PluginLoader loader{registry};
-};
 
 // Every object under `folder` of `storage`, recursively.
 std::vector<std::string> objects_under(const Storage& storage, const std::string& folder) {
@@ -101,7 +90,7 @@ class HarnessOnRealStorage : public ::testing::Test {
     return settings;
   }
 
-  Plugins plugins;
+  testing::BenchPlugins plugins{"tee"};
   std::shared_ptr<const Storage> storage = std::make_shared<MemoryStorage>();
   bench::Harness harness{plugins.registry, "chain:3", bench::generated_workload("chain:3")};
 };

@@ -86,6 +86,7 @@ TEST_F(BenchOnRealStorage, EveryStrategyRunsOnS3AndTheBucketIsEmptyAfterwards) {
               AllOf(HasSubstr("loaded the s3 storage plugin for s3://bench/runs"),
                     HasSubstr("storage: real backend s3://bench/runs, credentials 'bench_s3'"),
                     HasSubstr("s3://bench/runs/sluice-bench-"), HasSubstr("times are real seconds"),
+                    HasSubstr("bound: the lower bound of docs/architecture.md"),
                     HasSubstr("median read and write time per operation"), HasSubstr("read op"),
                     HasSubstr("write bw")));
   const auto rows = table_rows(result.output, "chain:3");
@@ -122,6 +123,32 @@ TEST_F(BenchOnRealStorage, EveryStrategyRunsOnS3AndTheBucketIsEmptyAfterwards) {
   }
   EXPECT_EQ(keys.size(), 4U);  // the free input and 3 steps
   EXPECT_THAT(keys, ::testing::Contains(::testing::EndsWith("/sequential/1/step_3_out.bin")));
+}
+
+TEST_F(BenchOnRealStorage, KeepListsWhereEachRunsObjectsWereKeptAtTheEnd) {
+  const fs::path store = project / "store";
+  const Result kept = sluice(fmt::format(
+      "bench --scenario chain:3 --strategies sequential,tee --repeat 2 --storage-url file://{} "
+      "--keep",
+      store.string()));
+  ASSERT_EQ(kept.exit_code, 0) << kept.output;
+  ASSERT_EQ(std::distance(fs::directory_iterator(store), fs::directory_iterator()), 1);
+  const fs::path run_folder = fs::directory_iterator(store)->path();
+  const std::string& output = kept.output;
+  EXPECT_THAT(output, HasSubstr("kept (--keep): the objects every run wrote, under "));
+  for (const char* strategy : {"sequential", "tee"}) {
+    for (int run = 1; run <= 2; ++run) {
+      const fs::path folder = run_folder / strategy / std::to_string(run);
+      EXPECT_THAT(output, HasSubstr(fmt::format("  {}, run {}: ", strategy, run)));
+      EXPECT_THAT(output, HasSubstr(folder.string() + "/\n")) << kept.output;
+      EXPECT_TRUE(fs::is_regular_file(folder / "step_3_out.bin")) << folder;
+    }
+  }
+  const Result removed = sluice(
+      fmt::format("bench --scenario chain:3 --strategies tee --repeat 1 --storage-url file://{}",
+                  (project / "other").string()));
+  ASSERT_EQ(removed.exit_code, 0) << removed.output;
+  EXPECT_THAT(removed.output, Not(HasSubstr("kept (--keep)")));
 }
 
 TEST_F(BenchOnRealStorage, AnUnreachableEndpointIsOneClearErrorWithoutTheSecret) {

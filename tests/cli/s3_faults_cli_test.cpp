@@ -4,6 +4,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,7 +14,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sluice/core/util/files.hpp>
@@ -21,6 +21,7 @@
 
 #include "support/fake_s3.hpp"
 #include "support/iris_on_servers.hpp"
+#include "support/kill9.hpp"
 #include "support/s3rver.hpp"
 #include "support/sluice_cli.hpp"
 #include "support/source_dir.hpp"
@@ -39,72 +40,48 @@ constexpr const char* kSecret = "cli-s3-secret-never-shown";
 
 /// `sluice <arguments>` started in `folder` (fork and exec: the test knows its pid), stdout and
 /// stderr into one file. Killed with SIGKILL in the destructor if still running.
-class SluiceProcess {
+class SluiceProcess : public testing::ChildProcess {
  public:
   SluiceProcess(const fs::path& folder, const std::vector<std::string>& arguments)
-      : output_(log_.path() / "output.txt") {
-    std::vector<std::string> args = {SLUICE_BINARY};
-    args.insert(args.end(), arguments.begin(), arguments.end());
-    std::vector<char*> argv;
-    for (std::string& arg : args)
-      argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const std::string output = output_.string();
-    const pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      const int fd = ::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (::getppid() != parent || fd < 0 || ::chdir(folder.c_str()) != 0)
-        ::_exit(127);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  ~SluiceProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
+      : SluiceProcess(std::make_unique<Command>(folder, arguments)) {}
+  ~SluiceProcess() { (void)kill9(); }  // before the log folder goes
   SluiceProcess(const SluiceProcess&) = delete;
   SluiceProcess& operator=(const SluiceProcess&) = delete;
 
-  pid_t pid() const { return pid_; }
-  bool running() {
-    int status = 0;
-    if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      status_ = status;
-    }
-    return pid_ > 0;
-  }
-  /// Waits for the end: the exit code, or -1 when a signal ended it.
-  int wait() {
-    if (pid_ > 0) {
-      ::waitpid(pid_, &status_, 0);
-      pid_ = -1;
-    }
-    return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
-  }
-  /// Sends SIGKILL, as `kill -9` does, and reaps the process; true when SIGKILL ended it.
-  bool kill9() {
-    if (pid_ <= 0)
-      return false;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status_, 0);
-    pid_ = -1;
-    return WIFSIGNALED(status_) && WTERMSIG(status_) == SIGKILL;
-  }
-  std::string output() const { return read_file(output_); }
+  std::string output() const { return read_file(command_->output); }
 
  private:
-  testing::TempDir log_;
-  fs::path output_;
-  pid_t pid_ = -1;
-  int status_ = 0;
+  /// Everything the child needs, made before fork (the child only execs).
+  struct Command {
+    Command(const fs::path& folder_, const std::vector<std::string>& arguments)
+        : folder(folder_.string()), output((log.path() / "output.txt").string()) {
+      args.push_back(SLUICE_BINARY);
+      args.insert(args.end(), arguments.begin(), arguments.end());
+      for (std::string& arg : args)
+        argv.push_back(arg.data());
+      argv.push_back(nullptr);
+    }
+    testing::TempDir log;
+    std::string folder;
+    std::string output;
+    std::vector<std::string> args;
+    std::vector<char*> argv;
+  };
+
+  explicit SluiceProcess(std::unique_ptr<Command> command)
+      : ChildProcess([&command, parent = ::getpid()] {
+          ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+          const int fd = ::open(command->output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+          if (::getppid() != parent || fd < 0 || ::chdir(command->folder.c_str()) != 0)
+            ::_exit(127);
+          ::dup2(fd, 1);
+          ::dup2(fd, 2);
+          ::execv(command->argv[0], command->argv.data());
+          ::_exit(127);
+        }),
+        command_(std::move(command)) {}
+
+  std::unique_ptr<Command> command_;
 };
 
 /// Waits until `done()` or `process` ended; false on timeout or an ended process.

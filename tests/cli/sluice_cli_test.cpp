@@ -626,6 +626,10 @@ TEST_F(SluiceCli, BenchWithOnlyAReadLatencyRunsIrisWithEveryStrategy) {
               AllOf(HasSubstr("scenario iris"), HasSubstr("write latency = read latency"),
                     HasSubstr("automatic (1 simulated second runs in"), HasSubstr("parallel+tee"),
                     HasSubstr("memory"), HasSubstr("x bound")));
+  EXPECT_THAT(result.output,
+              AllOf(HasSubstr("bound: the lower bound of docs/architecture.md (\"The lower "
+                              "bound and the optimum\")"),
+                    Not(HasSubstr("DESIGN.md"))));
 }
 
 TEST_F(SluiceCli, BenchOfTheProjectLeavesItsDataAlone) {

@@ -127,6 +127,59 @@ TEST(HookManager, AHookAddedFromInsideAnEventOutsideARunHearsTheNextEventNotThis
   EXPECT_EQ(log[65], "after");
 }
 
+TEST(HookManager, AddsBetweenRunsKeepOnlyTheCurrentSnapshot) {
+  std::vector<std::string> log;
+  HookManager hooks;
+  EXPECT_EQ(hooks.snapshots_kept(), 1U);
+  for (int run = 0; run < 50; ++run) {
+    hooks.add(fmt::format("tag{}", run), std::make_shared<TaggingHook>(log, "tag"));
+    const HookManager::RunScope scope(&hooks);
+    hooks.on_dataset_released("x");
+  }
+  EXPECT_EQ(hooks.snapshots_kept(), 1U);  // not one per add
+  EXPECT_EQ(log.size(), 50U * 51U / 2U);
+}
+
+// Adds one TaggingHook from inside the event, once, and records how many snapshots the manager
+// holds right after the add, while the emission is still reading the old one.
+class AddOnceHook : public Hook {
+ public:
+  AddOnceHook(HookManager& hooks, std::vector<std::string>& log) : hooks_(hooks), log_(log) {}
+  Events events() const override { return {Event::on_dataset_released}; }
+  void on_dataset_released(std::string_view) override {
+    log_.push_back("adder");
+    if (kept_during_ == 0) {
+      hooks_.add("added", std::make_shared<TaggingHook>(log_, "added"), -1);
+      kept_during_ = hooks_.snapshots_kept();
+    }
+  }
+  std::size_t kept_during_ = 0;
+
+ private:
+  HookManager& hooks_;
+  std::vector<std::string>& log_;
+};
+
+TEST(HookManager, ASnapshotReplacedDuringAnEmissionIsFreedByTheNextAddOutsideOne) {
+  std::vector<std::string> log;
+  HookManager hooks;
+  const auto adder = std::make_shared<AddOnceHook>(hooks, log);
+  hooks.add("adder", adder);
+  hooks.add("after", std::make_shared<TaggingHook>(log, "after"));
+  hooks.on_dataset_released("x");
+  EXPECT_EQ(adder->kept_during_, 2U);  // the emission still reads the old one
+  EXPECT_THAT(log, ElementsAre("adder", "after"));
+  log.clear();
+  hooks.on_dataset_released("x");
+  EXPECT_THAT(log, ElementsAre("added", "adder", "after"));
+  EXPECT_EQ(hooks.snapshots_kept(), 2U);  // kept: no add outside an emission since
+  hooks.add("later", std::make_shared<TaggingHook>(log, "later"));
+  EXPECT_EQ(hooks.snapshots_kept(), 1U);
+  log.clear();
+  hooks.on_dataset_released("x");
+  EXPECT_THAT(log, ElementsAre("added", "adder", "after", "later"));
+}
+
 // Counts on_dataset_released and before_dataset_loaded from any thread.
 class AtomicCountingHook : public Hook {
  public:
@@ -167,6 +220,43 @@ TEST(HookManager, ManyThreadsEmitToTheSameHooksAtOnce) {
     EXPECT_EQ(counter->released.load(), kThreads * kEmits);
     EXPECT_EQ(counter->loaded.load(), kThreads * kEmits);
   }
+}
+
+// Run under the tsan preset: rounds of adds (some from inside an emission) between runs whose
+// threads emit with no lock; the replaced snapshots are freed between rounds.
+TEST(HookManager, StressAddsBetweenRunsOfManyEmittingThreads) {
+  HookManager hooks;
+  std::vector<std::string> log;
+  std::vector<std::shared_ptr<AtomicCountingHook>> counters;
+  constexpr int kRounds = 20;
+  constexpr int kThreads = 4;
+  constexpr int kEmits = 500;
+  for (int round = 0; round < kRounds; ++round) {
+    counters.push_back(std::make_shared<AtomicCountingHook>());
+    hooks.add(fmt::format("counter{}", round), counters.back(), round % 3);
+    const auto adder = std::make_shared<AddOnceHook>(hooks, log);
+    hooks.add(fmt::format("adder{}", round), adder);
+    ASSERT_EQ(hooks.snapshots_kept(), 1U);  // the last round's are freed by these adds
+    hooks.on_dataset_released("outside");   // adds from inside the emission
+    ASSERT_EQ(hooks.snapshots_kept(), 2U);
+    const HookManager::RunScope run(&hooks);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < kEmits; ++i) {
+          hooks.before_dataset_loaded("y", nullptr);
+        }
+      });
+    }
+    for (auto& thread : threads) {
+      thread.join();
+    }
+  }
+  for (int round = 0; round < kRounds; ++round) {
+    EXPECT_EQ(counters[round]->loaded.load(), (kRounds - round) * kThreads * kEmits) << round;
+  }
+  hooks.add("last", std::make_shared<AtomicCountingHook>());
+  EXPECT_EQ(hooks.snapshots_kept(), 1U);
 }
 
 TEST(HookManager, OnlyListedEventsAreConnected) {

@@ -1,5 +1,8 @@
 #include <atomic>
+#include <chrono>
 #include <system_error>
+#include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -153,6 +156,85 @@ TEST(ThreadPool, AnAbsurdMaximumIsRefusedBeforeAnyThreadStarts) {
   EXPECT_THAT([&] { ThreadPool pool(1, 1000000, "writer", count); },
               ThrowsMessage<Error>(HasSubstr("cannot start 1000000 writer threads (at most 1024")));
   EXPECT_EQ(calls, 0);
+}
+
+TEST(ThreadPool, IdleThreadsAboveTheBaseExitAndTheDestructorJoinsThem) {
+  using namespace std::chrono_literals;
+  testing::Gate gate;
+  std::atomic<int> begun{0}, done{0};
+  {
+    ThreadPool pool(2, 8, "writer", 20ms);
+    submit_blocking(pool, 8, gate, begun, done);
+    EXPECT_TRUE(testing::eventually([&] { return begun.load() == 8; }));
+    EXPECT_EQ(pool.size(), 8U);
+    gate.open();
+    // Idle now: the six above the base exit; the base two stay.
+    EXPECT_TRUE(testing::eventually([&] { return pool.size() == 2U; })) << pool.size();
+    EXPECT_EQ(done.load(), 8);
+    EXPECT_EQ(pool.peak_size(), 8U);
+    std::this_thread::sleep_for(100ms);  // several more timeouts: never below the base
+    EXPECT_EQ(pool.size(), 2U);
+    // It grows again when needed.
+    testing::Gate again;
+    submit_blocking(pool, 4, again, begun, done);
+    EXPECT_TRUE(testing::eventually([&] { return begun.load() == 12; }));
+    EXPECT_EQ(pool.size(), 4U);
+    again.open();
+    EXPECT_TRUE(testing::eventually([&] { return pool.size() == 2U; })) << pool.size();
+  }
+  EXPECT_EQ(done.load(), 12);
+}
+
+TEST(ThreadPool, TheConstructorsWithoutAnIdleTimeoutKeepTheirThreads) {
+  EXPECT_EQ(ThreadPool::default_idle_timeout, std::chrono::milliseconds(2000));
+  testing::Gate gate;
+  std::atomic<int> begun{0}, done{0};
+  {
+    ThreadPool fixed(3, "worker");
+    submit_blocking(fixed, 3, gate, begun, done);
+    EXPECT_TRUE(testing::eventually([&] { return begun.load() == 3; }));
+    gate.open();
+    EXPECT_TRUE(testing::eventually([&] { return done.load() == 3; }));
+    EXPECT_EQ(fixed.size(), 3U);  // a fixed pool has no thread above its base
+  }
+}
+
+// Run under the tsan preset: threads start and exit (a 1 ms idle timeout) while many threads
+// submit at once; every task runs exactly once and the pool ends at its base.
+TEST(ThreadPool, StressGrowingAndShrinkingUnderConcurrentSubmits) {
+  using namespace std::chrono_literals;
+  constexpr int kSubmitters = 4;
+  constexpr int kRounds = 20;
+  constexpr int kTasks = 50;
+  std::atomic<int> ran{0};
+  {
+    ThreadPool pool(1, 16, "writer", 1ms);
+    for (int round = 0; round < kRounds; ++round) {
+      std::vector<std::thread> submitters;
+      for (int s = 0; s < kSubmitters; ++s) {
+        submitters.emplace_back([&, s] {
+          for (int i = 0; i < kTasks; ++i) {
+            pool.submit([&ran, i, s] {
+              if ((i + s) % 7 == 0) {
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+              }
+              ran.fetch_add(1);
+            });
+          }
+        });
+      }
+      for (auto& submitter : submitters) {
+        submitter.join();
+      }
+      if (round % 5 == 4) {  // now and then, idle long enough for the extra threads to exit
+        const int expected = (round + 1) * kSubmitters * kTasks;
+        EXPECT_TRUE(testing::eventually([&] { return ran.load() == expected; }));
+        EXPECT_TRUE(testing::eventually([&] { return pool.size() == 1U; })) << pool.size();
+      }
+      EXPECT_LE(pool.size(), 16U);
+    }
+  }
+  EXPECT_EQ(ran.load(), kRounds * kSubmitters * kTasks);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 using sluice::s3::S3Client;
 using sluice::s3::S3Error;
 using sluice::s3::S3Options;
+using sluice::s3::S3Storage;
 using sluice::testing::FakeHttpServer;
 using sluice::testing::HttpReply;
 using sluice::testing::HttpRequest;
@@ -383,14 +384,22 @@ TEST(S3Faults, TheUploadOfALiveProcessIsNeverAbortedByTheDeadUploadCleanup) {
   EXPECT_TRUE(std::filesystem::is_empty(journal.path()));  // completed: forgotten
 }
 
-TEST(S3Faults,
-     TheDeadUploadCleanupAbortsAReusedPidsUploadAndLeavesOtherHostsBucketsAndContainersAlone) {
-  auto s3 = std::make_shared<FakeMultipartS3>();
-  FakeHttpServer server([s3](const HttpRequest& request) { return (*s3)(request); });
+/// A fake S3 and an upload journal in a folder of its own, for the dead upload cleanup.
+class S3DeadUploadCleanup : public ::testing::Test {
+ protected:
+  std::shared_ptr<FakeMultipartS3> s3 = std::make_shared<FakeMultipartS3>();
+  FakeHttpServer server{[s3 = s3](const HttpRequest& request) { return (*s3)(request); }};
   sluice::testing::TempDir journal;
-  S3Options options = fast_options(server);
-  options.upload_journal = journal.path();
-  S3Client client(options);
+  S3Options options = [this] {
+    S3Options journaled = fast_options(server);
+    journaled.upload_journal = journal.path();
+    return journaled;
+  }();
+  S3Client client{options};
+};
+
+TEST_F(S3DeadUploadCleanup,
+       TheDeadUploadCleanupAbortsAReusedPidsUploadAndLeavesOtherHostsBucketsAndContainersAlone) {
   const std::string reused = client.create_multipart_upload("bucket", "out.bin");
   const std::string elsewhere = client.create_multipart_upload("bucket", "out.bin");
   const std::string other_bucket = client.create_multipart_upload("other", "out.bin");
@@ -411,6 +420,30 @@ TEST(S3Faults,
   EXPECT_TRUE(std::filesystem::exists(journal / "b.upload"));
   EXPECT_TRUE(std::filesystem::exists(journal / "c.upload"));
   EXPECT_TRUE(std::filesystem::exists(journal / "d.upload"));
+}
+
+TEST_F(S3DeadUploadCleanup, S3StorageCleansUpEachBucketOnceWhateverOrderItsOperationsUseThem) {
+  const auto dead_upload = [&](const std::string& bucket, const std::string& file) {
+    const std::string id = client.create_multipart_upload(bucket, "out.bin");
+    journal.write(file, journal_entry(server.endpoint(), id, this_host(), ::getpid(), 1, bucket));
+    return id;
+  };
+  const std::string first = dead_upload("bucket", "a.upload");
+  const std::string other = dead_upload("other", "b.upload");
+  const S3Storage storage(options);
+
+  EXPECT_FALSE(storage.exists("bucket/x"));
+  EXPECT_EQ(s3->aborted(), std::vector<std::string>{first});
+  EXPECT_FALSE(storage.exists("other/y"));
+  EXPECT_EQ(s3->aborted(), (std::vector<std::string>{first, other}));
+  // Each bucket was cleaned once: an upload journaled since is not aborted on their next uses.
+  dead_upload("bucket", "c.upload");
+  storage.write("bucket/x", "1");
+  EXPECT_FALSE(storage.exists("other/y"));  // the fake S3 keeps one key space for all buckets
+  EXPECT_EQ(storage.read("bucket/x"), "1");
+  EXPECT_TRUE(storage.write_new("other/y", "2"));
+  EXPECT_EQ(s3->aborted(), (std::vector<std::string>{first, other}));
+  EXPECT_TRUE(std::filesystem::exists(journal / "c.upload"));
 }
 
 }  // namespace

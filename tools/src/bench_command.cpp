@@ -1,5 +1,6 @@
 #include "bench_command.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <iostream>
@@ -548,7 +549,8 @@ void print_header(const BenchFlags& flags, const Scenario& scenario, const Bench
                            plan.shown("workers", fmt::format("{}", plan.base.workers)), tee,
                            settings.repeat, settings.repeat == 1 ? "" : "s");
   if (settings.real_storage) {
-    std::cout << "times are real seconds; bound: the lower bound of DESIGN.md for the "
+    std::cout << "times are real seconds; bound: the lower bound of docs/architecture.md (\"The "
+                 "lower bound and the optimum\") for the "
                  "strategy's workers, from the median read and write time per operation "
                  "the strategy measured (transfer included); read op, write op: median "
                  "time per operation; read bw, write bw: bytes moved per second of operations; "
@@ -557,7 +559,8 @@ void print_header(const BenchFlags& flags, const Scenario& scenario, const Bench
     return;
   }
   std::cout << time_scale_line(plan, harness);
-  std::cout << "times are simulated seconds; bound: the lower bound of DESIGN.md for the "
+  std::cout << "times are simulated seconds; bound: the lower bound of docs/architecture.md (\"The "
+               "lower bound and the optimum\") for the "
                "strategy's workers; optimum: the best schedule of that model (searched for "
                "pipelines of at most 12 nodes)\n\n"
             << std::flush;
@@ -606,11 +609,35 @@ void write_outputs(const BenchFlags& flags, const BenchPlan& plan,
   }
 }
 
+// With --keep on a real backend: where each run's objects were left, one line per run.
+std::string kept_summary(const BenchPlan& plan, const std::vector<bench::BenchResult>& results) {
+  const auto& real = plan.settings.real_storage;
+  if (!real || !real->keep) {
+    return "";
+  }
+  std::vector<std::string> strategies;
+  for (const bench::BenchResult& result : results) {
+    if (std::find(strategies.begin(), strategies.end(), result.strategy) == strategies.end()) {
+      strategies.push_back(result.strategy);
+    }
+  }
+  std::string summary = fmt::format("\nkept (--keep): the objects every run wrote, under {}:\n",
+                                    real->storage->url(real->prefix));
+  for (const std::string& strategy : strategies) {
+    for (int repetition = 1; repetition <= plan.settings.repeat; ++repetition) {
+      summary += fmt::format(
+          "  {}, run {}: {}/\n", strategy, repetition,
+          real->storage->url(fmt::format("{}/{}/{}", real->prefix, strategy, repetition)));
+    }
+  }
+  return summary;
+}
+
 int measure(const BenchFlags& flags, Scenario& scenario, const BenchPlan& plan) {
   bench::Harness harness(scenario.plugins().registry(), flags.scenario, scenario.factory());
   print_header(flags, scenario, plan, harness);
   const auto results = run_points(plan, harness);
-  std::cout << bench::format_table(results);
+  std::cout << bench::format_table(results) << kept_summary(plan, results) << std::flush;
   write_outputs(flags, plan, results);
   return 0;
 }

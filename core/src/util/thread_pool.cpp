@@ -19,11 +19,19 @@ std::string cause(const std::exception& error) {
 }  // namespace
 
 ThreadPool::ThreadPool(std::size_t workers, std::string_view kind, const ThreadStarter& start)
-    : ThreadPool(workers, workers, kind, start) {}
+    : ThreadPool(workers, workers, kind, default_idle_timeout, start) {}
 
 ThreadPool::ThreadPool(std::size_t workers, std::size_t max_workers, std::string_view kind,
                        const ThreadStarter& start)
-    : kind_(kind), max_workers_(std::max(workers, max_workers)), start_(start) {
+    : ThreadPool(workers, max_workers, kind, default_idle_timeout, start) {}
+
+ThreadPool::ThreadPool(std::size_t workers, std::size_t max_workers, std::string_view kind,
+                       std::chrono::milliseconds idle_timeout, const ThreadStarter& start)
+    : kind_(kind),
+      base_workers_(workers),
+      max_workers_(std::max(workers, max_workers)),
+      idle_timeout_(idle_timeout),
+      start_(start) {
   if (workers == 0) {
     throw ConfigError("a thread pool needs at least one worker");
   }
@@ -57,6 +65,17 @@ void ThreadPool::start_one() {
     workers_.emplace_back([this] { work(); });
   }
   ++idle_;
+  peak_ = std::max(peak_, workers_.size());
+}
+
+void ThreadPool::join_exited() {
+  // An exited thread moved itself here just before returning, and takes mutex_ no more.
+  for (auto& thread : exited_) {
+    if (thread.joinable()) {
+      thread.join();
+    }
+  }
+  exited_.clear();
 }
 
 void ThreadPool::stop() {
@@ -65,6 +84,7 @@ void ThreadPool::stop() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     workers.swap(workers_);
+    join_exited();
   }
   ready_.notify_all();
   for (auto& worker : workers) {
@@ -79,9 +99,15 @@ std::size_t ThreadPool::size() const {
   return workers_.size();
 }
 
+std::size_t ThreadPool::peak_size() const {
+  std::lock_guard lock(mutex_);
+  return peak_;
+}
+
 void ThreadPool::submit(std::function<void()> task) {
   {
     std::lock_guard lock(mutex_);
+    join_exited();
     tasks_.push_back(std::move(task));
     if (tasks_.size() > idle_ && workers_.size() < max_workers_ && !stopping_ && !growth_failed_) {
       try {
@@ -105,7 +131,23 @@ void ThreadPool::work() {
       if (ran) {
         ++idle_;
       }
-      ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      const auto has_work = [this] { return stopping_ || !tasks_.empty(); };
+      if (max_workers_ == base_workers_) {
+        ready_.wait(lock, has_work);
+      } else {
+        while (!ready_.wait_for(lock, idle_timeout_, has_work)) {
+          // Idle for idle_timeout_ above the base: exit, for the next submit to join.
+          const auto self = std::find_if(workers_.begin(), workers_.end(), [](const auto& t) {
+            return t.get_id() == std::this_thread::get_id();
+          });
+          if (workers_.size() > base_workers_ && self != workers_.end()) {
+            exited_.push_back(std::move(*self));
+            workers_.erase(self);
+            --idle_;
+            return;
+          }
+        }
+      }
       if (tasks_.empty()) {
         return;  // stopping, and nothing left to do
       }

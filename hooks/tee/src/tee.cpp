@@ -493,8 +493,9 @@ void TeeHook::on_pipeline_error(const RunInfo&, const Pipeline&, const CatalogVi
 
 TeeHook::Stats TeeHook::stats() const {
   std::lock_guard lock(state_->mutex);
-  return Stats{state_->pending_bytes, state_->peak_pending_bytes,  state_->completed,
-               state_->failed_writes, state_->back_pressure_waits, writers_ ? writers_->size() : 0};
+  return Stats{state_->pending_bytes,       state_->peak_pending_bytes,
+               state_->completed,           state_->failed_writes,
+               state_->back_pressure_waits, writers_ ? writers_->peak_size() : 0};
 }
 
 bool TeeHook::holds(std::string_view dataset) const {

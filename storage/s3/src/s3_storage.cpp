@@ -58,11 +58,19 @@ S3Storage::S3Storage(S3Options options) : client_(std::make_unique<S3Client>(std
 
 S3Storage::~S3Storage() = default;
 
-void S3Storage::clean_up_dead_uploads(const std::string& path) const {
-  const std::string bucket = split(path).bucket;
+void S3Storage::clean_up_dead_uploads(const std::string& bucket) const {
+  // The common case, every operation after the first on the storage's one bucket: one atomic
+  // load and a string comparison, no lock. The string is a node of cleaned_buckets_, which
+  // never erases.
+  if (const std::string* last = last_cleaned_.load(std::memory_order_acquire);
+      last != nullptr && *last == bucket) {
+    return;
+  }
   {
     const std::lock_guard lock(cleaned_mutex_);
-    if (!cleaned_buckets_.insert(bucket).second) {
+    const auto [cleaned, inserted] = cleaned_buckets_.insert(bucket);
+    last_cleaned_.store(&*cleaned, std::memory_order_release);
+    if (!inserted) {
       return;
     }
   }
@@ -86,20 +94,20 @@ void S3Storage::clean_up_dead_uploads(const std::string& path) const {
 }
 
 std::string S3Storage::read(const std::string& path) const {
-  clean_up_dead_uploads(path);
   const auto [bucket, key] = split(path);
+  clean_up_dead_uploads(bucket);
   return guarded([&] { return client_->get_object(bucket, key); });
 }
 
 void S3Storage::write(const std::string& path, std::string_view bytes) const {
-  clean_up_dead_uploads(path);
   const auto [bucket, key] = split(path);
+  clean_up_dead_uploads(bucket);
   guarded([&] { client_->put_object(bucket, key, bytes); });
 }
 
 bool S3Storage::write_new(const std::string& path, std::string_view bytes) const {
-  clean_up_dead_uploads(path);
   const auto [bucket, key] = split(path);
+  clean_up_dead_uploads(bucket);
   return guarded([&] {
     // No conditional PUT: between this HEAD and the PUT another run may write the same key
     // (see the class comment); version stamps name the run, so it takes the same version.
@@ -112,14 +120,14 @@ bool S3Storage::write_new(const std::string& path, std::string_view bytes) const
 }
 
 bool S3Storage::exists(const std::string& path) const {
-  clean_up_dead_uploads(path);
   const auto [bucket, key] = split(path);
+  clean_up_dead_uploads(bucket);
   return guarded([&] { return client_->exists(bucket, key); });
 }
 
 std::vector<std::string> S3Storage::list(const std::string& folder) const {
-  clean_up_dead_uploads(folder);
   const auto [bucket, key] = split(folder);
+  clean_up_dead_uploads(bucket);
   ListOptions options;
   options.prefix = key.empty() || key.ends_with('/') ? key : key + "/";
   options.delimiter = "/";

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -42,7 +43,9 @@ using emit_result_t = std::conditional_t<std::is_same_v<Kind, event_kind::pipeli
 /// threads may emit at once (the hooks must be thread-safe). add() is not thread-safe with
 /// emission outside a run, except from inside a hook on the emitting thread (e.g. from
 /// after_catalog_created): the event being emitted finishes with the hooks it started with,
-/// the new hook hears the next one.
+/// the new hook hears the next one. The snapshots an add replaces are freed as soon as no
+/// emission can be reading them: at once, or (an add from inside a hook) at the next add made
+/// outside any emission.
 class SLUICE_API HookManager {
  public:
   /// Marks a run of the manager's hooks as in progress for its lifetime (add() refuses to
@@ -74,6 +77,9 @@ class SLUICE_API HookManager {
                       const HookContext& context);
   /// Names of the hooks added, in call order for equal priorities.
   std::vector<std::string> names() const;
+  /// How many snapshots of the connections the manager holds (see the class comment): 1 after
+  /// an add made outside any emission; more after adds from inside hooks, until the next one.
+  std::size_t snapshots_kept() const;
 
   bool listens(Event event) const { return active_.contains(event); }
 

@@ -27,8 +27,8 @@ struct TeeOptions {
   /// The most writer threads persisting values in the background at once. The pool starts
   /// with one and starts another whenever a write is handed over while every writer is busy
   /// (writes wait on storage rather than use CPU, so a stage needs as many as it has writes in
-  /// flight); writers stay until the hook is destroyed. hooks.yml: `max_writers` (or its older
-  /// name `writers`).
+  /// flight); a writer above the first exits after ThreadPool::default_idle_timeout (2 s) with
+  /// no write. hooks.yml: `max_writers` (or its older name `writers`).
   std::size_t max_writers = 256;
   /// Bytes (by sluice::byte_size) held for writes not yet finished; a save that would exceed
   /// it waits (back-pressure). A single value larger than the budget waits for an empty queue.
@@ -74,7 +74,7 @@ class TeeHook final : public Hook {
     std::size_t writes_completed = 0;
     std::size_t writes_failed = 0;
     std::size_t back_pressure_waits = 0;  // saves that had to wait for the budget
-    std::size_t writers = 0;              // writer threads started so far (<= max_writers)
+    std::size_t writers = 0;              // the most writer threads at once (<= max_writers)
   };
   Stats stats() const;
   /// Whether the tee still holds `dataset`'s value in memory.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -53,11 +54,12 @@ class SLUICE_API S3Storage : public Storage {
 
  private:
   /// Once per bucket: S3Client::abort_dead_uploads, logged; never fails the caller.
-  void clean_up_dead_uploads(const std::string& path) const;
+  void clean_up_dead_uploads(const std::string& bucket) const;
 
   std::unique_ptr<S3Client> client_;
   mutable std::mutex cleaned_mutex_;
   mutable std::set<std::string> cleaned_buckets_;
+  mutable std::atomic<const std::string*> last_cleaned_{nullptr};  // in cleaned_buckets_
 };
 
 /// The options of an `s3://` catalog entry: its `fs_args` over its credentials (resolved with
