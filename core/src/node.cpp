@@ -83,6 +83,7 @@ bool Node::has_tag(std::string_view tag) const {
 
 std::vector<Value> Node::run(const std::vector<Value>& inputs) const {
   std::vector<Value> outputs;
+  outputs.reserve(impl_->outputs.size());
   run(inputs, outputs);
   return outputs;
 }
