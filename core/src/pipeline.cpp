@@ -63,6 +63,17 @@ class NameIndex {
     }
   }
 
+  /// Once that slot has arrived: passes the id stored in it (most often the id under `name`, if
+  /// the name is there) to `use`, to prefetch what a caller keeps by id.
+  template <class Use>
+  void peek(std::string_view name, Use&& use) const {
+    if (!slots_.empty()) {
+      if (const Slot& slot = slots_[std::hash<std::string_view>{}(name)&mask()]; slot.id != kNone) {
+        use(slot.id);
+      }
+    }
+  }
+
   /// Stores `id` under `name` unless the name is there already; returns the id under the name
   /// and whether it was added.
   template <class NameOf>
@@ -205,11 +216,18 @@ struct Graph {
   std::vector<std::uint32_t> input_start, inputs;  // node i reads inputs[input_start[i]...]
   std::vector<std::uint32_t> output_start, outputs;
   std::vector<std::uint32_t> producer;
-  std::vector<std::uint32_t> successor_start, successors;
-  std::vector<std::uint32_t> in_degree;
-  // The first 8 bytes of each node's name, big-endian and zero-padded: the topological sort
-  // compares these before the names, without reaching into the (randomly placed) nodes.
-  std::vector<std::uint64_t> name_prefix;
+  // What the topological sort reads of each node, side by side (it reaches the nodes in an
+  // order of their own, so each visit is one cache miss rather than three), and one more entry
+  // whose successor_start ends the last node's successors.
+  struct TopoNode {
+    // The first 8 bytes of the name, big-endian and zero-padded: the sort compares these
+    // before the names, without reaching into the (randomly placed) nodes.
+    std::uint64_t name_prefix;
+    std::uint32_t in_degree;        // inputs read from a producer
+    std::uint32_t successor_start;  // the node's successors are successors[successor_start...]
+  };
+  std::vector<TopoNode> topo;
+  std::vector<std::uint32_t> successors;
 };
 
 std::uint64_t name_prefix(std::string_view name) {
@@ -227,41 +245,63 @@ Graph build_graph(const std::vector<Node>& nodes) {
   graph.dataset_index.reserve(count);
   graph.input_start.reserve(count + 1);
   graph.output_start.reserve(count + 1);
-  graph.name_prefix.reserve(count);
+  graph.topo.reserve(count + 1);
   auto node_name = [&nodes](std::uint32_t i) -> std::string_view { return nodes[i].name(); };
   auto dataset_name = [&graph](std::uint32_t id) -> std::string_view {
     return *graph.dataset_names[id];
   };
-  // The length and first 8 bytes of each dataset name by id, side by side: a name of at most
-  // 8 bytes (and most other misses) is compared here, without reaching the randomly placed
-  // node that holds the name.
-  std::vector<std::uint64_t> dataset_prefix;
-  std::vector<std::uint32_t> dataset_length;
-  dataset_prefix.reserve(count);
-  dataset_length.reserve(count);
+  // The first 8 bytes and the length of each dataset name by id, side by side (one cache line
+  // per lookup): a name of at most 8 bytes (and most other misses) is compared here, without
+  // reaching the randomly placed node that holds the name.
+  struct Digest {
+    std::uint64_t prefix;
+    std::uint64_t length;
+  };
+  std::vector<Digest> dataset_digest;
+  dataset_digest.reserve(count);
   auto intern = [&](const std::string& dataset) {
-    const std::uint64_t prefix = name_prefix(dataset);
-    const auto length = static_cast<std::uint32_t>(std::min<std::size_t>(dataset.size(), kNone));
+    const Digest digest{name_prefix(dataset), dataset.size()};
     auto [id, fresh] = graph.dataset_index.insert(
         dataset, static_cast<std::uint32_t>(graph.dataset_names.size()), dataset_name,
         [&](std::uint32_t at) {
-          return dataset_prefix[at] == prefix && dataset_length[at] == length &&
+          return dataset_digest[at].prefix == digest.prefix &&
+                 dataset_digest[at].length == digest.length &&
                  (dataset.size() <= 8 || *graph.dataset_names[at] == dataset);
         });
     if (fresh) {
       graph.dataset_names.push_back(&dataset);
       graph.producer.push_back(kNone);
-      dataset_prefix.push_back(prefix);
-      dataset_length.push_back(length);
+      dataset_digest.push_back(digest);
     }
     return id;
   };
   constexpr std::uint32_t kAhead = 8;  // nodes, for prefetching
+  // One pass over the nodes, which are reached through pointers (and, in a large pipeline,
+  // are spread over the heap): each is prefetched in steps ahead of its use, the node itself,
+  // then its lists of names, then the index slots of those names, then what the slots of its
+  // inputs lead to.
   for (std::uint32_t i = 0; i < count; ++i) {
+    if (i + 3 * kAhead < count) {
+      __builtin_prefetch(&nodes[i + 3 * kAhead].name());
+      __builtin_prefetch(&nodes[i + 3 * kAhead].outputs());
+    }
+    if (i + 2 * kAhead < count) {
+      __builtin_prefetch(nodes[i + 2 * kAhead].inputs().data());
+      __builtin_prefetch(nodes[i + 2 * kAhead].outputs().data());
+    }
+    if (i + kAhead / 2 < count) {
+      for (const auto& input : nodes[i + kAhead / 2].inputs()) {
+        graph.dataset_index.peek(
+            input, [&](std::uint32_t id) { __builtin_prefetch(&dataset_digest[id]); });
+      }
+    }
     if (i + kAhead < count) {
       graph.node_index.prefetch(nodes[i + kAhead].name());
       for (const auto& output : nodes[i + kAhead].outputs()) {
         graph.dataset_index.prefetch(output);
+      }
+      for (const auto& input : nodes[i + kAhead].inputs()) {
+        graph.dataset_index.prefetch(input);
       }
     }
     if (auto [at, fresh] = graph.node_index.insert(nodes[i].name(), i, node_name); !fresh) {
@@ -270,7 +310,7 @@ Graph build_graph(const std::vector<Node>& nodes) {
           "give it a namespace)",
           nodes[i].name()));
     }
-    graph.name_prefix.push_back(name_prefix(nodes[i].name()));
+    graph.topo.push_back(Graph::TopoNode{name_prefix(nodes[i].name()), 0, 0});
     graph.output_start.push_back(static_cast<std::uint32_t>(graph.outputs.size()));
     for (const auto& output : nodes[i].outputs()) {
       const std::uint32_t id = intern(output);
@@ -283,37 +323,33 @@ Graph build_graph(const std::vector<Node>& nodes) {
       graph.producer[id] = i;
       graph.outputs.push_back(id);
     }
-  }
-  graph.output_start.push_back(static_cast<std::uint32_t>(graph.outputs.size()));
-  for (std::uint32_t i = 0; i < count; ++i) {
-    if (i + kAhead < count) {
-      for (const auto& input : nodes[i + kAhead].inputs()) {
-        graph.dataset_index.prefetch(input);
-      }
-    }
+    // Inputs are interned in the same pass (an input may be produced by a later node: its id
+    // is taken here, its producer set when that node comes).
     graph.input_start.push_back(static_cast<std::uint32_t>(graph.inputs.size()));
     for (const auto& input : nodes[i].inputs()) {
       graph.inputs.push_back(intern(input));
     }
   }
+  graph.output_start.push_back(static_cast<std::uint32_t>(graph.outputs.size()));
   graph.input_start.push_back(static_cast<std::uint32_t>(graph.inputs.size()));
 
   // Successors (one per input read from a producer) as one array, grouped by producer.
-  graph.in_degree.assign(count, 0);
-  graph.successor_start.assign(count + 1, 0);
+  // Counted first: topo[p + 1].successor_start holds p's count until the prefix sum.
+  graph.topo.push_back(Graph::TopoNode{0, 0, 0});
   for (std::uint32_t i = 0; i < count; ++i) {
     for (std::uint32_t k = graph.input_start[i]; k < graph.input_start[i + 1]; ++k) {
       if (const std::uint32_t producer = graph.producer[graph.inputs[k]]; producer != kNone) {
-        ++graph.successor_start[producer + 1];
-        ++graph.in_degree[i];
+        ++graph.topo[producer + 1].successor_start;
+        ++graph.topo[i].in_degree;
       }
     }
   }
+  std::vector<std::uint32_t> filled(count);
   for (std::uint32_t i = 0; i < count; ++i) {
-    graph.successor_start[i + 1] += graph.successor_start[i];
+    graph.topo[i + 1].successor_start += graph.topo[i].successor_start;
+    filled[i] = graph.topo[i].successor_start;
   }
-  graph.successors.resize(graph.successor_start[count]);
-  std::vector<std::uint32_t> filled(graph.successor_start.begin(), graph.successor_start.end() - 1);
+  graph.successors.resize(graph.topo[count].successor_start);
   for (std::uint32_t i = 0; i < count; ++i) {
     for (std::uint32_t k = graph.input_start[i]; k < graph.input_start[i + 1]; ++k) {
       if (const std::uint32_t producer = graph.producer[graph.inputs[k]]; producer != kNone) {
@@ -325,11 +361,11 @@ Graph build_graph(const std::vector<Node>& nodes) {
 }
 
 [[noreturn]] void throw_cycle(const std::vector<Node>& nodes, const Graph& graph,
-                              const std::vector<std::uint32_t>& in_degree) {
+                              const std::vector<Graph::TopoNode>& topo) {
   // Every node left has an unfinished producer among the nodes left: walk producers until one
   // repeats, which closes the cycle.
   std::uint32_t current = 0;
-  while (in_degree[current] == 0) {
+  while (topo[current].in_degree == 0) {
     ++current;
   }
   std::vector<std::uint32_t> path;
@@ -340,7 +376,7 @@ Graph build_graph(const std::vector<Node>& nodes) {
     path.push_back(current);
     for (std::uint32_t k = graph.input_start[current]; k < graph.input_start[current + 1]; ++k) {
       const std::uint32_t producer = graph.producer[graph.inputs[k]];
-      if (producer != kNone && in_degree[producer] > 0) {
+      if (producer != kNone && topo[producer].in_degree > 0) {
         via.push_back(*graph.dataset_names[graph.inputs[k]]);
         current = producer;
         break;
@@ -383,51 +419,52 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
 
   // Kahn's algorithm; ready nodes leave in name order, so the order does not depend on how the
   // pipeline was assembled. Each entry carries the first 8 bytes of the name, so most
-  // comparisons do not reach the node's string.
+  // comparisons do not reach the node's string, and where the node's successors start, so the
+  // next node's can be fetched while this one's are visited.
   struct Ready {
     std::uint64_t prefix;
     std::uint32_t node;
+    std::uint32_t successor_start;
   };
-  auto ready_entry = [&graph](std::uint32_t i) { return Ready{graph.name_prefix[i], i}; };
+  std::vector<Graph::TopoNode>& topo = graph.topo;
+  auto ready_entry = [&topo](std::uint32_t i) {
+    return Ready{topo[i].name_prefix, i, topo[i].successor_start};
+  };
   auto later = [&nodes](const Ready& a, const Ready& b) {
     return a.prefix != b.prefix ? a.prefix > b.prefix : nodes[a.node].name() > nodes[b.node].name();
   };
   std::priority_queue<Ready, std::vector<Ready>, decltype(later)> ready(later);
-  std::vector<std::uint32_t> in_degree = std::move(graph.in_degree);
   for (std::uint32_t i = 0; i < count; ++i) {
-    if (in_degree[i] == 0) {
+    if (topo[i].in_degree == 0) {
       ready.push(ready_entry(i));
     }
   }
   std::vector<std::uint32_t> order;
   order.reserve(count);
   while (!ready.empty()) {
-    const std::uint32_t next = ready.top().node;
+    const Ready next = ready.top();
     ready.pop();
-    order.push_back(next);
+    order.push_back(next.node);
     if (!ready.empty()) {
       // Most often the next node to leave (unless a successor of this one comes first).
-      __builtin_prefetch(&graph.successor_start[ready.top().node]);
+      __builtin_prefetch(graph.successors.data() + ready.top().successor_start);
+      __builtin_prefetch(&topo[ready.top().node + 1]);
     }
-    const std::uint32_t first = graph.successor_start[next];
-    const std::uint32_t end = graph.successor_start[next + 1];
-    for (std::uint32_t k = first; k < end; ++k) {
-      __builtin_prefetch(&in_degree[graph.successors[k]]);
-      __builtin_prefetch(&graph.name_prefix[graph.successors[k]]);
+    const std::uint32_t end = topo[next.node + 1].successor_start;
+    for (std::uint32_t k = next.successor_start; k < end; ++k) {
+      __builtin_prefetch(&topo[graph.successors[k]]);
     }
-    for (std::uint32_t k = first; k < end; ++k) {
-      if (--in_degree[graph.successors[k]] == 0) {
+    for (std::uint32_t k = next.successor_start; k < end; ++k) {
+      if (--topo[graph.successors[k]].in_degree == 0) {
         ready.push(ready_entry(graph.successors[k]));
       }
     }
   }
   if (order.size() != count) {
-    throw_cycle(nodes, graph, in_degree);
+    throw_cycle(nodes, graph, topo);
   }
-  in_degree = {};
   graph.successors = {};
-  graph.successor_start = {};
-  graph.name_prefix = {};
+  graph.topo = {};
 
   // Renumber nodes by position and datasets by first appearance in that order (inputs before
   // outputs, node by node). The names stay in the nodes' strings.
@@ -456,6 +493,15 @@ Pipeline::Pipeline(std::vector<Node> nodes) {
     if (i + 4 < count) {
       __builtin_prefetch(graph.inputs.data() + graph.input_start[order[i + 4]]);
       __builtin_prefetch(graph.outputs.data() + graph.output_start[order[i + 4]]);
+    }
+    if (i + 2 < count) {
+      const std::uint32_t ahead = order[i + 2];
+      for (std::uint32_t k = graph.input_start[ahead]; k < graph.input_start[ahead + 1]; ++k) {
+        __builtin_prefetch(&dataset_id[graph.inputs[k]]);
+      }
+      for (std::uint32_t k = graph.output_start[ahead]; k < graph.output_start[ahead + 1]; ++k) {
+        __builtin_prefetch(&dataset_id[graph.outputs[k]]);
+      }
     }
     const std::uint32_t old = order[i];
     position[old] = i;
