@@ -63,17 +63,6 @@ class NameIndex {
     }
   }
 
-  /// Once that slot has arrived: passes the id stored in it (most often the id under `name`, if
-  /// the name is there) to `use`, to prefetch what a caller keeps by id.
-  template <class Use>
-  void peek(std::string_view name, Use&& use) const {
-    if (!slots_.empty()) {
-      if (const Slot& slot = slots_[std::hash<std::string_view>{}(name)&mask()]; slot.id != kNone) {
-        use(slot.id);
-      }
-    }
-  }
-
   /// Stores `id` under `name` unless the name is there already; returns the id under the name
   /// and whether it was added.
   template <class NameOf>
@@ -278,8 +267,7 @@ Graph build_graph(const std::vector<Node>& nodes) {
   constexpr std::uint32_t kAhead = 8;  // nodes, for prefetching
   // One pass over the nodes, which are reached through pointers (and, in a large pipeline,
   // are spread over the heap): each is prefetched in steps ahead of its use, the node itself,
-  // then its lists of names, then the index slots of those names, then what the slots of its
-  // inputs lead to.
+  // then its lists of names, then the index slots of those names.
   for (std::uint32_t i = 0; i < count; ++i) {
     if (i + 3 * kAhead < count) {
       __builtin_prefetch(&nodes[i + 3 * kAhead].name());
@@ -288,12 +276,6 @@ Graph build_graph(const std::vector<Node>& nodes) {
     if (i + 2 * kAhead < count) {
       __builtin_prefetch(nodes[i + 2 * kAhead].inputs().data());
       __builtin_prefetch(nodes[i + 2 * kAhead].outputs().data());
-    }
-    if (i + kAhead / 2 < count) {
-      for (const auto& input : nodes[i + kAhead / 2].inputs()) {
-        graph.dataset_index.peek(
-            input, [&](std::uint32_t id) { __builtin_prefetch(&dataset_digest[id]); });
-      }
     }
     if (i + kAhead < count) {
       graph.node_index.prefetch(nodes[i + kAhead].name());
