@@ -534,6 +534,12 @@ std::vector<BenchResult> Harness::run(const std::vector<Strategy>& strategies,
     };
     result.bound_s = lower_bound(workload.pipeline, bound_inputs);
     result.ratio = result.bound_s > 0 ? result.wall_s / result.bound_s : 0;
+    const SimulatedSchedule schedule = best_schedule(workload.pipeline, bound_inputs);
+    result.schedule_s = schedule.seconds;
+    result.schedule_rule = schedule.rule;
+    if (schedule.seconds > 0) {
+      result.schedule_ratio = result.wall_s / schedule.seconds;
+    }
     if (workload.pipeline.size() <= kMaxOptimumNodes) {
       result.optimum_s = optimum(workload.pipeline, bound_inputs);
       if (result.optimum_s && *result.optimum_s > 0) {

@@ -53,6 +53,11 @@ bool any_optimum(const std::vector<BenchResult>& results) {
                      [](const BenchResult& result) { return result.optimum_s.has_value(); });
 }
 
+bool any_schedule(const std::vector<BenchResult>& results) {
+  return std::any_of(results.begin(), results.end(),
+                     [](const BenchResult& result) { return result.schedule_s.has_value(); });
+}
+
 // An optional figure as a CSV field: empty when there is none.
 std::string optional_text(const std::optional<double>& value) {
   return value ? number(*value) : "";
@@ -114,6 +119,11 @@ std::string format_table(const std::vector<BenchResult>& results) {
     header.emplace_back("optimum (s)");
     header.emplace_back("x optimum");
   }
+  const bool schedule = any_schedule(results);
+  if (schedule) {
+    header.emplace_back("best schedule (s)");
+    header.emplace_back("x schedule");
+  }
   for (const char* column : {"speed-up", "peak memory", "reads", "writes"}) {
     header.emplace_back(column);
   }
@@ -135,6 +145,10 @@ std::string format_table(const std::vector<BenchResult>& results) {
     if (optimum) {
       row.push_back(result.optimum_s ? format_seconds(*result.optimum_s) : "-");
       row.push_back(result.optimum_ratio ? fmt::format("{:.2f}", *result.optimum_ratio) : "-");
+    }
+    if (schedule) {
+      row.push_back(result.schedule_s ? format_seconds(*result.schedule_s) : "-");
+      row.push_back(result.schedule_ratio ? fmt::format("{:.3f}", *result.schedule_ratio) : "-");
     }
     row.push_back(result.speedup ? fmt::format("{:.2f}x", *result.speedup) : "-");
     row.push_back(format_size(result.peak_bytes));
@@ -195,6 +209,12 @@ std::string to_csv(const std::vector<BenchResult>& results) {
   header.emplace_back("time_scale");
   header.emplace_back("optimum_s");
   header.emplace_back("optimum_ratio");
+  const bool schedule = any_schedule(results);
+  if (schedule) {
+    header.emplace_back("schedule_s");
+    header.emplace_back("schedule_ratio");
+    header.emplace_back("schedule_rule");
+  }
   std::string csv = fmt::format("{}\n", fmt::join(header, ","));
   for (const auto& result : results) {
     csv += fmt::format("{},{},{},{},{},{},{},{},{}", result.scenario, result.strategy,
@@ -208,8 +228,13 @@ std::string to_csv(const std::vector<BenchResult>& results) {
     for (const auto& [name, value] : result.swept) {
       csv += fmt::format(",{}", number(value));
     }
-    csv += fmt::format(",{},{},{}\n", number(result.time_scale), optional_text(result.optimum_s),
+    csv += fmt::format(",{},{},{}", number(result.time_scale), optional_text(result.optimum_s),
                        optional_text(result.optimum_ratio));
+    if (schedule) {
+      csv += fmt::format(",{},{},{}", optional_text(result.schedule_s),
+                         optional_text(result.schedule_ratio), result.schedule_rule);
+    }
+    csv += "\n";
   }
   return csv;
 }
@@ -242,6 +267,11 @@ std::string to_json(const std::vector<BenchResult>& results) {
     };
     row["optimum_s"] = optional(result.optimum_s);
     row["optimum_ratio"] = optional(result.optimum_ratio);
+    if (result.schedule_s) {
+      row["schedule_s"] = optional(result.schedule_s);
+      row["schedule_ratio"] = optional(result.schedule_ratio);
+      row["schedule_rule"] = result.schedule_rule;
+    }
     rows.push_back(std::move(row));
   }
   return json_text(rows);

@@ -361,9 +361,37 @@ TEST_F(HarnessOnAChain, SmallScenariosReportTheOptimumBesideTheBound) {
     // A chain's optimum is its critical path, which the bound reaches.
     EXPECT_NEAR(*result.optimum_s, result.bound_s, 1e-9) << result.strategy;
     EXPECT_DOUBLE_EQ(*result.optimum_ratio, result.wall_s / *result.optimum_s);
+    ASSERT_TRUE(result.schedule_s.has_value()) << result.strategy;
+    EXPECT_NEAR(*result.schedule_s, result.bound_s, 1e-9) << result.strategy;
+    EXPECT_DOUBLE_EQ(*result.schedule_ratio, result.wall_s / *result.schedule_s);
   }
   bench::Harness large(plugins.registry, "chain:13", bench::generated_workload("chain:13"));
-  EXPECT_FALSE(large.run(settings, point).front().optimum_s.has_value());  // too many nodes
+  const auto chain13 = large.run(settings, point).front();
+  EXPECT_FALSE(chain13.optimum_s.has_value());  // too many nodes
+  // The simulated schedules bracket the optimum at any size: [bound, best schedule].
+  ASSERT_TRUE(chain13.schedule_s.has_value());
+  EXPECT_NEAR(*chain13.schedule_s, chain13.bound_s, 1e-9);
+}
+
+TEST(Reports, TheBestScheduleIsReportedBesideTheBound) {
+  bench::BenchResult result;
+  result.scenario = "random:200";
+  result.strategy = "parallel+tee";
+  result.wall_s = 3.3;
+  result.bound_s = 3.2;
+  result.ratio = 3.3 / 3.2;
+  result.schedule_s = 3.25;
+  result.schedule_ratio = 3.3 / 3.25;
+  result.schedule_rule = "longest path";
+  const std::string table = bench::format_table({result});
+  EXPECT_THAT(table, HasSubstr("x bound  best schedule (s)  x schedule  speed-up"));
+  EXPECT_THAT(table, HasSubstr("3.20     1.03               3.25       1.015"));
+  EXPECT_THAT(bench::to_csv({result}),
+              HasSubstr(",schedule_s,schedule_ratio,schedule_rule\nrandom:200,parallel+tee,3.3,3.2,"
+                        "1.03125,,0,0,0,0,,,3.25,1.01538,longest path\n"));
+  const Json json = parse_json(bench::to_json({result}), "results.json", "");
+  EXPECT_EQ(json[0].at("schedule_s"), 3.25);
+  EXPECT_EQ(json[0].at("schedule_rule"), "longest path");
 }
 
 }  // namespace

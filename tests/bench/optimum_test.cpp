@@ -186,6 +186,109 @@ TEST(LowerBound, EqualsTheOptimumOnChainsFanoutsAndDiamonds) {
   }
 }
 
+constexpr bench::SchedulePriority kPriorities[] = {
+    bench::SchedulePriority::runner_fifo, bench::SchedulePriority::longest_path,
+    bench::SchedulePriority::longest_node_path, bench::SchedulePriority::plan_order};
+
+TEST(SimulatedSchedule, NeverBeatsTheOptimumOnRandomSmallDags) {
+  // Every simulated schedule is feasible: none is shorter than the exhaustive optimum, and the
+  // best of them brackets the optimum with the bound.
+  int equal = 0;
+  int cases = 0;
+  for (std::uint64_t seed = 1; seed <= 1500; ++seed) {
+    const RandomCase c = random_case(seed, 1 + seed % 8);
+    const auto best = bench::optimum(c.pipeline, c.inputs, {.max_states = 50'000'000});
+    ASSERT_TRUE(best.has_value()) << c.description;
+    for (const auto priority : kPriorities) {
+      const auto schedule = bench::simulate(c.pipeline, c.inputs, priority);
+      EXPECT_GE(schedule.seconds, *best - kSlack) << c.description << ", " << schedule.rule;
+    }
+    const auto schedule = bench::best_schedule(c.pipeline, c.inputs);
+    EXPECT_GE(schedule.seconds, *best - kSlack) << c.description << ", " << schedule.rule;
+    EXPECT_LE(bench::lower_bound(c.pipeline, c.inputs), schedule.seconds + kSlack) << c.description;
+    ++cases;
+    equal += std::abs(schedule.seconds - *best) <= kSlack ? 1 : 0;
+  }
+  // Not a promise: most small cases are scheduled optimally, but the simulation is a heuristic.
+  EXPECT_GT(equal, cases / 2);
+}
+
+TEST(SimulatedSchedule, EqualsTheOptimumOnChainsFanoutsAndDiamonds) {
+  std::mt19937_64 random(15);
+  auto uniform_in = [&](double low, double high) {
+    return std::uniform_real_distribution<double>(low, high)(random);
+  };
+  const ManualClock clock;
+  for (int trial = 0; trial < 300; ++trial) {
+    const std::size_t workers = 1 + random() % 4;
+    const double r = uniform_in(0, 1);
+    const double w = uniform_in(0, 1);
+    const bool persist = random() % 4 != 0;
+    const std::string shape = trial % 3 == 0   ? fmt::format("chain:{}", 1 + random() % 8)
+                              : trial % 3 == 1 ? fmt::format("fanout:{}", 1 + random() % 6)
+                                               : std::string("diamond");
+    const auto scenario = bench::make_scenario(shape, {}, clock);
+    auto inputs = uniform(scenario.pipeline, uniform_in(0.1, 2), r, w, workers, persist);
+    for (auto& [node, compute] : inputs.compute) {
+      if (!shape.starts_with("fanout") || node == "source" || node == "join") {
+        compute = uniform_in(0, 2);
+      }
+    }
+    const std::string description =
+        fmt::format("{} on {} workers, r {} w {} persist {}", shape, workers, r, w, persist);
+    const auto best = bench::optimum(scenario.pipeline, inputs);
+    ASSERT_TRUE(best.has_value()) << description;
+    EXPECT_NEAR(bench::best_schedule(scenario.pipeline, inputs).seconds, *best, kSlack)
+        << description;
+    // These shapes leave no choice that matters: the runner's own order is optimal too.
+    EXPECT_NEAR(
+        bench::simulate(scenario.pipeline, inputs, bench::SchedulePriority::runner_fifo).seconds,
+        *best, kSlack)
+        << description;
+  }
+}
+
+TEST(SimulatedSchedule, TheRunnersOrderCanLoseToTheLongestPathFirst) {
+  // `source` makes a, b and c ready, in index order; c heads the chain c, c2, c3. The runner's
+  // worker runs a itself and queues b, then c: on 2 workers c starts only after a and b.
+  std::vector<Node> nodes = {pass("source", {"raw"}, {"s"}),    pass("a", {"s"}, {"a_out"}),
+                             pass("b", {"s"}, {"b_out"}),       pass("c", {"s"}, {"c_out"}),
+                             pass("c2", {"c_out"}, {"c2_out"}), pass("c3", {"c2_out"}, {"c3_out"})};
+  const Pipeline pipeline(std::move(nodes));
+  const auto inputs = uniform(pipeline, 1, 0, 0, 2, false);
+  const auto fifo = bench::simulate(pipeline, inputs, bench::SchedulePriority::runner_fifo);
+  const auto longest = bench::simulate(pipeline, inputs, bench::SchedulePriority::longest_path);
+  // FIFO: source; a (by source's worker) and b; c; then c2, c3: 1 + 1 + 1 + 2 = 5.
+  // Longest path: source; c and a; c2 and b; c3: 4, the critical path.
+  EXPECT_NEAR(fifo.seconds, 5, kSlack);
+  EXPECT_NEAR(longest.seconds, 4, kSlack);
+  EXPECT_NEAR(*bench::optimum(pipeline, inputs), 4, kSlack);
+  EXPECT_NEAR(bench::best_schedule(pipeline, inputs).seconds, 4, kSlack);
+  EXPECT_EQ(bench::best_schedule(Pipeline{}, inputs).seconds, 0.0);
+}
+
+TEST(SimulatedSchedule, OnRandom200TheLongestPathFirstReachesTheBoundWhereTheRunnersOrderDoesNot) {
+  // The bench's random:200 (0.1 s per node, 0.2 s reads and writes): with the longest path to a
+  // sink first the run takes its lower bound, so that is its optimum; the order of ParallelRunner
+  // before it had priorities (first come first served) did not.
+  const ManualClock clock;
+  const auto random_dag = bench::make_scenario("random:200", {}, clock);
+  for (const std::size_t workers : {1U, 8U}) {
+    const auto inputs = uniform(random_dag.pipeline, 0.1, 0.2, 0.2, workers);
+    const double bound = bench::lower_bound(random_dag.pipeline, inputs);
+    const auto longest =
+        bench::simulate(random_dag.pipeline, inputs, bench::SchedulePriority::longest_node_path);
+    EXPECT_NEAR(longest.seconds, bound, kSlack) << workers << " workers";
+    EXPECT_NEAR(bench::best_schedule(random_dag.pipeline, inputs).seconds, bound, kSlack);
+  }
+  // 0.2 + 28 nodes of 0.1 on the longest path + 0.2; first come first served loses a node's time.
+  const auto inputs = uniform(random_dag.pipeline, 0.1, 0.2, 0.2, 8);
+  EXPECT_NEAR(bench::lower_bound(random_dag.pipeline, inputs), 3.2, kSlack);
+  EXPECT_NEAR(
+      bench::simulate(random_dag.pipeline, inputs, bench::SchedulePriority::runner_fifo).seconds,
+      3.3, kSlack);
+}
+
 TEST(Optimum, ASearchTooLargeForItsBudgetHasNoAnswer) {
   const ManualClock clock;
   const auto random_dag = bench::make_scenario("random:8:3", {}, clock);

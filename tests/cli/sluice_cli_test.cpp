@@ -603,7 +603,8 @@ TEST_F(SluiceCli, BenchSweepWritesTheCsvColumnsAndTeeReadsNothingBack) {
   EXPECT_EQ(rows[0],
             (std::vector<std::string>{"scenario", "strategy", "wall_s", "bound_s", "ratio",
                                       "speedup", "peak_bytes", "reads", "writes", "write-latency",
-                                      "time_scale", "optimum_s", "optimum_ratio"}));
+                                      "time_scale", "optimum_s", "optimum_ratio", "schedule_s",
+                                      "schedule_ratio", "schedule_rule"}));
   for (std::size_t row = 1; row < rows.size(); ++row) {
     const auto& fields = rows[row];
     ASSERT_EQ(fields.size(), rows[0].size());
@@ -613,6 +614,7 @@ TEST_F(SluiceCli, BenchSweepWritesTheCsvColumnsAndTeeReadsNothingBack) {
     EXPECT_EQ(fields[8], "3") << fields[1];  // both persist every intermediate
     EXPECT_EQ(fields[6] == "0", fields[1] == "sequential") << "peak bytes of " << fields[1];
     EXPECT_EQ(fields[11], fields[3]) << "a chain's optimum is its bound, " << fields[1];
+    EXPECT_EQ(fields[13], fields[3]) << "and so is its best schedule, " << fields[1];
   }
   EXPECT_EQ(rows[1][9], "0");
   EXPECT_EQ(rows[3][9], "1");

@@ -554,7 +554,9 @@ void print_header(const BenchFlags& flags, const Scenario& scenario, const Bench
                  "strategy's workers, from the median read and write time per operation "
                  "the strategy measured (transfer included); read op, write op: median "
                  "time per operation; read bw, write bw: bytes moved per second of operations; "
-                 "optimum: the best schedule of that model (pipelines of at most 12 nodes)\n\n"
+                 "optimum: the best schedule of that model (pipelines of at most 12 nodes); "
+                 "best schedule: the shortest simulated list schedule of that model, so the "
+                 "optimum lies in [bound, best schedule]\n\n"
               << std::flush;
     return;
   }
@@ -562,7 +564,9 @@ void print_header(const BenchFlags& flags, const Scenario& scenario, const Bench
   std::cout << "times are simulated seconds; bound: the lower bound of docs/architecture.md (\"The "
                "lower bound and the optimum\") for the "
                "strategy's workers; optimum: the best schedule of that model (searched for "
-               "pipelines of at most 12 nodes)\n\n"
+               "pipelines of at most 12 nodes); best schedule: the shortest simulated list "
+               "schedule of that model (runner order, longest path first, ...), so the "
+               "optimum lies in [bound, best schedule]\n\n"
             << std::flush;
 }
 

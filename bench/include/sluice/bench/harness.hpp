@@ -107,6 +107,11 @@ struct BenchResult {
   /// The model's optimum for this strategy's workers (what the best schedule takes), when the
   /// pipeline is small enough to search (at most kMaxOptimumNodes nodes), and wall / it.
   std::optional<double> optimum_s, optimum_ratio;
+  /// The shortest simulated list schedule of the same model (bench::best_schedule), an upper
+  /// bound of the optimum (which lies in [bound_s, schedule_s]), wall / it, and the priority
+  /// rule that gave it.
+  std::optional<double> schedule_s, schedule_ratio;
+  std::string schedule_rule;
   /// On a real backend (BenchSettings::real_storage): what its reads and writes measured over
   /// every run of the strategy; its lower bound uses their medians.
   std::optional<IoFigures> measured_reads, measured_writes;

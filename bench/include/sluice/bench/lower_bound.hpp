@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <sluice/core/pipeline.hpp>
 
@@ -61,5 +62,40 @@ struct OptimumOptions {
 /// nullopt when the search needs more than options.max_states partial schedules.
 std::optional<double> optimum(const Pipeline& pipeline, const BoundInputs& inputs,
                               const OptimumOptions& options = {});
+
+/// How a simulated list schedule chooses among the nodes ready when a worker is free.
+enum class SchedulePriority {
+  /// The runner's own order: ready nodes first come first served, and the worker that finishes a
+  /// node runs the first node that made ready itself (ParallelRunner without priorities).
+  runner_fifo,
+  /// The ready node with the longest path of computes and writes to the run's end, c(v) + q(v)
+  /// (the critical path first, HLFET), ties by more nodes on the path, then index.
+  longest_path,
+  /// The ready node with the most nodes on its longest path to a sink (what a runner that knows
+  /// no costs can compute once per pipeline), ties by c(v) + q(v), then index.
+  longest_node_path,
+  /// Nodes in the pipeline's (topological) order.
+  plan_order,
+};
+
+/// One simulated schedule of the model.
+struct SimulatedSchedule {
+  std::string rule;    // "runner order", "longest path", "longest node path", "plan order", ...
+  double seconds = 0;  // when its last compute and last write end
+};
+
+/// A list schedule of the model (no worker idles while a node is ready; a node is ready once its
+/// producers ended and its reads are in, at h-like times), with the given priority: a feasible
+/// schedule, so never shorter than the optimum. O(n log n).
+SimulatedSchedule simulate(const Pipeline& pipeline, const BoundInputs& inputs,
+                           SchedulePriority priority);
+
+/// How many randomly perturbed longest-path priorities best_schedule() tries besides the rules.
+inline constexpr std::size_t kPerturbedSchedules = 32;
+
+/// The best of simulate() over every SchedulePriority and kPerturbedSchedules longest-path
+/// priorities perturbed at random (seeded: the same answer every call): an upper bound of the
+/// optimum, so the optimum lies in [lower_bound(), best_schedule().seconds].
+SimulatedSchedule best_schedule(const Pipeline& pipeline, const BoundInputs& inputs);
 
 }  // namespace sluice::bench
