@@ -446,6 +446,44 @@ TEST(Tee, FreeInputsAreLoadedNormally) {
   EXPECT_EQ(source->saves, 1);  // only the test's own save
 }
 
+TEST(Tee, AFreeInputIsReadOncePerRunForAllItsReaders) {
+  // in -> a, b, c (each reads `in`) -> sum: `in` is read from storage once per run, also when
+  // the three readers run at once, and its value is not held once the run is over.
+  for (const std::size_t workers : {1U, 3U}) {
+    auto tee = std::make_shared<TeeHook>(TeeOptions{});
+    auto hooks = std::make_shared<HookManager>();
+    hooks->add("tee", tee);
+    Catalog catalog;
+    auto source = std::make_shared<Storage>();
+    source->save(Value::of(41));
+    catalog.add("in", source);
+    catalog.attach(hooks);
+    const Pipeline pipeline{
+        node("a", plus_one, "in", "a_out"), node("b", plus_one, "in", "b_out"),
+        node("c", plus_one, "in", "c_out"),
+        Node("sum", {"a_out", "b_out", "c_out"}, {"total"},
+             [](const std::vector<Value>& values, const std::vector<std::string>&) {
+               int total = 0;
+               for (const Value& value : values) {
+                 total += value.get<int>();
+               }
+               return std::vector<Value>{Value::of(total)};
+             })};
+    for (int run = 1; run <= 2; ++run) {
+      const auto outputs = ParallelRunner(workers).run(pipeline, catalog);
+      EXPECT_EQ(outputs.at("total").get<int>(), 3 * 42) << workers << " workers";
+      EXPECT_EQ(source->loads, run) << workers << " workers, run " << run;
+      EXPECT_FALSE(tee->holds("in")) << workers << " workers, run " << run;
+    }
+    // The runner keeps its inputs (never releases them): still not held after the run.
+    ParallelRunner kept(workers);
+    kept.set_keep_inputs(true);
+    kept.run(pipeline, catalog);
+    EXPECT_EQ(source->loads, 3) << workers << " workers";
+    EXPECT_FALSE(tee->holds("in")) << workers << " workers";
+  }
+}
+
 // in -> a -> x0..x{width-1}: one node saving `width` persisted datasets, one after the other.
 Pipeline one_node_saving(std::size_t width) {
   std::vector<std::string> outputs;

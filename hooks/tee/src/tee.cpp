@@ -148,13 +148,32 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
       : name_(std::move(name)), inner_(std::move(inner)), state_(std::move(state)) {}
 
   Value load() override {
+    bool read_once = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (memory_) {
+        return memory_;
+      }
+      read_once = read_once_ && !consumers_done_;
+    }
+    if (!read_once) {
+      return inner_->load();
+    }
+    // A free input of the run: one read, its other readers served from memory (those that come
+    // while it is read wait for that read instead of making their own).
+    const std::lock_guard reading(read_mutex_);
     {
       std::lock_guard lock(mutex_);
       if (memory_) {
         return memory_;
       }
     }
-    return inner_->load();
+    Value value = inner_->load();
+    std::lock_guard lock(mutex_);
+    if (read_once_ && !consumers_done_) {
+      memory_ = value;
+    }
+    return value;
   }
 
   void save(const Value& value) override {
@@ -213,15 +232,29 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
   std::string describe() const override { return inner_->describe() + " (via tee)"; }
   bool is_ephemeral() const override { return false; }
 
-  void activate(bool produced, bool free_output) {
+  // For a run: `produced` by it (saves are teed), `free_output` (no consumer in it), or
+  // `free_input` (read once, see load()).
+  void activate(bool produced, bool free_output, bool free_input) {
     Value dropped;
     std::lock_guard lock(mutex_);
     active_ = produced;
     free_output_ = free_output;
+    read_once_ = free_input;
     saved_this_run_ = false;
     persisted_ = false;
     consumers_done_ = false;
     std::swap(dropped, memory_);
+  }
+
+  // After the run: a free input's value is not kept for the next run (nor when the runner
+  // keeps its inputs and so never releases them).
+  void deactivate() {
+    Value dropped;
+    std::lock_guard lock(mutex_);
+    if (read_once_) {
+      read_once_ = false;
+      std::swap(dropped, memory_);
+    }
   }
 
   bool holds() const {
@@ -336,7 +369,9 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
   const std::shared_ptr<TeeHook::State> state_;
   mutable std::mutex mutex_;
   mutable std::condition_variable written_;
+  std::mutex read_mutex_;  // held while a free input is read
   bool active_ = false;
+  bool read_once_ = false;
   bool free_output_ = false;
   Value memory_;
   std::deque<Pending> queue_;
@@ -445,7 +480,8 @@ void TeeHook::before_pipeline_run(const RunInfo&, const Pipeline& pipeline, cons
   }
   for (const auto& dataset : live(*state_)) {
     dataset->activate(pipeline.all_outputs().contains(dataset->name()),
-                      pipeline.outputs().contains(dataset->name()));
+                      pipeline.outputs().contains(dataset->name()),
+                      pipeline.inputs().contains(dataset->name()));
   }
 }
 
@@ -459,6 +495,9 @@ void TeeHook::before_node_run(const Node&, const CatalogView&, std::vector<Value
 
 void TeeHook::after_pipeline_run(const RunInfo&, const Pipeline&, const CatalogView&) {
   join();
+  for (const auto& dataset : live(*state_)) {
+    dataset->deactivate();
+  }
   const Stats totals = stats();
   logger().info("Tee: {} background writes finished; at most {:.1f} MiB held for pending writes",
                 totals.writes_completed,
@@ -481,6 +520,9 @@ void TeeHook::on_pipeline_error(const RunInfo&, const Pipeline&, const CatalogVi
                                 const std::exception&) {
   // The run failed, but what was accepted is still written, so that it can be resumed from.
   join();
+  for (const auto& dataset : live(*state_)) {
+    dataset->deactivate();
+  }
   bool unreported = false;
   {
     std::lock_guard lock(state_->mutex);

@@ -46,9 +46,11 @@ struct TeeOptions {
 /// Every persisted (non-ephemeral) dataset the run produces is wrapped: a save keeps the value
 /// in memory for downstream nodes and hands it to a pool of writer threads that persist it
 /// through the original dataset, in save order per dataset. Downstream loads come from
-/// memory. Free inputs load as before. A value's memory is dropped once its write finished and
-/// its last consumer ran. Every write is joined before after_pipeline_run returns (and on a
-/// failed run, so that what was written stays for resume); failures are listed with their
+/// memory. A persisted free input of the pipeline is read once per run: its other readers get
+/// the value from memory (those that come during the read wait for it) until its last consumer
+/// ran or the run ended; other datasets load as before. A value's memory is dropped once its write
+/// finished and its last consumer ran. Every write is joined before after_pipeline_run returns (and
+/// on a failed run, so that what was written stays for resume); failures are listed with their
 /// causes: at the end of the run, after_pipeline_run throws NotPersistedError naming the
 /// datasets, and the runner adds the resume suggestion.
 class TeeHook final : public Hook {
