@@ -1,7 +1,6 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -67,12 +66,15 @@ std::optional<ThreadPool> start_pool(std::size_t workers) {
 }
 
 // One run of a plan on `workers` threads, each running work() (the calling thread and
-// `workers` - 1 pool threads): a node is ready the moment its last input exists. The worker that
-// finishes a node runs one of the nodes it made ready itself, with no lock and no wake-up (a chain
-// runs without either); the others go to the ready queue with one notify_one each, for idle workers
-// waiting on `wake_`. The run is over when the last running worker finds nothing ready; the calling
-// thread, its own work() done, waits for that without being woken per node.
-// With 1 worker there is no other thread: run_alone runs the plan in order, without a lock.
+// `workers` - 1 pool threads): a node is ready the moment its last input exists, and of the ready
+// nodes the one with the longest path to a sink (Plan::path_nodes; ties: the lower index) starts
+// first, which keeps the critical path moving (list scheduling, longest path first). The worker
+// that finishes a node runs the best node it made ready itself when nothing queued is better,
+// with no lock and no wake-up (a chain runs without either); the others go to the ready queue (a
+// heap) with one notify_one each, for idle workers waiting on `wake_`. The run is over when the
+// last running worker finds nothing ready; the calling thread, its own work() done, waits for that
+// without being woken per node. With 1 worker there is no other thread: run_alone runs the plan in
+// order, without a lock.
 //
 // The order of the members is load-bearing. Members are destroyed in reverse order, and the
 // pool, declared last, is destroyed first: its destructor joins the workers. A worker may still
@@ -109,7 +111,7 @@ class Schedule {
       const std::lock_guard lock(mutex_);
       for (std::size_t i = 0; i < total(); ++i) {
         if (waiting_[i].load(std::memory_order_relaxed) == 0) {
-          ready_.push_back(i);
+          push_ready(i);
         }
       }
     }
@@ -140,6 +142,26 @@ class Schedule {
 
   std::size_t total() const {
     return state_.plan.node_count();
+  }
+
+  // Higher first: the longest path to a sink, then the lower index. Never 0.
+  std::uint64_t priority(std::size_t node) const {
+    return (std::uint64_t{state_.plan.path_nodes(node)} << 32U) |
+           (0xFFFFFFFFU - static_cast<std::uint32_t>(node));
+  }
+
+  // Under mutex_.
+  void push_ready(std::size_t node) {
+    ready_.push_back(priority(node));
+    std::push_heap(ready_.begin(), ready_.end());
+    best_queued_.store(ready_.front(), std::memory_order_relaxed);
+  }
+  std::size_t pop_ready() {
+    std::pop_heap(ready_.begin(), ready_.end());
+    const auto node = static_cast<std::size_t>(0xFFFFFFFFU - (ready_.back() & 0xFFFFFFFFU));
+    ready_.pop_back();
+    best_queued_.store(ready_.empty() ? 0 : ready_.front(), std::memory_order_relaxed);
+    return node;
   }
 
   // The one worker, on the calling thread: no lock, no condition variable, no counts; the
@@ -204,8 +226,7 @@ class Schedule {
       if (ready_.empty()) {
         return;  // over
       }
-      const std::size_t node = ready_.front();
-      ready_.pop_front();
+      const std::size_t node = pop_ready();
       ++running_;
       lock.unlock();
       std::exception_ptr error = run_from(node, ready);
@@ -225,8 +246,8 @@ class Schedule {
     }
   }
 
-  // Runs `node`, then, while it makes nodes ready and no node failed, one of them (queueing
-  // the others). Returns the error that stopped it, if any.
+  // Runs `node`, then, while it makes nodes ready and no node failed, the best ready node
+  // (queueing the others). Returns the error that stopped it, if any.
   std::exception_ptr run_from(std::size_t node, std::vector<std::size_t>& ready) {
     for (;;) {
       ready.clear();
@@ -240,19 +261,26 @@ class Schedule {
       if (ready.empty() || failed_.load(std::memory_order_relaxed)) {
         return nullptr;
       }
-      if (ready.size() > 1) {
-        {
-          const std::lock_guard lock(mutex_);
-          if (!errors_.empty()) {
-            return nullptr;
-          }
-          ready_.insert(ready_.end(), ready.begin() + 1, ready.end());
-        }
-        for (std::size_t i = 1; i < ready.size(); ++i) {
-          wake_.notify_one();
-        }
+      // One node made ready and none queued better (read without the lock: at worst a node
+      // queued a moment ago waits for the next free worker): run it at once.
+      if (ready.size() == 1 &&
+          priority(ready.front()) > best_queued_.load(std::memory_order_relaxed)) {
+        node = ready.front();
+        continue;
       }
-      node = ready.front();
+      {
+        const std::lock_guard lock(mutex_);
+        if (!errors_.empty()) {
+          return nullptr;
+        }
+        for (const std::size_t made_ready : ready) {
+          push_ready(made_ready);
+        }
+        node = pop_ready();
+      }
+      for (std::size_t i = 1; i < ready.size(); ++i) {
+        wake_.notify_one();
+      }
     }
   }
 
@@ -282,9 +310,10 @@ class Schedule {
   std::mutex mutex_;
   std::condition_variable wake_;          // ready_ got a node, or the run is over
   std::condition_variable finished_run_;  // over_ became true
-  std::deque<std::size_t> ready_;         // ready, not yet taken; guarded by mutex_
-  std::size_t running_ = 0;               // workers inside run_from; guarded by mutex_
-  bool over_ = false;                     // no worker runs and nothing is ready; guarded by mutex_
+  std::vector<std::uint64_t> ready_;      // priorities of the ready nodes, a max-heap; by mutex_
+  std::atomic<std::uint64_t> best_queued_{0};  // ready_'s top, 0 when empty (read unlocked)
+  std::size_t running_ = 0;                    // workers inside run_from; guarded by mutex_
+  bool over_ = false;  // no worker runs and nothing is ready; guarded by mutex_
   std::vector<std::exception_ptr> errors_;  // in the order they happened; guarded by mutex_
   std::optional<ThreadPool> pool_;          // last: destroyed (joined) first, see above
 };

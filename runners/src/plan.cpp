@@ -33,6 +33,17 @@ std::shared_ptr<const Plan::Data> Plan::make_data(const Pipeline& pipeline) {
     data->kind[id] = static_cast<std::uint8_t>(
         (produced ? 0 : kFreeInput) | (produced && data->consumers[id] == 0 ? kFreeOutput : 0));
   }
+  // In reverse (topological) order each consumer's count is final when its producer is reached.
+  data->path_nodes.assign(nodes, 1);
+  for (std::size_t i = nodes; i-- > 0;) {
+    std::uint32_t longest = 1;
+    for (DatasetId id : pipeline.output_ids(i)) {
+      for (const std::uint32_t consumer : pipeline.consumers_of(id)) {
+        longest = std::max(longest, data->path_nodes[consumer] + 1);
+      }
+    }
+    data->path_nodes[i] = longest;
+  }
   return data;
 }
 

@@ -343,6 +343,36 @@ TEST(ParallelRunner, ANodeStartsAsSoonAsItsInputsExistNotLayerByLayer) {
   EXPECT_TRUE(slow_saw_it);
 }
 
+TEST(ParallelRunner, TheReadyNodeWithTheLongestPathToASinkStartsFirst) {
+  // source makes a, b and c ready (in that order); c heads the chain c -> c2 -> c3. On 2
+  // workers c starts with a, before b, which waits for a free worker; first come first served,
+  // a and b would start first and c after them, lengthening the run by a node.
+  std::mutex mutex;
+  std::vector<std::string> started;
+  auto step = [&](const std::string& name) {
+    return [&, name](std::int64_t x) {
+      const std::lock_guard lock(mutex);
+      started.push_back(name);
+      return x;
+    };
+  };
+  const Pipeline pipeline{
+      node("source", step("source"), "raw", "s"), node("a", step("a"), "s", "a_out"),
+      node("b", step("b"), "s", "b_out"),         node("c", step("c"), "s", "c_out"),
+      node("c2", step("c2"), "c_out", "c2_out"),  node("c3", step("c3"), "c2_out", "c3_out")};
+  for (int trial = 0; trial < 50; ++trial) {
+    Catalog catalog;
+    catalog.add("raw", std::make_shared<MemoryDataset>(Value::of(std::int64_t{1})));
+    started.clear();
+    ParallelRunner(2).run(pipeline, catalog);
+    ASSERT_EQ(started.size(), 6U);
+    const auto at = [&](const std::string& name) {
+      return std::find(started.begin(), started.end(), name) - started.begin();
+    };
+    EXPECT_LT(at("c"), at("b")) << fmt::format("{}", fmt::join(started, ", "));
+  }
+}
+
 // Arrives, then waits until `expected` callers are in at once (10 s deadlock guard).
 void rendezvous(std::atomic<int>& arrived, int expected, const char* what) {
   ++arrived;

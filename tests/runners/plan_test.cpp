@@ -1,3 +1,5 @@
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include <sluice/runners/plan.hpp>
@@ -24,6 +26,17 @@ TEST(Plan, CountsDistinctConsumersAndMarksFreeOutputs) {
   EXPECT_TRUE(plan.is_free_output(ids["z"]));
   EXPECT_FALSE(plan.is_free_output(ids["x"]));
   EXPECT_FALSE(plan.is_free_output(ids["in"]));
+}
+
+TEST(Plan, CountsTheNodesOnTheLongestPathToASink) {
+  // in -> a -> x -> b -> y -> c -> z, and a -> x -> d -> w: a heads a path of three nodes.
+  const Plan plan(Pipeline{pass("a", "in", "x"), pass("b", "x", "y"), pass("c", "y", "z"),
+                           pass("d", "x", "w")});
+  std::map<std::string, std::uint32_t> path;
+  for (std::size_t node = 0; node < plan.node_count(); ++node) {
+    path[plan.pipeline().nodes()[node].name()] = plan.path_nodes(node);
+  }
+  EXPECT_EQ(path, (std::map<std::string, std::uint32_t>{{"a", 3}, {"b", 2}, {"c", 1}, {"d", 1}}));
 }
 
 }  // namespace

@@ -35,6 +35,9 @@ class SLUICE_API Plan {
   std::span<const DatasetId> outputs_of(std::size_t node) const {
     return pipeline_.output_ids(node);
   }
+  /// The most nodes on a path from `node` to a node nothing reads from, `node` included: the
+  /// parallel runner starts the ready node with the most first (the longest path first).
+  std::uint32_t path_nodes(std::size_t node) const { return data_->path_nodes[node]; }
   /// Number of nodes that read the dataset.
   std::uint32_t consumer_count(DatasetId id) const { return data_->consumers[id]; }
   /// Free outputs survive the run; everything else is released after its last consumer.
@@ -48,8 +51,9 @@ class SLUICE_API Plan {
   struct Data {
     std::vector<std::uint32_t> input_start;  // node i's distinct inputs: inputs[input_start[i]..]
     std::vector<DatasetId> inputs;
-    std::vector<std::uint32_t> consumers;  // by dataset
-    std::vector<std::uint8_t> kind;        // by dataset: kFreeInput | kFreeOutput
+    std::vector<std::uint32_t> consumers;   // by dataset
+    std::vector<std::uint8_t> kind;         // by dataset: kFreeInput | kFreeOutput
+    std::vector<std::uint32_t> path_nodes;  // by node
   };
   static std::shared_ptr<const Data> make_data(const Pipeline& pipeline);
 
