@@ -1,4 +1,5 @@
 #include <cmath>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -95,18 +96,27 @@ TEST(Optimum, TheBranchAndBoundFindsWhatTryingEveryScheduleFinds) {
   }
 }
 
-TEST(LowerBound, NeverExceedsTheOptimumOnRandomSmallDags) {
-  int equal = 0;
-  int cases = 0;
+// 1,500 random DAGs of 1 to 8 nodes, each with its exhaustive optimum.
+template <class Check>
+void for_each_small_dag(Check check) {
   for (std::uint64_t seed = 1; seed <= 1500; ++seed) {
     const RandomCase c = random_case(seed, 1 + seed % 8);
     const auto best = bench::optimum(c.pipeline, c.inputs, {.max_states = 50'000'000});
     ASSERT_TRUE(best.has_value()) << c.description;
+    check(c, *best);
+  }
+}
+
+TEST(LowerBound, NeverExceedsTheOptimumOnRandomSmallDags) {
+  int equal = 0;
+  int cases = 0;
+  for_each_small_dag([&](const RandomCase& c, double optimum) {
+    const std::optional<double> best = optimum;
     const double bound = bench::lower_bound(c.pipeline, c.inputs);
     EXPECT_LE(bound, *best + kSlack) << c.description;
     ++cases;
     equal += std::abs(bound - *best) <= kSlack ? 1 : 0;
-  }
+  });
   // Not a promise, a check that the cases are not all trivial: some bounds fall short.
   EXPECT_LT(equal, cases);
 }
@@ -154,12 +164,20 @@ TEST(LowerBound, BranchesThatDoNotDivideAmongTheWorkersTakeWholeRounds) {
   EXPECT_NEAR(*bench::optimum(fanout.pipeline, inputs), 0.8, kSlack);
 }
 
-TEST(LowerBound, EqualsTheOptimumOnChainsFanoutsAndDiamonds) {
-  std::mt19937_64 random(14);
+// 300 chains, fan-outs and diamonds, with random workers, latencies, persistence and costs.
+struct ShapeCase {
+  Pipeline pipeline;
+  bench::BoundInputs inputs;
+  std::string description;
+};
+
+std::vector<ShapeCase> shape_cases(std::uint64_t seed) {
+  std::mt19937_64 random(seed);
   auto uniform_in = [&](double low, double high) {
     return std::uniform_real_distribution<double>(low, high)(random);
   };
   const ManualClock clock;
+  std::vector<ShapeCase> cases;
   for (int trial = 0; trial < 300; ++trial) {
     const std::size_t workers = 1 + random() % 4;
     const double r = uniform_in(0, 1);
@@ -178,11 +196,18 @@ TEST(LowerBound, EqualsTheOptimumOnChainsFanoutsAndDiamonds) {
         compute = uniform_in(0, 2);
       }
     }
-    const std::string description =
-        fmt::format("{} on {} workers, r {} w {} persist {}", shape, workers, r, w, persist);
-    const auto best = bench::optimum(scenario.pipeline, inputs);
-    ASSERT_TRUE(best.has_value()) << description;
-    EXPECT_NEAR(bench::lower_bound(scenario.pipeline, inputs), *best, kSlack) << description;
+    cases.push_back(
+        {scenario.pipeline, std::move(inputs),
+         fmt::format("{} on {} workers, r {} w {} persist {}", shape, workers, r, w, persist)});
+  }
+  return cases;
+}
+
+TEST(LowerBound, EqualsTheOptimumOnChainsFanoutsAndDiamonds) {
+  for (const ShapeCase& c : shape_cases(14)) {
+    const auto best = bench::optimum(c.pipeline, c.inputs);
+    ASSERT_TRUE(best.has_value()) << c.description;
+    EXPECT_NEAR(bench::lower_bound(c.pipeline, c.inputs), *best, kSlack) << c.description;
   }
 }
 
@@ -195,10 +220,8 @@ TEST(SimulatedSchedule, NeverBeatsTheOptimumOnRandomSmallDags) {
   // best of them brackets the optimum with the bound.
   int equal = 0;
   int cases = 0;
-  for (std::uint64_t seed = 1; seed <= 1500; ++seed) {
-    const RandomCase c = random_case(seed, 1 + seed % 8);
-    const auto best = bench::optimum(c.pipeline, c.inputs, {.max_states = 50'000'000});
-    ASSERT_TRUE(best.has_value()) << c.description;
+  for_each_small_dag([&](const RandomCase& c, double optimum) {
+    const std::optional<double> best = optimum;
     for (const auto priority : kPriorities) {
       const auto schedule = bench::simulate(c.pipeline, c.inputs, priority);
       EXPECT_GE(schedule.seconds, *best - kSlack) << c.description << ", " << schedule.rule;
@@ -208,43 +231,20 @@ TEST(SimulatedSchedule, NeverBeatsTheOptimumOnRandomSmallDags) {
     EXPECT_LE(bench::lower_bound(c.pipeline, c.inputs), schedule.seconds + kSlack) << c.description;
     ++cases;
     equal += std::abs(schedule.seconds - *best) <= kSlack ? 1 : 0;
-  }
+  });
   // Not a promise: most small cases are scheduled optimally, but the simulation is a heuristic.
   EXPECT_GT(equal, cases / 2);
 }
 
 TEST(SimulatedSchedule, EqualsTheOptimumOnChainsFanoutsAndDiamonds) {
-  std::mt19937_64 random(15);
-  auto uniform_in = [&](double low, double high) {
-    return std::uniform_real_distribution<double>(low, high)(random);
-  };
-  const ManualClock clock;
-  for (int trial = 0; trial < 300; ++trial) {
-    const std::size_t workers = 1 + random() % 4;
-    const double r = uniform_in(0, 1);
-    const double w = uniform_in(0, 1);
-    const bool persist = random() % 4 != 0;
-    const std::string shape = trial % 3 == 0   ? fmt::format("chain:{}", 1 + random() % 8)
-                              : trial % 3 == 1 ? fmt::format("fanout:{}", 1 + random() % 6)
-                                               : std::string("diamond");
-    const auto scenario = bench::make_scenario(shape, {}, clock);
-    auto inputs = uniform(scenario.pipeline, uniform_in(0.1, 2), r, w, workers, persist);
-    for (auto& [node, compute] : inputs.compute) {
-      if (!shape.starts_with("fanout") || node == "source" || node == "join") {
-        compute = uniform_in(0, 2);
-      }
-    }
-    const std::string description =
-        fmt::format("{} on {} workers, r {} w {} persist {}", shape, workers, r, w, persist);
-    const auto best = bench::optimum(scenario.pipeline, inputs);
-    ASSERT_TRUE(best.has_value()) << description;
-    EXPECT_NEAR(bench::best_schedule(scenario.pipeline, inputs).seconds, *best, kSlack)
-        << description;
+  for (const ShapeCase& c : shape_cases(15)) {
+    const auto best = bench::optimum(c.pipeline, c.inputs);
+    ASSERT_TRUE(best.has_value()) << c.description;
+    EXPECT_NEAR(bench::best_schedule(c.pipeline, c.inputs).seconds, *best, kSlack) << c.description;
     // These shapes leave no choice that matters: the runner's own order is optimal too.
-    EXPECT_NEAR(
-        bench::simulate(scenario.pipeline, inputs, bench::SchedulePriority::runner_fifo).seconds,
-        *best, kSlack)
-        << description;
+    EXPECT_NEAR(bench::simulate(c.pipeline, c.inputs, bench::SchedulePriority::runner_fifo).seconds,
+                *best, kSlack)
+        << c.description;
   }
 }
 

@@ -344,26 +344,48 @@ TEST(ParallelRunner, ANodeStartsAsSoonAsItsInputsExistNotLayerByLayer) {
 }
 
 TEST(ParallelRunner, TheReadyNodeWithTheLongestPathToASinkStartsFirst) {
-  // source makes a, b and c ready (in that order); c heads the chain c -> c2 -> c3. On 2
-  // workers c starts with a, before b, which waits for a free worker; first come first served,
-  // a and b would start first and c after them, lengthening the run by a node.
+  // source makes a, b and c ready (in that order); c heads the chain c -> c2 -> c3, and a waits
+  // until c has started. On 2 workers c and a start first, so b starts only after c did. First
+  // come first served, a and b would take both workers and c would start only after b: the
+  // run a node longer.
   std::mutex mutex;
   std::vector<std::string> started;
+  std::unique_ptr<testing::Gate> c_started;
+  auto record = [&](const std::string& name) {
+    const std::lock_guard lock(mutex);
+    started.push_back(name);
+  };
   auto step = [&](const std::string& name) {
     return [&, name](std::int64_t x) {
-      const std::lock_guard lock(mutex);
-      started.push_back(name);
+      record(name);
       return x;
     };
   };
-  const Pipeline pipeline{
-      node("source", step("source"), "raw", "s"), node("a", step("a"), "s", "a_out"),
-      node("b", step("b"), "s", "b_out"),         node("c", step("c"), "s", "c_out"),
-      node("c2", step("c2"), "c_out", "c2_out"),  node("c3", step("c3"), "c2_out", "c3_out")};
+  const Pipeline pipeline{node("source", step("source"), "raw", "s"),
+                          node(
+                              "a",
+                              [&](std::int64_t x) {
+                                record("a");
+                                c_started->wait();
+                                return x;
+                              },
+                              "s", "a_out"),
+                          node("b", step("b"), "s", "b_out"),
+                          node(
+                              "c",
+                              [&](std::int64_t x) {
+                                record("c");
+                                c_started->open();
+                                return x;
+                              },
+                              "s", "c_out"),
+                          node("c2", step("c2"), "c_out", "c2_out"),
+                          node("c3", step("c3"), "c2_out", "c3_out")};
   for (int trial = 0; trial < 50; ++trial) {
     Catalog catalog;
     catalog.add("raw", std::make_shared<MemoryDataset>(Value::of(std::int64_t{1})));
     started.clear();
+    c_started = std::make_unique<testing::Gate>();
     ParallelRunner(2).run(pipeline, catalog);
     ASSERT_EQ(started.size(), 6U);
     const auto at = [&](const std::string& name) {
