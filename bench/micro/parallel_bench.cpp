@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
-#include <random>
 #include <thread>
 
 #include <benchmark/benchmark.h>
@@ -24,6 +23,8 @@
 #include <sluice/core/log.hpp>
 #include <sluice/runners/parallel_runner.hpp>
 #include <sluice/runners/sequential_runner.hpp>
+
+#include "random_dag.hpp"
 
 namespace {
 
@@ -184,26 +185,7 @@ void interleave(benchmark::State& state, sluice::Runner& a, sluice::Runner& b,
 // `count` nodes; node i reads 1-2 datasets among the free input and the earlier outputs
 // (uniformly: a wide, irregular DAG) and writes one. Seeded: the same DAG every time.
 sluice::Pipeline random_pass_dag(std::size_t count) {
-  std::mt19937_64 random(14);
-  std::vector<sluice::Node> nodes;
-  nodes.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    std::vector<std::string> inputs;
-    const std::size_t reads = 1 + random() % 2;
-    for (std::size_t r = 0; r < reads; ++r) {
-      const std::size_t from = i == 0 ? 0 : random() % (i + 1);  // 0: the free input
-      std::string name = from == 0 ? std::string("in") : fmt::format("d{}", from - 1);
-      if (std::find(inputs.begin(), inputs.end(), name) == inputs.end()) {
-        inputs.push_back(std::move(name));
-      }
-    }
-    nodes.emplace_back(
-        fmt::format("n{}", i), std::move(inputs), std::vector<std::string>{fmt::format("d{}", i)},
-        [](const std::vector<sluice::Value>& values, const std::vector<std::string>&) {
-          return std::vector<sluice::Value>{values.front()};
-        });
-  }
-  return sluice::Pipeline(std::move(nodes));
+  return sluice::Pipeline(sluice::micro::random_dag_nodes(count, 2, "in", true));
 }
 
 // Arg 0: nodes; arg 1: 0 a no-op chain, 1 a random DAG.

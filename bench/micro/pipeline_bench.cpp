@@ -13,11 +13,9 @@
 //   total_B      nodes_B + pipeline_B + run_B
 // all per node; `per_node` is the CPU time of Pipeline(nodes) per node.
 
-#include <algorithm>
-#include <random>
-
 #include "chain.hpp"
 #include "counting_new.hpp"
+#include "random_dag.hpp"
 
 namespace {
 
@@ -26,27 +24,9 @@ using sluice::micro::peak_bytes;
 using sluice::micro::restart_peak;
 
 // A random DAG: node i writes d{i} and reads 1 to 3 datasets written by earlier nodes (or the
-// free input d_in), so about 2 edges per node, with a fixed seed.
+// free input d_in, node 0), so about 2 edges per node, with a fixed seed.
 std::vector<sluice::Node> random_dag_nodes(std::size_t count) {
-  std::mt19937_64 random(14);
-  std::vector<sluice::Node> nodes;
-  nodes.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::size_t reads = 1 + random() % 3;
-    std::vector<std::string> inputs;
-    for (std::size_t k = 0; k < reads; ++k) {
-      std::string input = i == 0 ? std::string("d_in") : fmt::format("d{}", random() % i);
-      if (std::find(inputs.begin(), inputs.end(), input) == inputs.end()) {
-        inputs.push_back(std::move(input));
-      }
-    }
-    nodes.emplace_back(
-        fmt::format("n{}", i), std::move(inputs), std::vector<std::string>{fmt::format("d{}", i)},
-        [](const std::vector<sluice::Value>& values, const std::vector<std::string>&) {
-          return std::vector<sluice::Value>{values.front()};
-        });
-  }
-  return nodes;
+  return sluice::micro::random_dag_nodes(count, 3, "d_in", false);
 }
 
 // The nodes of sluice::micro::no_op_chain, without building its pipeline.

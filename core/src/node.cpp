@@ -16,6 +16,14 @@ Node::Body as_body(Node::Function function) {
              std::vector<Value>& outputs) { outputs = function(inputs, names); };
 }
 
+// The options a node keeps: none when they are empty (most nodes).
+std::unique_ptr<const NodeOptions> kept_options(NodeOptions options) {
+  if (options.tags.empty() && options.namespace_name.empty()) {
+    return nullptr;
+  }
+  return std::make_unique<const NodeOptions>(std::move(options));
+}
+
 }  // namespace
 
 Node::Node(std::string name, std::vector<std::string> inputs, std::vector<std::string> outputs,
@@ -62,7 +70,7 @@ Node::Node(std::string name, std::vector<std::string> inputs, std::vector<std::s
     }
   }
   impl_ = std::make_shared<const Impl>(Impl{std::move(name), std::move(inputs), std::move(outputs),
-                                            std::move(body), std::move(options)});
+                                            std::move(body), kept_options(std::move(options))});
 }
 
 Node Node::with_function(Function function) const {
@@ -72,12 +80,23 @@ Node Node::with_function(Function function) const {
 Node Node::with_function(Body body) const {
   Node copy;
   copy.impl_ = std::make_shared<const Impl>(
-      Impl{impl_->name, impl_->inputs, impl_->outputs, std::move(body), impl_->options});
+      Impl{impl_->name, impl_->inputs, impl_->outputs, std::move(body),
+           impl_->options ? std::make_unique<const NodeOptions>(*impl_->options) : nullptr});
   return copy;
 }
 
+const std::string& Node::namespace_name() const {
+  static const std::string kNone;
+  return impl_->options ? impl_->options->namespace_name : kNone;
+}
+
+const std::vector<std::string>& Node::tags() const {
+  static const std::vector<std::string> kNone;
+  return impl_->options ? impl_->options->tags : kNone;
+}
+
 bool Node::has_tag(std::string_view tag) const {
-  const auto& tags = impl_->options.tags;
+  const auto& tags = this->tags();
   return std::find(tags.begin(), tags.end(), tag) != tags.end();
 }
 

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -171,11 +172,12 @@ struct NodeBuffers {
 };
 thread_local NodeBuffers thread_buffers;
 
-// Lends the thread's buffers (or `spare` when they are lent already) and empties them after.
+// Lends the thread's buffers, or, when they are lent already (a nested run on this thread),
+// buffers of its own made in `spare`; empties them after.
 class BorrowedBuffers {
  public:
-  explicit BorrowedBuffers(NodeBuffers& spare)
-      : buffers_(thread_buffers.in_use ? spare : thread_buffers) {
+  explicit BorrowedBuffers(std::optional<NodeBuffers>& spare)
+      : buffers_(thread_buffers.in_use ? spare.emplace() : thread_buffers) {
     buffers_.in_use = true;
   }
   BorrowedBuffers(const BorrowedBuffers&) = delete;
@@ -342,7 +344,7 @@ void Runner::run_node(const RunState& state, std::size_t index) {
     throw NodeError(node.name(), phase, message, {}, std::current_exception(), unreadable);
   };
   const auto& input_ids = pipeline.input_ids(index);
-  NodeBuffers spare;
+  std::optional<NodeBuffers> spare;  // made only for a nested run
   const BorrowedBuffers buffers(spare);
   std::vector<Value>& inputs = buffers->inputs;
   inputs.resize(input_ids.size());
@@ -389,8 +391,9 @@ void Runner::run_node(const RunState& state, std::size_t index) {
   }
 }
 
-ReleaseTracker::ReleaseTracker(const RunState& state)
+ReleaseTracker::ReleaseTracker(const RunState& state, bool concurrent)
     : state_(state),
+      concurrent_(concurrent),
       remaining_(std::make_unique<std::atomic<std::uint32_t>[]>(state.plan.dataset_count())) {
   const Plan& plan = state.plan;
   for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
@@ -403,8 +406,17 @@ ReleaseTracker::ReleaseTracker(const RunState& state)
 void ReleaseTracker::node_finished(std::size_t node) {
   const Plan& plan = state_.plan;
   for (Plan::DatasetId id : plan.inputs_of(node)) {
-    // acq_rel: the releasing thread sees every other consumer's work on the dataset done.
-    if (remaining_[id].fetch_sub(1, std::memory_order_acq_rel) == 1 && !plan.is_free_output(id)) {
+    auto& remaining = remaining_[id];
+    // acq_rel: the releasing thread sees every other consumer's work on the dataset done. On
+    // one thread a plain decrement does (relaxed load and store: no locked instruction).
+    std::uint32_t before = 0;
+    if (concurrent_) {
+      before = remaining.fetch_sub(1, std::memory_order_acq_rel);
+    } else {
+      before = remaining.load(std::memory_order_relaxed);
+      remaining.store(before - 1, std::memory_order_relaxed);
+    }
+    if (before == 1 && !plan.is_free_output(id)) {
       state_.catalog.release(plan.dataset_name(id), state_.dataset(id));
     }
   }

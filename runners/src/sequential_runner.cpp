@@ -6,7 +6,7 @@
 namespace sluice {
 
 void SequentialRunner::run_plan(const RunState& state, std::vector<std::uint8_t>& finished) {
-  ReleaseTracker releases(state);
+  ReleaseTracker releases(state, /*concurrent=*/false);  // one thread
   const std::size_t total = state.plan.node_count();
   for (std::size_t node = 0; node < total; ++node) {
     run_node(state, node);

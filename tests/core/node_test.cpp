@@ -107,6 +107,43 @@ TEST(Node, NamespaceTagsAndNameChecks) {
   EXPECT_THROW(node("self", add, {"a", "b"}, "a"), PipelineError);
 }
 
+TEST(Node, OptionsRoundTripAndEmptyOnesReadAsEmpty) {
+  // Tags and namespace are kept (out of line) only when given; either way they read back.
+  const Node tagged =
+      node("fit", add, {"a", "b"}, "m", {.tags = {"train", "gpu"}, .namespace_name = "model"});
+  EXPECT_EQ(tagged.namespace_name(), "model");
+  EXPECT_EQ(tagged.tags(), (std::vector<std::string>{"train", "gpu"}));
+  const Node swapped = tagged.with_function(
+      Node::Function([](const std::vector<Value>&, const std::vector<std::string>&) {
+        return std::vector<Value>{Value::of(0)};
+      }));
+  EXPECT_EQ(swapped.name(), "model.fit");
+  EXPECT_EQ(swapped.namespace_name(), "model");
+  EXPECT_EQ(swapped.tags(), tagged.tags());
+  EXPECT_TRUE(swapped.has_tag("gpu"));
+  EXPECT_FALSE(swapped.same_as(tagged));
+
+  const Node only_tags = node("t", add, {"a", "b"}, "c", {.tags = {"x"}});
+  EXPECT_EQ(only_tags.name(), "t");
+  EXPECT_EQ(only_tags.namespace_name(), "");
+  EXPECT_TRUE(only_tags.has_tag("x"));
+  const Node only_namespace = node("n", add, {"a", "b"}, "c", {.namespace_name = "ns"});
+  EXPECT_EQ(only_namespace.name(), "ns.n");
+  EXPECT_TRUE(only_namespace.tags().empty());
+
+  const Node plain = node("plain", add, {"a", "b"}, "c");
+  EXPECT_EQ(plain.namespace_name(), "");
+  EXPECT_TRUE(plain.tags().empty());
+  EXPECT_FALSE(plain.has_tag(""));
+  EXPECT_TRUE(plain
+                  .with_function(Node::Function(
+                      [](const std::vector<Value>& values, const std::vector<std::string>&) {
+                        return std::vector<Value>{values.front()};
+                      }))
+                  .tags()
+                  .empty());
+}
+
 TEST(Node, ANodeWithoutInputsAndOutputsIsRejected) {
   EXPECT_THAT(
       [] { node("lonely", [] {}, {}, {}); },

@@ -32,6 +32,7 @@
 #include <sluice/core/catalog_view.hpp>
 #include <sluice/core/codec.hpp>
 #include <sluice/core/dataset_registry.hpp>
+#include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/hook.hpp>
 #include <sluice/core/node.hpp>
 #include <sluice/core/param.hpp>
@@ -486,6 +487,109 @@ const std::vector<PinnedAbi>& pinned() {
            {"offsetof(StorageContext, options)", 152},
            {"offsetof(StorageContext, where)", 208},
        }},
+      // 6: Node's shared definition keeps its options out of line (Node::tags() and
+      // namespace_name() are no longer inline) and MemoryDataset's lock is 4 bytes (issue 14).
+      {6,
+       {
+           "after_catalog_created: void (sluice::Hook::*)(sluice::Catalog&)",
+           "before_pipeline_run: void (sluice::Hook::*)(sluice::RunInfo const&, sluice::Pipeline "
+           "const&, sluice::CatalogView const&)",
+           "after_pipeline_run: void (sluice::Hook::*)(sluice::RunInfo const&, sluice::Pipeline "
+           "const&, sluice::CatalogView const&)",
+           "on_pipeline_error: void (sluice::Hook::*)(sluice::RunInfo const&, sluice::Pipeline "
+           "const&, sluice::CatalogView const&, std::exception const&)",
+           "before_node_run: void (sluice::Hook::*)(sluice::Node const&, sluice::CatalogView "
+           "const&, std::vector<sluice::Value>&)",
+           "after_node_run: void (sluice::Hook::*)(sluice::Node const&, sluice::CatalogView "
+           "const&, std::vector<sluice::Value> const&, std::vector<sluice::Value> const&)",
+           "on_node_error: void (sluice::Hook::*)(sluice::Node const&, sluice::CatalogView const&, "
+           "std::exception const&, sluice::NodePhase)",
+           "before_dataset_loaded: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >, sluice::Node const*)",
+           "after_dataset_loaded: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >, sluice::Node const*, sluice::Value const&)",
+           "before_dataset_saved: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >, sluice::Node const*, sluice::Value const&)",
+           "after_dataset_saved: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >, sluice::Node const*, sluice::Value const&)",
+           "on_dataset_released: void (sluice::Hook::*)(std::basic_string_view<char, "
+           "std::char_traits<char> >)",
+       },
+       {
+           {"sizeof(Registrar)", 56},
+           {"alignof(Registrar)", 8},
+           {"sizeof(Registry)", 512},
+           {"alignof(Registry)", 8},
+           {"offsetof(Registry, codecs)", 0},
+           {"offsetof(Registry, dataset_types)", 96},
+           {"offsetof(Registry, hooks)", 176},
+           {"offsetof(Registry, runners)", 256},
+           {"offsetof(Registry, pipelines)", 336},
+           {"offsetof(Registry, storages)", 416},
+           {"sizeof(HookContext)", 104},
+           {"alignof(HookContext)", 8},
+           {"offsetof(HookContext, name)", 0},
+           {"offsetof(HookContext, options)", 32},
+           {"offsetof(HookContext, clock)", 88},
+           {"offsetof(HookContext, registry)", 96},
+           {"sizeof(HookFactory)", 32},
+           {"alignof(HookFactory)", 8},
+           {"sizeof(Hook)", 8},
+           {"alignof(Hook)", 8},
+           {"sizeof(Events)", 4},
+           {"alignof(Events)", 4},
+           {"sizeof(CatalogView)", 8},
+           {"alignof(CatalogView)", 8},
+           {"sizeof(RunInfo)", 192},
+           {"alignof(RunInfo)", 8},
+           {"offsetof(RunInfo, run_id)", 0},
+           {"offsetof(RunInfo, pipeline_name)", 32},
+           {"offsetof(RunInfo, runner)", 64},
+           {"offsetof(RunInfo, env)", 96},
+           {"offsetof(RunInfo, command)", 128},
+           {"offsetof(RunInfo, project)", 160},
+           {"sizeof(NodeOptions)", 56},
+           {"alignof(NodeOptions)", 8},
+           {"offsetof(NodeOptions, tags)", 0},
+           {"offsetof(NodeOptions, namespace_name)", 24},
+           {"sizeof(Codec)", 104},
+           {"alignof(Codec)", 8},
+           {"offsetof(Codec, name)", 0},
+           {"offsetof(Codec, type)", 32},
+           {"offsetof(Codec, encode)", 40},
+           {"offsetof(Codec, decode)", 72},
+           {"sizeof(Value)", 32},
+           {"alignof(Value)", 8},
+           {"sizeof(Param)", 56},
+           {"alignof(Param)", 8},
+           {"sizeof(Node)", 16},
+           {"alignof(Node)", 8},
+           {"sizeof(DatasetContext)", 360},
+           {"alignof(DatasetContext)", 8},
+           {"offsetof(DatasetContext, name)", 0},
+           {"offsetof(DatasetContext, options)", 32},
+           {"offsetof(DatasetContext, credentials)", 88},
+           {"offsetof(DatasetContext, credentials_name)", 144},
+           {"offsetof(DatasetContext, mark)", 176},
+           {"offsetof(DatasetContext, codecs)", 216},
+           {"offsetof(DatasetContext, types)", 224},
+           {"offsetof(DatasetContext, root)", 232},
+           {"offsetof(DatasetContext, save_version)", 272},
+           {"offsetof(DatasetContext, load_version)", 304},
+           {"offsetof(DatasetContext, clock)", 336},
+           {"offsetof(DatasetContext, storages)", 344},
+           {"offsetof(DatasetContext, fsync)", 352},
+           {"sizeof(StorageContext)", 240},
+           {"alignof(StorageContext)", 8},
+           {"offsetof(StorageContext, url)", 0},
+           {"offsetof(StorageContext, path)", 32},
+           {"offsetof(StorageContext, credentials)", 64},
+           {"offsetof(StorageContext, credentials_name)", 120},
+           {"offsetof(StorageContext, options)", 152},
+           {"offsetof(StorageContext, where)", 208},
+           {"sizeof(MemoryDataset)", 48},
+           {"alignof(MemoryDataset)", 8},
+       }},
   };
   return kPinned;
 }
@@ -566,6 +670,7 @@ std::vector<Pin> measured_layout() {
       SLUICE_PIN_OFFSET(StorageContext, credentials_name),
       SLUICE_PIN_OFFSET(StorageContext, options),
       SLUICE_PIN_OFFSET(StorageContext, where),
+      SLUICE_PIN_SIZE(MemoryDataset),
   };
 }
 

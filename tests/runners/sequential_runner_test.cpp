@@ -199,6 +199,42 @@ TEST(SequentialRunner, NonStandardExceptionsAreStillReported) {
               ThrowsMessage<NodeError>(HasSubstr("not a std::exception")));
 }
 
+TEST(SequentialRunner, RunsNestedThreeDeepEachWithItsOwnBuffers) {
+  // Two levels of nested runs on one thread: the thread's buffers are lent to the outermost
+  // node, and each nested node gets vectors of its own, made only then.
+  const Pipeline inner{node("inner_double", twice, "a", "b")};
+  const Pipeline middle{node(
+      "middle",
+      [&inner](int p, int q) {
+        Catalog nested;
+        nested.add("a", std::make_shared<MemoryDataset>(Value::of(p)));
+        return std::make_tuple(SequentialRunner().run(inner, nested).at("b").get<int>() + q, q);
+      },
+      Names{"p", "q"}, Names{"r", "s"})};
+  const Pipeline outer{node(
+      "outer",
+      [&middle](int x, int y, int w) {
+        Catalog nested;
+        nested.add("p", std::make_shared<MemoryDataset>(Value::of(x)));
+        nested.add("q", std::make_shared<MemoryDataset>(Value::of(y)));
+        auto results = SequentialRunner().run(middle, nested);
+        return std::make_tuple(results.at("r").get<int>() + w, results.at("s").get<int>());
+      },
+      Names{"x", "y", "w"}, Names{"z", "y2"})};
+  Catalog catalog;
+  catalog.add("x", std::make_shared<MemoryDataset>(Value::of(4)));
+  catalog.add("y", std::make_shared<MemoryDataset>(Value::of(100)));
+  catalog.add("w", std::make_shared<MemoryDataset>(Value::of(1000)));
+  for (int round = 0; round < 3; ++round) {  // the thread's buffers are handed back each time
+    catalog.add("x", std::make_shared<MemoryDataset>(Value::of(4 + round)), true);
+    catalog.add("y", std::make_shared<MemoryDataset>(Value::of(100)), true);
+    catalog.add("w", std::make_shared<MemoryDataset>(Value::of(1000)), true);
+    const auto outputs = SequentialRunner().run(outer, catalog);
+    EXPECT_EQ(outputs.at("z").get<int>(), 2 * (4 + round) + 100 + 1000);
+    EXPECT_EQ(outputs.at("y2").get<int>(), 100);
+  }
+}
+
 }  // namespace
 }  // namespace sluice
 

@@ -1,3 +1,5 @@
+#include <mutex>
+
 #include <sluice/core/datasets/memory_dataset.hpp>
 
 namespace sluice {

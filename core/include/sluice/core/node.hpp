@@ -48,10 +48,10 @@ class SLUICE_API Node {
 
   /// The full name, namespace included.
   const std::string& name() const { return impl_->name; }
-  const std::string& namespace_name() const { return impl_->options.namespace_name; }
+  const std::string& namespace_name() const;
   const std::vector<std::string>& inputs() const { return impl_->inputs; }
   const std::vector<std::string>& outputs() const { return impl_->outputs; }
-  const std::vector<std::string>& tags() const { return impl_->options.tags; }
+  const std::vector<std::string>& tags() const;
   bool has_tag(std::string_view tag) const;
 
   /// Calls the function. Throws sluice::Error if `inputs` does not match the declared inputs
@@ -72,12 +72,14 @@ class SLUICE_API Node {
  private:
   Node() = default;
 
+  // One shared block per node: most nodes have no tags and no namespace, so the options are
+  // kept out of line, and only when not empty (8 bytes instead of 56).
   struct Impl {
     std::string name;
     std::vector<std::string> inputs;
     std::vector<std::string> outputs;
     Body body;
-    NodeOptions options;
+    std::unique_ptr<const NodeOptions> options;  // null when empty
   };
   std::shared_ptr<const Impl> impl_;
 };

@@ -116,16 +116,18 @@ class SLUICE_API Runner {
 
 /// Releases each dataset once its last consumer has finished (free outputs excepted, and free
 /// inputs with keep_inputs).
-/// Thread-safe: counts are atomic, and the thread that finishes a dataset's last consumer
-/// releases it.
+/// Thread-safe when `concurrent`: counts are atomic, and the thread that finishes a dataset's
+/// last consumer releases it. Otherwise (one thread calls node_finished, the sequential
+/// runner) they are decremented without atomic read-modify-writes.
 class SLUICE_API ReleaseTracker {
  public:
-  explicit ReleaseTracker(const RunState& state);
+  explicit ReleaseTracker(const RunState& state, bool concurrent = true);
   /// Call when node `node` finished; releases the inputs it was the last consumer of.
   void node_finished(std::size_t node);
 
  private:
   const RunState& state_;
+  bool concurrent_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> remaining_;
 };
 
