@@ -3,10 +3,11 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <sluice/core/util/files.hpp>
 
 #include "support/sluice_cli.hpp"
 #include "support/source_dir.hpp"
@@ -19,13 +20,6 @@ namespace fs = std::filesystem;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string read_text(const fs::path& path) {
-  std::ifstream file(path);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
 
 class ExportCli : public ::testing::Test {
  protected:
@@ -48,7 +42,7 @@ class ExportCli : public ::testing::Test {
 TEST_F(ExportCli, SlurmScriptSubmitsOneJobPerNodeLinkedByAfterok) {
   const auto result = sluice(iris.path(), "export slurm --out " + out.path().string());
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  const std::string script = read_text(out / "submit.sh");
+  const std::string script = read_file(out / "submit.sh");
   EXPECT_THAT(
       script,
       AllOf(HasSubstr("--parsable --job-name=\"$name\""), HasSubstr("job0=$(submit split --wrap="),
@@ -66,13 +60,13 @@ TEST_F(ExportCli, SlurmResourcesComeFromOptionsAndNodeTagsOverrideThem) {
       sluice(iris.path(),
              "export slurm --cpus-per-task 2 --mem 1G --time 10 --out " + out.path().string());
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_THAT(read_text(out / "submit.sh"),
+  EXPECT_THAT(read_file(out / "submit.sh"),
               HasSubstr("submit split --cpus-per-task=2 --mem=1G --time=10 --wrap="));
   const auto tagged =
       sluice(random.path(), "export slurm --mem 1G --intermediates " + (out / "shared").string() +
                                 " --out " + out.path().string());
   ASSERT_EQ(tagged.exit_code, 0) << tagged.output;
-  EXPECT_THAT(read_text(out / "submit.sh"), AllOf(HasSubstr("submit source_in0 --mem=100M --wrap="),
+  EXPECT_THAT(read_file(out / "submit.sh"), AllOf(HasSubstr("submit source_in0 --mem=100M --wrap="),
                                                   HasSubstr("submit node0 --mem=1G")));
   const auto bad = sluice(iris.path(), "export slurm --time soon --out " + out.path().string());
   EXPECT_EQ(bad.exit_code, 1);
@@ -96,10 +90,10 @@ TEST_F(ExportCli, IntermediatesGoToAnOverlayEveryJobRunsWith) {
   const auto result = sluice(random.path(), "export slurm --intermediates " + shared.string() +
                                                 " --out " + out.path().string());
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  const std::string overlay = read_text(out / "catalog_intermediates.yml");
+  const std::string overlay = read_file(out / "catalog_intermediates.yml");
   EXPECT_THAT(overlay, AllOf(HasSubstr("\"in0\":\n  type: BinaryDataset\n  filepath: \"" +
                                        (shared / "in0.bin").string() + "\"")));
-  EXPECT_THAT(read_text(out / "submit.sh"),
+  EXPECT_THAT(read_file(out / "submit.sh"),
               HasSubstr("--catalog-overlay " + (out / "catalog_intermediates.yml").string()));
   // The overlay works for a plain run too: every crossing dataset lands in the folder.
   const auto run = sluice(random.path(),
