@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages sluice builds with, and the S3 test server (s3rver, pinned in
-# storage/s3/testing/package-lock.json). Idempotent: installs only what is missing.
+# Installs the Debian packages sluice builds with, the single-node Slurm cluster of the export
+# tests (scripts/slurm-cluster.sh), the S3 test server (s3rver, pinned in
+# storage/s3/testing/package-lock.json) and the Argo schema the export tests check against
+# (tests/export/argo/package-lock.json). Idempotent: installs only what is missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -12,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox
   clang libclang-rt-14-dev
   libcurl4-openssl-dev libssl-dev
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()
@@ -39,4 +42,10 @@ fi
 if [[ ! -d "$root/storage/s3/testing/node_modules/s3rver" ]]; then
   echo "setup: installing s3rver (npm ci --prefix storage/s3/testing)"
   npm ci --prefix "$root/storage/s3/testing" --no-audit --no-fund
+fi
+
+# The Argo Workflow schema and js-yaml, exactly the versions the lock file pins.
+if [[ ! -d "$root/tests/export/argo/node_modules/@kubernetes-models/argo-workflows" ]]; then
+  echo "setup: installing the Argo schema (npm ci --prefix tests/export/argo)"
+  npm ci --prefix "$root/tests/export/argo" --no-audit --no-fund
 fi

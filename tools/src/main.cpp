@@ -1,7 +1,7 @@
 // The sluice command line: `run` a project's pipelines, `catalog list` its datasets, `viz` its
 // graph; `inspect` and `replay` a post-mortem bundle; summarise and draw a `timeline` trace;
-// `bench` runner strategies on simulated slow storage. Each command is in its own
-// <command>_command.cpp; this file only wires them.
+// `bench` runner strategies on simulated slow storage; `export` a pipeline to Slurm or Argo. Each
+// command is in its own <command>_command.cpp; this file only wires them.
 
 #include <functional>
 #include <iostream>
@@ -15,6 +15,7 @@
 
 #include "bench_command.hpp"
 #include "catalog_command.hpp"
+#include "export_command.hpp"
 #include "parse_errors.hpp"
 #include "postmortem_command.hpp"
 #include "run_command.hpp"
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   cli::ReplayFlags replay;
   cli::TimelineFlags timeline;
   cli::BenchFlags bench;
+  cli::ExportFlags export_flags;
   // In the order of `sluice --help`.
   const std::vector<Command> commands = {
       {cli::add_run_command(app, run),
@@ -59,6 +61,8 @@ int main(int argc, char** argv) {
       {cli::add_replay_command(app, replay), [&] { return cli::run_replay(replay); }},
       {cli::add_timeline_command(app, timeline), [&] { return cli::run_timeline(timeline); }},
       {cli::add_bench_command(app, bench), [&] { return cli::run_bench(bench); }},
+      {cli::add_export_command(app, export_flags),
+       [&] { return cli::run_export(export_flags, session); }},
   };
 
   if (const auto exit_code = cli::parse_command_line(app, argc, argv)) {

@@ -31,6 +31,7 @@ std::int64_t parse_max_workers(const std::string& text) {
 SessionOptions session_options(const RunFlags& flags) {
   SessionOptions options = flags.project.session();
   options.extra_hooks = flags.hooks;
+  options.catalog_overlays.assign(flags.catalog_overlays.begin(), flags.catalog_overlays.end());
   if (!flags.params.empty()) {
     options.runtime_params = parse_runtime_params(flags.params);
   }
@@ -58,6 +59,16 @@ RunOptions run_options(const RunFlags& flags, const std::string& command_line) {
 
 }  // namespace
 
+void add_filter_options(CLI::App& command, PipelineFilter& filter) {
+  comma_list(command, "--nodes", "Run only these nodes", filter.nodes);
+  comma_list(command, "--from-nodes", "Run from these nodes downstream", filter.from_nodes);
+  comma_list(command, "--to-nodes", "Run up to these nodes", filter.to_nodes);
+  comma_list(command, "--from-inputs", "Run from the nodes reading these datasets",
+             filter.from_inputs);
+  comma_list(command, "--to-outputs", "Run what produces these datasets", filter.to_outputs);
+  comma_list(command, "--tags", "Run only nodes with any of these tags", filter.tags);
+}
+
 CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
   CLI::App* run = app.add_subcommand("run", "Run a pipeline of the project");
   flags.project.add_to(*run);
@@ -71,18 +82,14 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
                 "Load a node's inputs, and save its outputs, concurrently");
   run->add_flag("--keep-inputs", flags.keep_inputs,
                 "Keep free inputs in memory for the whole run, as Kedro does (for comparisons)");
-  auto& filter = flags.run.filter;
-  comma_list(*run, "--nodes", "Run only these nodes", filter.nodes);
-  comma_list(*run, "--from-nodes", "Run from these nodes downstream", filter.from_nodes);
-  comma_list(*run, "--to-nodes", "Run up to these nodes", filter.to_nodes);
-  comma_list(*run, "--from-inputs", "Run from the nodes reading these datasets",
-             filter.from_inputs);
-  comma_list(*run, "--to-outputs", "Run what produces these datasets", filter.to_outputs);
-  comma_list(*run, "--tags", "Run only nodes with any of these tags", filter.tags);
+  add_filter_options(*run, flags.run.filter);
   comma_list(*run, "--hooks", "Add these hooks for this run", flags.hooks);
   run->add_option("--params", flags.params, "Override parameters: key=value,other.key=value");
   run->add_option("--load-versions", flags.load_versions,
                   "Load these versions of versioned datasets: dataset:version,...");
+  run->add_option("--catalog-overlay", flags.catalog_overlays,
+                  "Catalog entries (a YAML file) replacing those of conf, e.g. the shared "
+                  "intermediates `sluice export` writes");
   return run;
 }
 

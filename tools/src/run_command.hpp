@@ -19,11 +19,16 @@ struct RunFlags {
   std::vector<std::string> hooks;
   std::string params;
   std::string load_versions;
+  std::vector<std::string> catalog_overlays;
   std::string max_workers;  // checked by run_run, when given
   CLI::Option* max_workers_option = nullptr;
   bool async_io = false;
   bool keep_inputs = false;
 };
+
+/// Adds the node filters of `sluice run` (--nodes, --from-nodes, --to-nodes, --from-inputs,
+/// --to-outputs, --tags) to `command`.
+void add_filter_options(CLI::App& command, PipelineFilter& filter);
 
 /// Adds the `run` subcommand, filling `flags`.
 CLI::App* add_run_command(CLI::App& app, RunFlags& flags);

@@ -199,8 +199,21 @@ Catalog Session::catalog_from_conf(CatalogOptions options) const {
   OptionReader reader(settings, "settings.yml");
   options.fsync = reader.flag("fsync", options.fsync);
   reader.finish();
-  return sluice::make_catalog(conf_.get("catalog"), conf_.get("credentials"),
-                              conf_.get("parameters"), registry(), options);
+  Param catalog = conf_.get("catalog");
+  for (const fs::path& file : options_.catalog_overlays) {
+    const Param overlay = load_yaml_file(file);
+    if (!overlay.is_map()) {
+      throw ConfigError(fmt::format(
+          "{}: a catalog overlay is a map of dataset entries (name: {{type: ..., ...}}), not {}; "
+          "write it as catalog.yml is written",
+          file.string(), Param::kind_name(overlay.kind())));
+    }
+    for (const auto& [name, entry] : overlay.as_map()) {
+      catalog.set(name, entry);
+    }
+  }
+  return sluice::make_catalog(catalog, conf_.get("credentials"), conf_.get("parameters"),
+                              registry(), options);
 }
 
 Catalog Session::make_catalog(const std::string& save_version) const {

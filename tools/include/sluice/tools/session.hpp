@@ -90,6 +90,10 @@ struct SessionOptions {
   std::vector<std::filesystem::path> plugin_search_path;
   /// Built-ins the host program adds to the registry.
   std::vector<Plugins::Registration> registrations;
+  /// `--catalog-overlay`: YAML files whose top-level entries replace the catalog's entries of
+  /// the same name (after conf/base and conf/<env>), in order: what `sluice export` writes to
+  /// put intermediates on shared storage.
+  std::vector<std::filesystem::path> catalog_overlays;
 };
 
 struct RunOptions {
