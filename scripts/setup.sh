@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox
   clang libclang-rt-14-dev
   libcurl4-openssl-dev libssl-dev
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()
