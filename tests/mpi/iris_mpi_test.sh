@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The iris example under `mpirun -np 3 sluice run --runner mpi` (tests/CMakeLists.txt runs it):
 # the persisted files are byte-identical to a sequential run's; a failing node ends the run on
-# every rank with its error and a non-zero exit, within a timeout; and --runner mpi without
-# mpirun says what to do.
+# every rank with its error and a non-zero exit, within a timeout; --runner mpi without mpirun
+# says what to do; and only --runner mpi loads libmpi (its plugin is loaded on demand).
 # Usage: iris_mpi_test.sh <sluice> <mpiexec> <source dir>   (MPI options in SLUICE_MPI_FLAGS)
 set -euo pipefail
 sluice="$1" mpiexec="$2" source="$3"
@@ -22,8 +22,9 @@ project() {  # a fresh copy of the iris project: its configuration and raw data 
 
 project sequential
 project mpi
-(cd "$work/sequential" && timeout 60 "$sluice" run --runner sequential) >"$work/sequential.log" 2>&1 ||
-  fail "the sequential run" "$work/sequential.log"
+(cd "$work/sequential" && LD_DEBUG=libs timeout 60 "$sluice" run --runner sequential) \
+  >"$work/sequential.log" 2>&1 || fail "the sequential run" "$work/sequential.log"
+grep -q "libmpi\.so" "$work/sequential.log" && fail "a sequential run loads libmpi" "$work/sequential.log"
 (cd "$work/mpi" && timeout 120 "$mpiexec" -np 3 "${mpi_flags[@]}" "$sluice" run --runner mpi) \
   >"$work/mpi.log" 2>&1 || fail "the mpi run" "$work/mpi.log"
 grep -q "Model has an accuracy of 0.933 on test data" "$work/mpi.log" ||
@@ -43,9 +44,10 @@ fi
 grep -q "timeout" "$work/failing.log" && fail "the failing run timed out" "$work/failing.log"
 
 # Without mpirun: a clear error, no run.
-if (cd "$work/failing" && timeout 60 "$sluice" run --runner mpi) >"$work/alone.log" 2>&1; then
+if (cd "$work/failing" && LD_DEBUG=libs timeout 60 "$sluice" run --runner mpi) >"$work/alone.log" 2>&1; then
   fail "--runner mpi without mpirun succeeded" "$work/alone.log"
 fi
 grep -q "the only rank of its MPI job.*mpirun -np 3 sluice run --runner mpi" "$work/alone.log" ||
   fail "--runner mpi without mpirun does not say to use mpirun" "$work/alone.log"
+grep -q "libmpi\.so" "$work/alone.log" || fail "--runner mpi does not load libmpi" "$work/alone.log"
 echo "iris under mpirun: same files as sequential; failure and misuse reported"
