@@ -7,6 +7,8 @@
 set -euo pipefail
 sluice="$1" mpiexec="$2" source="$3"
 read -r -a mpi_flags <<<"${SLUICE_MPI_FLAGS:---oversubscribe --mca btl self,vader}"
+[[ -n "${TSAN_OPTIONS:-}" ]] && mpi_flags+=(-x TSAN_OPTIONS)  # the sanitizer presets' options
+[[ -n "${ASAN_OPTIONS:-}" ]] && mpi_flags+=(-x ASAN_OPTIONS)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 fail() {
