@@ -202,9 +202,11 @@ std::string broadcast(MPI_Comm comm, int root, std::string bytes, std::size_t ma
 // requests, served by the progress threads) and data (fetch replies).
 struct Communicators {
   Communicators() {
-    MPI_Comm_dup(MPI_COMM_WORLD, &control);
-    MPI_Comm_dup(MPI_COMM_WORLD, &service);
-    MPI_Comm_dup(MPI_COMM_WORLD, &data);
+    for (MPI_Comm* comm : {&control, &service, &data}) {
+      MPI_Request request = MPI_REQUEST_NULL;
+      MPI_Comm_idup(MPI_COMM_WORLD, comm, &request);
+      wait_for(request, MPI_STATUS_IGNORE);
+    }
   }
   Communicators(const Communicators&) = delete;
   Communicators& operator=(const Communicators&) = delete;
