@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The iris example under `mpirun -np 3 sluice run --runner mpi` (tests/CMakeLists.txt runs it):
-# the persisted files are byte-identical to a sequential run's; a failing node ends the run on
-# every rank with its error and a non-zero exit, within a timeout; --runner mpi without mpirun
-# says what to do; and only --runner mpi loads libmpi (its plugin is loaded on demand).
+# the persisted files are byte-identical to a sequential run's, also with the tee and --async;
+# a failing node ends the run on every rank with its error and a non-zero exit, within a
+# timeout; --runner mpi without mpirun says what to do; and only --runner mpi loads libmpi (its
+# plugin is loaded on demand).
 # Usage: iris_mpi_test.sh <sluice> <mpiexec> <source dir>   (MPI options in SLUICE_MPI_FLAGS)
 set -euo pipefail
 sluice="$1" mpiexec="$2" source="$3"
@@ -34,6 +35,14 @@ grep -q "Model has an accuracy of 0.933 on test data" "$work/mpi.log" ||
 diff -r "$work/sequential/data" "$work/mpi/data" >"$work/diff.log" 2>&1 ||
   fail "the mpi run's files differ from the sequential run's" "$work/diff.log"
 [[ -f "$work/mpi/data/07_model_output/y_pred.bin" ]] || fail "no y_pred.bin" "$work/mpi.log"
+
+# The tee (background writes on the producing rank) with async_io: the same files.
+project tee
+(cd "$work/tee" && timeout 120 "$mpiexec" -np 3 "${mpi_flags[@]}" "$sluice" run --runner mpi \
+  --hooks tee --async) >"$work/tee.log" 2>&1 || fail "the mpi run with the tee" "$work/tee.log"
+grep -q "in the background" "$work/tee.log" || fail "the tee did not persist" "$work/tee.log"
+diff -r "$work/sequential/data" "$work/tee/data" >"$work/diff.log" 2>&1 ||
+  fail "the mpi run with the tee wrote other files than the sequential run" "$work/diff.log"
 
 # A failing node: every rank reports it, the job ends (timeout: no hang) with a non-zero code.
 project failing
