@@ -61,4 +61,11 @@ fi
 grep -q "the only rank of its MPI job.*mpirun -np 3 sluice run --runner mpi" "$work/alone.log" ||
   fail "--runner mpi without mpirun does not say to use mpirun" "$work/alone.log"
 grep -q "libmpi\.so" "$work/alone.log" || fail "--runner mpi does not load libmpi" "$work/alone.log"
+# --max-workers does not apply to the mpi runner: said before anything runs.
+if (cd "$work/failing" && timeout 120 "$mpiexec" -np 2 "${mpi_flags[@]}" "$sluice" run \
+  --runner mpi --max-workers 2) >"$work/workers.log" 2>&1; then
+  fail "--runner mpi --max-workers 2 succeeded" "$work/workers.log"
+fi
+grep -q "runner 'mpi': --max-workers does not apply" "$work/workers.log" ||
+  fail "--max-workers with the mpi runner is not refused clearly" "$work/workers.log"
 echo "iris under mpirun: same files as sequential; failure and misuse reported"
