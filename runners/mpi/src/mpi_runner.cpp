@@ -1,6 +1,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <string>
@@ -596,6 +597,15 @@ void share_free_outputs(const Context& context, const Outcome& outcome) {
   }
 }
 
+// A failure outside any node (a message between ranks that does not parse: ranks of different
+// builds) leaves the other ranks waiting for this one: the job is aborted instead of hanging.
+[[noreturn]] void abort_job(const std::string& where) {
+  logger().error("runner 'mpi': {} failed outside any node, aborting the MPI job: {}", where,
+                 current_exception_message());
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  std::abort();
+}
+
 }  // namespace
 
 MpiRunner::MpiRunner(const CodecRegistry& codecs, bool async_io, std::size_t max_message_bytes)
@@ -617,7 +627,11 @@ void MpiRunner::run_plan(const RunState& state, std::vector<std::uint8_t>& finis
   Context context{state, codecs_, comms, max_message_bytes_, rank_, MpiWorld::get().tag_ub};
   Outcome outcome;
   if (rank_ == 0) {
-    outcome = Scheduler(context, size_).run();
+    try {
+      outcome = Scheduler(context, size_).run();
+    } catch (...) {
+      abort_job("the scheduler (rank 0)");
+    }
   } else {
     // This rank's view of the run's datasets: those a node produces load from their rank.
     auto datasets = std::make_shared<Catalog::Datasets>(*state.datasets);
@@ -633,8 +647,7 @@ void MpiRunner::run_plan(const RunState& state, std::vector<std::uint8_t>& finis
     try {
       work(context, local, produced, &run_node);
     } catch (...) {
-      progress.join();
-      throw;
+      abort_job(fmt::format("rank {}", rank_));
     }
     progress.join();
   }
