@@ -15,6 +15,7 @@ packages=(
   clang libclang-rt-14-dev
   libcurl4-openssl-dev libssl-dev
   slurmctld slurmd slurm-client munge
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

@@ -73,7 +73,8 @@ CLI::App* add_run_command(CLI::App& app, RunFlags& flags) {
   CLI::App* run = app.add_subcommand("run", "Run a pipeline of the project");
   flags.project.add_to(*run);
   run->add_option("--pipeline", flags.run.pipeline, "Pipeline to run")->capture_default_str();
-  run->add_option("--runner", flags.run.runner, "Runner: sequential or parallel")
+  run->add_option("--runner", flags.run.runner,
+                  "Runner: sequential, parallel or mpi (under mpirun)")
       ->capture_default_str();
   flags.max_workers_option =
       run->add_option("--max-workers", flags.max_workers,

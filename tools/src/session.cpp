@@ -237,6 +237,16 @@ std::map<std::string, Value> Session::run(const RunOptions& options) {
   const Pipeline pipeline = options.filter.apply(whole);
   const std::string run_id = make_run_id(system_clock());
   Catalog catalog = make_catalog(run_id);
+  // A runner of its own plugin (`mpi`: mpi_runner) is loaded only when a run asks for it.
+  const std::string runner_plugin = options.runner + "_runner";
+  if (!registry().runners.contains(options.runner) && plugins_->loader().find(runner_plugin)) {
+    try {
+      plugins_->loader().load(runner_plugin);
+    } catch (const PluginError& error) {
+      throw ConfigError(fmt::format("--runner {}: its plugin '{}' failed to load: {}",
+                                    options.runner, runner_plugin, error.what()));
+    }
+  }
   const auto runner = registry().runners.get(options.runner, "--runner")(options.runner_options);
   runner->set_source_pipeline(whole);  // the resume search may go back before the filters
   RunInfo info;
