@@ -16,19 +16,30 @@
 
 namespace sluice {
 
+namespace {
+
+// A copy of `name` in a block of its own in `names`, which keeps it in place.
+std::string_view keep_name(std::vector<std::unique_ptr<char[]>>& names, std::string_view name) {
+  char* kept = names.emplace_back(std::make_unique_for_overwrite<char[]>(name.size())).get();
+  std::copy(name.begin(), name.end(), kept);
+  return {kept, name.size()};
+}
+
+}  // namespace
+
 struct Catalog::Binding {
-  std::weak_ptr<const void> pipeline;                    // Pipeline::identity()
-  std::vector<const std::shared_ptr<Dataset>*> entries;  // by dataset id, into datasets_
-  // The entries' datasets when last bound; null since a dataset was replaced (so that a
-  // replaced dataset is not kept alive here).
+  std::weak_ptr<const void> pipeline;  // Pipeline::identity()
+  // The datasets by dataset id when last bound; null since a dataset was replaced (so that a
+  // replaced dataset is not kept alive here): the next bind looks the names up again.
   std::shared_ptr<const Datasets> datasets;
 };
 
 Catalog::Catalog(Catalog&& other) noexcept {
   std::scoped_lock lock(other.bindings_mutex_, other.mutex_);
   datasets_ = std::move(other.datasets_);
+  names_ = std::move(other.names_);
   hooks_ = std::move(other.hooks_);
-  bindings_ = std::move(other.bindings_);  // their entries moved along with datasets_
+  bindings_ = std::move(other.bindings_);
   other.bindings_.clear();
 }
 
@@ -36,6 +47,7 @@ Catalog& Catalog::operator=(Catalog&& other) noexcept {
   if (this != &other) {
     std::scoped_lock lock(bindings_mutex_, other.bindings_mutex_, mutex_, other.mutex_);
     datasets_ = std::move(other.datasets_);
+    names_ = std::move(other.names_);
     hooks_ = std::move(other.hooks_);
     bindings_ = std::move(other.bindings_);
     other.bindings_.clear();
@@ -58,8 +70,10 @@ void Catalog::add(std::string name, std::shared_ptr<Dataset> dataset, bool repla
   }
   const std::lock_guard bindings_lock(bindings_mutex_);
   std::unique_lock lock(mutex_);
-  auto [at, fresh] = datasets_.try_emplace(std::move(name), dataset);
-  if (!fresh) {
+  const auto at = datasets_.find(std::string_view(name));
+  if (at == datasets_.end()) {
+    datasets_.emplace(keep_name(names_, name), std::move(dataset));
+  } else {
     if (!replace) {
       throw DatasetError(fmt::format(
           "dataset '{}' is already in the catalog; pass replace=true to swap it", at->first));
@@ -94,9 +108,9 @@ std::shared_ptr<Dataset> Catalog::get_or_add_default(std::string_view name) {
     return dataset;
   }
   std::unique_lock lock(mutex_);
-  auto [at, fresh] = datasets_.try_emplace(std::string(name), nullptr);
-  if (fresh) {
-    at->second = std::make_shared<MemoryDataset>();
+  auto at = datasets_.find(name);
+  if (at == datasets_.end()) {
+    at = datasets_.emplace(keep_name(names_, name), std::make_shared<MemoryDataset>()).first;
   }
   return at->second;
 }
@@ -111,45 +125,58 @@ std::shared_ptr<const Catalog::Datasets> Catalog::bind(const Pipeline& pipeline,
     return !binding->pipeline.owner_before(identity) && !identity.owner_before(binding->pipeline);
   });
   if (same != bindings_.end()) {
-    std::rotate(bindings_.begin(), same, same + 1);  // most recent first
-    Binding& binding = *bindings_.front();
-    const std::shared_lock lock(mutex_);
-    if (!binding.datasets) {
-      auto datasets = std::make_shared<Datasets>();
-      datasets->reserve(binding.entries.size());
-      for (const auto* entry : binding.entries) {
-        datasets->push_back(*entry);
-      }
-      binding.datasets = std::move(datasets);
+    if ((*same)->datasets) {
+      std::rotate(bindings_.begin(), same, same + 1);  // most recent first
+      return bindings_.front()->datasets;
     }
-    return binding.datasets;
+    bindings_.erase(same);  // a dataset was replaced: bound again below
   }
 
   // First time: look every name up once.
   const auto count = static_cast<std::uint32_t>(pipeline.dataset_count());
   auto binding = std::make_shared<Binding>();
   binding->pipeline = identity;
-  binding->entries.resize(count);
+  auto datasets = std::make_shared<Datasets>(count);
   const std::unique_lock lock(mutex_);
+  std::uint32_t unnamed = 0;  // intermediates and outputs nobody named
   for (std::uint32_t id = 0; id < count; ++id) {
     const auto found = datasets_.find(std::string_view(pipeline.dataset_name(id)));
     if (found != datasets_.end()) {
-      binding->entries[id] = &found->second;
+      (*datasets)[id] = found->second;
     } else if (!pipeline.producer_of(id)) {
       missing.push_back(id);
+    } else {
+      ++unnamed;
     }
   }
   if (!missing.empty()) {
     return nullptr;
   }
-  auto datasets = std::make_shared<Datasets>(count);
-  for (std::uint32_t id = 0; id < count; ++id) {
-    if (binding->entries[id] == nullptr) {  // an intermediate or output nobody named
-      auto [at, fresh] =
-          datasets_.try_emplace(pipeline.dataset_name(id), std::make_shared<MemoryDataset>());
-      binding->entries[id] = &at->second;
+  if (unnamed > 0) {
+    // Their memory datasets share one allocation (a million-node pipeline makes a million of
+    // them), freed when the last of them is dropped.
+    const auto block = std::make_shared<std::unique_ptr<MemoryDataset[]>>(
+        std::make_unique<MemoryDataset[]>(unnamed));
+    // So do their names.
+    std::size_t characters = 0;
+    for (std::uint32_t id = 0; id < count; ++id) {
+      if (!(*datasets)[id]) {
+        characters += pipeline.dataset_name(id).size();
+      }
     }
-    (*datasets)[id] = *binding->entries[id];
+    char* name = names_.emplace_back(std::make_unique_for_overwrite<char[]>(characters)).get();
+    datasets_.reserve(datasets_.size() + unnamed);
+    std::uint32_t next = 0;
+    for (std::uint32_t id = 0; id < count; ++id) {
+      if (!(*datasets)[id]) {
+        std::shared_ptr<Dataset> dataset(block, &(*block)[next++]);
+        (*datasets)[id] = dataset;
+        const std::string& dataset_name = pipeline.dataset_name(id);
+        std::copy(dataset_name.begin(), dataset_name.end(), name);
+        datasets_.emplace(std::string_view(name, dataset_name.size()), std::move(dataset));
+        name += dataset_name.size();
+      }
+    }
   }
   binding->datasets = std::move(datasets);
   constexpr std::size_t kKept = 4;
@@ -166,7 +193,7 @@ std::vector<std::string> Catalog::list() const {
     std::shared_lock lock(mutex_);
     names.reserve(datasets_.size());
     for (const auto& [name, dataset] : datasets_) {
-      names.push_back(name);
+      names.emplace_back(name);
     }
   }
   std::sort(names.begin(), names.end());
@@ -254,7 +281,7 @@ bool Catalog::is_parameter(std::string_view name) {
 void Catalog::for_each(const std::function<void(const std::string&, const Dataset&)>& visit) const {
   std::shared_lock lock(mutex_);
   for (const auto& [name, dataset] : datasets_) {
-    visit(name, *dataset);
+    visit(std::string(name), *dataset);
   }
 }
 

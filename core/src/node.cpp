@@ -69,8 +69,8 @@ Node::Node(std::string name, std::vector<std::string> inputs, std::vector<std::s
                       name, output));
     }
   }
-  impl_ = std::make_shared<const Impl>(Impl{std::move(name), std::move(inputs), std::move(outputs),
-                                            std::move(body), kept_options(std::move(options))});
+  impl_ = new Impl{std::move(name), std::move(inputs), std::move(outputs), std::move(body),
+                   kept_options(std::move(options))};
 }
 
 Node Node::with_function(Function function) const {
@@ -78,11 +78,13 @@ Node Node::with_function(Function function) const {
 }
 
 Node Node::with_function(Body body) const {
-  Node copy;
-  copy.impl_ = std::make_shared<const Impl>(
-      Impl{impl_->name, impl_->inputs, impl_->outputs, std::move(body),
-           impl_->options ? std::make_unique<const NodeOptions>(*impl_->options) : nullptr});
-  return copy;
+  return Node(
+      new Impl{impl_->name, impl_->inputs, impl_->outputs, std::move(body),
+               impl_->options ? std::make_unique<const NodeOptions>(*impl_->options) : nullptr});
+}
+
+void Node::destroy(const Impl* impl) noexcept {
+  delete impl;
 }
 
 const std::string& Node::namespace_name() const {

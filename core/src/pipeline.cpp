@@ -22,15 +22,13 @@ constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
 
 // An open-addressing hash index from names to dense ids. It stores only ids (and a piece of
 // each hash, to skip most string comparisons); the names live elsewhere (in the nodes) and are
-// reached through `name_of(id)`, so every name is stored once.
+// reached through `name_of(id)`, so every name is stored once. Up to 4 slots in 5 are used
+// (10 bytes per name; any number of slots, the hash is mapped onto them by a multiplication).
 class NameIndex {
  public:
   /// Room for `count` names without rehashing; only on an empty index.
   void reserve(std::size_t count) {
-    std::size_t capacity = 16;
-    while (capacity < 2 * count) {
-      capacity *= 2;
-    }
+    const std::size_t capacity = capacity_for(count);
     if (size_ == 0 && capacity > slots_.size()) {
       slots_.assign(capacity, Slot{});
     }
@@ -44,7 +42,7 @@ class NameIndex {
     }
     const std::size_t hash = std::hash<std::string_view>{}(name);
     const auto tag = static_cast<std::uint32_t>(hash >> 32);
-    for (std::size_t at = hash & mask();; at = (at + 1) & mask()) {
+    for (std::size_t at = slot_of(hash);; at = next(at)) {
       const Slot& slot = slots_[at];
       if (slot.id == kNone) {
         return std::nullopt;
@@ -59,7 +57,7 @@ class NameIndex {
   /// than the caches, and a lookup a few names ahead overlaps its cache miss with other work).
   void prefetch(std::string_view name) const {
     if (!slots_.empty()) {
-      __builtin_prefetch(&slots_[std::hash<std::string_view>{}(name)&mask()]);
+      __builtin_prefetch(&slots_[slot_of(std::hash<std::string_view>{}(name))]);
     }
   }
 
@@ -75,12 +73,12 @@ class NameIndex {
   template <class NameOf, class IsName>
   std::pair<std::uint32_t, bool> insert(std::string_view name, std::uint32_t id, NameOf&& name_of,
                                         IsName&& is_name) {
-    if (2 * (size_ + 1) > slots_.size()) {
-      rehash(std::max<std::size_t>(16, 2 * slots_.size()), name_of);
+    if (size_ + 1 > slots_.size() - slots_.size() / 5) {
+      rehash(std::max(capacity_for(16), 2 * slots_.size()), name_of);
     }
     const std::size_t hash = std::hash<std::string_view>{}(name);
     const auto tag = static_cast<std::uint32_t>(hash >> 32);
-    for (std::size_t at = hash & mask();; at = (at + 1) & mask()) {
+    for (std::size_t at = slot_of(hash);; at = next(at)) {
       Slot& slot = slots_[at];
       if (slot.id == kNone) {
         slot = Slot{id, tag};
@@ -108,7 +106,14 @@ class NameIndex {
     std::uint32_t tag = 0;  // high half of the hash
   };
 
-  std::size_t mask() const { return slots_.size() - 1; }
+  // At most 4 in 5 slots used, and room for a few more names than asked for.
+  static std::size_t capacity_for(std::size_t count) { return count + count / 4 + 16; }
+  // The hash's low half scaled onto the slots (uniform for any number of slots).
+  std::size_t slot_of(std::size_t hash) const {
+    return static_cast<std::size_t>(
+        (std::uint64_t{static_cast<std::uint32_t>(hash)} * std::uint64_t{slots_.size()}) >> 32);
+  }
+  std::size_t next(std::size_t at) const { return at + 1 == slots_.size() ? 0 : at + 1; }
 
   template <class NameOf>
   void rehash(std::size_t capacity, NameOf& name_of) {
@@ -116,9 +121,9 @@ class NameIndex {
     old.swap(slots_);
     for (const Slot& slot : old) {
       if (slot.id != kNone) {
-        std::size_t at = std::hash<std::string_view>{}(name_of(slot.id)) & mask();
+        std::size_t at = slot_of(std::hash<std::string_view>{}(name_of(slot.id)));
         while (slots_[at].id != kNone) {
-          at = (at + 1) & mask();
+          at = next(at);
         }
         slots_[at] = slot;
       }

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -315,6 +317,45 @@ TEST(CatalogBind, RebindingSeesReplacedDatasetsAndReusesAnUnchangedBinding) {
   auto again = std::make_shared<MemoryDataset>(Value::of(4));
   moved.add("raw", again, true);
   EXPECT_EQ((*moved.bind(pipeline, missing))[id_of(pipeline, "raw")], again);
+}
+
+TEST(CatalogBind, NamesABindRegistersOutliveThePipelineAndAMoveOfTheCatalog) {
+  Catalog catalog;
+  catalog.add("raw", std::make_shared<MemoryDataset>(Value::of(1)));
+  {
+    const Pipeline pipeline{forward("a", "raw", "a_much_longer_intermediate_name"),
+                            forward("b", "a_much_longer_intermediate_name", "mid"),
+                            forward("c", "mid", "out")};
+    std::vector<std::uint32_t> missing;
+    ASSERT_NE(catalog.bind(pipeline, missing), nullptr);
+  }
+  const Catalog moved = std::move(catalog);
+  EXPECT_THAT(moved.list(), ElementsAre("a_much_longer_intermediate_name", "mid", "out", "raw"));
+  EXPECT_NE(moved.find("a_much_longer_intermediate_name"), nullptr);
+  EXPECT_NE(moved.find("out"), nullptr);
+  std::vector<std::string> visited;
+  moved.for_each([&](const std::string& name, const Dataset&) { visited.push_back(name); });
+  std::sort(visited.begin(), visited.end());
+  EXPECT_EQ(visited, moved.list());
+}
+
+TEST(CatalogBind, TheMemoryDatasetsOfOneBindAreIndependent) {
+  Catalog catalog;
+  catalog.add("raw", std::make_shared<MemoryDataset>(Value::of(1)));
+  const Pipeline pipeline{forward("a", "raw", "x"), forward("b", "x", "y"), forward("c", "y", "z")};
+  std::vector<std::uint32_t> missing;
+  const auto datasets = catalog.bind(pipeline, missing);
+  ASSERT_NE(datasets, nullptr);
+  catalog.save("y", Value::of(7));
+  EXPECT_FALSE(catalog.exists("x"));
+  EXPECT_EQ(testing::value_as<int>(catalog.load("y")), 7);
+  EXPECT_FALSE(catalog.exists("z"));
+  // Replacing one leaves the others (and a run holding them) working.
+  catalog.add("x", std::make_shared<MemoryDataset>(Value::of(3)), true);
+  EXPECT_EQ(testing::value_as<int>(catalog.load("x")), 3);
+  EXPECT_EQ(testing::value_as<int>((*datasets)[id_of(pipeline, "y")]->load()), 7);
+  catalog.release("y");
+  EXPECT_FALSE(catalog.exists("y"));
 }
 
 TEST(CatalogBind, ABindingDoesNotKeepAReplacedDatasetAlive) {

@@ -1,3 +1,6 @@
+#include <optional>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -32,6 +35,44 @@ TEST(Node, NodeFunctionAcceptsTypedCallablesAndRejectsGenericOnes) {
   static_assert(!NodeFunction<Overloaded>);
   static_assert(!NodeFunction<int>);
   EXPECT_EQ(node("double", Doubler{}, "x", "y").run({Value::of(4)})[0].get<int>(), 8);
+}
+
+TEST(Node, CopiesShareTheDefinitionAndOutliveTheOriginal) {
+  std::optional<Node> original(node("add", add, {"a", "b"}, {"sum"}));
+  Node copy = *original;
+  EXPECT_TRUE(copy.same_as(*original));
+  Node assigned = node("other", Doubler{}, {"x"}, {"y"});
+  assigned = copy;
+  const Node& alias = assigned;
+  assigned = alias;  // assigned to itself
+  EXPECT_TRUE(assigned.same_as(copy));
+  Node moved = std::move(assigned);
+  EXPECT_TRUE(moved.same_as(copy));
+  original.reset();
+  EXPECT_EQ(moved.name(), "add");
+  EXPECT_EQ(moved.run({Value::of(2), Value::of(3)}).front().get<int>(), 5);
+  moved = node("other", Doubler{}, {"x"}, {"y"});  // drops one reference
+  EXPECT_EQ(copy.outputs(), std::vector<std::string>{"sum"});
+}
+
+TEST(Node, CopiesMadeAndDroppedOnManyThreadsAtOnce) {
+  const Node shared = node("add", add, {"a", "b"}, {"sum"});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&shared] {
+      std::vector<Node> copies;
+      for (int i = 0; i < 2000; ++i) {
+        copies.push_back(shared);
+        if (i % 3 == 0) {
+          copies.erase(copies.begin());
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(shared.run({Value::of(1), Value::of(1)}).front().get<int>(), 2);
 }
 
 TEST(Node, RunsATypedFreeFunction) {

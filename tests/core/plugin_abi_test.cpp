@@ -488,7 +488,8 @@ const std::vector<PinnedAbi>& pinned() {
            {"offsetof(StorageContext, where)", 208},
        }},
       // 6: Node's shared definition keeps its options out of line (Node::tags() and
-      // namespace_name() are no longer inline) and MemoryDataset's lock is 4 bytes (issue 14).
+      // namespace_name() are no longer inline) and counts its own references (a Node is one
+      // pointer), and MemoryDataset's lock is 4 bytes (issue 14).
       {6,
        {
            "after_catalog_created: void (sluice::Hook::*)(sluice::Catalog&)",
@@ -562,7 +563,7 @@ const std::vector<PinnedAbi>& pinned() {
            {"alignof(Value)", 8},
            {"sizeof(Param)", 56},
            {"alignof(Param)", 8},
-           {"sizeof(Node)", 16},
+           {"sizeof(Node)", 8},
            {"alignof(Node)", 8},
            {"sizeof(DatasetContext)", 360},
            {"alignof(DatasetContext)", 8},

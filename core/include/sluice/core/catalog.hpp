@@ -54,8 +54,9 @@ class SLUICE_API Catalog {
   /// not know, except its free inputs: when any of those is missing, nothing is registered,
   /// `missing` gets their ids and the result is null. The names are looked up on the first
   /// call for a pipeline (or a copy of it) only: later calls hash nothing, returning the same
-  /// datasets while none was replaced, else the current ones by the entries found
-  /// the first time. Keeps the last few pipelines' bindings.
+  /// datasets while none was replaced (after a replacement the next call looks the names up
+  /// again). Keeps the last few pipelines' bindings. The memory datasets one call registers
+  /// share one allocation, freed when the last of them is dropped.
   std::shared_ptr<const Datasets> bind(const Pipeline& pipeline,
                                        std::vector<std::uint32_t>& missing);
 
@@ -102,9 +103,12 @@ class SLUICE_API Catalog {
 
   std::shared_ptr<const HookManager> hooks_;
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, std::shared_ptr<Dataset>, NameHash, std::equal_to<>> datasets_;
-  // The pipelines bound last, most recent first. Entries of datasets_ are never erased, so a
-  // binding's pointers to them stay valid (an unordered_map keeps its elements in place).
+  // The keys view blocks of names_ (whose characters never move), so each name is stored once,
+  // and the names of the datasets one bind registers in a single block.
+  std::unordered_map<std::string_view, std::shared_ptr<Dataset>, NameHash, std::equal_to<>>
+      datasets_;
+  std::vector<std::unique_ptr<char[]>> names_;
+  // The pipelines bound last, most recent first.
   std::mutex bindings_mutex_;  // taken before mutex_, never after
   std::vector<std::shared_ptr<Binding>> bindings_;
 };

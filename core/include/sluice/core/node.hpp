@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -46,6 +48,19 @@ class SLUICE_API Node {
   Node(std::string name, std::vector<std::string> inputs, std::vector<std::string> outputs,
        Body body, NodeOptions options = {});
 
+  Node(const Node& other) noexcept : impl_(other.impl_) { share(); }
+  Node(Node&& other) noexcept : impl_(std::exchange(other.impl_, nullptr)) {}
+  Node& operator=(const Node& other) noexcept {
+    Node copy(other);
+    std::swap(impl_, copy.impl_);
+    return *this;
+  }
+  Node& operator=(Node&& other) noexcept {
+    std::swap(impl_, other.impl_);
+    return *this;
+  }
+  ~Node() { drop(); }
+
   /// The full name, namespace included.
   const std::string& name() const { return impl_->name; }
   const std::string& namespace_name() const;
@@ -72,16 +87,32 @@ class SLUICE_API Node {
  private:
   Node() = default;
 
-  // One shared block per node: most nodes have no tags and no namespace, so the options are
-  // kept out of line, and only when not empty (8 bytes instead of 56).
+  // One block per node, shared by its copies, which count their references in it (a pipeline
+  // of 1M nodes holds 1M of these: no separate control block, and a Node of one pointer). Most
+  // nodes have no tags and no namespace, so the options are kept out of line, and only when
+  // not empty (8 bytes instead of 56).
   struct Impl {
     std::string name;
     std::vector<std::string> inputs;
     std::vector<std::string> outputs;
     Body body;
     std::unique_ptr<const NodeOptions> options;  // null when empty
+    mutable std::atomic<std::uint32_t> references{1};
   };
-  std::shared_ptr<const Impl> impl_;
+  void share() const noexcept {
+    if (impl_ != nullptr) {
+      impl_->references.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  void drop() noexcept {
+    if (impl_ != nullptr && impl_->references.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      destroy(impl_);
+    }
+  }
+  static void destroy(const Impl* impl) noexcept;
+  explicit Node(const Impl* impl) noexcept : impl_(impl) {}
+
+  const Impl* impl_ = nullptr;
 };
 
 namespace detail {
