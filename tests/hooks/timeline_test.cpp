@@ -1,3 +1,7 @@
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <iris/pipeline.hpp>
@@ -59,9 +63,58 @@ void expect_nested_per_thread(const std::vector<Span>& spans) {
   }
 }
 
+/// A ScaledClock whose sleeps on threads other than the one that made it (the tee's writers)
+/// wait until open() is called, so a background write provably outlasts the nodes that run
+/// before open(): the test asserts an order, not a race against the scheduler.
+class WritesWaitClock final : public Clock {
+ public:
+  explicit WritesWaitClock(double real_per_simulated) : scaled_(real_per_simulated) {}
+  duration now() const override { return scaled_.now(); }
+  std::chrono::system_clock::time_point wall_time() const override { return scaled_.wall_time(); }
+  void sleep_for(duration d) const override {
+    if (std::this_thread::get_id() != owner_) {
+      std::unique_lock lock(mutex_);
+      opened_.wait(lock, [&] { return open_; });
+    }
+    scaled_.sleep_for(d);
+  }
+  void open() const {
+    {
+      const std::lock_guard lock(mutex_);
+      open_ = true;
+    }
+    opened_.notify_all();
+  }
+
+ private:
+  ScaledClock scaled_;
+  std::thread::id owner_ = std::this_thread::get_id();
+  mutable std::mutex mutex_;
+  mutable std::condition_variable opened_;
+  mutable bool open_ = false;
+};
+
+/// Opens the clock after the named node ran.
+class OpenAfterNode final : public Hook {
+ public:
+  OpenAfterNode(const WritesWaitClock& clock, std::string node)
+      : clock_(clock), node_(std::move(node)) {}
+  Events events() const override { return {Event::after_node_run}; }
+  void after_node_run(const Node& node, const CatalogView&, const std::vector<Value>&,
+                      const std::vector<Value>&) override {
+    if (node.name() == node_) {
+      clock_.open();
+    }
+  }
+
+ private:
+  const WritesWaitClock& clock_;
+  std::string node_;
+};
+
 TEST(Timeline, TeeWritesOverlapLaterNodesOnIrisOnSlowStorage) {
   testing::IrisProject iris;
-  const ScaledClock clock(0.02);  // 1 s of simulated latency: 20 ms
+  const WritesWaitClock clock(0.02);  // 1 s of simulated latency: 20 ms
   Catalog catalog = iris.catalog("slow", &clock);
   auto tee = std::make_shared<TeeHook>(TeeOptions{}, clock);
   TimelineOptions options;
@@ -70,6 +123,8 @@ TEST(Timeline, TeeWritesOverlapLaterNodesOnIrisOnSlowStorage) {
   auto hooks = std::make_shared<HookManager>();
   hooks->add("tee", tee);
   hooks->add("timeline", timeline);
+  // The background writes may only finish after the last node: they wait for it.
+  hooks->add("open", std::make_shared<OpenAfterNode>(clock, "report_accuracy"));
   catalog.attach(hooks);
   SequentialRunner().run(iris::create_pipeline(), catalog);
 
@@ -89,8 +144,8 @@ TEST(Timeline, TeeWritesOverlapLaterNodesOnIrisOnSlowStorage) {
   EXPECT_EQ(write.category, "tee");
   EXPECT_NE(write.thread, predict.thread);  // a writer thread's track
   // make_predictions starts after X_train was handed to the tee and ends before its write
-  // does: it ran while X_train was being persisted. (When the writer thread starts is up to the
-  // scheduler: on a loaded machine it may wake after the sub-millisecond node has ended.)
+  // does: it ran while X_train was being persisted (the clock holds the write until the last
+  // node ran, so this is an order, not a race).
   EXPECT_LE(find("save X_train").end, predict.start);
   EXPECT_GT(write.end, predict.end);
   const Span report = find("report_accuracy");
