@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -41,6 +43,43 @@ std::string describe_unlisted_events(std::string_view hook_type, Events unlisted
 
 std::filesystem::path project_path(const RunInfo& run, const std::filesystem::path& path) {
   return std::filesystem::path(run.project) / path;  // `/` keeps an absolute `path` as it is
+}
+
+void LocalRankMail::post(std::string_view key, std::string bytes) {
+  std::lock_guard lock(mutex_);
+  mail_.emplace_back(rank_, std::string(key), std::move(bytes));
+}
+
+void LocalRankMail::add(int rank, std::string_view key, std::string bytes) {
+  std::lock_guard lock(mutex_);
+  mail_.emplace_back(rank, std::string(key), std::move(bytes));
+}
+
+std::vector<std::pair<int, std::string>> LocalRankMail::received(std::string_view key) const {
+  std::vector<std::pair<int, std::string>> found;
+  if (rank_ != 0) {
+    return found;
+  }
+  std::lock_guard lock(mutex_);
+  for (const auto& [rank, posted_key, bytes] : mail_) {
+    if (posted_key == key) {
+      found.emplace_back(rank, bytes);
+    }
+  }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  return found;
+}
+
+std::vector<std::pair<std::string, std::string>> LocalRankMail::posted() const {
+  std::vector<std::pair<std::string, std::string>> own;
+  std::lock_guard lock(mutex_);
+  for (const auto& [rank, key, bytes] : mail_) {
+    if (rank == rank_) {
+      own.emplace_back(key, bytes);
+    }
+  }
+  return own;
 }
 
 HookError::HookError(std::string hook, Event event, const std::string& message)

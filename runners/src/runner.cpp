@@ -30,8 +30,8 @@ void add_not_persisted(const std::exception& error, const std::vector<std::strin
   throw Error(with_other_failures(error.what(), lost));
 }
 
-// What a NotPersistedError says was not persisted: the error's own, or the one nested in it (a
-// hook's, which the hook manager wraps in a HookError).
+}  // namespace
+
 std::vector<std::string> not_persisted_datasets(const std::exception& error) {
   if (const auto* lost = dynamic_cast<const NotPersistedError*>(&error)) {
     return lost->datasets();
@@ -48,6 +48,8 @@ std::vector<std::string> not_persisted_datasets(const std::exception& error) {
   }
   return {};
 }
+
+namespace {
 
 std::string message_of(const std::exception_ptr& error) {
   try {
@@ -214,20 +216,35 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
   if (info.runner.empty()) {
     info.runner = name();
   }
+  info.rank = rank();
+  info.ranks = ranks();
+  LocalRankMail mail(info.rank);
+  info.mail = &mail;
   const HookManager* hooks = catalog.hooks();
   const HookManager::RunScope run_scope(hooks);  // no hook is added until the run ends
+  // Under a runner of several processes, the pipeline events are rank 0's and the rank events
+  // the runner's own (from run_plan).
+  const bool pipeline_events = hooks != nullptr && info.rank == 0;
+  const bool rank_events = hooks != nullptr && info.ranks == 1;
+  bool rank_open = false;
   std::map<std::string, Value> outputs;
   std::vector<std::uint8_t> finished;  // by node, once the plan runs
   try {
-    if (hooks != nullptr) {
+    if (pipeline_events) {
       hooks->before_pipeline_run(info, pipeline, CatalogView(catalog));
     }
     // Both are made once per pipeline and kept: the plan with the pipeline, the binding of
     // its datasets in the catalog.
     auto datasets = bind_datasets(pipeline, catalog);
     const Plan plan(pipeline);
-    const RunState state(plan, catalog, std::move(datasets), async_io_, keep_inputs_);
+    RunState state(plan, catalog, std::move(datasets), async_io_, keep_inputs_);
+    state.run = &info;
+    state.mail = &mail;
     finished.assign(plan.node_count(), 0);
+    if (rank_events) {
+      rank_open = true;
+      hooks->before_rank_run(info, pipeline, CatalogView(catalog));
+    }
     try {
       run_plan(state, finished);
     } catch (const NodeError& error) {
@@ -236,6 +253,12 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
                       resume_nodes(pipeline, catalog, done, error.unreadable_inputs()),
                       error.cause(), error.unreadable_inputs(), error.other_failures());
     }
+    if (rank_events) {
+      // A hook found at the end of the rank's share that the run failed (a background write):
+      // on_rank_error follows, with that error.
+      hooks->after_rank_run(info, pipeline, CatalogView(catalog));
+      rank_open = false;
+    }
     for (Plan::DatasetId id = 0; id < plan.dataset_count(); ++id) {
       if (plan.is_free_output(id) && state.dataset(id).is_ephemeral()) {
         outputs.emplace(pipeline.dataset_name(id),
@@ -243,33 +266,83 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
       }
     }
   } catch (const std::exception& error) {
-    fail(info, pipeline, catalog, error, finished);
+    fail(info, pipeline, catalog, error, finished, rank_open);
   }
-  if (hooks != nullptr) {
+  if (pipeline_events) {
     try {
       hooks->after_pipeline_run(info, pipeline, CatalogView(catalog));
     } catch (const std::exception& error) {
-      // A hook found at the end that the run failed (a background write): observers hear it.
-      fail(info, pipeline, catalog, error, finished);
+      // A hook found at the end that the run failed: observers hear it.
+      fail(info, pipeline, catalog, error, finished, false);
     }
   }
-  logger().info("Pipeline execution completed successfully.");
+  if (info.rank == 0) {
+    logger().info("Pipeline execution completed successfully.");
+  }
   return outputs;
 }
 
-void Runner::fail(const RunInfo& info, const Pipeline& pipeline, const Catalog& catalog,
-                  const std::exception& error, const std::vector<std::uint8_t>& finished) const {
-  const std::exception_ptr run_error = with_resume_suggestion(error, pipeline, catalog, finished);
-  const HookManager* hooks = catalog.hooks();
+namespace {
+// `error` with what hooks reported not persisted while the run was failing, when they did.
+std::exception_ptr with_lost(const std::exception_ptr& error,
+                             const std::vector<std::string>& lost) {
   try {
-    std::rethrow_exception(run_error);
-  } catch (const std::exception& resumable) {
-    if (hooks != nullptr) {
-      add_not_persisted(resumable,
-                        hooks->on_pipeline_error(info, pipeline, CatalogView(catalog), resumable));
+    std::rethrow_exception(error);
+  } catch (const std::exception& current) {
+    try {
+      add_not_persisted(current, lost);
+    } catch (...) {
+      return std::current_exception();
     }
-    throw;
   }
+  return error;
+}
+}  // namespace
+
+void Runner::fail(const RunInfo& info, const Pipeline& pipeline, const Catalog& catalog,
+                  const std::exception& error, const std::vector<std::uint8_t>& finished,
+                  bool rank_open) const {
+  std::exception_ptr run_error = with_resume_suggestion(error, pipeline, catalog, finished);
+  const HookManager* hooks = catalog.hooks();
+  auto emit = [&](auto&& event) {
+    try {
+      std::rethrow_exception(run_error);
+    } catch (const std::exception& current) {
+      run_error = with_lost(run_error, event(current));
+    }
+  };
+  if (hooks != nullptr && rank_open) {
+    emit([&](const std::exception& current) {
+      return hooks->on_rank_error(info, pipeline, CatalogView(catalog), current);
+    });
+  }
+  if (hooks != nullptr && info.rank == 0) {
+    emit([&](const std::exception& current) {
+      return hooks->on_pipeline_error(info, pipeline, CatalogView(catalog), current);
+    });
+  }
+  std::rethrow_exception(run_error);
+}
+
+void Runner::emit_before_rank_run(const RunState& state) {
+  if (state.hooks != nullptr && state.run != nullptr) {
+    state.hooks->before_rank_run(*state.run, state.plan.pipeline(), CatalogView(state.catalog));
+  }
+}
+
+void Runner::emit_after_rank_run(const RunState& state) {
+  if (state.hooks != nullptr && state.run != nullptr) {
+    state.hooks->after_rank_run(*state.run, state.plan.pipeline(), CatalogView(state.catalog));
+  }
+}
+
+std::vector<std::string> Runner::emit_rank_error(const RunState& state,
+                                                 const std::exception& error) {
+  if (state.hooks == nullptr || state.run == nullptr) {
+    return {};
+  }
+  return state.hooks->on_rank_error(*state.run, state.plan.pipeline(), CatalogView(state.catalog),
+                                    error);
 }
 
 std::exception_ptr Runner::with_resume_suggestion(const std::exception& error,

@@ -1,6 +1,8 @@
 // The MPI runner for real: this executable runs under `mpirun -np N` (tests/CMakeLists.txt
 // launches it with 2, 3 and 4 ranks); every rank runs every test, and the runs are collective.
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -236,6 +238,142 @@ TEST(MpiRunner, AFailingNodeEndsTheRunOnEveryRankWithItsErrorAndResumeSuggestion
     first.resize(size);
     MPI_Bcast(first.data(), static_cast<int>(size), MPI_CHAR, 0, MPI_COMM_WORLD);
     EXPECT_EQ(mine, first) << "rank " << world_rank();
+  }
+}
+
+// Counts the pipeline and rank events, posts "<rank>:<nodes run here>" to rank 0 at the end of
+// each rank's share, and keeps what rank 0 received. With `fail_rank`, after_rank_run on that
+// rank throws NotPersistedError naming `lost` (as the tee does when a background write failed).
+class RankEventsHook : public Hook {
+ public:
+  explicit RankEventsHook(int fail_rank = -1, std::string lost = {})
+      : fail_rank_(fail_rank), lost_(std::move(lost)) {}
+  Events events() const override {
+    return {Event::before_pipeline_run, Event::after_pipeline_run, Event::on_pipeline_error,
+            Event::before_rank_run,     Event::after_rank_run,     Event::on_rank_error,
+            Event::before_node_run};
+  }
+  void before_pipeline_run(const RunInfo&, const Pipeline&, const CatalogView&) override {
+    record("before_pipeline_run");
+  }
+  void after_pipeline_run(const RunInfo& run, const Pipeline&, const CatalogView&) override {
+    record("after_pipeline_run");
+    received_ = run.mail->received("rank-events");
+  }
+  void on_pipeline_error(const RunInfo& run, const Pipeline&, const CatalogView&,
+                         const std::exception&) override {
+    record("on_pipeline_error");
+    received_ = run.mail->received("rank-events");
+  }
+  void before_rank_run(const RunInfo& run, const Pipeline&, const CatalogView&) override {
+    record("before_rank_run:" + std::to_string(run.rank) + "/" + std::to_string(run.ranks));
+  }
+  void after_rank_run(const RunInfo& run, const Pipeline&, const CatalogView&) override {
+    record("after_rank_run");
+    run.mail->post("rank-events", fmt::format("{}:{}", run.rank, nodes_.load()));
+    if (run.rank == fail_rank_) {
+      throw NotPersistedError("could not write '" + lost_ + "'", {lost_});
+    }
+  }
+  void on_rank_error(const RunInfo&, const Pipeline&, const CatalogView&,
+                     const std::exception&) override {
+    record("on_rank_error");
+  }
+  void before_node_run(const Node&, const CatalogView&, std::vector<Value>&) override { ++nodes_; }
+  std::vector<std::string> seen() const {
+    const std::lock_guard lock(mutex_);
+    return seen_;
+  }
+  const std::vector<std::pair<int, std::string>>& received() const { return received_; }
+
+ private:
+  void record(std::string event) {
+    const std::lock_guard lock(mutex_);
+    seen_.push_back(std::move(event));
+  }
+  int fail_rank_;
+  std::string lost_;
+  std::atomic<int> nodes_{0};
+  mutable std::mutex mutex_;
+  std::vector<std::string> seen_;
+  std::vector<std::pair<int, std::string>> received_;
+};
+
+Pipeline chain_of_three() {
+  return Pipeline({
+      node(
+          "make", [] { return std::int64_t{1}; }, {}, "a"),
+      node(
+          "double", [](std::int64_t a) { return 2 * a; }, "a", "b"),
+      node(
+          "add", [](std::int64_t b) { return b + 1; }, "b", "c"),
+  });
+}
+
+// Every rank emits the rank events once, with its rank; only rank 0 the pipeline events, after
+// every rank's share ended; and rank 0's after_pipeline_run reads what each rank posted.
+TEST(MpiRunner, RankEventsOnEveryRankPipelineEventsOnceOnRankZeroAndMailReachesIt) {
+  const int rank = world_rank();
+  const int size = world_size();
+  Catalog catalog;
+  auto hook = std::make_shared<RankEventsHook>();
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("rank_events", hook);
+  catalog.attach(hooks);
+  MpiRunner runner(registry().codecs);
+  const auto outputs = runner.run(chain_of_three(), catalog);
+  EXPECT_EQ(outputs.at("c").get<std::int64_t>(), 3);
+  const std::string begin = fmt::format("before_rank_run:{}/{}", rank, size);
+  if (rank == 0) {
+    EXPECT_THAT(hook->seen(), ::testing::ElementsAre("before_pipeline_run", begin, "after_rank_run",
+                                                     "after_pipeline_run"));
+    ASSERT_EQ(hook->received().size(), static_cast<std::size_t>(size));
+    int nodes = 0;
+    for (int from = 0; from < size; ++from) {
+      EXPECT_EQ(hook->received()[from].first, from);
+      const std::string& text = hook->received()[from].second;
+      EXPECT_EQ(text.substr(0, text.find(':')), std::to_string(from));
+      nodes += std::stoi(text.substr(text.find(':') + 1));
+    }
+    EXPECT_EQ(nodes, 3) << "every node ran once over the ranks, none on rank 0";
+    EXPECT_EQ(hook->received()[0].second, "0:0");
+  } else {
+    EXPECT_THAT(hook->seen(), ::testing::ElementsAre(begin, "after_rank_run"));
+    EXPECT_TRUE(hook->received().empty());
+  }
+}
+
+// A hook failing at the end of the last rank's share (a background write the tee could not
+// finish there): every rank fails with NotPersistedError naming the dataset and the rank, with
+// the same resume suggestion (from the dataset's producer); on_rank_error follows the failed
+// after_rank_run on that rank, on_pipeline_error fires once, on rank 0.
+TEST(MpiRunner, AHookFailingAtTheEndOfOneRanksShareFailsTheRunOnEveryRank) {
+  const int rank = world_rank();
+  const int size = world_size();
+  Catalog catalog;
+  auto hook = std::make_shared<RankEventsHook>(size - 1, "b");
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("rank_events", hook);
+  catalog.attach(hooks);
+  MpiRunner runner(registry().codecs);
+  try {
+    runner.run(chain_of_three(), catalog);
+    FAIL() << "the run succeeded on rank " << rank;
+  } catch (const NotPersistedError& error) {
+    EXPECT_THAT(error.what(), HasSubstr(fmt::format("rank {}: ", size - 1)));
+    EXPECT_THAT(error.what(), HasSubstr("could not write 'b'"));
+    EXPECT_THAT(error.datasets(), ::testing::ElementsAre("b"));
+    // "b"'s producer counts as not run, and its input "a" was memory only: from the start.
+    EXPECT_THAT(error.resume_nodes(), ::testing::ElementsAre("make"));
+  }
+  const auto seen = hook->seen();
+  if (rank == size - 1) {
+    EXPECT_THAT(seen, ::testing::Contains("on_rank_error"));
+  }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), "on_pipeline_error"), rank == 0 ? 1 : 0);
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), "after_pipeline_run"), 0);
+  if (rank == 0) {
+    EXPECT_EQ(hook->received().size(), static_cast<std::size_t>(size));
   }
 }
 

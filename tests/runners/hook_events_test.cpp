@@ -80,20 +80,34 @@ TEST(HookEvents, ExactOrderForAThreeNodePipeline) {
   SequentialRunner().run(pipeline, run.catalog);
   EXPECT_THAT(run.recorder->seen(),
               ElementsAreArray({
-                  "after_catalog_created",           "before_pipeline_run:sequential",
-                  "before_dataset_loaded:raw@first", "after_dataset_loaded:raw@first",
-                  "before_node_run:first",           "after_node_run:first",
-                  "before_dataset_saved:a@first",    "after_dataset_saved:a@first",
-                  "on_dataset_released:raw",         "before_dataset_loaded:a@second",
-                  "after_dataset_loaded:a@second",   "before_node_run:second",
-                  "after_node_run:second",           "before_dataset_saved:b@second",
-                  "after_dataset_saved:b@second",    "on_dataset_released:a",
-                  "before_dataset_loaded:b@third",   "after_dataset_loaded:b@third",
-                  "before_node_run:third",           "after_node_run:third",
-                  "before_dataset_saved:c@third",    "after_dataset_saved:c@third",
+                  "after_catalog_created",
+                  "before_pipeline_run:sequential",
+                  "before_rank_run:0/1",  // the run's one process
+                  "before_dataset_loaded:raw@first",
+                  "after_dataset_loaded:raw@first",
+                  "before_node_run:first",
+                  "after_node_run:first",
+                  "before_dataset_saved:a@first",
+                  "after_dataset_saved:a@first",
+                  "on_dataset_released:raw",
+                  "before_dataset_loaded:a@second",
+                  "after_dataset_loaded:a@second",
+                  "before_node_run:second",
+                  "after_node_run:second",
+                  "before_dataset_saved:b@second",
+                  "after_dataset_saved:b@second",
+                  "on_dataset_released:a",
+                  "before_dataset_loaded:b@third",
+                  "after_dataset_loaded:b@third",
+                  "before_node_run:third",
+                  "after_node_run:third",
+                  "before_dataset_saved:c@third",
+                  "after_dataset_saved:c@third",
                   "on_dataset_released:b",
+                  "after_rank_run",
                   "before_dataset_loaded:c@-",  // the free output, returned by run()
-                  "after_dataset_loaded:c@-",        "after_pipeline_run",
+                  "after_dataset_loaded:c@-",
+                  "after_pipeline_run",
               }));
 }
 
@@ -198,6 +212,84 @@ TEST(HookEvents, AfterCatalogCreatedMayWrapDatasets) {
   catalog.add("a", std::make_shared<RecordingDataset>());
   hooks.after_catalog_created(catalog);
   EXPECT_EQ(catalog.get("a")->dataset_type(), "RecordingDataset (cached)");
+}
+
+// A failing node: on_rank_error, then on_pipeline_error, and no after_* event.
+TEST(HookEvents, AFailedRunEndsWithOnRankErrorThenOnPipelineError) {
+  HookedRun run;
+  const Pipeline pipeline{node(
+      "boom", [](int) -> int { throw Error("no"); }, "raw", "a")};
+  EXPECT_THROW(SequentialRunner().run(pipeline, run.catalog), NodeError);
+  const auto seen = run.recorder->seen();
+  ASSERT_GE(seen.size(), 2U);
+  EXPECT_THAT(std::vector<std::string>(seen.end() - 2, seen.end()),
+              ElementsAre("on_rank_error", "on_pipeline_error"));
+  EXPECT_THAT(seen, Not(Contains("after_rank_run")));
+  EXPECT_THAT(seen, Not(Contains("after_pipeline_run")));
+}
+
+// Posts in after_rank_run, throws NotPersistedError there when told to, and keeps what
+// after_pipeline_run or on_pipeline_error received.
+class MailHook : public Hook {
+ public:
+  explicit MailHook(bool fail) : fail_(fail) {}
+  Events events() const override {
+    return {Event::after_rank_run, Event::after_pipeline_run, Event::on_pipeline_error};
+  }
+  void after_rank_run(const RunInfo& run, const Pipeline&, const CatalogView&) override {
+    run.mail->post("mail", "from rank " + std::to_string(run.rank));
+    run.mail->post("other", "not read");
+    if (fail_) {
+      throw NotPersistedError("write of 'a' failed", {"a"});
+    }
+  }
+  void after_pipeline_run(const RunInfo& run, const Pipeline&, const CatalogView&) override {
+    received = run.mail->received("mail");
+  }
+  void on_pipeline_error(const RunInfo& run, const Pipeline&, const CatalogView&,
+                         const std::exception&) override {
+    received = run.mail->received("mail");
+  }
+  std::vector<std::pair<int, std::string>> received;
+
+ private:
+  bool fail_;
+};
+
+// In a run of one process, what a hook posts at the end of the rank's share is what it reads
+// back at the end of the pipeline, as rank 0's; each run's mail is its own.
+TEST(HookEvents, WhatAfterRankRunPostsAfterPipelineRunReceives) {
+  HookedRun run;
+  auto mail = std::make_shared<MailHook>(false);
+  run.hooks->add("mail", mail);
+  const Pipeline pipeline{node("first", plus_one, "raw", "a")};
+  SequentialRunner().run(pipeline, run.catalog);
+  EXPECT_THAT(mail->received, ElementsAre(std::pair<int, std::string>{0, "from rank 0"}));
+  run.catalog.add("raw", std::make_shared<RecordingDataset>(Value::of(1)), true);
+  SequentialRunner().run(pipeline, run.catalog);
+  EXPECT_EQ(mail->received.size(), 1U);
+}
+
+// after_rank_run failing (a tee whose background write failed): on_rank_error follows it, then
+// on_pipeline_error; the run's error names the dataset and suggests where to resume.
+TEST(HookEvents, AFailedAfterRankRunIsFollowedByOnRankErrorAndOnPipelineError) {
+  HookedRun run;
+  auto mail = std::make_shared<MailHook>(true);
+  run.hooks->add("mail", mail);
+  const Pipeline pipeline{node("first", plus_one, "raw", "a"), node("second", plus_one, "a", "b")};
+  try {
+    SequentialRunner().run(pipeline, run.catalog);
+    FAIL() << "the run succeeded";
+  } catch (const NotPersistedError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("hook 'mail' failed in after_rank_run"));
+    EXPECT_THAT(error.datasets(), ElementsAre("a"));
+    EXPECT_FALSE(error.resume_nodes().empty());
+  }
+  const auto seen = run.recorder->seen();
+  ASSERT_GE(seen.size(), 3U);
+  EXPECT_THAT(std::vector<std::string>(seen.end() - 3, seen.end()),
+              ElementsAre("after_rank_run", "on_rank_error", "on_pipeline_error"));
+  EXPECT_THAT(mail->received, ElementsAre(std::pair<int, std::string>{0, "from rank 0"}));
 }
 
 }  // namespace

@@ -27,6 +27,16 @@ class RecordingHook : public Hook {
                          const std::exception&) override {
     record("on_pipeline_error");
   }
+  void before_rank_run(const RunInfo& run, const Pipeline&, const CatalogView&) override {
+    record("before_rank_run:" + std::to_string(run.rank) + "/" + std::to_string(run.ranks));
+  }
+  void after_rank_run(const RunInfo&, const Pipeline&, const CatalogView&) override {
+    record("after_rank_run");
+  }
+  void on_rank_error(const RunInfo&, const Pipeline&, const CatalogView&,
+                     const std::exception&) override {
+    record("on_rank_error");
+  }
   void before_node_run(const Node& node, const CatalogView&, std::vector<Value>&) override {
     record("before_node_run:" + node.name());
   }

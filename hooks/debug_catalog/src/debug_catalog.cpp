@@ -85,13 +85,13 @@ DebugCatalogHook::DebugCatalogHook(DebugCatalogOptions options, const CodecRegis
 DebugCatalogHook::~DebugCatalogHook() = default;
 
 Events DebugCatalogHook::events() const {
-  return {Event::before_pipeline_run, Event::before_node_run, Event::after_node_run,
+  return {Event::before_rank_run,     Event::before_node_run, Event::after_node_run,
           Event::after_dataset_saved, Event::on_node_error,   Event::after_pipeline_run,
           Event::on_pipeline_error};
 }
 
-void DebugCatalogHook::before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                                           const CatalogView& catalog) {
+void DebugCatalogHook::before_rank_run(const RunInfo& run, const Pipeline& pipeline,
+                                       const CatalogView& catalog) {
   std::lock_guard lock(state_->mutex);
   state_->run = run;
   if (state_->run.run_id.empty()) {

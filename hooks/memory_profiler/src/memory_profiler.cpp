@@ -123,12 +123,12 @@ std::uint64_t MemoryProfilerHook::resident_set_size() {
 }
 
 Events MemoryProfilerHook::events() const {
-  return {Event::before_pipeline_run, Event::before_node_run,    Event::after_node_run,
+  return {Event::before_rank_run,     Event::before_node_run,    Event::after_node_run,
           Event::on_dataset_released, Event::after_pipeline_run, Event::on_pipeline_error};
 }
 
-void MemoryProfilerHook::before_pipeline_run(const RunInfo&, const Pipeline& pipeline,
-                                             const CatalogView& catalog) {
+void MemoryProfilerHook::before_rank_run(const RunInfo&, const Pipeline& pipeline,
+                                         const CatalogView& catalog) {
   std::lock_guard lock(state_->mutex);
   state_->rss_before.clear();
   state_->remaining.clear();

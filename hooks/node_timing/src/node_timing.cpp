@@ -29,12 +29,12 @@ class NodeTimingHook final : public sluice::Hook {
 
   sluice::Events events() const override {
     using sluice::Event;
-    return {Event::before_pipeline_run, Event::before_node_run, Event::after_node_run,
+    return {Event::before_rank_run, Event::before_node_run, Event::after_node_run,
             Event::after_pipeline_run};
   }
 
-  void before_pipeline_run(const sluice::RunInfo&, const sluice::Pipeline&,
-                           const sluice::CatalogView&) override {
+  void before_rank_run(const sluice::RunInfo&, const sluice::Pipeline&,
+                       const sluice::CatalogView&) override {
     std::lock_guard lock(mutex_);
     started_.clear();
     durations_.clear();

@@ -449,8 +449,8 @@ TeeHook::~TeeHook() {
 }
 
 Events TeeHook::events() const {
-  return {Event::after_catalog_created, Event::before_pipeline_run, Event::before_node_run,
-          Event::after_pipeline_run, Event::on_pipeline_error};
+  return {Event::after_catalog_created, Event::before_rank_run, Event::before_node_run,
+          Event::after_rank_run, Event::on_rank_error};
 }
 
 void TeeHook::after_catalog_created(Catalog& catalog) {
@@ -470,7 +470,7 @@ void TeeHook::after_catalog_created(Catalog& catalog) {
   }
 }
 
-void TeeHook::before_pipeline_run(const RunInfo&, const Pipeline& pipeline, const CatalogView&) {
+void TeeHook::before_rank_run(const RunInfo&, const Pipeline& pipeline, const CatalogView&) {
   {
     std::lock_guard lock(state_->mutex);
     state_->pipeline = pipeline;
@@ -493,7 +493,7 @@ void TeeHook::before_node_run(const Node&, const CatalogView&, std::vector<Value
   }
 }
 
-void TeeHook::after_pipeline_run(const RunInfo&, const Pipeline&, const CatalogView&) {
+void TeeHook::after_rank_run(const RunInfo&, const Pipeline&, const CatalogView&) {
   join();
   for (const auto& dataset : live(*state_)) {
     dataset->deactivate();
@@ -516,8 +516,8 @@ void TeeHook::after_pipeline_run(const RunInfo&, const Pipeline&, const CatalogV
   throw NotPersistedError(state_->failure_report(true), std::move(failed));
 }
 
-void TeeHook::on_pipeline_error(const RunInfo&, const Pipeline&, const CatalogView&,
-                                const std::exception&) {
+void TeeHook::on_rank_error(const RunInfo&, const Pipeline&, const CatalogView&,
+                            const std::exception&) {
   // The run failed, but what was accepted is still written, so that it can be resumed from.
   join();
   for (const auto& dataset : live(*state_)) {

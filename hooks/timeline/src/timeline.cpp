@@ -154,7 +154,7 @@ TimelineHook::~TimelineHook() {
 }
 
 Events TimelineHook::events() const {
-  return {Event::after_catalog_created, Event::before_pipeline_run,   Event::after_pipeline_run,
+  return {Event::after_catalog_created, Event::before_rank_run,       Event::after_pipeline_run,
           Event::on_pipeline_error,     Event::before_node_run,       Event::after_node_run,
           Event::on_node_error,         Event::before_dataset_loaded, Event::after_dataset_loaded,
           Event::before_dataset_saved,  Event::after_dataset_saved};
@@ -168,7 +168,7 @@ void TimelineHook::after_catalog_created(Catalog& catalog) {
   trace_ = std::move(trace);
 }
 
-void TimelineHook::before_pipeline_run(const RunInfo& run, const Pipeline&, const CatalogView&) {
+void TimelineHook::before_rank_run(const RunInfo& run, const Pipeline&, const CatalogView&) {
   {
     std::lock_guard lock(state_->mutex);
     state_->origin = Clock::now();

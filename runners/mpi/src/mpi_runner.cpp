@@ -22,7 +22,7 @@ namespace sluice {
 namespace {
 
 // What a message on the control communicator says (its first header word).
-enum Control : std::uint64_t { kRun = 1, kStop = 2, kDoneOk = 3, kDoneFailed = 4 };
+enum Control : std::uint64_t { kRun = 1, kStop = 2, kDoneOk = 3, kDoneFailed = 4, kReport = 5 };
 // Tags on the service communicator, which each rank's progress thread serves.
 enum Service : int { kFetch = 1, kRelease = 2, kQuit = 3 };
 constexpr int kControlTag = 1;
@@ -332,6 +332,10 @@ struct Outcome {
   std::string message;
   std::vector<std::string> unreadable;
   std::vector<std::string> others;
+  // A failure outside any node: a hook's rank event on some rank (the first one's message; the
+  // others are in `others`), and the datasets hooks said were not persisted.
+  std::string rank_failure;
+  std::vector<std::string> lost;
 
   std::string encode() const {
     Writer out;
@@ -348,6 +352,10 @@ struct Outcome {
     out.number(others.size());
     for (const auto& other : others) {
       out.text(other);
+    }
+    out.text(rank_failure).number(lost.size());
+    for (const auto& name : lost) {
+      out.text(name);
     }
     return out.bytes();
   }
@@ -372,7 +380,47 @@ struct Outcome {
     for (auto& other : outcome.others) {
       other = in.text();
     }
+    outcome.rank_failure = in.text();
+    outcome.lost.resize(in.number());
+    for (auto& name : outcome.lost) {
+      name = in.text();
+    }
     return outcome;
+  }
+};
+
+// How one rank's share of the run ended, as its rank events saw it: after_rank_run failed (its
+// message, and the datasets it said were not persisted), and what on_rank_error reported not
+// persisted. A worker sends it to rank 0 with what its hooks posted.
+struct RankEnd {
+  bool failed = false;
+  std::string message;
+  std::vector<std::string> lost;
+  std::vector<std::string> lost_messages;
+
+  void write(Writer& out) const {
+    out.number(failed ? 1 : 0).text(message).number(lost.size());
+    for (const auto& name : lost) {
+      out.text(name);
+    }
+    out.number(lost_messages.size());
+    for (const auto& text : lost_messages) {
+      out.text(text);
+    }
+  }
+  static RankEnd read(Reader& in) {
+    RankEnd end;
+    end.failed = in.number() != 0;
+    end.message = in.text();
+    end.lost.resize(in.number());
+    for (auto& name : end.lost) {
+      name = in.text();
+    }
+    end.lost_messages.resize(in.number());
+    for (auto& text : end.lost_messages) {
+      text = in.text();
+    }
+    return end;
   }
 };
 
@@ -380,7 +428,10 @@ struct Outcome {
 // releases values after their last consumer, and stops the workers when nothing runs.
 class Scheduler {
  public:
-  Scheduler(Context& context, int size) : context_(context), plan_(context.state.plan) {
+  // `refused`: why rank 0's before_rank_run failed (then no node is sent), or "".
+  Scheduler(Context& context, int size, std::string refused)
+      : context_(context), plan_(context.state.plan) {
+    outcome_.rank_failure = std::move(refused);
     const std::size_t nodes = plan_.node_count();
     outcome_.finished.assign(nodes, 0);
     outcome_.owners.assign(plan_.dataset_count(), -1);
@@ -405,10 +456,11 @@ class Scheduler {
     workers_ = size - 1;
   }
 
-  Outcome run() {
+  // Runs the nodes, then stops every worker, telling it whether the run failed and why.
+  void run() {
     std::size_t running = 0;
     for (;;) {
-      while (!outcome_.failed && !ready_.empty() && !idle_.empty()) {
+      while (!failed() && !ready_.empty() && !idle_.empty()) {
         dispatch(ready_.front(), idle_.front());
         ready_.pop_front();
         idle_.pop_front();
@@ -423,13 +475,63 @@ class Scheduler {
       idle_.push_back(done.source);
       finish(done);
     }
+    Writer stop;
+    stop.number(failed() ? 1 : 0).text(summary());
     for (int rank = 1; rank <= workers_; ++rank) {
-      send_message(context_.comms.control, rank, kControlTag, kStop, {}, context_.max_chunk);
+      send_message(context_.comms.control, rank, kControlTag, kStop, stop.bytes(),
+                   context_.max_chunk);
       std::uint64_t quit[2] = {0, 0};
       send(quit, 2, MPI_UINT64_T, rank, kQuit, context_.comms.service);
     }
-    return outcome_;
   }
+
+  bool failed() const { return outcome_.failed || !outcome_.rank_failure.empty(); }
+  // The run's error so far, for the ranks' on_rank_error.
+  std::string summary() const {
+    if (outcome_.failed) {
+      return NodeError(outcome_.node, static_cast<NodePhase>(outcome_.phase), outcome_.message, {},
+                       nullptr)
+          .what();
+    }
+    return outcome_.rank_failure;
+  }
+
+  // How `rank`'s share ended (rank 0's own, or a worker's report).
+  void add_end(const RankEnd& end) {
+    if (end.failed && failed()) {
+      outcome_.others.push_back(end.message);
+    } else if (end.failed) {
+      outcome_.rank_failure = end.message;
+    }
+    outcome_.lost.insert(outcome_.lost.end(), end.lost.begin(), end.lost.end());
+    outcome_.others.insert(outcome_.others.end(), end.lost_messages.begin(),
+                           end.lost_messages.end());
+  }
+
+  // Every worker's report, after it was stopped: how its share ended, and what its hooks
+  // posted (into rank 0's mail).
+  void collect_reports(LocalRankMail* mail) {
+    for (int rank = 1; rank <= workers_; ++rank) {
+      const Message report =
+          receive_message(context_.comms.control, rank, kControlTag, context_.max_chunk);
+      if (report.kind != kReport) {
+        throw Error(fmt::format("runner 'mpi': rank {} sent message {} where its report was due",
+                                rank, report.kind));
+      }
+      Reader in(report.bytes);
+      add_end(RankEnd::read(in));
+      const std::uint64_t posts = in.number();
+      for (std::uint64_t i = 0; i < posts; ++i) {
+        std::string key = in.text();
+        std::string bytes = in.text();
+        if (mail != nullptr) {
+          mail->add(rank, key, std::move(bytes));
+        }
+      }
+    }
+  }
+
+  const Outcome& outcome() const { return outcome_; }
 
  private:
   void dispatch(std::size_t node, int rank) {
@@ -517,13 +619,20 @@ class Scheduler {
 };
 
 // A worker rank's main thread: runs the nodes rank 0 sends until it says stop.
-void work(Context& context, const RunState& local,
-          const std::vector<std::shared_ptr<RankDataset>>& produced,
-          void (*run_node)(const RunState&, std::size_t)) {
+// `refused`: why this rank's before_rank_run failed (then each node sent fails with it), or "".
+// Returns whether the run failed (a node here, or what rank 0 says when it stops this rank) and
+// the run's error as rank 0 summed it up.
+std::pair<bool, std::string> work(Context& context, const RunState& local,
+                                  const std::vector<std::shared_ptr<RankDataset>>& produced,
+                                  void (*run_node)(const RunState&, std::size_t),
+                                  const std::string& refused) {
+  bool failed_here = false;
   for (;;) {
     const Message order = receive_message(context.comms.control, 0, kControlTag, context.max_chunk);
     if (order.kind == kStop) {
-      return;
+      Reader stop(order.bytes);
+      const bool failed = stop.number() != 0;
+      return {failed || failed_here, stop.text()};
     }
     Reader in(order.bytes);
     const auto node = static_cast<std::size_t>(in.number());
@@ -539,6 +648,9 @@ void work(Context& context, const RunState& local,
     out.number(node);
     std::uint64_t kind = kDoneOk;
     try {
+      if (!refused.empty()) {
+        throw Error(refused);
+      }
       run_node(local, node);
       for (const Plan::DatasetId id : local.plan.outputs_of(node)) {
         produced[id]->set_owner(context.rank);
@@ -555,6 +667,7 @@ void work(Context& context, const RunState& local,
       out.number(static_cast<std::uint64_t>(NodePhase::run)).text(current_exception_message());
       out.number(0);
     }
+    failed_here = failed_here || kind == kDoneFailed;
     send_message(context.comms.control, 0, kControlTag, kind, out.bytes(), context.max_chunk);
   }
 }
@@ -625,10 +738,38 @@ MpiRunner::MpiRunner(const CodecRegistry& codecs, bool async_io, std::size_t max
 void MpiRunner::run_plan(const RunState& state, std::vector<std::uint8_t>& finished) {
   const Communicators comms;
   Context context{state, codecs_, comms, max_message_bytes_, rank_, MpiWorld::get().tag_ub};
+  // This rank's share begins: a hook's failure here fails the run (no node runs on this rank).
+  std::string refused;
+  try {
+    emit_before_rank_run(state);
+  } catch (...) {
+    refused = fmt::format("rank {}: {}", rank_, current_exception_message());
+  }
+  // ... and ends: after_rank_run, or on_rank_error when the run failed (or after_rank_run did).
+  auto end_share = [&](bool failed, const std::string& summary) {
+    RankEnd end;
+    if (failed) {
+      end.lost_messages = emit_rank_error(state, RunError(summary));
+      return end;
+    }
+    try {
+      emit_after_rank_run(state);
+    } catch (const std::exception& error) {
+      end.failed = true;
+      end.message = ranks() > 1 ? fmt::format("rank {}: {}", rank_, error.what()) : error.what();
+      end.lost = not_persisted_datasets(error);
+      end.lost_messages = emit_rank_error(state, error);
+    }
+    return end;
+  };
   Outcome outcome;
   if (rank_ == 0) {
     try {
-      outcome = Scheduler(context, size_).run();
+      Scheduler scheduler(context, size_, refused);
+      scheduler.run();
+      scheduler.add_end(end_share(scheduler.failed(), scheduler.summary()));
+      scheduler.collect_reports(state.mail);
+      outcome = scheduler.outcome();
     } catch (...) {
       abort_job("the scheduler (rank 0)");
     }
@@ -645,7 +786,16 @@ void MpiRunner::run_plan(const RunState& state, std::vector<std::uint8_t>& finis
     const RunState local(state.plan, state.catalog, datasets, state.async_io, state.keep_inputs);
     std::thread progress([&context] { serve(context); });
     try {
-      work(context, local, produced, &run_node);
+      const auto [failed, summary] = work(context, local, produced, &run_node, refused);
+      Writer report;
+      end_share(failed, summary).write(report);
+      const auto posts = state.mail != nullptr ? state.mail->posted()
+                                               : std::vector<std::pair<std::string, std::string>>{};
+      report.number(posts.size());
+      for (const auto& [key, bytes] : posts) {
+        report.text(key).text(bytes);
+      }
+      send_message(comms.control, 0, kControlTag, kReport, report.bytes(), max_message_bytes_);
     } catch (...) {
       abort_job(fmt::format("rank {}", rank_));
     }
@@ -656,6 +806,13 @@ void MpiRunner::run_plan(const RunState& state, std::vector<std::uint8_t>& finis
   if (outcome.failed) {
     throw NodeError(outcome.node, static_cast<NodePhase>(outcome.phase), outcome.message, {},
                     nullptr, outcome.unreadable, outcome.others);
+  }
+  if (!outcome.rank_failure.empty()) {
+    const std::string message = with_other_failures(outcome.rank_failure, outcome.others);
+    if (!outcome.lost.empty()) {
+      throw NotPersistedError(message, outcome.lost);
+    }
+    throw RunError(message);
   }
   share_free_outputs(context, outcome);
 }

@@ -5,9 +5,12 @@
 #include <exception>
 #include <filesystem>
 #include <iterator>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <sluice/core/catalog_view.hpp>
@@ -38,7 +41,16 @@ SLUICE_API std::string_view phase_name(NodePhase phase);
 ///   run it belongs to: copy what you keep); only after_catalog_created gets the catalog itself;
 /// - before_node_run's `inputs` is aligned with node.inputs(); assign to an element to replace
 ///   that input;
-/// - the dataset events' `node` is null for loads and saves made outside a run.
+/// - the dataset events' `node` is null for loads and saves made outside a run;
+/// - the rank events frame one process's share of a run: before_rank_run before it runs any
+///   node, then after_rank_run (its share succeeded) or on_rank_error (it failed, or the run
+///   did), in every process of the run, before the pipeline's after_pipeline_run or
+///   on_pipeline_error. A run in one process has one rank (before_pipeline_run,
+///   before_rank_run, the nodes, after_rank_run, after_pipeline_run); under `--runner mpi`
+///   every rank fires the rank events and only rank 0 the pipeline events (RunInfo::rank).
+///   Work a hook must finish in the process that did it (the tee joins its background writes)
+///   belongs in the rank events; what a hook on another rank has to tell rank 0 goes through
+///   RunInfo::mail.
 /// A new event also changes the Hook vtable: bump kPluginAbiVersion (sluice/core/plugin.hpp).
 // clang-format off
 #define SLUICE_EVENTS(X)                                                                        \
@@ -50,6 +62,16 @@ SLUICE_API std::string_view phase_name(NodePhase phase);
     (const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog),                 \
     (run, pipeline, catalog))                                                                   \
   X(on_pipeline_error, pipeline_error,                                                          \
+    (const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,                  \
+     const std::exception& error),                                                              \
+    (run, pipeline, catalog, error))                                                            \
+  X(before_rank_run, plain,                                                                     \
+    (const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog),                 \
+    (run, pipeline, catalog))                                                                   \
+  X(after_rank_run, plain,                                                                      \
+    (const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog),                 \
+    (run, pipeline, catalog))                                                                   \
+  X(on_rank_error, pipeline_error,                                                              \
     (const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,                  \
      const std::exception& error),                                                              \
     (run, pipeline, catalog, error))                                                            \
@@ -128,7 +150,41 @@ class Events {
   std::uint32_t bits_ = 0;
 };
 
-/// What a run is: passed to the pipeline events.
+/// What hooks on each rank of a run tell rank 0, the rank that fires the pipeline events: a hook
+/// posts in after_rank_run or on_rank_error (on any rank, rank 0 included) and reads what every
+/// rank posted in after_pipeline_run or on_pipeline_error on rank 0. In a run of one process
+/// what it posts is what it reads back. Thread-safe. A key names the hook's kind of report
+/// (e.g. "timeline"); values are bytes the hook encodes and decodes itself.
+class SLUICE_API RankMail {
+ public:
+  virtual ~RankMail() = default;
+  /// Posts `bytes` under `key` from this rank (each post is kept; posts of one rank keep their
+  /// order).
+  virtual void post(std::string_view key, std::string bytes) = 0;
+  /// On rank 0, once every rank's share ended: what was posted under `key`, as (rank, bytes)
+  /// in rank order. Empty on other ranks.
+  virtual std::vector<std::pair<int, std::string>> received(std::string_view key) const = 0;
+};
+
+/// The RankMail of a run in one process: what is posted is what is received, as rank 0's.
+class SLUICE_API LocalRankMail final : public RankMail {
+ public:
+  /// The mail of the process of rank `rank`: received() reads only on rank 0.
+  explicit LocalRankMail(int rank = 0) : rank_(rank) {}
+  void post(std::string_view key, std::string bytes) override;
+  std::vector<std::pair<int, std::string>> received(std::string_view key) const override;
+  /// Adds what `rank` posted (the mpi runner, on rank 0, with what the other ranks sent).
+  void add(int rank, std::string_view key, std::string bytes);
+  /// Everything posted by this process, in order, as (key, bytes); for sending to rank 0.
+  std::vector<std::pair<std::string, std::string>> posted() const;
+
+ private:
+  int rank_;
+  mutable std::mutex mutex_;
+  std::vector<std::tuple<int, std::string, std::string>> mail_;
+};
+
+/// What a run is: passed to the pipeline and rank events.
 struct RunInfo {
   std::string run_id;
   std::string pipeline_name = "__default__";
@@ -138,6 +194,14 @@ struct RunInfo {
   std::string command;
   /// The project folder, when the run belongs to a project.
   std::string project;
+  /// This process's rank in the run, and how many processes take part: 0 and 1 but under a
+  /// runner whose run spans processes (`--runner mpi`, where rank 0 schedules). Set by the
+  /// runner.
+  int rank = 0;
+  int ranks = 1;
+  /// Where a hook's rank events post what rank 0 should know (see RankMail); never null
+  /// during a run's events (set by the runner), null outside a run.
+  RankMail* mail = nullptr;
 };
 
 /// Where a hook writes a file named in its options: a relative `path` is relative to the run's

@@ -41,6 +41,10 @@ struct SLUICE_API RunState {
   /// With async_io: the threads that run a node's other loads and saves (the node's thread
   /// takes the first), growing on demand; no thread is started per load or save.
   std::unique_ptr<ThreadPool> io_pool;
+  /// The run, as the pipeline and rank events see it (set by Runner::run), and the mail its
+  /// hooks post to; null in a RunState made outside Runner::run.
+  const RunInfo* run = nullptr;
+  LocalRankMail* mail = nullptr;
 };
 
 /// Runs pipelines against a catalog.
@@ -75,13 +79,29 @@ class SLUICE_API Runner {
   void set_source_pipeline(Pipeline source) { source_ = std::move(source); }
 
   /// Runs the pipeline and returns its free outputs that live in memory (ephemeral datasets);
-  /// persisted free outputs are in their datasets. Emits the pipeline and node events through
-  /// the catalog's hooks: before_pipeline_run, then after_pipeline_run or on_pipeline_error,
-  /// exactly once each run; except that when a hook's after_pipeline_run fails (the tee, when
-  /// a background write failed), on_pipeline_error follows it with that error.
+  /// persisted free outputs are in their datasets. Emits the pipeline, rank and node events
+  /// through the catalog's hooks: before_pipeline_run, before_rank_run, the nodes' events,
+  /// after_rank_run, after_pipeline_run; on a failure on_rank_error (once before_rank_run was
+  /// emitted) then on_pipeline_error. Each exactly once per run, except that when a hook's
+  /// after_rank_run or after_pipeline_run fails (the tee, when a background write failed), the
+  /// error event follows it with that error. Under a runner whose run spans processes
+  /// (ranks() > 1) only rank 0 emits the pipeline events and the runner emits the rank events
+  /// in every process (see emit_before_rank_run).
   std::map<std::string, Value> run(const Pipeline& pipeline, Catalog& catalog, RunInfo info = {});
 
  protected:
+  /// For a runner whose run spans processes: this process's rank and the number of processes.
+  /// Such a runner emits the rank events itself, from run_plan, in every process, and posts
+  /// what other ranks' hooks sent into rank 0's `state.mail` before run_plan returns.
+  virtual int rank() const { return 0; }
+  virtual int ranks() const { return 1; }
+  /// The rank events, for a runner with ranks() > 1 (Runner::run emits them otherwise).
+  /// emit_rank_error returns what hooks reported not persisted.
+  static void emit_before_rank_run(const RunState& state);
+  static void emit_after_rank_run(const RunState& state);
+  static std::vector<std::string> emit_rank_error(const RunState& state,
+                                                  const std::exception& error);
+
   /// Executes the plan's nodes (through run_node), setting `finished[node]` to 1 when a node is
   /// done (from any thread; one byte per node) and releasing datasets through a
   /// ReleaseTracker. Lets a NodeError escape (the first failure's, listing the others in
@@ -97,9 +117,11 @@ class SLUICE_API Runner {
  private:
   // Tells the hooks (on_pipeline_error) the run failed with `error` (called in its catch
   // block), with the resume suggestion, and throws that.
+  // `rank_open`: before_rank_run was emitted by run() and no rank error event since (run()
+  // then emits on_rank_error first).
   [[noreturn]] void fail(const RunInfo& info, const Pipeline& pipeline, const Catalog& catalog,
-                         const std::exception& error,
-                         const std::vector<std::uint8_t>& finished) const;
+                         const std::exception& error, const std::vector<std::uint8_t>& finished,
+                         bool rank_open) const;
   // The error being handled, with the resume suggestion when it has none and one applies.
   std::exception_ptr with_resume_suggestion(const std::exception& error, const Pipeline& pipeline,
                                             const Catalog& catalog,
@@ -113,6 +135,10 @@ class SLUICE_API Runner {
   bool keep_inputs_ = false;
   std::optional<Pipeline> source_;
 };
+
+/// What a NotPersistedError says was not persisted: the error's own, or the one nested in it (a
+/// hook's, which the hook manager wraps in a HookError); empty for other errors.
+SLUICE_API std::vector<std::string> not_persisted_datasets(const std::exception& error);
 
 /// Releases each dataset once its last consumer has finished (free outputs excepted, and free
 /// inputs with keep_inputs).

@@ -66,8 +66,8 @@ class MemoryProfilerHook final : public Hook {
   ~MemoryProfilerHook() override;
 
   Events events() const override;
-  void before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                           const CatalogView& catalog) override;
+  void before_rank_run(const RunInfo& run, const Pipeline& pipeline,
+                       const CatalogView& catalog) override;
   void before_node_run(const Node& node, const CatalogView& catalog,
                        std::vector<Value>& inputs) override;
   void after_node_run(const Node& node, const CatalogView& catalog,

@@ -49,10 +49,11 @@ struct TeeOptions {
 /// memory. A persisted free input of the pipeline is read once per run: its other readers get
 /// the value from memory (those that come during the read wait for it) until its last consumer
 /// ran or the run ended; other datasets load as before. A value's memory is dropped once its write
-/// finished and its last consumer ran. Every write is joined before after_pipeline_run returns (and
-/// on a failed run, so that what was written stays for resume); failures are listed with their
-/// causes: at the end of the run, after_pipeline_run throws NotPersistedError naming the
-/// datasets, and the runner adds the resume suggestion.
+/// finished and its last consumer ran. Every write is joined in the process that accepted it,
+/// before after_rank_run returns (on a failed run in on_rank_error, so that what was written
+/// stays for resume): under `--runner mpi`, on the rank that produced the value. Failures are
+/// listed with their causes: after_rank_run throws NotPersistedError naming the datasets, and
+/// the runner adds the resume suggestion (under MPI, rank 0 fails the run on every rank).
 class TeeHook final : public Hook {
  public:
   explicit TeeHook(TeeOptions options, const Clock& clock = system_clock());
@@ -60,14 +61,14 @@ class TeeHook final : public Hook {
 
   Events events() const override;
   void after_catalog_created(Catalog& catalog) override;
-  void before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                           const CatalogView& catalog) override;
+  void before_rank_run(const RunInfo& run, const Pipeline& pipeline,
+                       const CatalogView& catalog) override;
   void before_node_run(const Node& node, const CatalogView& catalog,
                        std::vector<Value>& inputs) override;
-  void after_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                          const CatalogView& catalog) override;
-  void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,
-                         const std::exception& error) override;
+  void after_rank_run(const RunInfo& run, const Pipeline& pipeline,
+                      const CatalogView& catalog) override;
+  void on_rank_error(const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,
+                     const std::exception& error) override;
 
   /// The hook's own accounting, for tests and reports.
   struct Stats {

@@ -36,8 +36,8 @@ class TimelineHook final : public Hook {
 
   Events events() const override;
   void after_catalog_created(Catalog& catalog) override;
-  void before_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
-                           const CatalogView& catalog) override;
+  void before_rank_run(const RunInfo& run, const Pipeline& pipeline,
+                       const CatalogView& catalog) override;
   void after_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
                           const CatalogView& catalog) override;
   void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,

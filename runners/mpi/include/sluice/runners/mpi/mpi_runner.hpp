@@ -19,8 +19,13 @@ namespace sluice {
 /// is released on its rank once its last consumer, on any rank, has finished. Free outputs held
 /// in memory are sent to every rank at the end, so every rank returns the same outputs.
 ///
+/// Every rank emits the rank events around its share (rank 0 only the pipeline events): a rank
+/// ends its share when rank 0 stops it, then sends rank 0 what its hooks posted (RankMail) and
+/// whether its after_rank_run failed (the tee's background writes on that rank).
+///
 /// On a node failure nothing new starts, the running nodes finish, and every rank throws the
-/// same NodeError with the same resume suggestion.
+/// same NodeError with the same resume suggestion; so it does when a rank's hooks failed at the
+/// end of its share (a NotPersistedError naming the datasets its tee could not write).
 ///
 /// Needs at least 2 ranks: the constructor initialises MPI (once per process, finalised when
 /// the process or the plugin ends, unless someone else initialised it) and throws RunError when
@@ -33,7 +38,8 @@ class MpiRunner final : public Runner {
                      std::size_t max_message_bytes = mpi::kMaxMessageBytes);
 
   std::string name() const override { return "mpi"; }
-  int rank() const { return rank_; }
+  int rank() const override { return rank_; }
+  int ranks() const override { return size_; }
   int size() const { return size_; }
 
  protected:
