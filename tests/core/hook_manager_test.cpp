@@ -372,7 +372,8 @@ TEST(HookEvents, EveryEventHasItsOwnNameInTheOrderOfTheList) {
   }
   EXPECT_THAT(names,
               ElementsAre("after_catalog_created", "before_pipeline_run", "after_pipeline_run",
-                          "on_pipeline_error", "before_node_run", "after_node_run", "on_node_error",
+                          "on_pipeline_error", "before_rank_run", "after_rank_run", "on_rank_error",
+                          "before_node_run", "after_node_run", "on_node_error",
                           "before_dataset_loaded", "after_dataset_loaded", "before_dataset_saved",
                           "after_dataset_saved", "on_dataset_released"));
   EXPECT_EQ(Events::all().without(Events{}), Events::all());

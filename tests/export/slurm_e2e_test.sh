@@ -12,6 +12,7 @@ scratch="$(mktemp -d)"
 cluster="$scratch/cluster"
 mkdir -p "$cluster"
 trap '"$root/scripts/slurm-cluster.sh" stop "$cluster"; rm -rf "$scratch"' EXIT
+trap 'exit 143' TERM INT  # killed by the time limit (run_bounded.sh): the EXIT trap still stops the cluster
 export SLUICE_PLUGIN_PATH="$plugins"
 
 chmod 755 "$scratch"  # munged runs as the munge user and must reach its folder
