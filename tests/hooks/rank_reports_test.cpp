@@ -213,6 +213,7 @@ TEST(RankTimeline, AFailedRunStillWritesEveryRanksSpans) {
   ASSERT_EQ(trace.spans.size(), 2U);
   EXPECT_EQ(trace.spans[1].name, "b");
   EXPECT_EQ(trace.spans[1].track.process, 2);
+  EXPECT_EQ(trace.tracks.size(), 2U);  // rank 0's thread, which ran nothing, has no track
 }
 
 // --- memory_profiler -------------------------------------------------------------------------

@@ -103,7 +103,7 @@ grep -qE '"peak": \{"held_bytes": [0-9]+, "node": "[a-z_]+", "rank": [12], "rss"
 for rank in 1 2; do
   grep -qE "\{\"rank\": $rank, \"node\": \"[a-z_]+\"" "$memory" || fail "memory.json has no row of rank $rank" "$memory"
 done
-[[ "$(grep -c '^    {"rank": [012], "nodes": ' "$memory")" -eq 3 ]] ||
+[[ "$(grep -c '^  {"rank": [012], "nodes": ' "$memory")" -eq 3 ]] ||
   fail "memory.json does not report each of the 3 ranks" "$memory"
 [[ ! -e "$work/observed/postmortem" ]] || fail "a bundle for a run that succeeded" "$work/observed.log"
 

@@ -62,6 +62,12 @@ struct TimelineHook::State final : TraceSink {
     return at->second;
   }
 
+  // The calling thread's track if it has one, else 0 (no span began on it); mutex held.
+  int known_thread() const {
+    const auto at = threads.find(std::this_thread::get_id());
+    return at != threads.end() ? at->second : 0;
+  }
+
   void begin(std::string_view category, const std::string& key, std::string name, Args args) {
     std::lock_guard lock(mutex);
     const int track = thread(category);
@@ -72,7 +78,7 @@ struct TimelineHook::State final : TraceSink {
   void end(const std::string& key, Args more) {
     const auto now = Clock::now();
     std::lock_guard lock(mutex);
-    const auto at = open.find({thread(""), key});
+    const auto at = open.find({known_thread(), key});
     if (at == open.end()) {
       return;
     }
@@ -87,7 +93,7 @@ struct TimelineHook::State final : TraceSink {
   void fail_open(const std::string& error) {
     const auto now = Clock::now();
     std::lock_guard lock(mutex);
-    const int track = thread("");
+    const int track = known_thread();  // a thread without spans gets no track
     for (auto at = open.begin(); at != open.end();) {
       if (at->first.first == track) {
         Span span = std::move(at->second);
