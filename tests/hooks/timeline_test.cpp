@@ -221,7 +221,7 @@ TEST(Timeline, OptionsAreCheckedAndTheSinkIsRemovedWithTheHook) {
     Catalog catalog;
     catalog.attach(hooks);
     timeline.after_catalog_created(catalog);
-    timeline.before_pipeline_run({}, Pipeline{}, CatalogView(catalog));
+    timeline.before_rank_run({}, Pipeline{}, CatalogView(catalog));
     EXPECT_NE(hooks->trace()->sinks(), nullptr);
   }
   EXPECT_EQ(hooks->trace()->sinks(), nullptr);

@@ -35,13 +35,42 @@ TEST(TimelineTrace, ReadsTheSpansAndThreadsOfATrace) {
   EXPECT_EQ(trace.spans[0].category, "node");
   EXPECT_DOUBLE_EQ(trace.spans[0].start_ms, 1.0005);
   EXPECT_DOUBLE_EQ(trace.spans[0].end_ms, 3.0005);
-  EXPECT_EQ(trace.spans[1].track, 2);
+  EXPECT_EQ(trace.spans[1].track, (TrackId{7, 2}));
   EXPECT_DOUBLE_EQ(trace.end_ms, 12.5);
-  EXPECT_EQ(trace.tracks.at(2), "tee writer 1");
+  EXPECT_EQ(trace.tracks.at({7, 2}), "tee writer 1");
+  EXPECT_EQ(trace.processes.at(7), "run");
   EXPECT_EQ(trace_summary(trace, "timeline.json"),
             "timeline.json: 2 spans on 2 threads over 12.5 ms\n"
             "  runner           node 2.0 ms\n"
             "  tee writer 1     tee 10.0 ms\n");
+}
+
+TEST(TimelineTrace, ATraceOfSeveralRanksKeepsTheirThreadsApartAndNamesTheRank) {
+  // Under --runner mpi: a process per rank, each with its own thread 1.
+  const Trace trace = parse_trace(
+      "{\"traceEvents\": [\n"
+      " {\"name\": \"process_name\", \"ph\": \"M\", \"pid\": 1, \"args\": {\"name\": "
+      "\"rank 1\"}},\n"
+      " {\"name\": \"process_name\", \"ph\": \"M\", \"pid\": 2, \"args\": {\"name\": "
+      "\"rank 2\"}},\n"
+      " {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 1, \"tid\": 1, \"args\": "
+      "{\"name\": \"runner\"}},\n"
+      " {\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": 2, \"tid\": 1, \"args\": "
+      "{\"name\": \"runner\"}},\n"
+      " {\"name\": \"split\", \"cat\": \"node\", \"ph\": \"X\", \"ts\": 0, \"dur\": 1000, "
+      "\"pid\": 1, \"tid\": 1, \"args\": {}},\n"
+      " {\"name\": \"train\", \"cat\": \"node\", \"ph\": \"X\", \"ts\": 1000, \"dur\": 3000, "
+      "\"pid\": 2, \"tid\": 1, \"args\": {}}\n"
+      "]}\n",
+      "timeline.json");
+  ASSERT_EQ(trace.spans.size(), 2U);
+  EXPECT_EQ(trace.spans[1].track, (TrackId{2, 1}));
+  EXPECT_EQ(trace.tracks.size(), 2U);
+  EXPECT_EQ(track_label(trace, {2, 1}), "rank 2 runner");
+  EXPECT_EQ(trace_summary(trace, "timeline.json"),
+            "timeline.json: 2 spans on 2 threads of 2 processes over 4.0 ms\n"
+            "  rank 1 runner    node 1.0 ms\n"
+            "  rank 2 runner    node 3.0 ms\n");
 }
 
 TEST(TimelineTrace, BadJsonNamesTheFileLineAndColumnAndHowToGetANewTrace) {

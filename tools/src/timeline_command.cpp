@@ -29,7 +29,7 @@ int category_index(const std::string& category) {
 
 // The gnuplot data: a block of boxes per category, a row per track (`row`, 0 for a track
 // without a name).
-std::string plot_data(const Trace& trace, std::map<std::int64_t, int>& row) {
+std::string plot_data(const Trace& trace, std::map<TrackId, int>& row) {
   std::string data;
   for (int category = 0; category < 4; ++category) {
     data += fmt::format("# {}\n", kCategories[category]);
@@ -75,15 +75,16 @@ std::string gnuplot_script(const fs::path& path, const Trace& trace, const std::
 
 void plot_trace(const fs::path& path, const Trace& trace, const fs::path& plot) {
   check_plot_target(plot);
-  // Rows from the top: tracks in order of their id (the runner first).
-  std::map<std::int64_t, int> row;
+  // Rows from the top: tracks in order of their id (the runner first; rank by rank).
+  std::map<TrackId, int> row;
   for (const auto& [track, name] : trace.tracks) {
     row[track] = static_cast<int>(trace.tracks.size()) - static_cast<int>(row.size());
   }
   const std::string data = plot_data(trace, row);
   std::string ytics;
   for (const auto& [track, name] : trace.tracks) {
-    ytics += fmt::format("{}\"{}\" {}", ytics.empty() ? "" : ", ", name, row[track]);
+    ytics += fmt::format("{}\"{}\" {}", ytics.empty() ? "" : ", ", track_label(trace, track),
+                         row[track]);
   }
   run_gnuplot(plot, 960, 360, data, [&](const std::string& data_file) {
     return gnuplot_script(path, trace, ytics, data_file);

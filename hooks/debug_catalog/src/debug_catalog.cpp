@@ -15,6 +15,7 @@
 #include <sluice/core/options.hpp>
 #include <sluice/core/pipeline.hpp>
 #include <sluice/core/util/files.hpp>
+#include <sluice/core/util/json.hpp>
 #include <sluice/core/util/text.hpp>
 #include <sluice/hooks/debug_catalog.hpp>
 
@@ -38,9 +39,18 @@ struct DebugCatalogHook::State {
     std::string phase;
     std::string error;
     std::vector<Value> inputs;
+    // Under --runner mpi, as rank 0 has it from the rank it failed on: that rank, and why an
+    // input is missing from `inputs` (a null Value), by input.
+    int rank = -1;
+    std::vector<std::string> notes;
   };
   std::optional<Failure> failure;
   fs::path last_bundle;
+  // A run of several ranks: this rank's share went to rank 0, and (on rank 0) the rows of the
+  // datasets other ranks produced, as they saw them.
+  int ranks = 1;
+  bool posted = false;
+  std::map<std::string, DatasetState> remote_rows;
 };
 
 namespace {
@@ -85,9 +95,9 @@ DebugCatalogHook::DebugCatalogHook(DebugCatalogOptions options, const CodecRegis
 DebugCatalogHook::~DebugCatalogHook() = default;
 
 Events DebugCatalogHook::events() const {
-  return {Event::before_rank_run,     Event::before_node_run, Event::after_node_run,
-          Event::after_dataset_saved, Event::on_node_error,   Event::after_pipeline_run,
-          Event::on_pipeline_error};
+  return {Event::before_rank_run,     Event::before_node_run,    Event::after_node_run,
+          Event::after_dataset_saved, Event::on_node_error,      Event::after_rank_run,
+          Event::on_rank_error,       Event::after_pipeline_run, Event::on_pipeline_error};
 }
 
 void DebugCatalogHook::before_rank_run(const RunInfo& run, const Pipeline& pipeline,
@@ -104,6 +114,9 @@ void DebugCatalogHook::before_rank_run(const RunInfo& run, const Pipeline& pipel
   state_->saved.clear();
   state_->inputs.clear();
   state_->failure.reset();
+  state_->ranks = run.ranks;
+  state_->posted = false;
+  state_->remote_rows.clear();
 }
 
 void DebugCatalogHook::before_node_run(const Node& node, const CatalogView&,
@@ -167,8 +180,13 @@ std::vector<DatasetState> DebugCatalogHook::states() const {
   return states_of(*state_, *state_->catalog);
 }
 
-void DebugCatalogHook::after_pipeline_run(const RunInfo&, const Pipeline&,
+void DebugCatalogHook::after_pipeline_run(const RunInfo& run, const Pipeline&,
                                           const CatalogView& catalog) {
+  try {
+    merge_shares(run, nullptr);
+  } catch (const std::exception& error) {  // an observer does not fail a run that succeeded
+    logger().warn("debug_catalog: could not read what the ranks sent: {}", error.what());
+  }
   std::lock_guard lock(state_->mutex);
   try {
     state_->final_states = states_of(*state_, catalog);
@@ -225,9 +243,190 @@ std::vector<DatasetState> DebugCatalogHook::states_of(const State& state,
         row.state = produced ? (ephemeral ? "released" : "missing") : "not produced";
       }
     }
+    // Under --runner mpi, a dataset another rank produced is as that rank saw it.
+    if (const auto remote = state.remote_rows.find(name); remote != state.remote_rows.end()) {
+      row.state = remote->second.state;
+      row.bytes = remote->second.bytes;
+      row.type = remote->second.type;
+      row.rank = remote->second.rank;
+    }
     table.push_back(std::move(row));
   }
   return table;
+}
+
+namespace {
+
+constexpr std::string_view kShareKey = "debug_catalog";
+constexpr std::string_view kInputKey = "debug_catalog/input";
+constexpr std::string_view kSameBuild = "run every rank with the same sluice build";
+
+}  // namespace
+
+void DebugCatalogHook::after_rank_run(const RunInfo& run, const Pipeline&,
+                                      const CatalogView& catalog) {
+  post_share(run, catalog);
+}
+
+void DebugCatalogHook::on_rank_error(const RunInfo& run, const Pipeline&,
+                                     const CatalogView& catalog, const std::exception&) {
+  post_share(run, catalog);
+}
+
+void DebugCatalogHook::post_share(const RunInfo& run, const CatalogView& catalog) {
+  if (run.ranks <= 1 || run.mail == nullptr) {
+    return;  // one process: the pipeline events see everything
+  }
+  std::set<std::string> produced_here;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (state_->posted) {
+      return;  // on_rank_error after a failed after_rank_run
+    }
+    state_->posted = true;
+    for (const auto& node : state_->pipeline.nodes()) {
+      if (state_->finished.contains(node.name())) {
+        produced_here.insert(node.outputs().begin(), node.outputs().end());
+      }
+    }
+  }
+  // The state this rank leaves its datasets in, once the writes it started ended (the tee
+  // joins them in its own rank event, which may come after this hook's).
+  for (const auto& name : produced_here) {
+    if (catalog.contains(name) && catalog.write_pending(name)) {
+      catalog.wait_for_writes(name);
+    }
+  }
+  Json share = Json::object();
+  std::vector<std::string> input_bytes;
+  {
+    std::lock_guard lock(state_->mutex);
+    share["finished"] = state_->finished;
+    share["saved"] = std::vector<std::string>(state_->saved.begin(), state_->saved.end());
+    Json rows = Json::array();
+    try {
+      state_->final_states = states_of(*state_, catalog);
+      for (const auto& row : state_->final_states) {
+        if (produced_here.contains(row.name)) {
+          rows.push_back(
+              {{"name", row.name}, {"state", row.state}, {"bytes", row.bytes}, {"type", row.type}});
+        }
+      }
+    } catch (const std::exception& error) {
+      logger().warn("debug_catalog: rank {} could not read its datasets' states: {}", run.rank,
+                    error.what());
+    }
+    share["datasets"] = std::move(rows);
+    if (state_->failure) {
+      const State::Failure& failure = *state_->failure;
+      Json inputs = Json::array();
+      for (const Value& value : failure.inputs) {
+        const Codec* codec = value ? codecs_.find(value.type()) : nullptr;
+        if (!value) {
+          inputs.push_back({{"note", "not loaded: the node failed while loading its inputs"}});
+        } else if (codec == nullptr) {
+          inputs.push_back({{"note", fmt::format("no codec for {}; register one to have it saved",
+                                                 value.type_name())}});
+        } else {
+          inputs.push_back({{"codec", codec->name}, {"post", input_bytes.size()}});
+          input_bytes.push_back(codec->encode(value));
+        }
+      }
+      share["failure"] = {{"node", failure.node},
+                          {"phase", failure.phase},
+                          {"error", failure.error},
+                          {"inputs", std::move(inputs)}};
+    }
+    if (run.rank != 0) {
+      state_->catalog.reset();  // this rank's share is over: its catalog may go
+    }
+  }
+  run.mail->post(kShareKey, share.dump());
+  for (auto& bytes : input_bytes) {
+    run.mail->post(kInputKey, std::move(bytes));
+  }
+}
+
+void DebugCatalogHook::merge_shares(const RunInfo& run, const std::exception* error) {
+  if (run.ranks <= 1 || run.mail == nullptr) {
+    return;
+  }
+  std::map<int, std::vector<std::string>> inputs_by_rank;
+  for (auto& [rank, bytes] : run.mail->received(kInputKey)) {
+    inputs_by_rank[rank].push_back(std::move(bytes));
+  }
+  std::set<std::string> finished;
+  std::set<std::string, std::less<>> saved;
+  std::map<std::string, DatasetState> rows;
+  std::vector<State::Failure> failures;
+  for (const auto& [rank, bytes] : run.mail->received(kShareKey)) {
+    const std::string source = fmt::format("the debug_catalog state of rank {}", rank);
+    try {
+      const Json share = parse_json(bytes, source, kSameBuild);
+      for (const Json& node : share.at("finished")) {
+        finished.insert(node.get<std::string>());
+      }
+      for (const Json& name : share.at("saved")) {
+        saved.insert(name.get<std::string>());
+      }
+      for (const Json& row : share.at("datasets")) {
+        DatasetState state;
+        state.name = row.at("name").get<std::string>();
+        state.state = row.at("state").get<std::string>();
+        state.bytes = row.at("bytes").get<std::uint64_t>();
+        state.type = row.at("type").get<std::string>();
+        state.rank = rank;
+        rows[state.name] = std::move(state);
+      }
+      if (const auto at = share.find("failure"); at != share.end()) {
+        State::Failure failure;
+        failure.node = at->at("node").get<std::string>();
+        failure.phase = at->at("phase").get<std::string>();
+        failure.error = at->at("error").get<std::string>();
+        failure.rank = rank;
+        const auto& posted = inputs_by_rank[rank];
+        for (const Json& input : at->at("inputs")) {
+          if (const auto post = input.find("post"); post != input.end()) {
+            const auto index = post->get<std::size_t>();
+            if (index >= posted.size()) {
+              throw Error(fmt::format("input {} of node '{}' was not sent", index, failure.node));
+            }
+            failure.inputs.push_back(
+                codecs_.by_name(input.at("codec").get<std::string>()).decode(posted[index]));
+            failure.notes.emplace_back();
+          } else {
+            failure.inputs.emplace_back();
+            failure.notes.push_back(input.at("note").get<std::string>());
+          }
+        }
+        failures.push_back(std::move(failure));
+      }
+    } catch (const ConfigError&) {
+      throw;
+    } catch (const std::exception& failure) {
+      throw Error(fmt::format("{} does not read ({}); {}", source, failure.what(), kSameBuild));
+    }
+  }
+  // The failure that failed the run: the one whose node the run's error names first (the
+  // runner reports the first failure it saw, and lists the others after it).
+  std::optional<State::Failure> chosen;
+  std::size_t chosen_at = std::string::npos;
+  const std::string message = error != nullptr ? error->what() : "";
+  for (auto& failure : failures) {
+    const std::size_t at = message.find(fmt::format("'{}'", failure.node));
+    if (!chosen ||
+        (at != std::string::npos && (chosen_at == std::string::npos || at < chosen_at))) {
+      chosen_at = at;
+      chosen = std::move(failure);
+    }
+  }
+  std::lock_guard lock(state_->mutex);
+  state_->finished.insert(finished.begin(), finished.end());
+  state_->saved.insert(saved.begin(), saved.end());
+  state_->remote_rows = std::move(rows);
+  if (chosen) {
+    state_->failure = std::move(chosen);
+  }
 }
 
 fs::path DebugCatalogHook::last_bundle() const {
@@ -235,10 +434,19 @@ fs::path DebugCatalogHook::last_bundle() const {
   return state_->last_bundle;
 }
 
-void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipeline,
+void DebugCatalogHook::on_pipeline_error(const RunInfo& run_info, const Pipeline& pipeline,
                                          const CatalogView& catalog, const std::exception& error) {
+  try {
+    merge_shares(run_info, &error);
+  } catch (const std::exception& failure) {
+    logger().error(
+        "debug_catalog: could not read what the ranks sent (the bundle has this "
+        "rank's view only): {}",
+        failure.what());
+  }
   Bundle bundle;
   std::vector<Value> failing_inputs;
+  std::vector<std::string> input_notes;
   {
     std::lock_guard lock(state_->mutex);
     const RunInfo& run = state_->run;
@@ -251,8 +459,10 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
     bundle.folder = project_path(run, options_.folder) / bundle.run_id;
     if (state_->failure) {
       bundle.failing_node = state_->failure->node;
+      bundle.failing_rank = state_->failure->rank;
       bundle.phase = state_->failure->phase;
       failing_inputs = state_->failure->inputs;
+      input_notes = state_->failure->notes;
     } else {
       bundle.phase = "after its nodes (a background write, or a hook)";
     }
@@ -305,7 +515,9 @@ void DebugCatalogHook::on_pipeline_error(const RunInfo&, const Pipeline& pipelin
         SavedInput input;
         input.dataset = names[i];
         if (i >= failing_inputs.size() || !failing_inputs[i]) {
-          input.reason = "not loaded: the node failed while loading its inputs";
+          input.reason = i < input_notes.size() && !input_notes[i].empty()
+                             ? input_notes[i]
+                             : "not loaded: the node failed while loading its inputs";
           bundle.inputs.push_back(std::move(input));
           continue;
         }

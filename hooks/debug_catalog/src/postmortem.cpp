@@ -123,6 +123,16 @@ std::vector<std::string> strings(const Json& object, std::string_view key) {
   return items;
 }
 
+// The "rank" of a bundle's entry (under `--runner mpi`), or -1 when it has none.
+int rank_of(const Json& object) {
+  const auto rank = object.find("rank");
+  if (rank == object.end() || !rank->is_number_unsigned() ||
+      rank->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
+    return -1;
+  }
+  return static_cast<int>(rank->get<std::uint64_t>());
+}
+
 // The objects of the list `key` of `state` (none when it is missing); ConfigError naming `file`
 // when it is not a list of objects.
 const Json& objects(const Json& state, std::string_view key, const std::filesystem::path& file) {
@@ -211,12 +221,22 @@ std::string redact_command(const std::string& command, const std::vector<std::st
 std::string bundle_json(const Bundle& bundle) {
   Json datasets = Json::array();
   for (const auto& dataset : bundle.datasets) {
-    datasets.push_back({{"name", dataset.name},
-                        {"state", dataset.state},
-                        {"bytes", dataset.bytes},
-                        {"type", dataset.type},
-                        {"producer", text_or_null(dataset.producer)},
-                        {"remaining_consumers", dataset.remaining_consumers}});
+    Json row = {{"name", dataset.name},
+                {"state", dataset.state},
+                {"bytes", dataset.bytes},
+                {"type", dataset.type},
+                {"producer", text_or_null(dataset.producer)},
+                {"remaining_consumers", dataset.remaining_consumers}};
+    if (dataset.rank >= 0) {
+      row["rank"] = dataset.rank;
+    }
+    datasets.push_back(std::move(row));
+  }
+  Json failure = {{"node", text_or_null(bundle.failing_node)},
+                  {"phase", bundle.phase},
+                  {"error", bundle.error}};
+  if (bundle.failing_rank >= 0) {
+    failure["rank"] = bundle.failing_rank;
   }
   Json inputs = Json::array();
   for (const auto& input : bundle.inputs) {
@@ -232,10 +252,7 @@ std::string bundle_json(const Bundle& bundle) {
        {"runner", bundle.runner},
        {"command", bundle.command},
        {"project", bundle.project},
-       {"failure",
-        {{"node", text_or_null(bundle.failing_node)},
-         {"phase", bundle.phase},
-         {"error", bundle.error}}},
+       {"failure", std::move(failure)},
        {"datasets", std::move(datasets)},
        {"resume", {{"from_nodes", bundle.resume_nodes}, {"command", bundle.resume_command}}},
        {"inputs", std::move(inputs)},
@@ -272,6 +289,7 @@ Bundle parse_bundle(std::string_view state_json, const std::filesystem::path& fo
     bundle.failing_node = text(*failure, "node");
     bundle.phase = text(*failure, "phase");
     bundle.error = text(*failure, "error");
+    bundle.failing_rank = rank_of(*failure);
   }
   for (const auto& entry : objects(state, "datasets", file)) {
     DatasetState dataset;
@@ -286,6 +304,7 @@ Bundle parse_bundle(std::string_view state_json, const std::filesystem::path& fo
     dataset.type = text(entry, "type");
     dataset.producer = text(entry, "producer");
     dataset.remaining_consumers = strings(entry, "remaining_consumers");
+    dataset.rank = rank_of(entry);
     bundle.datasets.push_back(std::move(dataset));
   }
   if (const auto resume = state.find("resume"); resume != state.end() && resume->is_object()) {
@@ -305,16 +324,21 @@ Bundle parse_bundle(std::string_view state_json, const std::filesystem::path& fo
 std::vector<std::string> dataset_table(const std::vector<DatasetState>& datasets) {
   std::size_t width = 7;
   std::size_t state_width = 13;
+  bool ranks = false;
   for (const auto& dataset : datasets) {
     width = std::max(width, dataset.name.size());
     state_width = std::max(state_width, dataset.state.size());
+    ranks = ranks || dataset.rank >= 0;
   }
-  std::vector<std::string> rows = {fmt::format("{:<{}}  {:<{}}  {:>10}  {:<18}  {}", "dataset",
-                                               width, "state", state_width, "in memory", "producer",
-                                               "waiting consumers")};
+  // Under `--runner mpi`, a column for the rank each row comes from.
+  auto rank = [&](const std::string& text) { return ranks ? fmt::format("{:>4}  ", text) : ""; };
+  std::vector<std::string> rows = {fmt::format("{:<{}}  {:<{}}  {}{:>10}  {:<18}  {}", "dataset",
+                                               width, "state", state_width, rank("rank"),
+                                               "in memory", "producer", "waiting consumers")};
   for (const auto& dataset : datasets) {
-    rows.push_back(fmt::format("{:<{}}  {:<{}}  {:>10}  {:<18}  {}", dataset.name, width,
+    rows.push_back(fmt::format("{:<{}}  {:<{}}  {}{:>10}  {:<18}  {}", dataset.name, width,
                                dataset.state, state_width,
+                               rank(dataset.rank >= 0 ? std::to_string(dataset.rank) : "-"),
                                dataset.bytes > 0 ? format_size(dataset.bytes) : "-",
                                dataset.producer.empty() ? "(free input)" : dataset.producer,
                                fmt::join(dataset.remaining_consumers, ", ")));
@@ -325,9 +349,12 @@ std::vector<std::string> dataset_table(const std::vector<DatasetState>& datasets
 std::string describe_bundle(const Bundle& bundle) {
   std::string out = fmt::format("Run {} of pipeline '{}' (env {}, runner {}) failed", bundle.run_id,
                                 bundle.pipeline, bundle.env, bundle.runner);
-  out += bundle.failing_node.empty() ? fmt::format(" {}:\n  {}\n", bundle.phase, bundle.error)
-                                     : fmt::format(" in node '{}' while {}:\n  {}\n",
-                                                   bundle.failing_node, bundle.phase, bundle.error);
+  const std::string on_rank =
+      bundle.failing_rank >= 0 ? fmt::format(" on rank {}", bundle.failing_rank) : "";
+  out += bundle.failing_node.empty()
+             ? fmt::format(" {}:\n  {}\n", bundle.phase, bundle.error)
+             : fmt::format(" in node '{}'{} while {}:\n  {}\n", bundle.failing_node, on_rank,
+                           bundle.phase, bundle.error);
   if (!bundle.command.empty()) {  // redacted again: a bundle from an older sluice may leak
     out += fmt::format("Command: {}\n", redact_command(bundle.command));
   }

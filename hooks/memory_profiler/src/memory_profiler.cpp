@@ -44,6 +44,12 @@ struct MemoryProfilerHook::State {
   std::vector<HeldForWrite> held_for_write;
   std::uint64_t last_held = 0;
   Report report;
+  // A run of several ranks: this rank's report went to rank 0 (posted), and rank 0 reported
+  // every rank's (reported, ranks).
+  int run_ranks = 1;
+  bool posted = false;
+  bool reported = false;
+  std::vector<RankReport> ranks;
 
   std::vector<Value> values_of(std::string_view name) const { return catalog->held_values(name); }
 
@@ -96,6 +102,100 @@ struct MemoryProfilerHook::State {
   }
 };
 
+namespace {
+
+constexpr std::string_view kReportKey = "memory_profiler";
+
+// Seconds to the microsecond.
+double rounded_seconds(double value) {
+  return std::round(value * 1e6) / 1e6;
+}
+
+Json node_json(const MemoryProfilerHook::NodeRow& row) {
+  return {{"node", row.node},
+          {"rss_before", row.rss_before},
+          {"rss_after", row.rss_after},
+          {"held_bytes", row.held_bytes},
+          {"held_delta", row.held_delta},
+          {"datasets_alive", row.datasets_alive}};
+}
+
+Json held_after_use_json(const MemoryProfilerHook::HeldAfterUse& held) {
+  return {{"dataset", held.dataset},
+          {"bytes", held.bytes},
+          {"seconds", rounded_seconds(held.seconds)},
+          {"reason", held.reason}};
+}
+
+Json held_for_write_json(const MemoryProfilerHook::HeldForWrite& held) {
+  return {
+      {"dataset", held.dataset}, {"bytes", held.bytes}, {"seconds", rounded_seconds(held.seconds)}};
+}
+
+// One process's report, as the `json` option writes it for a run of one process.
+Json report_json(const MemoryProfilerHook::Report& profile) {
+  Json nodes = Json::array();
+  for (const auto& row : profile.nodes) {
+    nodes.push_back(node_json(row));
+  }
+  Json after_last_use = Json::array();
+  for (const auto& held : profile.held_after_last_use) {
+    after_last_use.push_back(held_after_use_json(held));
+  }
+  Json pending_write = Json::array();
+  for (const auto& held : profile.held_for_pending_write) {
+    pending_write.push_back(held_for_write_json(held));
+  }
+  return {{"nodes", std::move(nodes)},
+          {"peak",
+           {{"held_bytes", profile.peak_held_bytes},
+            {"node", profile.peak_node},
+            {"rss", profile.peak_rss},
+            {"rss_node", profile.peak_rss_node}}},
+          {"held_after_last_use", std::move(after_last_use)},
+          {"held_for_pending_write", std::move(pending_write)}};
+}
+
+// The report `rank` posted (report_json's text); Error naming the rank when it is not one.
+MemoryProfilerHook::Report report_from_json(std::string_view bytes, int rank) {
+  const std::string source = fmt::format("the memory profile of rank {}", rank);
+  try {
+    const Json json = parse_json(bytes, source, "run every rank with the same sluice build");
+    MemoryProfilerHook::Report profile;
+    for (const Json& row : json.at("nodes")) {
+      profile.nodes.push_back(
+          {row.at("node").get<std::string>(), row.at("rss_before").get<std::uint64_t>(),
+           row.at("rss_after").get<std::uint64_t>(), row.at("held_bytes").get<std::uint64_t>(),
+           row.at("held_delta").get<std::int64_t>(), row.at("datasets_alive").get<std::size_t>()});
+    }
+    const Json& peak = json.at("peak");
+    profile.peak_held_bytes = peak.at("held_bytes").get<std::uint64_t>();
+    profile.peak_node = peak.at("node").get<std::string>();
+    profile.peak_rss = peak.at("rss").get<std::uint64_t>();
+    profile.peak_rss_node = peak.at("rss_node").get<std::string>();
+    for (const Json& held : json.at("held_after_last_use")) {
+      profile.held_after_last_use.push_back(
+          {held.at("dataset").get<std::string>(), held.at("bytes").get<std::uint64_t>(),
+           held.at("seconds").get<double>(), held.at("reason").get<std::string>()});
+    }
+    for (const Json& held : json.at("held_for_pending_write")) {
+      profile.held_for_pending_write.push_back({held.at("dataset").get<std::string>(),
+                                                held.at("bytes").get<std::uint64_t>(),
+                                                held.at("seconds").get<double>()});
+    }
+    return profile;
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& error) {
+    throw Error(fmt::format(
+        "memory_profiler: {} is not a memory report ({}); run every rank with the same sluice "
+        "build",
+        source, error.what()));
+  }
+}
+
+}  // namespace
+
 MemoryProfilerOptions MemoryProfilerOptions::parse(const Param& options,
                                                    const std::string& hook_name) {
   OptionReader reader(options, fmt::format("hook '{}'", hook_name));
@@ -123,13 +223,18 @@ std::uint64_t MemoryProfilerHook::resident_set_size() {
 }
 
 Events MemoryProfilerHook::events() const {
-  return {Event::before_rank_run,     Event::before_node_run,    Event::after_node_run,
-          Event::on_dataset_released, Event::after_pipeline_run, Event::on_pipeline_error};
+  return {Event::before_rank_run,     Event::before_node_run,  Event::after_node_run,
+          Event::on_dataset_released, Event::after_rank_run,   Event::on_rank_error,
+          Event::after_pipeline_run,  Event::on_pipeline_error};
 }
 
-void MemoryProfilerHook::before_rank_run(const RunInfo&, const Pipeline& pipeline,
+void MemoryProfilerHook::before_rank_run(const RunInfo& run, const Pipeline& pipeline,
                                          const CatalogView& catalog) {
   std::lock_guard lock(state_->mutex);
+  state_->run_ranks = run.ranks;
+  state_->posted = false;
+  state_->reported = false;
+  state_->ranks.clear();
   state_->rss_before.clear();
   state_->remaining.clear();
   state_->last_use.clear();
@@ -185,7 +290,10 @@ void MemoryProfilerHook::after_node_run(const Node& node, const CatalogView& cat
     state.report.peak_held_bytes = row.held_bytes;
     state.report.peak_node = node.name();
   }
-  state.report.peak_rss = std::max(state.report.peak_rss, rss);
+  if (rss > state.report.peak_rss || state.report.peak_rss_node.empty()) {
+    state.report.peak_rss = rss;
+    state.report.peak_rss_node = node.name();
+  }
   state.report.nodes.push_back(std::move(row));
   // Inputs whose last consumer this was: released from now on, or flagged later.
   for (const auto& input : node.inputs()) {
@@ -207,14 +315,32 @@ void MemoryProfilerHook::on_dataset_released(std::string_view dataset) {
   state_->released(dataset, now);
 }
 
+void MemoryProfilerHook::after_rank_run(const RunInfo& run, const Pipeline&,
+                                        const CatalogView& catalog) {
+  post_report(run, catalog);
+}
+
+void MemoryProfilerHook::on_rank_error(const RunInfo& run, const Pipeline&,
+                                       const CatalogView& catalog, const std::exception&) {
+  post_report(run, catalog);
+}
+
 void MemoryProfilerHook::after_pipeline_run(const RunInfo& run, const Pipeline&,
                                             const CatalogView& catalog) {
-  finish(run, catalog);
+  if (run.ranks > 1) {
+    report_ranks(run);
+  } else {
+    finish(run, catalog);
+  }
 }
 
 void MemoryProfilerHook::on_pipeline_error(const RunInfo& run, const Pipeline&,
                                            const CatalogView& catalog, const std::exception&) {
-  finish(run, catalog);
+  if (run.ranks > 1) {
+    report_ranks(run);
+  } else {
+    finish(run, catalog);
+  }
 }
 
 MemoryProfilerHook::Report MemoryProfilerHook::report() const {
@@ -225,12 +351,46 @@ MemoryProfilerHook::Report MemoryProfilerHook::report() const {
   return report;
 }
 
-void MemoryProfilerHook::finish(const RunInfo& run, const CatalogView& catalog) {
+std::vector<MemoryProfilerHook::RankReport> MemoryProfilerHook::rank_reports() const {
+  {
+    std::lock_guard lock(state_->mutex);
+    if (!state_->ranks.empty()) {
+      return state_->ranks;
+    }
+  }
+  return {RankReport{0, report()}};
+}
+
+MemoryProfilerHook::RunPeak MemoryProfilerHook::peak_over(const std::vector<RankReport>& ranks) {
+  RunPeak peak;
+  bool held_seen = false;
+  bool rss_seen = false;
+  for (const auto& [rank, profile] : ranks) {
+    if (profile.nodes.empty()) {
+      continue;
+    }
+    if (!held_seen || profile.peak_held_bytes > peak.held_bytes) {
+      peak.held_bytes = profile.peak_held_bytes;
+      peak.held_rank = rank;
+      peak.held_node = profile.peak_node;
+      held_seen = true;
+    }
+    if (!rss_seen || profile.peak_rss > peak.rss) {
+      peak.rss = profile.peak_rss;
+      peak.rss_rank = rank;
+      peak.rss_node = profile.peak_rss_node;
+      rss_seen = true;
+    }
+  }
+  return peak;
+}
+
+bool MemoryProfilerHook::settle_at_end(const CatalogView& catalog) {
   std::vector<std::string> writing;
   {
     std::lock_guard lock(state_->mutex);
     if (!state_->catalog) {
-      return;  // not in a run, or reported already (on_pipeline_error after after_pipeline_run)
+      return false;  // not in a run, or reported already (an error event after the end)
     }
     for (const auto& [name, watch] : state_->watched) {
       if (watch.pending_write) {
@@ -238,22 +398,84 @@ void MemoryProfilerHook::finish(const RunInfo& run, const CatalogView& catalog) 
       }
     }
   }
-  // The run joins its writes anyway (the tee, in its own after_pipeline_run or
-  // on_pipeline_error): waiting for each pending write to settle here measures the time held
-  // for it to its end even if this hook runs before the tee.
+  // The run joins its writes anyway (the tee, in its own after_rank_run or on_rank_error):
+  // waiting for each pending write to settle here measures the time held for it to its end
+  // even if this hook runs before the tee.
   for (const auto& name : writing) {
     catalog.wait_for_writes(name);
     std::lock_guard lock(state_->mutex);
     state_->settle(clock_.now(), false);
   }
+  std::lock_guard lock(state_->mutex);
+  state_->settle(clock_.now(), true);
+  state_->catalog.reset();  // the run is over: its catalog may go
+  return true;
+}
+
+void MemoryProfilerHook::finish(const RunInfo& run, const CatalogView& catalog) {
+  if (!settle_at_end(catalog)) {
+    return;
+  }
+  log_report(report(), "Memory profile");
+  write_json(run);
+}
+
+void MemoryProfilerHook::post_report(const RunInfo& run, const CatalogView& catalog) {
+  if (run.ranks <= 1 || run.mail == nullptr) {
+    return;  // one process: it reports in after_pipeline_run
+  }
   {
     std::lock_guard lock(state_->mutex);
-    state_->settle(clock_.now(), true);
-    state_->catalog.reset();  // the run is over: its catalog may go
+    if (state_->posted) {
+      return;  // on_rank_error after a failed after_rank_run
+    }
+    state_->posted = true;
   }
-  const Report profile = report();
+  settle_at_end(catalog);
+  run.mail->post(kReportKey, report_json(report()).dump());
+}
+
+void MemoryProfilerHook::report_ranks(const RunInfo& run) {
+  if (run.mail == nullptr) {
+    return;
+  }
+  {
+    std::lock_guard lock(state_->mutex);
+    if (state_->reported) {
+      return;  // on_pipeline_error after a failed after_pipeline_run
+    }
+    state_->reported = true;
+  }
+  std::vector<RankReport> ranks;
+  for (const auto& [rank, bytes] : run.mail->received(kReportKey)) {
+    ranks.push_back({rank, report_from_json(bytes, rank)});
+  }
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->ranks = ranks;
+  }
   auto& log = logger();
-  log.info("Memory profile (held: values in memory in the catalog; RSS: the whole process):");
+  for (const auto& [rank, profile] : ranks) {
+    if (profile.nodes.empty()) {
+      log.info("Memory profile of rank {}: no node ran there", rank);
+      continue;
+    }
+    log_report(profile, fmt::format("Memory profile of rank {}", rank));
+  }
+  const RunPeak peak = peak_over(ranks);
+  if (!peak.held_node.empty()) {
+    log.info(
+        "Peak over {} ranks: {} held on rank {}, after node '{}'; RSS peak {} on rank {}, "
+        "after node '{}'",
+        ranks.size(), format_size(peak.held_bytes), peak.held_rank, peak.held_node,
+        format_size(peak.rss), peak.rss_rank, peak.rss_node);
+  }
+  write_json(run);
+}
+
+void MemoryProfilerHook::log_report(const Report& profile, const std::string& title) const {
+  auto& log = logger();
+  log.info("{} (held: values in memory in the catalog; RSS: the whole process):", title);
   log.info("  {:<24} {:>11} {:>11} {:>11} {:>11} {:>9}", "node", "RSS before", "RSS after", "held",
            "delta", "datasets");
   for (const auto& row : profile.nodes) {
@@ -275,49 +497,68 @@ void MemoryProfilerHook::finish(const RunInfo& run, const CatalogView& catalog) 
     log.info("'{}' ({}) held for its pending write: {:.3f} s after its last consumer", held.dataset,
              format_size(held.bytes), held.seconds);
   }
-  if (!options_.json.empty()) {
-    const auto path = project_path(run, options_.json);
-    try {
-      write_file_atomically(path, json());  // creates the folder, says the OS error
-    } catch (const Error& failure) {
-      throw Error(fmt::format("memory_profiler: {}", failure.what()));
-    }
-    log.info("Memory profile written to '{}'", path.string());
+}
+
+void MemoryProfilerHook::write_json(const RunInfo& run) const {
+  if (options_.json.empty()) {
+    return;
   }
+  const auto path = project_path(run, options_.json);
+  try {
+    write_file_atomically(path, json());  // creates the folder, says the OS error
+  } catch (const Error& failure) {
+    throw Error(fmt::format("memory_profiler: {}", failure.what()));
+  }
+  logger().info("Memory profile written to '{}'", path.string());
 }
 
 std::string MemoryProfilerHook::json() const {
-  const Report profile = report();
-  // Seconds to the microsecond.
-  auto seconds = [](double value) { return std::round(value * 1e6) / 1e6; };
+  std::vector<RankReport> ranks;
+  {
+    std::lock_guard lock(state_->mutex);
+    ranks = state_->ranks;
+  }
+  if (ranks.empty()) {
+    return json_text(report_json(report()));
+  }
+  // Every rank's rows with their rank under the keys of a run of one process, the peak over
+  // ranks, and each rank's own report.
   Json nodes = Json::array();
-  for (const auto& row : profile.nodes) {
-    nodes.push_back({{"node", row.node},
-                     {"rss_before", row.rss_before},
-                     {"rss_after", row.rss_after},
-                     {"held_bytes", row.held_bytes},
-                     {"held_delta", row.held_delta},
-                     {"datasets_alive", row.datasets_alive}});
-  }
   Json after_last_use = Json::array();
-  for (const auto& held : profile.held_after_last_use) {
-    after_last_use.push_back({{"dataset", held.dataset},
-                              {"bytes", held.bytes},
-                              {"seconds", seconds(held.seconds)},
-                              {"reason", held.reason}});
-  }
   Json pending_write = Json::array();
-  for (const auto& held : profile.held_for_pending_write) {
-    pending_write.push_back(
-        {{"dataset", held.dataset}, {"bytes", held.bytes}, {"seconds", seconds(held.seconds)}});
+  Json per_rank = Json::array();
+  for (const auto& [rank, profile] : ranks) {
+    for (const auto& row : profile.nodes) {
+      Json item = {{"rank", rank}};
+      item.update(node_json(row));
+      nodes.push_back(std::move(item));
+    }
+    for (const auto& held : profile.held_after_last_use) {
+      Json item = {{"rank", rank}};
+      item.update(held_after_use_json(held));
+      after_last_use.push_back(std::move(item));
+    }
+    for (const auto& held : profile.held_for_pending_write) {
+      Json item = {{"rank", rank}};
+      item.update(held_for_write_json(held));
+      pending_write.push_back(std::move(item));
+    }
+    Json own = {{"rank", rank}};
+    own.update(report_json(profile));
+    per_rank.push_back(std::move(own));
   }
+  const RunPeak peak = peak_over(ranks);
   return json_text({{"nodes", std::move(nodes)},
                     {"peak",
-                     {{"held_bytes", profile.peak_held_bytes},
-                      {"node", profile.peak_node},
-                      {"rss", profile.peak_rss}}},
+                     {{"held_bytes", peak.held_bytes},
+                      {"node", peak.held_node},
+                      {"rank", peak.held_rank},
+                      {"rss", peak.rss},
+                      {"rss_node", peak.rss_node},
+                      {"rss_rank", peak.rss_rank}}},
                     {"held_after_last_use", std::move(after_last_use)},
-                    {"held_for_pending_write", std::move(pending_write)}});
+                    {"held_for_pending_write", std::move(pending_write)},
+                    {"ranks", std::move(per_rank)}});
 }
 
 }  // namespace sluice

@@ -34,6 +34,11 @@ struct TimelineHook::State final : TraceSink {
 
   mutable std::mutex mutex;
   Clock::time_point origin = Clock::now();
+  std::chrono::system_clock::time_point wall_origin = std::chrono::system_clock::now();
+  int ranks = 1;
+  bool posted = false;  // this rank's share, in a run of several ranks
+  // On rank 0 of a run of several ranks, once they arrived: every rank's share.
+  std::vector<std::pair<int, TimelineShare>> shares;
   std::thread::id runner_thread;
   std::map<std::thread::id, int> threads;
   std::map<int, std::string> thread_names;
@@ -57,6 +62,12 @@ struct TimelineHook::State final : TraceSink {
     return at->second;
   }
 
+  // The calling thread's track if it has one, else 0 (no span began on it); mutex held.
+  int known_thread() const {
+    const auto at = threads.find(std::this_thread::get_id());
+    return at != threads.end() ? at->second : 0;
+  }
+
   void begin(std::string_view category, const std::string& key, std::string name, Args args) {
     std::lock_guard lock(mutex);
     const int track = thread(category);
@@ -67,7 +78,7 @@ struct TimelineHook::State final : TraceSink {
   void end(const std::string& key, Args more) {
     const auto now = Clock::now();
     std::lock_guard lock(mutex);
-    const auto at = open.find({thread(""), key});
+    const auto at = open.find({known_thread(), key});
     if (at == open.end()) {
       return;
     }
@@ -82,7 +93,7 @@ struct TimelineHook::State final : TraceSink {
   void fail_open(const std::string& error) {
     const auto now = Clock::now();
     std::lock_guard lock(mutex);
-    const int track = thread("");
+    const int track = known_thread();  // a thread without spans gets no track
     for (auto at = open.begin(); at != open.end();) {
       if (at->first.first == track) {
         Span span = std::move(at->second);
@@ -105,6 +116,69 @@ struct TimelineHook::State final : TraceSink {
 };
 
 namespace {
+
+constexpr std::string_view kShareKey = "timeline";
+
+std::int64_t nanos(Clock::duration duration) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(duration).count();
+}
+
+// Microseconds from nanoseconds, to the nanosecond.
+double micros(std::int64_t ns) {
+  return static_cast<double>(ns) / 1000;
+}
+
+// This process's spans as a share; call with the state's mutex held.
+TimelineShare share_of(const TimelineHook::State& state) {
+  TimelineShare share;
+  share.wall_origin_ns = nanos(state.wall_origin.time_since_epoch());
+  share.pid = static_cast<std::int64_t>(::getpid());
+  share.threads = state.thread_names;
+  for (const auto& span : state.spans) {
+    share.spans.push_back({span.category, span.name, nanos(span.start - state.origin),
+                           nanos(span.end - state.origin), span.thread, span.args});
+  }
+  return share;
+}
+
+// The events of `share` as process `pid` named `process`, its times `shift_ns` later.
+void add_events(Json& events, std::int64_t pid, const std::string& process,
+                const TimelineShare& share, std::int64_t shift_ns) {
+  events.push_back(
+      {{"name", "process_name"}, {"ph", "M"}, {"pid", pid}, {"args", {{"name", process}}}});
+  for (const auto& [track, name] : share.threads) {
+    events.push_back({{"name", "thread_name"},
+                      {"ph", "M"},
+                      {"pid", pid},
+                      {"tid", track},
+                      {"args", {{"name", name}}}});
+  }
+  for (const auto& span : share.spans) {
+    Json args = Json::object();
+    for (const auto& [key, value] : span.args) {
+      args[key] = value;
+    }
+    events.push_back({{"name", span.name},
+                      {"cat", span.category},
+                      {"ph", "X"},
+                      {"ts", micros(shift_ns + span.start_ns)},
+                      {"dur", std::max(0.0, micros(span.end_ns) - micros(span.start_ns))},
+                      {"pid", pid},
+                      {"tid", span.thread},
+                      {"args", std::move(args)}});
+  }
+}
+
+std::string trace_text(const std::string& run_id, const std::string& pipeline, Json events,
+                       int ranks) {
+  Json other = {{"run_id", run_id}, {"pipeline", pipeline}};
+  if (ranks > 1) {
+    other["ranks"] = ranks;
+  }
+  return json_text({{"displayTimeUnit", "ms"},
+                    {"otherData", std::move(other)},
+                    {"traceEvents", std::move(events)}});
+}
 
 std::string bytes_arg(const Value& value) {
   return std::to_string(value.byte_size());
@@ -142,7 +216,8 @@ TimelineHook::~TimelineHook() {
   bool late = false;
   {
     std::lock_guard lock(state_->mutex);
-    late = state_->written > 0 && state_->spans.size() > state_->written;
+    // (In a run of several ranks the file holds the shares the ranks posted.)
+    late = state_->ranks == 1 && state_->written > 0 && state_->spans.size() > state_->written;
   }
   if (late) {
     try {
@@ -154,10 +229,11 @@ TimelineHook::~TimelineHook() {
 }
 
 Events TimelineHook::events() const {
-  return {Event::after_catalog_created, Event::before_rank_run,       Event::after_pipeline_run,
-          Event::on_pipeline_error,     Event::before_node_run,       Event::after_node_run,
-          Event::on_node_error,         Event::before_dataset_loaded, Event::after_dataset_loaded,
-          Event::before_dataset_saved,  Event::after_dataset_saved};
+  return {Event::after_catalog_created, Event::before_rank_run,      Event::after_rank_run,
+          Event::on_rank_error,         Event::after_pipeline_run,   Event::on_pipeline_error,
+          Event::before_node_run,       Event::after_node_run,       Event::on_node_error,
+          Event::before_dataset_loaded, Event::after_dataset_loaded, Event::before_dataset_saved,
+          Event::after_dataset_saved};
 }
 
 void TimelineHook::after_catalog_created(Catalog& catalog) {
@@ -172,6 +248,12 @@ void TimelineHook::before_rank_run(const RunInfo& run, const Pipeline&, const Ca
   {
     std::lock_guard lock(state_->mutex);
     state_->origin = Clock::now();
+    // The same instant on the system clock, which every rank on a machine shares: a run of
+    // several ranks lines its ranks up by it.
+    state_->wall_origin = std::chrono::system_clock::now();
+    state_->ranks = run.ranks;
+    state_->posted = false;
+    state_->shares.clear();
     state_->runner_thread = std::this_thread::get_id();
     state_->threads.clear();
     state_->thread_names.clear();
@@ -187,14 +269,64 @@ void TimelineHook::before_rank_run(const RunInfo& run, const Pipeline&, const Ca
   }
 }
 
-void TimelineHook::after_pipeline_run(const RunInfo&, const Pipeline&, const CatalogView&) {
+void TimelineHook::after_rank_run(const RunInfo& run, const Pipeline&, const CatalogView& catalog) {
+  post_share(run, catalog);
+}
+
+void TimelineHook::on_rank_error(const RunInfo& run, const Pipeline&, const CatalogView& catalog,
+                                 const std::exception& error) {
+  state_->fail_open(error.what());
+  post_share(run, catalog);
+}
+
+void TimelineHook::after_pipeline_run(const RunInfo& run, const Pipeline&, const CatalogView&) {
+  take_shares(run);
   write();
 }
 
-void TimelineHook::on_pipeline_error(const RunInfo&, const Pipeline&, const CatalogView&,
+void TimelineHook::on_pipeline_error(const RunInfo& run, const Pipeline&, const CatalogView&,
                                      const std::exception& error) {
   state_->fail_open(error.what());
+  take_shares(run);
   write();
+}
+
+void TimelineHook::post_share(const RunInfo& run, const CatalogView& catalog) {
+  if (run.ranks <= 1 || run.mail == nullptr) {
+    return;  // one process: the file is written from its own spans
+  }
+  {
+    std::lock_guard lock(state_->mutex);
+    if (state_->posted) {
+      return;  // on_rank_error after a failed after_rank_run
+    }
+    state_->posted = true;
+  }
+  // The writes still pending on this rank (the tee's, joined by its own after_rank_run, which
+  // may come after this hook's) end before the share goes: their spans are in it.
+  for (const auto& name : catalog.names()) {
+    if (catalog.contains(name) && catalog.write_pending(name)) {
+      catalog.wait_for_writes(name);
+    }
+  }
+  std::string bytes;
+  {
+    std::lock_guard lock(state_->mutex);
+    bytes = share_of(*state_).encode();
+  }
+  run.mail->post(kShareKey, std::move(bytes));
+}
+
+void TimelineHook::take_shares(const RunInfo& run) {
+  if (run.ranks <= 1 || run.mail == nullptr) {
+    return;
+  }
+  std::vector<std::pair<int, TimelineShare>> shares;
+  for (const auto& [rank, bytes] : run.mail->received(kShareKey)) {
+    shares.emplace_back(rank, TimelineShare::decode(bytes, rank));
+  }
+  std::lock_guard lock(state_->mutex);
+  state_->shares = std::move(shares);
 }
 
 void TimelineHook::before_node_run(const Node& node, const CatalogView&, std::vector<Value>&) {
@@ -237,44 +369,86 @@ void TimelineHook::after_dataset_saved(std::string_view dataset, const Node*, co
   state_->end(fmt::format("save:{}", dataset), {});
 }
 
+std::string TimelineShare::encode() const {
+  Json threads_json = Json::object();
+  for (const auto& [track, name] : threads) {
+    threads_json[std::to_string(track)] = name;
+  }
+  Json spans_json = Json::array();
+  for (const auto& span : spans) {
+    Json args = Json::array();
+    for (const auto& [key, value] : span.args) {
+      args.push_back({key, value});
+    }
+    spans_json.push_back(
+        {span.category, span.name, span.start_ns, span.end_ns, span.thread, std::move(args)});
+  }
+  return Json{{"wall_origin_ns", wall_origin_ns},
+              {"pid", pid},
+              {"threads", std::move(threads_json)},
+              {"spans", std::move(spans_json)}}
+      .dump();
+}
+
+TimelineShare TimelineShare::decode(std::string_view bytes, int rank) {
+  const std::string source = fmt::format("the timeline of rank {}", rank);
+  try {
+    const Json json = parse_json(bytes, source, "run every rank with the same sluice build");
+    TimelineShare share;
+    share.wall_origin_ns = json.at("wall_origin_ns").get<std::int64_t>();
+    share.pid = json.at("pid").get<std::int64_t>();
+    for (const auto& [track, name] : json.at("threads").items()) {
+      share.threads[std::stoi(track)] = name.get<std::string>();
+    }
+    for (const Json& span : json.at("spans")) {
+      Span read{span.at(0).get<std::string>(),  span.at(1).get<std::string>(),
+                span.at(2).get<std::int64_t>(), span.at(3).get<std::int64_t>(),
+                span.at(4).get<int>(),          {}};
+      for (const Json& arg : span.at(5)) {
+        read.args.emplace_back(arg.at(0).get<std::string>(), arg.at(1).get<std::string>());
+      }
+      share.spans.push_back(std::move(read));
+    }
+    return share;
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& error) {
+    throw Error(
+        fmt::format("timeline: {} is not a timeline share ({}); run every rank with "
+                    "the same sluice build",
+                    source, error.what()));
+  }
+}
+
+std::string ranks_trace_json(const std::string& run_id, const std::string& pipeline,
+                             const std::vector<std::pair<int, TimelineShare>>& shares) {
+  std::int64_t earliest = 0;
+  for (std::size_t i = 0; i < shares.size(); ++i) {
+    earliest = i == 0 ? shares[i].second.wall_origin_ns
+                      : std::min(earliest, shares[i].second.wall_origin_ns);
+  }
+  Json events = Json::array();
+  int ranks = 0;
+  for (const auto& [rank, share] : shares) {
+    events.push_back({{"name", "process_sort_index"},
+                      {"ph", "M"},
+                      {"pid", rank},
+                      {"args", {{"sort_index", rank}}}});
+    add_events(events, rank, fmt::format("rank {}", rank), share, share.wall_origin_ns - earliest);
+    ranks = std::max(ranks, rank + 1);
+  }
+  return trace_text(run_id, pipeline, std::move(events), ranks);
+}
+
 std::string TimelineHook::json() const {
   std::lock_guard lock(state_->mutex);
-  // Microseconds since the run started, to the nanosecond.
-  auto micros = [&](Clock::time_point at) {
-    return std::round(std::chrono::duration<double, std::micro>(at - state_->origin).count() *
-                      1000) /
-           1000;
-  };
-  const int pid = static_cast<int>(::getpid());
+  if (state_->ranks > 1 && !state_->shares.empty()) {
+    return ranks_trace_json(state_->run_id, state_->pipeline, state_->shares);
+  }
   Json events = Json::array();
-  events.push_back({{"name", "process_name"},
-                    {"ph", "M"},
-                    {"pid", pid},
-                    {"args", {{"name", fmt::format("sluice run {}", state_->pipeline)}}}});
-  for (const auto& [track, name] : state_->thread_names) {
-    events.push_back({{"name", "thread_name"},
-                      {"ph", "M"},
-                      {"pid", pid},
-                      {"tid", track},
-                      {"args", {{"name", name}}}});
-  }
-  for (const auto& span : state_->spans) {
-    Json args = Json::object();
-    for (const auto& [key, value] : span.args) {
-      args[key] = value;
-    }
-    events.push_back({{"name", span.name},
-                      {"cat", span.category},
-                      {"ph", "X"},
-                      {"ts", micros(span.start)},
-                      {"dur", std::max(0.0, micros(span.end) - micros(span.start))},
-                      {"pid", pid},
-                      {"tid", span.thread},
-                      {"args", std::move(args)}});
-  }
-  return json_text({{"displayTimeUnit", "ms"},
-                    {"otherData", {{"run_id", state_->run_id}, {"pipeline", state_->pipeline}}},
-                    {"traceEvents", std::move(events)}});
+  add_events(events, static_cast<int>(::getpid()), fmt::format("sluice run {}", state_->pipeline),
+             share_of(*state_), 0);
+  return trace_text(state_->run_id, state_->pipeline, std::move(events), 1);
 }
 
 void TimelineHook::write() const {
@@ -286,13 +460,21 @@ void TimelineHook::write() const {
   }
   write_file_atomically(path, text);
   std::size_t spans = 0;
+  std::string where;
   {
     std::lock_guard lock(state_->mutex);
     state_->written = state_->spans.size();
     spans = state_->written;
+    if (state_->ranks > 1 && !state_->shares.empty()) {
+      spans = 0;
+      for (const auto& [rank, share] : state_->shares) {
+        spans += share.spans.size();
+      }
+      where = fmt::format(" of {} ranks", state_->shares.size());
+    }
   }
-  logger().info("Timeline of {} spans written to '{}' (open it in https://ui.perfetto.dev)", spans,
-                path.string());
+  logger().info("Timeline of {} spans{} written to '{}' (open it in https://ui.perfetto.dev)",
+                spans, where, path.string());
 }
 
 }  // namespace sluice

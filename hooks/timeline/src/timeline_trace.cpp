@@ -66,15 +66,19 @@ Trace parse_trace(std::string_view text, const std::string& source) {
     }
     const EventReader reader(event, index, source);
     const std::string phase = reader.text("ph");
+    // Files written before traces had a process per rank may lack a pid: one process, 0.
+    const std::int64_t process = event.contains("pid") ? reader.integer("pid") : 0;
     if (phase == "M" && reader.text("name") == "thread_name") {
-      read.tracks[reader.integer("tid")] = reader.object("args").text("name");
+      read.tracks[{process, reader.integer("tid")}] = reader.object("args").text("name");
+    } else if (phase == "M" && reader.text("name") == "process_name") {
+      read.processes[process] = reader.object("args").text("name");
     } else if (phase == "X") {
       TraceSpan span;
       span.name = reader.text("name");
       span.category = reader.text("cat");
       span.start_ms = reader.number("ts") / 1000;
       span.end_ms = span.start_ms + reader.number("dur") / 1000;
-      span.track = reader.integer("tid");
+      span.track = {process, reader.integer("tid")};
       read.end_ms = std::max(read.end_ms, span.end_ms);
       read.spans.push_back(std::move(span));
     }
@@ -90,21 +94,40 @@ Trace read_trace(const std::filesystem::path& path) {
   return parse_trace(read_file(path), path.string());
 }
 
+std::string track_label(const Trace& trace, const TrackId& track) {
+  const auto thread = trace.tracks.find(track);
+  const std::string name = thread != trace.tracks.end() ? thread->second : "?";
+  if (trace.processes.size() <= 1) {
+    return name;
+  }
+  const auto process = trace.processes.find(track.process);
+  return fmt::format(
+      "{} {}",
+      process != trace.processes.end() ? process->second : fmt::format("pid {}", track.process),
+      name);
+}
+
 std::string trace_summary(const Trace& trace, const std::string& name) {
-  std::map<std::int64_t, std::map<std::string, double>> busy;
+  std::map<TrackId, std::map<std::string, double>> busy;
   for (const TraceSpan& span : trace.spans) {
     busy[span.track][span.category] += span.end_ms - span.start_ms;
   }
-  std::string summary = fmt::format("{}: {} spans on {} threads over {:.1f} ms\n", name,
-                                    trace.spans.size(), trace.tracks.size(), trace.end_ms);
+  const std::string processes =
+      trace.processes.size() > 1 ? fmt::format(" of {} processes", trace.processes.size()) : "";
+  std::string summary =
+      fmt::format("{}: {} spans on {} threads{} over {:.1f} ms\n", name, trace.spans.size(),
+                  trace.tracks.size(), processes, trace.end_ms);
+  std::size_t width = 16;
+  for (const auto& [track, categories] : busy) {
+    width = std::max(width, track_label(trace, track).size());
+  }
   for (const auto& [track, categories] : busy) {
     std::vector<std::string> parts;
     for (const auto& [category, ms] : categories) {
       parts.push_back(fmt::format("{} {:.1f} ms", category, ms));
     }
-    const auto thread = trace.tracks.find(track);
-    summary += fmt::format("  {:<16} {}\n", thread != trace.tracks.end() ? thread->second : "?",
-                           fmt::join(parts, ", "));
+    summary +=
+        fmt::format("  {:<{}} {}\n", track_label(trace, track), width, fmt::join(parts, ", "));
   }
   return summary;
 }

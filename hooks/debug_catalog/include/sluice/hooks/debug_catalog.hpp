@@ -33,6 +33,14 @@ struct DebugCatalogOptions {
 /// inputs saved through their codecs under `inputs/` (those without a codec are listed).
 /// Secrets are redacted; the folder is 0700 and its files 0600. `sluice inspect` reads a bundle
 /// and `sluice replay` runs the failing node again on its saved inputs.
+///
+/// Under `--runner mpi` (RunInfo::ranks > 1) each rank follows the nodes it runs and posts to
+/// rank 0 at the end of its share (RunInfo::mail, key "debug_catalog"): the nodes it finished,
+/// the datasets it saved, the state of each dataset it produced (once its pending writes
+/// ended), and its failing node with that node's inputs encoded through their codecs (key
+/// "debug_catalog/input", one post per input). Rank 0 writes the one bundle of the run: each
+/// dataset as the rank that produced it saw it (with that `rank`), the failing node from
+/// whichever rank it failed on (`failure.rank`), its inputs saved as in a run of one process.
 class DebugCatalogHook final : public Hook {
  public:
   DebugCatalogHook(DebugCatalogOptions options, const CodecRegistry& codecs);
@@ -48,6 +56,10 @@ class DebugCatalogHook final : public Hook {
   void after_dataset_saved(std::string_view dataset, const Node* node, const Value& value) override;
   void on_node_error(const Node& node, const CatalogView& catalog, const std::exception& error,
                      NodePhase phase) override;
+  void after_rank_run(const RunInfo& run, const Pipeline& pipeline,
+                      const CatalogView& catalog) override;
+  void on_rank_error(const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,
+                     const std::exception& error) override;
   void after_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
                           const CatalogView& catalog) override;
   void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,
@@ -67,6 +79,10 @@ class DebugCatalogHook final : public Hook {
 
  private:
   static std::vector<DatasetState> states_of(const State& state, const CatalogView& catalog);
+  // A run of several ranks: posts this rank's share (once); on rank 0, merges every rank's
+  // into the state (the states of the whole run, and the failure, if any).
+  void post_share(const RunInfo& run, const CatalogView& catalog);
+  void merge_shares(const RunInfo& run, const std::exception* error);
 
   DebugCatalogOptions options_;
   const CodecRegistry& codecs_;

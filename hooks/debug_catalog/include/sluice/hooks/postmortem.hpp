@@ -18,10 +18,11 @@ struct DatasetState {
   std::string type;         // describe() of the dataset (never credentials)
   std::string producer;     // node, or empty for a free input
   std::vector<std::string> remaining_consumers;
+  int rank = -1;  // under `--runner mpi`: the rank whose view this is (its producer's); else -1
 };
 
 /// The rows of a dataset table, header first: dataset, state, bytes in memory, producer and
-/// waiting consumers, aligned.
+/// waiting consumers, aligned; and the rank, when a row has one (a run under `--runner mpi`).
 std::vector<std::string> dataset_table(const std::vector<DatasetState>& datasets);
 
 /// A failing node's input as saved in a bundle.
@@ -43,6 +44,7 @@ struct Bundle {
   std::string command;
   std::string project;
   std::string failing_node;  // empty: the failure was not in a node (a background write)
+  int failing_rank = -1;     // under `--runner mpi`: the rank the node failed on; else -1
   std::string phase;         // "running", "loading its inputs", "saving its outputs", ...
   std::string error;
   std::vector<DatasetState> datasets;

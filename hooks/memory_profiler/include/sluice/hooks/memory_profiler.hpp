@@ -29,6 +29,13 @@ struct MemoryProfilerOptions {
 /// end to when the value was seen gone, watched from its release on), and apart from those the
 /// values kept only for their pending write (behind a tee). Logged, and written as JSON with
 /// the `json` option.
+///
+/// Under `--runner mpi` (RunInfo::ranks > 1) each rank profiles the nodes it runs and posts its
+/// report to rank 0 at the end of its share (RunInfo::mail, key "memory_profiler"); rank 0 logs
+/// a table per rank and the peak over ranks (held bytes and RSS, each with its rank and node),
+/// and the JSON holds every rank's rows (with their rank), the overall peak and `ranks`, each
+/// rank's own report. A dataset is flagged as held after its last consumer only when all its
+/// consumers ran on the rank that holds it (a rank does not see the others' nodes finish).
 class MemoryProfilerHook final : public Hook {
  public:
   struct NodeRow {
@@ -58,9 +65,27 @@ class MemoryProfilerHook final : public Hook {
     std::uint64_t peak_held_bytes = 0;
     std::string peak_node;  // where the peak was seen
     std::uint64_t peak_rss = 0;
+    std::string peak_rss_node;  // after which node the RSS peak was seen
     std::vector<HeldAfterUse> held_after_last_use;
     std::vector<HeldForWrite> held_for_pending_write;
   };
+  /// One rank's report.
+  struct RankReport {
+    int rank = 0;
+    Report report;
+  };
+  /// The peak over the ranks of a run: where the most bytes were held, and the largest RSS.
+  struct RunPeak {
+    std::uint64_t held_bytes = 0;
+    int held_rank = 0;
+    std::string held_node;
+    std::uint64_t rss = 0;
+    int rss_rank = 0;
+    std::string rss_node;
+  };
+  /// The peak over `ranks` (the first rank that reached it, on ties); ranks without nodes
+  /// count for nothing.
+  static RunPeak peak_over(const std::vector<RankReport>& ranks);
 
   explicit MemoryProfilerHook(MemoryProfilerOptions options, const Clock& clock = system_clock());
   ~MemoryProfilerHook() override;
@@ -73,14 +98,21 @@ class MemoryProfilerHook final : public Hook {
   void after_node_run(const Node& node, const CatalogView& catalog,
                       const std::vector<Value>& inputs, const std::vector<Value>& outputs) override;
   void on_dataset_released(std::string_view dataset) override;
+  void after_rank_run(const RunInfo& run, const Pipeline& pipeline,
+                      const CatalogView& catalog) override;
+  void on_rank_error(const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,
+                     const std::exception& error) override;
   void after_pipeline_run(const RunInfo& run, const Pipeline& pipeline,
                           const CatalogView& catalog) override;
   void on_pipeline_error(const RunInfo& run, const Pipeline& pipeline, const CatalogView& catalog,
                          const std::exception& error) override;
 
-  /// The last (or current) run's report.
+  /// The last (or current) run's report of this process.
   Report report() const;
-  /// The report as JSON.
+  /// Every rank's report: on rank 0 of a run of several ranks, once it ended, what each rank
+  /// posted; otherwise this process's own (as rank 0).
+  std::vector<RankReport> rank_reports() const;
+  /// The report as JSON (of every rank, on rank 0 of a run of several ranks).
   std::string json() const;
 
   /// The process's resident set size in bytes (0 when /proc is not there).
@@ -90,6 +122,14 @@ class MemoryProfilerHook final : public Hook {
 
  private:
   void finish(const RunInfo& run, const CatalogView& catalog);
+  // Settles what is watched at the end of this rank's share; false when not in a run (or done
+  // already).
+  bool settle_at_end(const CatalogView& catalog);
+  // A run of several ranks: posts this rank's report (once), and on rank 0 reports every rank's.
+  void post_report(const RunInfo& run, const CatalogView& catalog);
+  void report_ranks(const RunInfo& run);
+  void log_report(const Report& profile, const std::string& title) const;
+  void write_json(const RunInfo& run) const;
 
   MemoryProfilerOptions options_;
   const Clock& clock_;

@@ -9,21 +9,33 @@
 
 namespace sluice {
 
+/// A track of a trace: a thread (`tid`) of a process (`pid`; under `--runner mpi`, the rank).
+struct TrackId {
+  std::int64_t process = 0;
+  std::int64_t thread = 0;
+  friend auto operator<=>(const TrackId&, const TrackId&) = default;
+};
+
 /// A complete ("X") event of a trace the timeline hook wrote.
 struct TraceSpan {
   std::string name;
   std::string category;
   double start_ms = 0;
   double end_ms = 0;
-  std::int64_t track = 0;
+  TrackId track;
 };
 
-/// The spans of a trace, and its threads (tracks) by id.
+/// The spans of a trace, its threads (tracks) and its processes (by pid) with their names.
 struct Trace {
   std::vector<TraceSpan> spans;
-  std::map<std::int64_t, std::string> tracks;
+  std::map<TrackId, std::string> tracks;
+  std::map<std::int64_t, std::string> processes;
   double end_ms = 0;
 };
+
+/// A track's name: its thread's ("runner"), after its process's ("rank 1 runner") when the
+/// trace has several processes (a run under `--runner mpi`); "?" for a track without a name.
+std::string track_label(const Trace& trace, const TrackId& track);
 
 /// Reads a Chrome trace-event file as the timeline hook writes it (`source` names it in
 /// errors). ConfigError naming `source`, the line and column of bad JSON, or the event that
@@ -33,7 +45,8 @@ Trace parse_trace(std::string_view text, const std::string& source);
 /// parse_trace() of the file at `path`; ConfigError when there is none.
 Trace read_trace(const std::filesystem::path& path);
 
-/// "<name>: 3 spans on 2 threads over 12.5 ms", then the busy time per thread and category.
+/// "<name>: 3 spans on 2 threads over 12.5 ms" ("... on 4 threads of 3 processes ..." for a
+/// trace of several), then the busy time per thread and category.
 std::string trace_summary(const Trace& trace, const std::string& name);
 
 }  // namespace sluice
