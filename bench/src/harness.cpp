@@ -326,13 +326,8 @@ const Harness::Reference& Harness::reference(const BenchSettings& settings,
   return *reference_;
 }
 
-double Harness::time_scale(const BenchSettings& settings, const BenchPoint& point) {
-  if (settings.real_storage) {
-    return 1;  // nothing is simulated: real seconds
-  }
-  if (settings.time_scale > 0) {
-    return settings.time_scale;
-  }
+std::pair<double, double> Harness::sequential_cost(const BenchSettings& settings,
+                                                   const BenchPoint& point) {
   std::optional<ScopedLogLevel> quiet;
   if (settings.quiet) {
     quiet.emplace(spdlog::level::warn);
@@ -366,11 +361,108 @@ double Harness::time_scale(const BenchSettings& settings, const BenchPoint& poin
   for (const auto& [node, seconds_of_work] : ref.real) {
     real += seconds_of_work;
   }
+  return {waits, real};
+}
+
+double Harness::time_scale(const BenchSettings& settings, const BenchPoint& point) {
+  if (settings.real_storage) {
+    return 1;  // nothing is simulated: real seconds
+  }
+  if (settings.time_scale > 0) {
+    return settings.time_scale;
+  }
+  const auto [waits, real] = sequential_cost(settings, point);
   if (waits <= 0) {
     return 1;
   }
   const double budget = std::max(settings.target_seconds - real, settings.target_seconds / 2);
   return nice_scale_below(std::min(1.0, budget / waits));
+}
+
+double Harness::estimated_seconds(const BenchSettings& settings, const BenchPoint& point,
+                                  double time_scale) {
+  const auto [waits, real] = sequential_cost(settings, point);
+  return waits * time_scale + real;
+}
+
+RunMeasurement Harness::run_once(const Strategy& strategy, const BenchSettings& settings,
+                                 const BenchPoint& point, double time_scale, int repetition) {
+  std::optional<ScopedLogLevel> quiet;
+  if (settings.quiet) {
+    quiet.emplace(spdlog::level::warn);
+  }
+  const ScaledClock clock(time_scale);
+  const Workload workload = factory_(
+      {.compute = point.compute, .mode = settings.compute_mode, .payload = settings.payload},
+      clock);
+  return measure(strategy, settings, point, workload, clock, repetition);
+}
+
+RunMeasurement Harness::measure(const Strategy& strategy, const BenchSettings& settings,
+                                const BenchPoint& point, const Workload& workload,
+                                const Clock& clock, int repetition) {
+  RunMeasurement run;
+  // Set-up, untimed: the catalog, simulated storage, then the strategy's hooks and runner
+  // as `sluice run` makes them.
+  RunCatalog prepared = workload.make_catalog(clock);
+  Catalog& catalog = prepared.catalog;
+  if (!strategy.persist) {
+    keep_in_memory(catalog, workload.pipeline);
+  }
+  auto stats = std::make_shared<StorageStats>();
+  std::shared_ptr<const MeasuredStorage> measured;
+  std::optional<RemoveWritten> remove_written;
+  if (const auto& real = settings.real_storage) {
+    measured = std::make_shared<MeasuredStorage>(real->storage);
+    remove_written.emplace(measured, real->keep);
+    run.persisted = on_real_storage(
+        catalog, workload.pipeline, measured,
+        fmt::format("{}/{}/{}", real->prefix, strategy.name, repetition), registry_.codecs);
+  } else {
+    slow_down(catalog, point.profile, clock, stats);
+    run.persisted = on_slow_storage(catalog);
+  }
+  run.expected_writes = static_cast<std::uint64_t>(
+      std::count_if(workload.pipeline.all_outputs().begin(), workload.pipeline.all_outputs().end(),
+                    [&](const std::string& output) { return run.persisted.contains(output); }));
+  auto hooks = std::make_shared<HookManager>();
+  HookContext context;
+  context.clock = &clock;
+  hooks->add_from_specs(registry_, strategy.hooks, context);
+  auto meter = std::make_shared<MemoryMeter>(catalog);
+  hooks->add("memory_meter", meter);
+  catalog.attach(hooks);
+  const auto runner = registry_.runners.get(strategy.runner)(strategy.runner_options);
+  RunInfo info;
+  info.run_id = fmt::format("bench-{}-{}", strategy.name, repetition);
+  info.pipeline_name = scenario_;
+  info.runner = strategy.runner;
+
+  auto steady_ns = [] {
+    return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::steady_clock::now().time_since_epoch())
+                                         .count());
+  };
+  run.started_ns = steady_ns();
+  const auto start = clock.now();
+  try {
+    runner->run(workload.pipeline, catalog, info);
+  } catch (const std::exception& error) {
+    throw Error(fmt::format("scenario '{}', strategy '{}' (run {} of {}): {}", scenario_,
+                            strategy.name, repetition, settings.repeat, error.what()));
+  }
+  run.wall_s = seconds(clock.now() - start);
+  run.ended_ns = steady_ns();
+  if (measured) {
+    run.real_reads = measured->reads();
+    run.real_writes = measured->writes();
+    stats->reads = run.real_reads.size();
+    stats->writes = run.real_writes.size();
+  }
+  run.peak_bytes = meter->peak();
+  run.reads = stats->reads;
+  run.writes = stats->writes;
+  return run;
 }
 
 std::vector<BenchResult> Harness::run(const BenchSettings& settings, const BenchPoint& point,
@@ -393,6 +485,19 @@ std::vector<BenchResult> Harness::run(const std::vector<Strategy>& strategies,
     throw ConfigError(fmt::format("--repeat must be at least 1 (got {})", settings.repeat));
   }
   for (const Strategy& strategy : strategies) {
+    if (strategy.ranks > 0 && settings.real_storage) {
+      throw ConfigError(fmt::format(
+          "strategy '{}' runs in an MPI job of {} processes, each with its own catalog, and "
+          "cannot run on a real backend yet (each process would copy the free inputs there); "
+          "drop the backend to simulate storage, or leave '{}' out of --strategies",
+          strategy.name, strategy.ranks, strategy.name));
+    }
+    if (strategy.ranks > 0 && !settings.launch) {
+      throw ConfigError(fmt::format(
+          "strategy '{}' runs in an MPI job of {} processes, which this harness cannot start "
+          "(no launcher); run it with `sluice bench --strategies {}`",
+          strategy.name, strategy.ranks, strategy.name));
+    }
     for (const auto& hook : strategy.hooks) {
       if (!registry_.hooks.contains(hook.name)) {
         throw ConfigError(fmt::format(
@@ -432,67 +537,34 @@ std::vector<BenchResult> Harness::run(const std::vector<Strategy>& strategies,
       if (progress) {
         progress({strategy.name, repetition, done, total});
       }
-      // Set-up, untimed: the catalog, simulated storage, then the strategy's hooks and runner
-      // as `sluice run` makes them.
-      RunCatalog prepared = workload.make_catalog(clock);
-      Catalog& catalog = prepared.catalog;
-      if (!strategy.persist) {
-        keep_in_memory(catalog, workload.pipeline);
-      }
-      auto stats = std::make_shared<StorageStats>();
-      std::shared_ptr<const MeasuredStorage> measured;
-      std::optional<RemoveWritten> remove_written;
-      if (const auto& real = settings.real_storage) {
-        measured = std::make_shared<MeasuredStorage>(real->storage);
-        remove_written.emplace(measured, real->keep);
-        persisted = on_real_storage(
-            catalog, workload.pipeline, measured,
-            fmt::format("{}/{}/{}", real->prefix, strategy.name, repetition), registry_.codecs);
+      RunMeasurement run;
+      if (strategy.ranks > 0) {
+        try {
+          run = settings.launch({.strategy = strategy,
+                                 .point = point,
+                                 .time_scale = scale,
+                                 .repetition = repetition,
+                                 .estimated_seconds = estimated_seconds(settings, point, scale)});
+        } catch (const std::exception& error) {
+          throw Error(fmt::format("scenario '{}', strategy '{}' (run {} of {}): {}", scenario_,
+                                  strategy.name, repetition, settings.repeat, error.what()));
+        }
       } else {
-        slow_down(catalog, point.profile, clock, stats);
-        persisted = on_slow_storage(catalog);
+        run = measure(strategy, settings, point, workload, clock, repetition);
       }
-      const auto expected_writes = static_cast<std::uint64_t>(std::count_if(
-          workload.pipeline.all_outputs().begin(), workload.pipeline.all_outputs().end(),
-          [&](const std::string& output) { return persisted.contains(output); }));
-      auto hooks = std::make_shared<HookManager>();
-      HookContext context;
-      context.clock = &clock;
-      hooks->add_from_specs(registry_, strategy.hooks, context);
-      auto meter = std::make_shared<MemoryMeter>(catalog);
-      hooks->add("memory_meter", meter);
-      catalog.attach(hooks);
-      const auto runner = registry_.runners.get(strategy.runner)(strategy.runner_options);
-      RunInfo info;
-      info.run_id = fmt::format("bench-{}-{}", strategy.name, repetition);
-      info.pipeline_name = scenario_;
-      info.runner = strategy.runner;
-
-      const auto start = clock.now();
-      try {
-        runner->run(workload.pipeline, catalog, info);
-      } catch (const std::exception& error) {
-        throw Error(fmt::format("scenario '{}', strategy '{}' (run {} of {}): {}", scenario_,
-                                strategy.name, repetition, settings.repeat, error.what()));
-      }
-      walls.push_back(seconds(clock.now() - start));
-      if (measured) {
-        const auto run_reads = measured->reads();
-        const auto run_writes = measured->writes();
-        stats->reads = run_reads.size();
-        stats->writes = run_writes.size();
-        strategy_reads.insert(strategy_reads.end(), run_reads.begin(), run_reads.end());
-        strategy_writes.insert(strategy_writes.end(), run_writes.begin(), run_writes.end());
-      }
-      if (stats->writes < expected_writes) {
+      if (run.writes < run.expected_writes) {
         throw Error(fmt::format(
             "scenario '{}', strategy '{}': the run returned after {} of its {} writes; a "
             "strategy must finish its background writes before the run ends",
-            scenario_, strategy.name, stats->writes.load(), expected_writes));
+            scenario_, strategy.name, run.writes, run.expected_writes));
       }
-      peaks.push_back(meter->peak());
-      reads.push_back(stats->reads);
-      writes.push_back(stats->writes);
+      walls.push_back(run.wall_s);
+      peaks.push_back(run.peak_bytes);
+      reads.push_back(run.reads);
+      writes.push_back(run.writes);
+      persisted = std::move(run.persisted);
+      strategy_reads.insert(strategy_reads.end(), run.real_reads.begin(), run.real_reads.end());
+      strategy_writes.insert(strategy_writes.end(), run.real_writes.begin(), run.real_writes.end());
       ++done;
     }
     BenchResult result;

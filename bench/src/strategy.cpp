@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <sluice/bench/strategy.hpp>
@@ -10,8 +12,8 @@ namespace sluice::bench {
 namespace {
 
 // Each strategy written as a user writes it: runner options as the command line sets them,
-// hooks as hooks.yml lists them. `{workers}` is the parallel runner's thread count, `{tee}` the
-// tee's options.
+// hooks as hooks.yml lists them. `{workers}` is the parallel runner's thread count, `{ranks}`
+// the MPI job's processes (workers + rank 0, which schedules), `{tee}` the tee's options.
 struct Definition {
   std::string_view name;
   std::string_view yaml;
@@ -30,7 +32,15 @@ constexpr Definition kDefinitions[] = {
      "sluice run --runner parallel --max-workers {workers} --hooks tee"},
     {"memory", "runner: sequential\npersist: false",
      "(none: intermediates kept in memory, nothing persisted)"},
+    {"mpi", "runner: mpi", "mpirun -np {ranks} sluice run --runner mpi"},
+    {"mpi+tee", "runner: mpi\nhooks: [{{name: tee{tee}}}]",
+     "mpirun -np {ranks} sluice run --runner mpi --hooks tee"},
 };
+
+// The strategies that run in an MPI job: not in the default list (see default_strategy_names).
+bool runs_under_mpi(std::string_view name) {
+  return name == "mpi" || name == "mpi+tee";
+}
 
 }  // namespace
 
@@ -51,7 +61,9 @@ Strategy parse_strategy(std::string_view name, std::string_view yaml, std::size_
     strategy.hooks = parse_hook_specs(*hooks, where + " hook");
   }
   reader.finish();
-  strategy.workers = strategy.runner == "parallel" ? workers : 1;
+  const bool mpi = strategy.runner == "mpi";
+  strategy.workers = strategy.runner == "parallel" || mpi ? std::max<std::size_t>(1, workers) : 1;
+  strategy.ranks = mpi ? strategy.workers + 1 : 0;
   return strategy;
 }
 
@@ -59,6 +71,16 @@ std::vector<std::string> strategy_names() {
   std::vector<std::string> names;
   for (const auto& definition : kDefinitions) {
     names.emplace_back(definition.name);
+  }
+  return names;
+}
+
+std::vector<std::string> default_strategy_names() {
+  std::vector<std::string> names;
+  for (const auto& definition : kDefinitions) {
+    if (!runs_under_mpi(definition.name)) {
+      names.emplace_back(definition.name);
+    }
   }
   return names;
 }
@@ -74,8 +96,8 @@ Strategy make_strategy(std::string_view name, std::size_t workers, std::size_t t
                          fmt::format(fmt::runtime(definition.yaml), fmt::arg("workers", threads),
                                      fmt::arg("tee", tee)),
                          threads);
-      strategy.command =
-          fmt::format(fmt::runtime(definition.command), fmt::arg("workers", threads));
+      strategy.command = fmt::format(fmt::runtime(definition.command), fmt::arg("workers", threads),
+                                     fmt::arg("ranks", threads + 1));
       if (!tee.empty() && definition.yaml.find("{tee}") != std::string_view::npos) {
         strategy.command +=
             fmt::format(" (hooks.yml: tee with options: {{max_writers: {}}})", tee_writers);

@@ -32,8 +32,11 @@ const bench::BenchResult& find(const std::vector<bench::BenchResult>& results,
 }
 
 TEST(Strategies, AreARunnerAndHooksAsUsersConfigureThem) {
-  EXPECT_THAT(bench::strategy_names(), ElementsAre("sequential", "async", "cache", "tee",
-                                                   "parallel", "parallel+tee", "memory"));
+  EXPECT_THAT(bench::strategy_names(),
+              ElementsAre("sequential", "async", "cache", "tee", "parallel", "parallel+tee",
+                          "memory", "mpi", "mpi+tee"));
+  EXPECT_THAT(bench::default_strategy_names(), ElementsAre("sequential", "async", "cache", "tee",
+                                                           "parallel", "parallel+tee", "memory"));
   const auto tee = bench::make_strategy("parallel+tee", 4);
   EXPECT_EQ(tee.runner, "parallel");
   EXPECT_EQ(tee.runner_options.at("max_workers").as_int(), 4);
@@ -44,6 +47,17 @@ TEST(Strategies, AreARunnerAndHooksAsUsersConfigureThem) {
   EXPECT_TRUE(bench::make_strategy("async", 4).runner_options.at("async_io").as_bool());
   EXPECT_EQ(bench::make_strategy("async", 4).workers, 1U);
   EXPECT_FALSE(bench::make_strategy("memory", 4).persist);
+  EXPECT_EQ(tee.ranks, 0U);  // runs in this process
+  // An MPI job: a rank per worker and rank 0, which schedules; the bound is for the workers.
+  const auto mpi = bench::make_strategy("mpi+tee", 2, 8);
+  EXPECT_EQ(mpi.runner, "mpi");
+  EXPECT_EQ(mpi.workers, 2U);
+  EXPECT_EQ(mpi.ranks, 3U);
+  ASSERT_EQ(mpi.hooks.size(), 1U);
+  EXPECT_EQ(mpi.hooks[0].options.at("max_writers").as_int(), 8);
+  EXPECT_TRUE(mpi.runner_options.is_map() && mpi.runner_options.as_map().empty());
+  EXPECT_EQ(bench::make_strategy("mpi", 1).command, "mpirun -np 2 sluice run --runner mpi");
+  EXPECT_EQ(bench::make_strategy("mpi", 0).ranks, 2U);  // at least one rank runs nodes
   EXPECT_THAT([] { bench::make_strategy("tea", 2); },
               ThrowsMessage<ConfigError>(HasSubstr("unknown strategy 'tea' (did you mean 'tee'")));
 }
@@ -273,6 +287,47 @@ TEST_F(HarnessOnAChain, QuietRunsLogOnlyWarningsAndPutTheLevelBack) {
   settings.quiet = false;
   harness.run(settings, point);
   EXPECT_THAT(log.lines(), HasSubstr("info Pipeline execution completed"));
+}
+
+TEST_F(HarnessOnAChain, StrategiesWithRanksAreLaunchedAndMeasuredForTheirWorkers) {
+  bench::Harness harness(plugins.registry, "chain:3", bench::generated_workload("chain:3"));
+  settings.strategies = {"parallel", "mpi"};
+  settings.repeat = 2;
+  EXPECT_THAT([&] { harness.run(settings, point); },
+              ThrowsMessage<ConfigError>(HasSubstr("strategy 'mpi' runs in an MPI job of 3 "
+                                                   "processes, which this harness cannot start")));
+  // A launch that makes the run here, as each rank would, with the parallel runner.
+  std::vector<std::pair<double, int>> launched;
+  settings.launch = [&](const bench::LaunchRequest& request) {
+    launched.emplace_back(request.time_scale, request.repetition);
+    EXPECT_EQ(request.strategy.ranks, 3U);
+    EXPECT_GT(request.estimated_seconds, 0);
+    return harness.run_once(bench::make_strategy("parallel", request.strategy.workers), settings,
+                            request.point, request.time_scale, request.repetition);
+  };
+  const auto results = harness.run(settings, point);
+  EXPECT_THAT(launched, ElementsAre(std::pair{0.002, 1}, std::pair{0.002, 2}));
+  ASSERT_EQ(results.size(), 2U);
+  EXPECT_EQ(find(results, "mpi").writes, 3U);
+  EXPECT_EQ(find(results, "mpi").reads, 3U);
+  EXPECT_DOUBLE_EQ(find(results, "mpi").bound_s, find(results, "parallel").bound_s);
+  EXPECT_GE(find(results, "mpi").wall_s, find(results, "mpi").bound_s * 0.999);
+  // What a launch reports is checked as a run made here is, and its errors name the strategy.
+  settings.launch = [&](const bench::LaunchRequest& request) {
+    bench::RunMeasurement run = harness.run_once(bench::make_strategy("sequential", 1), settings,
+                                                 request.point, request.time_scale, 1);
+    run.writes = 1;
+    return run;
+  };
+  EXPECT_THAT([&] { harness.run(settings, point); },
+              ThrowsMessage<Error>(HasSubstr("strategy 'mpi': the run returned after 1 of its 3 "
+                                             "writes")));
+  settings.launch = [](const bench::LaunchRequest&) -> bench::RunMeasurement {
+    throw Error("mpirun exited with code 1");
+  };
+  EXPECT_THAT([&] { harness.run(settings, point); },
+              ThrowsMessage<Error>(HasSubstr("scenario 'chain:3', strategy 'mpi' (run 1 of 2): "
+                                             "mpirun exited with code 1")));
 }
 
 TEST_F(HarnessOnAChain, MissingHooksAndBadSpecsAreNamed) {

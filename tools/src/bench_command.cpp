@@ -20,6 +20,7 @@
 #include <sluice/core/util/suggest.hpp>
 #include <sluice/core/util/units.hpp>
 
+#include "bench_mpi.hpp"
 #include "bench_plot.hpp"
 #include "bench_project.hpp"
 #include "data_folder.hpp"
@@ -310,12 +311,50 @@ bench::BenchSettings bench_settings(const BenchFlags& flags) {
   return settings;
 }
 
+// The most ranks that run nodes in an mpi strategy's job: every rank is a process on this machine.
+constexpr std::size_t kMaxMpiWorkers = 64;
+
+// The mpi strategies need the mpi runner's plugin (found, not loaded: only the ranks load
+// libmpi), mpirun, simulated storage and a sensible number of ranks.
+void check_mpi_strategy(const std::string& name, const BenchPlan& plan, Plugins& plugins) {
+  const std::string what = fmt::format("strategy '{}'", name);
+  if (!plugins.loader().find("mpi_runner")) {
+    throw ConfigError(fmt::format(
+        "{} runs the mpi runner, whose plugin 'mpi_runner' is not on the plugin search path "
+        "({}): this sluice was built without MPI. Install Open MPI (Debian: libopenmpi-dev "
+        "openmpi-bin, which scripts/setup.sh installs), configure and build again; or leave "
+        "'{}' out of --strategies",
+        what, plugins.loader().searched_folders(), name));
+  }
+  find_mpirun(what);
+  if (plan.backend) {
+    throw ConfigError(fmt::format(
+        "{} runs in an MPI job whose every rank has its own catalog, and cannot run on a real "
+        "backend yet ({} '{}'); drop the backend to simulate storage, or leave '{}' out of "
+        "--strategies",
+        what, plan.backend->where, plan.backend->url, name));
+  }
+  for (const bench::BenchPoint& point : plan.points) {
+    if (point.workers > kMaxMpiWorkers) {
+      throw ConfigError(fmt::format(
+          "{}: --workers {} would start an MPI job of {} processes on this machine; the mpi "
+          "strategies take at most {} workers (ranks that run nodes; the job has one more, rank "
+          "0, which schedules)",
+          what, point.workers, point.workers + 1, kMaxMpiWorkers));
+    }
+  }
+}
+
 // Everything that can be wrong with the command is checked before anything runs: strategy names
-// (and the plugins of their hooks, loaded now), --out and --plot.
+// (and the plugins of their hooks, loaded now), the mpi strategies' needs, --out and --plot.
 void check_before_running(const BenchFlags& flags, const BenchPlan& plan, Plugins& plugins) {
   for (const auto& name : plan.settings.strategies) {
-    for (const auto& hook : bench::make_strategy(name, plan.base.workers).hooks) {
+    const bench::Strategy strategy = bench::make_strategy(name, plan.base.workers);
+    for (const auto& hook : strategy.hooks) {
       plugins.require_hook(hook.name, fmt::format("strategy '{}'", name));
+    }
+    if (strategy.ranks > 0) {
+      check_mpi_strategy(name, plan, plugins);
     }
   }
   if (!flags.out.empty()) {
@@ -544,9 +583,19 @@ void print_header(const BenchFlags& flags, const Scenario& scenario, const Bench
     tee = fmt::format("; the tee has at most {} writers",
                       plan.shown("tee-writers", fmt::format("{}", plan.base.tee_writers)));
   }
-  std::cout << fmt::format("strategies: {}; parallel ones use {} workers{}; median of {} run{}\n",
+  std::string mpi;
+  if (std::any_of(settings.strategies.begin(), settings.strategies.end(),
+                  [](const std::string& name) { return name.starts_with("mpi"); })) {
+    mpi = plan.swept("workers")
+              ? "; mpi ones run under mpirun with one rank per worker and one that schedules"
+              : fmt::format(
+                    "; mpi ones run under mpirun -np {} (a rank per worker and one that "
+                    "schedules)",
+                    plan.base.workers + 1);
+  }
+  std::cout << fmt::format("strategies: {}; parallel ones use {} workers{}{}; median of {} run{}\n",
                            fmt::join(settings.strategies, ", "),
-                           plan.shown("workers", fmt::format("{}", plan.base.workers)), tee,
+                           plan.shown("workers", fmt::format("{}", plan.base.workers)), mpi, tee,
                            settings.repeat, settings.repeat == 1 ? "" : "s");
   if (settings.real_storage) {
     std::cout << "times are real seconds; bound: the lower bound of docs/architecture.md (\"The "
@@ -637,6 +686,78 @@ std::string kept_summary(const BenchPlan& plan, const std::vector<bench::BenchRe
   return summary;
 }
 
+// The launcher of the mpi strategies' runs: this binary again, under mpirun, told the same
+// scenario (its other options travel in the run's spec file).
+bench::LaunchFn mpi_launch(const BenchFlags& flags) {
+  MpiLaunch launch;
+  launch.mpirun = find_mpirun("the mpi strategies");
+  std::error_code error;
+  launch.sluice = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) {
+    throw Error(
+        fmt::format("cannot find the sluice binary to start under mpirun "
+                    "(/proc/self/exe: {})",
+                    error.message()));
+  }
+  auto absolute = [](const std::string& path) { return std::filesystem::absolute(path).string(); };
+  launch.arguments = {"bench",        "--scenario",     flags.scenario,    "--pipeline",
+                      flags.pipeline, "--env",          flags.project.env, "--payload",
+                      flags.payload,  "--compute-mode", flags.compute_mode};
+  if (!flags.project.project.empty()) {
+    launch.arguments.insert(launch.arguments.end(), {"--project", absolute(flags.project.project)});
+  }
+  if (!flags.project.conf_source.empty()) {
+    launch.arguments.insert(launch.arguments.end(),
+                            {"--conf-source", absolute(flags.project.conf_source)});
+  }
+  if (flags.verbose) {
+    launch.arguments.emplace_back("--verbose");
+  }
+  if (!flags.mpi_timeout.empty()) {
+    launch.timeout_s = Seconds(parse_duration(flags.mpi_timeout, "--mpi-timeout")).count();
+    if (!(*launch.timeout_s > 0)) {
+      throw ConfigError(
+          fmt::format("--mpi-timeout must be more than 0 (got '{}')", flags.mpi_timeout));
+    }
+  }
+  launch.repeat = flags.repeat;
+  return mpi_launcher(std::move(launch));
+}
+
+// One rank of one run of an mpi strategy (`--mpi-child SPEC`, started by mpi_launch): the same
+// scenario as the parent's, the point, strategy and time scale of the spec; writes what the run
+// measured on this rank beside the spec.
+int run_mpi_child(const BenchFlags& flags) {
+  const int rank = child_rank();
+  const MpiChildSpec spec = read_child_spec(flags.mpi_child);
+  Scenario scenario(flags);
+  Plugins& plugins = scenario.plugins();
+  if (!plugins.registry().runners.contains("mpi")) {
+    try {
+      plugins.loader().load("mpi_runner");
+    } catch (const PluginError& error) {
+      throw ConfigError(fmt::format("strategy '{}': the mpi runner's plugin failed to load: {}",
+                                    spec.strategy, error.what()));
+    }
+  }
+  const bench::Strategy strategy =
+      bench::make_strategy(spec.strategy, spec.workers, spec.tee_writers);
+  for (const auto& hook : strategy.hooks) {
+    plugins.require_hook(hook.name, fmt::format("strategy '{}'", spec.strategy));
+  }
+  bench::BenchSettings settings = bench_settings(flags);
+  settings.repeat = spec.repeat;
+  bench::Harness harness(plugins.registry(), flags.scenario, scenario.factory());
+  try {
+    const bench::RunMeasurement run =
+        harness.run_once(strategy, settings, spec.point, spec.time_scale, spec.repetition);
+    write_child_measurement(flags.mpi_child, rank, run);
+  } catch (const std::exception& error) {
+    throw Error(fmt::format("rank {}: {}", rank, error.what()));
+  }
+  return 0;
+}
+
 int measure(const BenchFlags& flags, Scenario& scenario, const BenchPlan& plan) {
   bench::Harness harness(scenario.plugins().registry(), flags.scenario, scenario.factory());
   print_header(flags, scenario, plan, harness);
@@ -664,7 +785,7 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
   bench
       ->add_option("--strategies", flags.strategies,
                    "Comma-separated: sequential, async, cache, tee, parallel, parallel+tee, "
-                   "memory (default: all)")
+                   "memory (default: these), mpi, mpi+tee (under mpirun, when named)")
       ->delimiter(',');
   bench->add_option("--storage", flags.storage,
                     "A storage profile of conf/base/bench.yml (sluice's or the project's): s3, "
@@ -706,17 +827,39 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
                     "bandwidth, workers, tee-writers); repeat for a grid");
   bench->add_option("--out", flags.out, "Write the results to a .csv or .json file");
   bench->add_option("--plot", flags.plot, "Draw time against the swept parameter (.svg, gnuplot)");
+  bench->add_option("--mpi-timeout", flags.mpi_timeout,
+                    "Real time after which an mpi strategy's run (its mpirun) is stopped and "
+                    "reported as failed: 2m (default: 60s plus 5 times the sequential estimate)");
   bench->add_flag("--verbose", flags.verbose, "Log the runs");
+  // Hidden: how each rank of an mpi strategy's run is started (see run_mpi_child).
+  bench->add_option("--mpi-child", flags.mpi_child)->group("");
   return bench;
 }
 
 int run_bench(const BenchFlags& flags) {
+  if (!flags.mpi_child.empty()) {
+    try {
+      return run_mpi_child(flags);
+    } catch (const std::exception& error) {
+      throw Error(error.what());
+    }
+  }
   Scenario scenario(flags);
   BenchPlan plan;
   plan_base_point(flags, scenario.session(), plan);
   plan_points(flags, plan);
   plan.settings = bench_settings(flags);
   check_before_running(flags, plan, scenario.plugins());
+  if (std::any_of(plan.settings.strategies.begin(), plan.settings.strategies.end(),
+                  [&](const std::string& name) {
+                    return bench::make_strategy(name, plan.base.workers).ranks > 0;
+                  })) {
+    plan.settings.launch = mpi_launch(flags);
+  } else if (!flags.mpi_timeout.empty()) {
+    throw ConfigError(
+        "--mpi-timeout limits the runs of the mpi strategies: add mpi or mpi+tee "
+        "to --strategies, or drop it");
+  }
   if (plan.backend) {
     plan.settings.real_storage = open_backend(flags, *plan.backend, scenario);
   }

@@ -34,6 +34,8 @@ struct BenchFlags {
   std::string out;
   std::string plot;
   bool verbose = false;
+  std::string mpi_timeout;  // empty: automatic
+  std::string mpi_child;    // hidden: the spec of the one run a rank of an mpi strategy makes
 };
 
 /// Adds the `bench` subcommand, filling `flags`.

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,8 +71,40 @@ struct RealStorage {
   bool keep = false;
 };
 
+/// What one run of a strategy measured in the process that made it (in an MPI job: one rank's).
+struct RunMeasurement {
+  double wall_s = 0;  // simulated seconds
+  std::uint64_t peak_bytes = 0;
+  std::uint64_t reads = 0;
+  std::uint64_t writes = 0;
+  /// The writes the run must have made (its persisted outputs), checked over all processes.
+  std::uint64_t expected_writes = 0;
+  /// The datasets on storage (simulated or real).
+  std::set<std::string> persisted;
+  /// When the run started and returned, in nanoseconds of std::chrono::steady_clock, which is
+  /// one clock for every process of the machine: what puts the ranks of an MPI job together.
+  std::int64_t started_ns = 0;
+  std::int64_t ended_ns = 0;
+  /// On a real backend: each read and write.
+  std::vector<IoSample> real_reads, real_writes;
+};
+
+/// One run of a strategy the harness does not make itself (Strategy::ranks > 0: an MPI job).
+struct LaunchRequest {
+  const Strategy& strategy;
+  const BenchPoint& point;
+  double time_scale = 0;
+  int repetition = 0;  // 1-based
+  /// What the sequential strategy is estimated to take at this time scale, in real seconds: a
+  /// scale for the launch's timeout.
+  double estimated_seconds = 0;
+};
+/// Makes the run (every process of it calls Harness::run_once with the same arguments) and
+/// returns its measurement, put together over its processes. Throws on failure.
+using LaunchFn = std::function<RunMeasurement(const LaunchRequest&)>;
+
 struct BenchSettings {
-  std::vector<std::string> strategies = strategy_names();
+  std::vector<std::string> strategies = default_strategy_names();
   /// Runs per strategy; the median is reported.
   int repeat = 3;
   /// Real seconds per simulated second; 0: automatic (see time_scale()).
@@ -86,6 +119,9 @@ struct BenchSettings {
   bool quiet = false;
   /// Set: run on this backend instead of simulated storage (the point's profile is not used).
   std::optional<RealStorage> real_storage;
+  /// How runs of strategies with ranks (mpi, mpi+tee) are made; unset: such a strategy is a
+  /// ConfigError.
+  LaunchFn launch;
 };
 
 /// The largest pipeline whose optimum the harness searches for (bench::optimum).
@@ -151,9 +187,25 @@ class Harness {
                                const BenchSettings& settings, const BenchPoint& point,
                                const ProgressFn& progress = {});
 
+  /// One timed run of `strategy` in this process at `time_scale`, as run() makes each: what
+  /// every process of a launched run (an MPI job's ranks) does. Errors name the scenario, the
+  /// strategy and the repetition.
+  RunMeasurement run_once(const Strategy& strategy, const BenchSettings& settings,
+                          const BenchPoint& point, double time_scale, int repetition);
+
+  /// Real seconds the sequential strategy is estimated to take at `time_scale` (from the
+  /// untimed reference runs, as time_scale() estimates it).
+  double estimated_seconds(const BenchSettings& settings, const BenchPoint& point,
+                           double time_scale);
+
  private:
   struct Reference;
   const Reference& reference(const BenchSettings& settings, const BenchPoint& point);
+  // The sequential run's waits (simulated seconds) and the nodes' real work (real seconds).
+  std::pair<double, double> sequential_cost(const BenchSettings& settings, const BenchPoint& point);
+  RunMeasurement measure(const Strategy& strategy, const BenchSettings& settings,
+                         const BenchPoint& point, const Workload& workload, const Clock& clock,
+                         int repetition);
 
   const Registry& registry_;
   std::string scenario_;
