@@ -24,6 +24,7 @@
 #include "bench_plot.hpp"
 #include "bench_project.hpp"
 #include "data_folder.hpp"
+#include "slowfs_mount.hpp"
 
 namespace sluice::cli {
 namespace {
@@ -114,26 +115,25 @@ struct BackendSpec {
   std::string credentials_where;  // names the credentials for errors
 };
 
-// The storage profile `flags.storage` of bench.yml. `has_write_latency`: whether it sets one.
+// The storage profile `name` of bench.yml. `has_write_latency`: whether it sets one.
 // A profile with `url:` names a real backend instead: it fills `backend`.
-bench::StorageProfile named_storage_profile(const BenchFlags& flags, const Session* session,
+bench::StorageProfile named_storage_profile(const std::string& name, const Session* session,
                                             bool& has_write_latency,
                                             std::optional<BackendSpec>& backend) {
   const Param profiles = storage_profiles(session);
-  const Param* profile = profiles.find(flags.storage);
+  const Param* profile = profiles.find(name);
   if (profile == nullptr) {
     std::vector<std::string> names;
-    for (const auto& [name, entry] : profiles.as_map()) {
-      names.push_back(name);
+    for (const auto& [known, entry] : profiles.as_map()) {
+      names.push_back(known);
     }
     throw ConfigError(fmt::format(
         "--storage: unknown storage profile '{}'{}; the profiles (sluice's {} and the "
         "project's conf/base/bench.yml) are: {}",
-        flags.storage, did_you_mean(flags.storage, names),
-        (data_folder() / "conf" / "base" / "bench.yml").string(),
+        name, did_you_mean(name, names), (data_folder() / "conf" / "base" / "bench.yml").string(),
         names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", "))));
   }
-  OptionReader reader(*profile, fmt::format("storage profile '{}'", flags.storage));
+  OptionReader reader(*profile, fmt::format("storage profile '{}'", name));
   if (profile->is_map() && profile->find("url") != nullptr) {
     BackendSpec spec;
     spec.url = reader.required_string("url");
@@ -152,7 +152,7 @@ bench::StorageProfile named_storage_profile(const BenchFlags& flags, const Sessi
             "{}: storage profile '{}' has a `url:`, so it names a real backend, which has its "
             "own latency and bandwidth (measured and reported); remove '{}', or remove `url:` "
             "to simulate storage",
-            profile->find(simulated)->mark().str(), flags.storage, simulated));
+            profile->find(simulated)->mark().str(), name, simulated));
       }
     }
     reader.optional_string("description");
@@ -177,6 +177,8 @@ struct BenchPlan {
   bench::BenchSettings settings;
   // A real backend instead of simulated storage (--storage-url, or a profile with `url:`).
   std::optional<BackendSpec> backend;
+  // --storage slowfs[:PROFILE]: each point's storage profile is a `sluice slowfs` mount.
+  bool slowfs = false;
 
   bool swept(const std::string& parameter) const {
     return std::any_of(sweeps.begin(), sweeps.end(),
@@ -192,10 +194,33 @@ struct BenchPlan {
 void plan_base_point(const BenchFlags& flags, const Session* session, BenchPlan& plan) {
   bench::BenchPoint& base = plan.base;
   plan.write_follows_read = flags.write_latency.empty();
-  if (!flags.storage.empty()) {
+  std::string profile_name = flags.storage;
+  if (profile_name == "slowfs" || profile_name.starts_with("slowfs:")) {
+    plan.slowfs = true;
+    profile_name = profile_name == "slowfs" ? std::string() : profile_name.substr(7);
+    if (!flags.storage_url.empty()) {
+      throw ConfigError(fmt::format(
+          "--storage {} mounts a slow filesystem of its own; --storage-url '{}' names another "
+          "backend: give one of them",
+          flags.storage, flags.storage_url));
+    }
+    if (flags.time_scale != 0 && flags.time_scale != 1) {
+      throw ConfigError(fmt::format(
+          "--storage {} runs on a real filesystem, in real time: --time-scale {:g} cannot apply; "
+          "drop it, or drop --storage {} to simulate storage",
+          flags.storage, flags.time_scale, flags.storage));
+    }
+  }
+  if (!profile_name.empty()) {
     bool has_write_latency = false;
-    base.profile = named_storage_profile(flags, session, has_write_latency, plan.backend);
+    base.profile = named_storage_profile(profile_name, session, has_write_latency, plan.backend);
     plan.write_follows_read = plan.write_follows_read && !has_write_latency;
+    if (plan.slowfs && plan.backend) {
+      throw ConfigError(fmt::format(
+          "--storage {}: profile '{}' names a real backend ({}), not latencies a slow filesystem "
+          "could charge; give a simulated profile (read_latency, ...) after slowfs:",
+          flags.storage, profile_name, plan.backend->where));
+    }
   }
   if (!flags.storage_url.empty()) {
     if (plan.backend) {
@@ -327,6 +352,13 @@ void check_mpi_strategy(const std::string& name, const BenchPlan& plan, Plugins&
         what, plugins.loader().searched_folders(), name));
   }
   find_mpirun(what);
+  if (plan.slowfs) {
+    throw ConfigError(fmt::format(
+        "{} runs in an MPI job whose every rank has its own catalog, and cannot run on "
+        "--storage slowfs yet; drop --storage slowfs to simulate storage, or leave '{}' out of "
+        "--strategies",
+        what, name));
+  }
   if (plan.backend) {
     throw ConfigError(fmt::format(
         "{} runs in an MPI job whose every rank has its own catalog, and cannot run on a real "
@@ -529,6 +561,24 @@ std::string compute_shown(const BenchFlags& flags, const BenchPlan& plan, bool p
 }
 
 std::string storage_line(const BenchFlags& flags, const BenchPlan& plan, bool project) {
+  if (plan.slowfs) {
+    const bench::StorageProfile& base = plan.base.profile;
+    const bench::BenchPoint& first = plan.points.front();
+    return fmt::format(
+        "storage: --storage {}: a `sluice slowfs` FUSE filesystem mounted for each point over a "
+        "scratch folder{}, charging read latency {}, write latency {}, bandwidth {}{}; the "
+        "datasets are real files there, nothing simulated; compute per node: {}\n",
+        flags.storage, std::filesystem::is_directory("/dev/shm") ? " in /dev/shm" : "",
+        seconds_shown(plan, "read-latency", first.profile.read_latency),
+        plan.write_follows_read ? "= read latency"
+                                : seconds_shown(plan, "write-latency", first.profile.write_latency),
+        plan.shown("bandwidth", bench::format_parameter("bandwidth", base.bandwidth)),
+        base.jitter > Clock::duration::zero()
+            ? fmt::format(", jitter up to {}",
+                          bench::format_parameter("jitter", Seconds(base.jitter).count()))
+            : "",
+        compute_shown(flags, plan, project));
+  }
   if (const auto& real = plan.settings.real_storage) {
     return fmt::format(
         "storage: real backend {}{}{}, nothing simulated; each run under {} ({}); compute per "
@@ -597,7 +647,7 @@ void print_header(const BenchFlags& flags, const Scenario& scenario, const Bench
                            fmt::join(settings.strategies, ", "),
                            plan.shown("workers", fmt::format("{}", plan.base.workers)), mpi, tee,
                            settings.repeat, settings.repeat == 1 ? "" : "s");
-  if (settings.real_storage) {
+  if (settings.real_storage || plan.slowfs) {
     std::cout << "times are real seconds; bound: the lower bound of docs/architecture.md (\"The "
                  "lower bound and the optimum\") for the "
                  "strategy's workers, from the median read and write time per operation "
@@ -621,7 +671,8 @@ void print_header(const BenchFlags& flags, const Scenario& scenario, const Bench
 
 // Runs every point, showing progress on stderr: a line per point, or one updated line on a
 // terminal.
-std::vector<bench::BenchResult> run_points(const BenchPlan& plan, bench::Harness& harness) {
+std::vector<bench::BenchResult> run_points(const BenchFlags& flags, Scenario& scenario,
+                                           const BenchPlan& plan, bench::Harness& harness) {
   const auto& points = plan.points;
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   std::vector<bench::BenchResult> results;
@@ -639,7 +690,19 @@ std::vector<bench::BenchResult> run_points(const BenchPlan& plan, bench::Harness
                   << std::flush;
       }
     };
-    auto point_results = harness.run(plan.settings, points[i], progress);
+    std::vector<bench::BenchResult> point_results;
+    if (plan.slowfs) {
+      // The point's storage is a filesystem of its own: mounted with its latencies, its datasets
+      // real files there, unmounted before the next point.
+      const SlowfsMount mount(points[i].profile);
+      bench::BenchSettings settings = plan.settings;
+      const BackendSpec spec{"file://" + mount.mountpoint().string(), "", Param(),
+                             "--storage " + flags.storage, ""};
+      settings.real_storage = open_backend(flags, spec, scenario);
+      point_results = harness.run(settings, points[i], progress);
+    } else {
+      point_results = harness.run(plan.settings, points[i], progress);
+    }
     results.insert(results.end(), point_results.begin(), point_results.end());
   }
   if (tty) {
@@ -761,7 +824,7 @@ int run_mpi_child(const BenchFlags& flags) {
 int measure(const BenchFlags& flags, Scenario& scenario, const BenchPlan& plan) {
   bench::Harness harness(scenario.plugins().registry(), flags.scenario, scenario.factory());
   print_header(flags, scenario, plan, harness);
-  const auto results = run_points(plan, harness);
+  const auto results = run_points(flags, scenario, plan, harness);
   std::cout << bench::format_table(results) << kept_summary(plan, results) << std::flush;
   write_outputs(flags, plan, results);
   return 0;
@@ -789,7 +852,8 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
       ->delimiter(',');
   bench->add_option("--storage", flags.storage,
                     "A storage profile of conf/base/bench.yml (sluice's or the project's): s3, "
-                    "nfs, local_ssd, ...");
+                    "nfs, local_ssd, ...; slowfs (or slowfs:PROFILE): the latencies on a real "
+                    "FUSE filesystem (`sluice slowfs`) instead of simulated storage");
   bench->add_option("--read-latency", flags.read_latency,
                     "Per read of a persisted dataset: 10s (default: the profile's, or 0)");
   bench->add_option("--write-latency", flags.write_latency,
