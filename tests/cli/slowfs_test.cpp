@@ -267,6 +267,23 @@ TEST_F(SlowFsTest, ChargesTheLatencyPerOpenAndPerReadEvenForAFileReadBefore) {
   }
 }
 
+TEST_F(SlowFsTest, ChargesTheWriteLatencyPerWriteAndPerFsync) {
+  auto run = mount({"--read-latency", "0", "--write-latency", "50ms"});
+  ASSERT_TRUE(run);
+  const int file = ::open((mountpoint_ / "written.bin").c_str(), O_WRONLY | O_CREAT, 0644);
+  ASSERT_GE(file, 0);
+  for (int time = 1; time <= 2; ++time) {
+    const auto start = steady_clock::now();
+    EXPECT_EQ(::pwrite(file, "x", 1, time), 1);
+    EXPECT_GE(seconds_since(start), 0.045) << "write " << time;
+  }
+  const auto syncing = steady_clock::now();
+  EXPECT_EQ(::fsync(file), 0);
+  EXPECT_GE(seconds_since(syncing), 0.045) << "fsync";
+  ::close(file);
+  EXPECT_EQ(fs::file_size(backing_ / "written.bin"), 3U);
+}
+
 TEST_F(SlowFsTest, ChargesTheBandwidthPerByte) {
   write_file(backing_ / "two.bin", random_bytes(2 << 20));
   auto run = mount({"--bandwidth", "10MB/s"});

@@ -72,7 +72,9 @@ slowfs::SlowFsMount mount_of(const SlowFsFlags& flags) {
   }
   slowfs::SlowFsProfile& profile = mount.profile;
   profile.read_latency = latency(flags.read_latency, "--read-latency");
-  profile.write_latency = latency(flags.write_latency, "--write-latency");
+  profile.write_latency = flags.write_latency.empty()
+                              ? profile.read_latency
+                              : latency(flags.write_latency, "--write-latency");
   profile.open_latency = flags.open_latency.empty() ? profile.read_latency
                                                     : latency(flags.open_latency, "--open-latency");
   if (!flags.bandwidth.empty() && flags.bandwidth != "unlimited") {
@@ -107,7 +109,7 @@ CLI::App* add_slowfs_command(CLI::App& app, SlowFsFlags& flags) {
   slowfs->add_option("--backing", flags.backing, "The folder holding the files")->required();
   slowfs->add_option("--read-latency", flags.read_latency, "Per read request: 20ms (default 0)");
   slowfs->add_option("--write-latency", flags.write_latency,
-                     "Per write request and fsync: 20ms (default 0)");
+                     "Per write request and fsync (default: the read latency)");
   slowfs->add_option("--open-latency", flags.open_latency,
                      "Per open and create (default: the read latency)");
   slowfs->add_option("--bandwidth", flags.bandwidth,

@@ -12,9 +12,9 @@ struct SlowFsFlags {
   std::string mountpoint;
   std::string backing;
   std::string read_latency = "0";
-  std::string write_latency = "0";
-  std::string open_latency;  // empty: the read latency
-  std::string bandwidth;     // empty: unlimited
+  std::string write_latency;  // empty: the read latency, as in `sluice bench`
+  std::string open_latency;   // empty: the read latency
+  std::string bandwidth;      // empty: unlimited
   std::string jitter = "0";
   double failure_rate = 0;
   std::uint64_t seed = 0;
