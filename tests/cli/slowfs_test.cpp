@@ -328,6 +328,25 @@ TEST_F(SlowFsTest, MountsAgainOverTheStaleMountOfAKilledRun) {
   EXPECT_FALSE(mounted(mountpoint_));
 }
 
+TEST_F(SlowFsTest, WithoutForegroundTheCommandReturnsOnceMountedAndUnmountingEndsIt) {
+  struct Unmount {  // also when the test fails: an unmounted daemon ends by itself
+    fs::path mountpoint;
+    ~Unmount() {
+      if (mounted(mountpoint)) {
+        ::umount2(mountpoint.c_str(), MNT_DETACH);
+      }
+    }
+  } unmount{mountpoint_};
+  const auto result = testing::run_cli(SLUICE_BINARY, dir_.path(), "slowfs mnt --backing backing");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("slowfs: mounted " + mountpoint_.string()));
+  ASSERT_TRUE(mounted(mountpoint_)) << "the command returned before its mount was in place";
+  write_file(mountpoint_ / "detached.txt", "served");
+  EXPECT_EQ(read_file(backing_ / "detached.txt"), "served");
+  EXPECT_EQ(std::system(("fusermount3 -u '" + mountpoint_.string() + "'").c_str()), 0);
+  EXPECT_FALSE(mounted(mountpoint_));
+}
+
 // Bad options: exit code 1, as every sluice command, and the option named.
 class SlowFsOptionsTest : public ::testing::Test {
  protected:
@@ -383,6 +402,22 @@ TEST_F(SlowFsOptionsTest, FailureRatesOutsideZeroToOneAndBadJittersAreRefused) {
   result = slowfs("mnt --backing backing --bandwidth fast");
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_THAT(result.output, HasSubstr("--bandwidth"));
+}
+
+TEST_F(SlowFsOptionsTest, AUserWhoCannotOpenDevFuseIsToldFuseIsNotAvailable) {
+  struct stat device {};
+  if (::geteuid() != 0 || ::stat("/dev/fuse", &device) != 0 || (device.st_mode & 0006) != 0 ||
+      std::system("command -v setpriv >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "SKIPPED: needs root, setpriv and a /dev/fuse only root may open, to run "
+                    "sluice slowfs as nobody";
+  }
+  fs::permissions(dir_.path(), fs::perms::all);
+  const auto result =
+      testing::run_cli("setpriv", dir_.path(),
+                       std::string("--reuid=nobody --regid=nogroup --clear-groups '") +
+                           SLUICE_BINARY + "' slowfs mnt --backing backing --foreground");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("FUSE is not available: /dev/fuse cannot be opened"));
 }
 
 }  // namespace
