@@ -237,6 +237,10 @@ TEST_F(SlowFsTest, FilesWrittenThroughTheMountReadBackAndLandInTheBackingFolder)
   fs::permissions(mountpoint_ / "big.bin", fs::perms::owner_read);
   EXPECT_EQ(fs::status(backing_ / "big.bin").permissions(), fs::perms::owner_read);
 
+  const auto second = testing::run_cli(SLUICE_BINARY, dir_.path(), "slowfs mnt --backing backing");
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_THAT(second.output, HasSubstr("already holds a FUSE mount"));
+
   EXPECT_EQ(run->stop(), 0) << run->log();
   EXPECT_FALSE(mounted(mountpoint_)) << "SIGTERM left the mount behind";
   EXPECT_THAT(run->log(),

@@ -80,7 +80,16 @@ class Charges {
 
 // What the handlers reach through fuse_get_context()->private_data.
 struct State {
-  int backing = -1;  // the backing folder, which every path is relative to
+  State(int folder, const SlowFsProfile& profile) : backing(folder), charges(profile) {}
+  ~State() {
+    if (backing >= 0) {
+      ::close(backing);
+    }
+  }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
+  int backing;  // the backing folder, which every path is relative to
   Charges charges;
 };
 
@@ -331,17 +340,20 @@ std::string unescaped(const std::string& field) {
   return text;
 }
 
-bool is_mount_point(const fs::path& folder) {
+// The type of the filesystem mounted at `folder` ("fuse.slowfs"), or empty.
+std::string mounted_type(const fs::path& folder) {
   std::ifstream mounts("/proc/self/mounts");
   std::string device;
   std::string target;
+  std::string type;
   std::string rest;
-  while (mounts >> device >> target && std::getline(mounts, rest)) {
+  std::string found;
+  while (mounts >> device >> target >> type && std::getline(mounts, rest)) {
     if (unescaped(target) == folder.string()) {
-      return true;
+      found = type;  // the last one listed is on top
     }
   }
-  return false;
+  return found;
 }
 
 // The program `name` on the PATH, or empty.
@@ -408,7 +420,8 @@ void detach_stale_mount(const fs::path& mountpoint) {
   }
 }
 
-void check_mountpoint(const fs::path& mountpoint) {
+// The mountpoint as /proc/self/mounts will name it (symbolic links resolved), once checked.
+fs::path checked_mountpoint(const fs::path& mountpoint) {
   std::error_code error;
   const fs::file_status status = fs::status(mountpoint, error);
   if (!fs::is_directory(status)) {
@@ -416,12 +429,14 @@ void check_mountpoint(const fs::path& mountpoint) {
         "slowfs: the mountpoint {} {}; give an existing folder (mkdir -p {})", mountpoint.string(),
         fs::exists(status) ? "is not a folder" : "does not exist", mountpoint.string()));
   }
-  if (is_mount_point(mountpoint)) {
+  const fs::path resolved = fs::canonical(mountpoint);
+  if (const std::string type = mounted_type(resolved); type.rfind("fuse", 0) == 0) {
     throw ConfigError(fmt::format(
-        "slowfs: {} is already a mount point; unmount it first (fusermount3 -u {}) or give "
-        "another folder",
-        mountpoint.string(), mountpoint.string()));
+        "slowfs: {} already holds a FUSE mount ({}; a sluice slowfs still running?); unmount it "
+        "first (fusermount3 -u {}) or give another folder",
+        resolved.string(), type, resolved.string()));
   }
+  return resolved;
 }
 
 std::string described(const SlowFsProfile& profile) {
@@ -474,10 +489,9 @@ class Session {
 
 int serve(const SlowFsMount& mount) {
   detach_stale_mount(mount.mountpoint);
-  check_mountpoint(mount.mountpoint);
+  const fs::path mountpoint = checked_mountpoint(mount.mountpoint);
   check_fuse_available();
-  State fs{::open(mount.backing.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC),
-           Charges(mount.profile)};
+  State fs(::open(mount.backing.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), mount.profile);
   if (fs.backing < 0) {
     throw ConfigError(fmt::format("slowfs: --backing {} cannot be opened: {}",
                                   mount.backing.string(), std::strerror(errno)));
@@ -485,13 +499,13 @@ int serve(const SlowFsMount& mount) {
   const fuse_operations ops = operations();
   int exit_code = 0;
   {
-    Session session(ops, fs, mount.mountpoint);
+    Session session(ops, fs, mountpoint);
     fuse_session* lowlevel = fuse_get_session(session.get());
     if (fuse_set_signal_handlers(lowlevel) != 0) {
       throw Error("slowfs: could not install the handlers of SIGINT and SIGTERM");
     }
-    std::printf("slowfs: mounted %s over %s (%s)\n", mount.mountpoint.c_str(),
-                mount.backing.c_str(), described(mount.profile).c_str());
+    std::printf("slowfs: mounted %s over %s (%s)\n", mountpoint.c_str(), mount.backing.c_str(),
+                described(mount.profile).c_str());
     std::fflush(stdout);
     // Detached as FUSE filesystems are, unless --foreground: the caller's command returns once
     // the mount is in place.
@@ -509,8 +523,7 @@ int serve(const SlowFsMount& mount) {
       exit_code = 1;
     }
   }
-  ::close(fs.backing);
-  std::printf("slowfs: unmounted %s\n", mount.mountpoint.c_str());
+  std::printf("slowfs: unmounted %s\n", mountpoint.c_str());
   std::fflush(stdout);
   return exit_code;
 }
