@@ -17,6 +17,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,6 +95,8 @@ class SlowFsProcess {
     arguments.insert(arguments.end(), options.begin(), options.end());
     pid_ = ::fork();
     if (pid_ == 0) {
+      // A test process killed (a ctest timeout) still stops it: SIGTERM unmounts.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       const int log = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       ::dup2(log, 1);
       ::dup2(log, 2);
