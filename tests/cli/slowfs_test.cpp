@@ -315,6 +315,26 @@ TEST_F(SlowFsTest, AFailureRateOfOneFailsReadsAndWritesWithEioAndLeavesTheFilesA
   EXPECT_EQ(read_file(backing_ / "kept.txt"), "original");
 }
 
+TEST_F(SlowFsTest, SigtermEndsARunWithAReadInFlightAndUnmounts) {
+  write_file(backing_ / "far.txt", "far away");
+  auto run = mount({"--read-latency", "30s", "--open-latency", "0"});
+  ASSERT_TRUE(run);
+  std::thread reader([&] {
+    const int file = ::open((mountpoint_ / "far.txt").c_str(), O_RDONLY);
+    char buffer[16];
+    if (file >= 0) {
+      (void)::read(file, buffer, sizeof(buffer));  // data, or ENOTCONN once unmounted
+      ::close(file);
+    }
+  });
+  std::this_thread::sleep_for(milliseconds(300));
+  // Not held up by the 30 s read: stop() would fall back to SIGKILL after 10 s (exit -1).
+  EXPECT_EQ(run->stop(), 0) << run->log();
+  reader.join();
+  EXPECT_FALSE(mounted(mountpoint_));
+  EXPECT_THAT(run->log(), HasSubstr("slowfs: unmounted " + mountpoint_.string()));
+}
+
 TEST_F(SlowFsTest, MountsAgainOverTheStaleMountOfAKilledRun) {
   write_file(backing_ / "kept.txt", "still here");
   auto killed = mount();

@@ -8,6 +8,7 @@
 #include "slowfs.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -24,6 +25,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fuse3/fuse.h>
+#include <fuse3/fuse_lowlevel.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -64,16 +66,34 @@ class Charges {
       }
     }
     if (seconds > 0) {
-      std::this_thread::sleep_for(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(Seconds(seconds * factor)));
+      sleep(std::chrono::duration_cast<std::chrono::nanoseconds>(Seconds(seconds * factor)));
     }
     return fails;
   }
 
+  // Once `session` has exited (SIGINT, SIGTERM), delays end early: a 10 s latency does not
+  // hold up the unmount.
+  void stop_with(fuse_session* session) { session_ = session; }
+
   const SlowFsProfile& profile() const { return profile_; }
 
  private:
+  // In slices, so that the end of the session is seen within one.
+  void sleep(std::chrono::nanoseconds delay) const {
+    constexpr auto slice = std::chrono::milliseconds(50);
+    const auto deadline = std::chrono::steady_clock::now() + delay;
+    for (auto now = std::chrono::steady_clock::now(); now < deadline;
+         now = std::chrono::steady_clock::now()) {
+      fuse_session* session = session_;
+      if (session != nullptr && fuse_session_exited(session) != 0) {
+        return;
+      }
+      std::this_thread::sleep_until(std::min(deadline, now + slice));
+    }
+  }
+
   SlowFsProfile profile_;
+  std::atomic<fuse_session*> session_{nullptr};
   std::mutex mutex_;
   std::mt19937_64 random_;
 };
@@ -501,6 +521,7 @@ int serve(const SlowFsMount& mount) {
   {
     Session session(ops, fs, mountpoint);
     fuse_session* lowlevel = fuse_get_session(session.get());
+    fs.charges.stop_with(lowlevel);
     if (fuse_set_signal_handlers(lowlevel) != 0) {
       throw Error("slowfs: could not install the handlers of SIGINT and SIGTERM");
     }
