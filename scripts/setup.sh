@@ -16,6 +16,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev
   slurmctld slurmd slurm-client munge
   libopenmpi-dev openmpi-bin
+  libfuse3-dev fuse3
 )
 
 missing=()

@@ -1,7 +1,8 @@
 // The sluice command line: `run` a project's pipelines, `catalog list` its datasets, `viz` its
 // graph; `inspect` and `replay` a post-mortem bundle; summarise and draw a `timeline` trace;
-// `bench` runner strategies on simulated slow storage; `export` a pipeline to Slurm or Argo. Each
-// command is in its own <command>_command.cpp; this file only wires them.
+// `bench` runner strategies on simulated slow storage; `export` a pipeline to Slurm or Argo;
+// mount a `slowfs`, a real slow filesystem. Each command is in its own <command>_command.cpp;
+// this file only wires them.
 
 #include <functional>
 #include <iostream>
@@ -19,6 +20,7 @@
 #include "parse_errors.hpp"
 #include "postmortem_command.hpp"
 #include "run_command.hpp"
+#include "slowfs_command.hpp"
 #include "timeline_command.hpp"
 #include "viz_command.hpp"
 
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
   cli::TimelineFlags timeline;
   cli::BenchFlags bench;
   cli::ExportFlags export_flags;
+  cli::SlowFsFlags slowfs;
   // In the order of `sluice --help`.
   const std::vector<Command> commands = {
       {cli::add_run_command(app, run),
@@ -63,6 +66,7 @@ int main(int argc, char** argv) {
       {cli::add_bench_command(app, bench), [&] { return cli::run_bench(bench); }},
       {cli::add_export_command(app, export_flags),
        [&] { return cli::run_export(export_flags, session); }},
+      {cli::add_slowfs_command(app, slowfs), [&] { return cli::run_slowfs(slowfs); }},
   };
 
   if (const auto exit_code = cli::parse_command_line(app, argc, argv)) {
