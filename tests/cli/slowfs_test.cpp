@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/fuse.hpp"
 #include "support/sluice_cli.hpp"
 #include "support/temp_dir.hpp"
 
@@ -59,16 +60,6 @@ bool mounted(const fs::path& mountpoint) {
 }
 
 // Why FUSE cannot be used here, or empty.
-std::string fuse_missing() {
-  if (::access("/dev/fuse", R_OK | W_OK) != 0) {
-    return "/dev/fuse is missing or not usable";
-  }
-  if (std::system("command -v fusermount3 >/dev/null 2>&1") != 0) {
-    return "fusermount3 is not on the PATH (Debian package fuse3)";
-  }
-  return {};
-}
-
 // A `sluice slowfs --foreground` run: started by start(), stopped (SIGTERM, then SIGKILL) and
 // its mount removed in the destructor.
 class SlowFsProcess {
@@ -166,15 +157,7 @@ class SlowFsProcess {
 class SlowFsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string missing = fuse_missing();
-    if (!missing.empty()) {
-      if (std::getenv("CI") != nullptr) {
-        FAIL() << "FUSE IS NOT AVAILABLE IN CI: " << missing
-               << "; the slowfs tests need /dev/fuse and fusermount3 (scripts/setup.sh)";
-      }
-      GTEST_SKIP() << "SKIPPED, FUSE IS NOT AVAILABLE: " << missing
-                   << "; the slowfs tests need /dev/fuse and fusermount3 (scripts/setup.sh)";
-    }
+    SLUICE_REQUIRE_FUSE();
     fs::create_directories(mountpoint_);
     fs::create_directories(backing_);
   }
@@ -263,19 +246,44 @@ std::pair<double, double> open_and_read_one_byte(const fs::path& path) {
   return {opened, read};
 }
 
-TEST_F(SlowFsTest, ChargesTheLatencyPerOpenAndPerReadEvenForAFileReadBefore) {
+TEST_F(SlowFsTest, ChargesTheReadLatencyPerFileReadEvenForAFileReadBefore) {
   write_file(backing_ / "data.bin", random_bytes(4096));
   auto run = mount({"--read-latency", "50ms"});
   ASSERT_TRUE(run);
   for (int time = 1; time <= 2; ++time) {  // the second time pays again: no page cache
+    const auto [opened, read] = open_and_read_one_byte(mountpoint_ / "data.bin");
+    EXPECT_GE(opened + read, 0.045) << "open and first read " << time;
+  }
+}
+
+TEST_F(SlowFsTest, PerRequestChargesTheLatencyPerOpenAndPerRead) {
+  write_file(backing_ / "data.bin", random_bytes(4096));
+  auto run = mount({"--read-latency", "50ms", "--per-request"});
+  ASSERT_TRUE(run);
+  for (int time = 1; time <= 2; ++time) {
     const auto [opened, read] = open_and_read_one_byte(mountpoint_ / "data.bin");
     EXPECT_GE(opened, 0.045) << "open " << time << " (the open latency is the read latency's)";
     EXPECT_GE(read, 0.045) << "read " << time;
   }
 }
 
-TEST_F(SlowFsTest, ChargesTheWriteLatencyPerWriteAndPerFsync) {
+TEST_F(SlowFsTest, ChargesTheWriteLatencyPerFileWritten) {
   auto run = mount({"--read-latency", "0", "--write-latency", "50ms"});
+  ASSERT_TRUE(run);
+  for (int time = 1; time <= 2; ++time) {  // each file written (opened again) pays again
+    const int file = ::open((mountpoint_ / "written.bin").c_str(), O_WRONLY | O_CREAT, 0644);
+    ASSERT_GE(file, 0);
+    const auto start = steady_clock::now();
+    EXPECT_EQ(::pwrite(file, "x", 1, time), 1);
+    EXPECT_GE(seconds_since(start), 0.045) << "first write of opening " << time;
+    EXPECT_EQ(::fsync(file), 0);
+    ::close(file);
+  }
+  EXPECT_EQ(fs::file_size(backing_ / "written.bin"), 3U);
+}
+
+TEST_F(SlowFsTest, PerRequestChargesTheWriteLatencyPerWriteAndPerFsync) {
+  auto run = mount({"--read-latency", "0", "--write-latency", "50ms", "--per-request"});
   ASSERT_TRUE(run);
   const int file = ::open((mountpoint_ / "written.bin").c_str(), O_WRONLY | O_CREAT, 0644);
   ASSERT_GE(file, 0);

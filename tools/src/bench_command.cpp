@@ -560,24 +560,30 @@ std::string compute_shown(const BenchFlags& flags, const BenchPlan& plan, bool p
   return modelled.empty() ? "its own work" : "its own work + " + modelled;
 }
 
+// "read latency 10s, write latency = read latency, bandwidth unlimited[, jitter up to 1s]".
+std::string latencies_shown(const BenchPlan& plan) {
+  const bench::BenchPoint& first = plan.points.front();
+  const bench::StorageProfile& base = plan.base.profile;
+  return fmt::format(
+      "read latency {}, write latency {}, bandwidth {}{}",
+      seconds_shown(plan, "read-latency", first.profile.read_latency),
+      plan.write_follows_read ? "= read latency"
+                              : seconds_shown(plan, "write-latency", first.profile.write_latency),
+      plan.shown("bandwidth", bench::format_parameter("bandwidth", base.bandwidth)),
+      base.jitter > Clock::duration::zero()
+          ? fmt::format(", jitter up to {}",
+                        bench::format_parameter("jitter", Seconds(base.jitter).count()))
+          : "");
+}
+
 std::string storage_line(const BenchFlags& flags, const BenchPlan& plan, bool project) {
   if (plan.slowfs) {
-    const bench::StorageProfile& base = plan.base.profile;
-    const bench::BenchPoint& first = plan.points.front();
     return fmt::format(
         "storage: --storage {}: a `sluice slowfs` FUSE filesystem mounted for each point over a "
-        "scratch folder{}, charging read latency {}, write latency {}, bandwidth {}{}; the "
-        "datasets are real files there, nothing simulated; compute per node: {}\n",
+        "scratch folder{}, charging {}; the datasets are real files there, nothing simulated; "
+        "compute per node: {}\n",
         flags.storage, std::filesystem::is_directory("/dev/shm") ? " in /dev/shm" : "",
-        seconds_shown(plan, "read-latency", first.profile.read_latency),
-        plan.write_follows_read ? "= read latency"
-                                : seconds_shown(plan, "write-latency", first.profile.write_latency),
-        plan.shown("bandwidth", bench::format_parameter("bandwidth", base.bandwidth)),
-        base.jitter > Clock::duration::zero()
-            ? fmt::format(", jitter up to {}",
-                          bench::format_parameter("jitter", Seconds(base.jitter).count()))
-            : "",
-        compute_shown(flags, plan, project));
+        latencies_shown(plan), compute_shown(flags, plan, project));
   }
   if (const auto& real = plan.settings.real_storage) {
     return fmt::format(
@@ -592,20 +598,9 @@ std::string storage_line(const BenchFlags& flags, const BenchPlan& plan, bool pr
         real->keep ? "kept: --keep" : "removed afterwards; --keep keeps them",
         compute_shown(flags, plan, project));
   }
-  const bench::BenchPoint& first = plan.points.front();
-  const bench::StorageProfile& base = plan.base.profile;
-  return fmt::format(
-      "storage: {}read latency {}, write latency {}, bandwidth {}{}; compute per node: {}\n",
-      flags.storage.empty() ? "" : fmt::format("profile '{}', ", flags.storage),
-      seconds_shown(plan, "read-latency", first.profile.read_latency),
-      plan.write_follows_read ? "= read latency"
-                              : seconds_shown(plan, "write-latency", first.profile.write_latency),
-      plan.shown("bandwidth", bench::format_parameter("bandwidth", base.bandwidth)),
-      base.jitter > Clock::duration::zero()
-          ? fmt::format(", jitter up to {}",
-                        bench::format_parameter("jitter", Seconds(base.jitter).count()))
-          : "",
-      compute_shown(flags, plan, project));
+  return fmt::format("storage: {}{}; compute per node: {}\n",
+                     flags.storage.empty() ? "" : fmt::format("profile '{}', ", flags.storage),
+                     latencies_shown(plan), compute_shown(flags, plan, project));
 }
 
 std::string time_scale_line(const BenchPlan& plan, bench::Harness& harness) {

@@ -61,6 +61,10 @@ class Charges {
         factor = std::uniform_real_distribution<double>(1 - profile_.jitter,
                                                         1 + profile_.jitter)(random_);
       }
+      if (profile_.jitter_up_to.count() > 0 && seconds > 0) {
+        seconds += std::uniform_real_distribution<double>(
+            0, Seconds(profile_.jitter_up_to).count())(random_);
+      }
       if (may_fail && profile_.failure_rate > 0) {
         fails = std::uniform_real_distribution<double>(0, 1)(random_) < profile_.failure_rate;
       }
@@ -141,9 +145,32 @@ void* slowfs_init(fuse_conn_info* /*connection*/, fuse_config* config) {
   return fuse_get_context()->private_data;
 }
 
+// An open file: its backing descriptor, and whether its read and write latencies were charged
+// (once per file access, unless per_request).
+struct Handle {
+  explicit Handle(int fd) : descriptor(fd) {}
+  int descriptor;
+  std::atomic<bool> read_charged{false};
+  std::atomic<bool> write_charged{false};
+};
+
+Handle& handle_of(const fuse_file_info* file) {
+  return *reinterpret_cast<Handle*>(static_cast<std::uintptr_t>(file->fh));
+}
+
+int descriptor_of(const fuse_file_info* file) {
+  return handle_of(file).descriptor;
+}
+
+// Whether a read or write request on an open file pays its latency (and may fail): every
+// request, or only the first of its kind on the open file.
+bool charged_access(const Charges& charges, std::atomic<bool>& charged) {
+  return !charged.exchange(true) || charges.profile().per_request;
+}
+
 int slowfs_getattr(const char* path, struct stat* status, fuse_file_info* file) {
   if (file != nullptr) {
-    return result(::fstat(static_cast<int>(file->fh), status));
+    return result(::fstat(descriptor_of(file), status));
   }
   return result(::fstatat(state().backing, relative(path), status, AT_SYMLINK_NOFOLLOW));
 }
@@ -195,7 +222,7 @@ int slowfs_releasedir(const char* /*path*/, fuse_file_info* file) {
 
 // Files are never cached by the kernel: every read goes to read() below.
 void uncached(fuse_file_info* file, int descriptor) {
-  file->fh = static_cast<std::uint64_t>(descriptor);
+  file->fh = reinterpret_cast<std::uintptr_t>(new Handle(descriptor));
   file->direct_io = 1;
   file->keep_cache = 0;
 }
@@ -225,11 +252,14 @@ int slowfs_create(const char* path, mode_t mode, fuse_file_info* file) {
 int slowfs_read(const char* /*path*/, char* buffer, size_t size, off_t offset,
                 fuse_file_info* file) {
   State& fs = state();
-  const ssize_t count = ::pread(static_cast<int>(file->fh), buffer, size, offset);
+  const ssize_t count = ::pread(descriptor_of(file), buffer, size, offset);
   if (count < 0) {
     return -errno;
   }
-  if (fs.charges.charge(fs.charges.profile().read_latency, static_cast<std::size_t>(count), true)) {
+  // Failures are drawn per charged access: per request, or once per file read.
+  const bool access = charged_access(fs.charges, handle_of(file).read_charged);
+  if (fs.charges.charge(access ? fs.charges.profile().read_latency : std::chrono::nanoseconds{0},
+                        static_cast<std::size_t>(count), access)) {
     return -EIO;
   }
   return static_cast<int>(count);
@@ -239,28 +269,36 @@ int slowfs_write(const char* /*path*/, const char* buffer, size_t size, off_t of
                  fuse_file_info* file) {
   State& fs = state();
   // A failed write never reaches the backing folder.
-  if (fs.charges.charge(fs.charges.profile().write_latency, size, true)) {
+  const bool access = charged_access(fs.charges, handle_of(file).write_charged);
+  if (fs.charges.charge(access ? fs.charges.profile().write_latency : std::chrono::nanoseconds{0},
+                        size, access)) {
     return -EIO;
   }
-  const ssize_t count = ::pwrite(static_cast<int>(file->fh), buffer, size, offset);
+  const ssize_t count = ::pwrite(descriptor_of(file), buffer, size, offset);
   return count < 0 ? -errno : static_cast<int>(count);
 }
 
 int slowfs_release(const char* /*path*/, fuse_file_info* file) {
-  ::close(static_cast<int>(file->fh));
+  Handle* handle = &handle_of(file);
+  ::close(handle->descriptor);
+  delete handle;
   return 0;
 }
 
 int slowfs_fsync(const char* /*path*/, int data_only, fuse_file_info* file) {
   State& fs = state();
-  fs.charges.charge(fs.charges.profile().write_latency, 0, false);
-  const int descriptor = static_cast<int>(file->fh);
+  if (fs.charges.profile().per_request) {
+    fs.charges.charge(fs.charges.profile().write_latency, 0, false);
+  }
+  const int descriptor = descriptor_of(file);
   return result(data_only != 0 ? ::fdatasync(descriptor) : ::fsync(descriptor));
 }
 
 int slowfs_fsyncdir(const char* /*path*/, int /*data_only*/, fuse_file_info* file) {
   State& fs = state();
-  fs.charges.charge(fs.charges.profile().write_latency, 0, false);
+  if (fs.charges.profile().per_request) {
+    fs.charges.charge(fs.charges.profile().write_latency, 0, false);
+  }
   return result(::fsync(::dirfd(folder_of(file))));
 }
 
@@ -283,7 +321,7 @@ int slowfs_rename(const char* from, const char* to, unsigned int flags) {
 
 int slowfs_truncate(const char* path, off_t size, fuse_file_info* file) {
   if (file != nullptr) {
-    return result(::ftruncate(static_cast<int>(file->fh), size));
+    return result(::ftruncate(descriptor_of(file), size));
   }
   const int descriptor = ::openat(state().backing, relative(path), O_WRONLY);
   if (descriptor < 0) {
@@ -296,21 +334,21 @@ int slowfs_truncate(const char* path, off_t size, fuse_file_info* file) {
 
 int slowfs_utimens(const char* path, const timespec times[2], fuse_file_info* file) {
   if (file != nullptr) {
-    return result(::futimens(static_cast<int>(file->fh), times));
+    return result(::futimens(descriptor_of(file), times));
   }
   return result(::utimensat(state().backing, relative(path), times, AT_SYMLINK_NOFOLLOW));
 }
 
 int slowfs_chmod(const char* path, mode_t mode, fuse_file_info* file) {
   if (file != nullptr) {
-    return result(::fchmod(static_cast<int>(file->fh), mode));
+    return result(::fchmod(descriptor_of(file), mode));
   }
   return result(::fchmodat(state().backing, relative(path), mode, 0));
 }
 
 int slowfs_chown(const char* path, uid_t user, gid_t group, fuse_file_info* file) {
   if (file != nullptr) {
-    return result(::fchown(static_cast<int>(file->fh), user, group));
+    return result(::fchown(descriptor_of(file), user, group));
   }
   return result(::fchownat(state().backing, relative(path), user, group, AT_SYMLINK_NOFOLLOW));
 }
@@ -464,11 +502,15 @@ std::string described(const SlowFsProfile& profile) {
     return fmt::format("{:g} ms", std::chrono::duration<double, std::milli>(duration).count());
   };
   return fmt::format(
-      "read latency {}, write latency {}, open latency {}, bandwidth {}, jitter {:g}%, failure "
+      "read latency {}, write latency {} ({}), open latency {}, bandwidth {}, jitter {}, failure "
       "rate {:g}",
-      ms(profile.read_latency), ms(profile.write_latency), ms(profile.open_latency),
+      ms(profile.read_latency), ms(profile.write_latency),
+      profile.per_request ? "per request and fsync" : "per file read or written",
+      ms(profile.open_latency),
       profile.bandwidth > 0 ? fmt::format("{:g} MB/s", profile.bandwidth / 1e6) : "unlimited",
-      profile.jitter * 100, profile.failure_rate);
+      profile.jitter_up_to.count() > 0 ? "up to " + ms(profile.jitter_up_to)
+                                       : fmt::format("{:g}%", profile.jitter * 100),
+      profile.failure_rate);
 }
 
 // A FUSE session: created, mounted, and unmounted and destroyed at scope exit.

@@ -7,12 +7,18 @@
 namespace sluice::slowfs {
 
 /// What `sluice slowfs` charges: remote storage as a FUSE passthrough to a local folder.
+/// By default as an object store, one latency per file access: the read latency once per opened
+/// file, at its first read, and the write latency once per opened file, at its first write (the
+/// cost of a GET or a PUT), whatever the size of the kernel's requests (128 KiB each through
+/// FUSE). With `per_request`, every read and write request and every fsync pays its latency.
 struct SlowFsProfile {
   std::chrono::nanoseconds read_latency{0};
   std::chrono::nanoseconds write_latency{0};
   std::chrono::nanoseconds open_latency{0};  // per open and create
+  bool per_request = false;
   double bandwidth = 0;                      // bytes per second, added per byte; 0: unlimited
   double jitter = 0;                         // each charge varies uniformly by ± this fraction
+  std::chrono::nanoseconds jitter_up_to{0};  // each charge waits up to this much more, uniformly
   double failure_rate = 0;                   // the fraction of reads and writes that fail (EIO)
   std::uint64_t seed = 0;                    // of the jitter and the failures
 };

@@ -1,5 +1,6 @@
 #include "slowfs_command.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -75,8 +76,11 @@ slowfs::SlowFsMount mount_of(const SlowFsFlags& flags) {
   profile.write_latency = flags.write_latency.empty()
                               ? profile.read_latency
                               : latency(flags.write_latency, "--write-latency");
-  profile.open_latency = flags.open_latency.empty() ? profile.read_latency
-                                                    : latency(flags.open_latency, "--open-latency");
+  profile.per_request = flags.per_request;
+  // Per request, an open is a request too; per file access, its latency is the read's or write's.
+  profile.open_latency = !flags.open_latency.empty() ? latency(flags.open_latency, "--open-latency")
+                         : flags.per_request         ? profile.read_latency
+                                                     : std::chrono::nanoseconds{0};
   if (!flags.bandwidth.empty() && flags.bandwidth != "unlimited") {
     profile.bandwidth = parse_rate(flags.bandwidth, "--bandwidth");
     if (profile.bandwidth <= 0) {
@@ -85,7 +89,12 @@ slowfs::SlowFsMount mount_of(const SlowFsFlags& flags) {
           flags.bandwidth));
     }
   }
-  profile.jitter = jitter(flags.jitter);
+  if (!flags.jitter.empty() &&
+      (std::isalpha(static_cast<unsigned char>(flags.jitter.back())) != 0)) {
+    profile.jitter_up_to = latency(flags.jitter, "--jitter");  // a duration, as sluice bench's
+  } else {
+    profile.jitter = jitter(flags.jitter);
+  }
   if (!(flags.failure_rate >= 0 && flags.failure_rate <= 1)) {
     throw ConfigError(fmt::format(
         "--failure-rate {} is outside 0 to 1: give the fraction of reads and writes that fail "
@@ -107,15 +116,20 @@ CLI::App* add_slowfs_command(CLI::App& app, SlowFsFlags& flags) {
       "SIGINT or SIGTERM)");
   slowfs->add_option("mountpoint", flags.mountpoint, "An existing folder to mount at")->required();
   slowfs->add_option("--backing", flags.backing, "The folder holding the files")->required();
-  slowfs->add_option("--read-latency", flags.read_latency, "Per read request: 20ms (default 0)");
+  slowfs->add_option("--read-latency", flags.read_latency,
+                     "Per file read, at its first read request: 20ms (default 0)");
   slowfs->add_option("--write-latency", flags.write_latency,
-                     "Per write request and fsync (default: the read latency)");
+                     "Per file written, at its first write request (default: the read latency)");
+  slowfs->add_flag("--per-request", flags.per_request,
+                   "Charge the latencies per read and write request and per fsync instead (the "
+                   "kernel's requests are at most 128 KiB)");
   slowfs->add_option("--open-latency", flags.open_latency,
-                     "Per open and create (default: the read latency)");
+                     "Per open and create (default: 0; with --per-request the read latency)");
   slowfs->add_option("--bandwidth", flags.bandwidth,
                      "Added per byte read or written: 50MB/s, 1GiB/s (default: unlimited)");
   slowfs->add_option("--jitter", flags.jitter,
-                     "Each delay varies uniformly by ± this fraction: 10% (default 0)");
+                     "Each delay varies uniformly by ± this fraction: 10%; or, a duration, waits "
+                     "up to this much more: 5ms (default 0)");
   slowfs->add_option("--failure-rate", flags.failure_rate,
                      "The fraction of reads and writes that fail with EIO: 0.01 (default 0)");
   slowfs->add_option("--seed", flags.seed, "Of the jitter and the failures (default 0)");

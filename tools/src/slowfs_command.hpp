@@ -13,7 +13,8 @@ struct SlowFsFlags {
   std::string backing;
   std::string read_latency = "0";
   std::string write_latency;  // empty: the read latency, as in `sluice bench`
-  std::string open_latency;   // empty: the read latency
+  std::string open_latency;   // empty: 0, or with per_request the read latency
+  bool per_request = false;   // latencies per request and fsync, not per file access
   std::string bandwidth;      // empty: unlimited
   std::string jitter = "0";
   double failure_rate = 0;

@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -104,15 +105,11 @@ SlowfsMount::SlowfsMount(const bench::StorageProfile& profile) {
                     "`sluice slowfs` with (/proc/self/exe: {})",
                     error.message()));
   }
-  std::vector<std::string> arguments = {self.string(),
-                                        "slowfs",
-                                        mountpoint_.string(),
-                                        "--backing",
-                                        backing_.string(),
-                                        "--read-latency",
-                                        microseconds(profile.read_latency),
-                                        "--write-latency",
-                                        microseconds(profile.write_latency)};
+  std::vector<std::string> arguments = {self.string(),     "slowfs",
+                                        "--foreground",    mountpoint_.string(),
+                                        "--backing",       backing_.string(),
+                                        "--read-latency",  microseconds(profile.read_latency),
+                                        "--write-latency", microseconds(profile.write_latency)};
   if (profile.bandwidth > 0) {
     arguments.insert(arguments.end(), {"--bandwidth", fmt::format("{:.0f}/s", profile.bandwidth)});
   }
@@ -122,11 +119,6 @@ SlowfsMount::SlowfsMount(const bench::StorageProfile& profile) {
   if (profile.failure_rate > 0) {
     arguments.insert(arguments.end(), {"--failure-rate", fmt::format("{}", profile.failure_rate),
                                        "--seed", fmt::format("{}", profile.seed)});
-  }
-  for (std::size_t i = 2; i < arguments.size(); ++i) {
-    if (arguments[i] != mountpoint_.string() && arguments[i] != backing_.string()) {
-      described_ += (described_.empty() ? "" : " ") + arguments[i];
-    }
   }
   std::vector<char*> argv;
   for (auto& argument : arguments) {
@@ -139,6 +131,8 @@ SlowfsMount::SlowfsMount(const bench::StorageProfile& profile) {
     throw Error("--storage slowfs: cannot start `sluice slowfs` (fork failed)");
   }
   if (child_ == 0) {
+    // The filesystem ends (and unmounts) with the bench, also when the bench is killed.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     const int log = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (log >= 0) {
       ::dup2(log, STDOUT_FILENO);

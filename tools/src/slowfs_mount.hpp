@@ -27,14 +27,11 @@ class SlowfsMount {
 
   /// Where the slow filesystem is mounted.
   const std::filesystem::path& mountpoint() const { return mountpoint_; }
-  /// The flags it was started with, for the header ("--read-latency 20000us ...").
-  const std::string& described() const { return described_; }
 
  private:
   void stop() noexcept;
 
   std::filesystem::path root_, mountpoint_, backing_, log_;
-  std::string described_;
   pid_t child_ = -1;
 };
 

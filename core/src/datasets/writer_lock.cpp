@@ -59,15 +59,34 @@ bool still_linked(int fd, const fs::path& path) {
 
 std::shared_ptr<const void> claim_for_writing(const fs::path& file, std::string_view run_id,
                                               Durability durability) {
+  // The claims this process holds, by lock file. Each lock file has a mutex of its own, so claims
+  // of different files do their (on a remote filesystem, slow) file operations at once; the
+  // map's mutex is never held across them.
+  struct Entry {
+    std::weak_ptr<WriterLock> lock;
+    std::shared_ptr<std::mutex> claiming = std::make_shared<std::mutex>();
+  };
   static std::mutex mutex;
-  static std::map<std::string, std::weak_ptr<WriterLock>> held;
+  static std::map<std::string, Entry> held;
   fs::path path = file;
   path.replace_filename(fmt::format(".{}.lock", file.filename().string()));
   std::error_code error;
   const std::string key = fs::absolute(path, error).lexically_normal().string();
-  const std::lock_guard guard(mutex);
-  if (auto existing = held[key].lock(); existing && existing->owned_by_this_process()) {
-    return existing;
+  std::shared_ptr<std::mutex> claiming;
+  {
+    const std::lock_guard guard(mutex);
+    Entry& entry = held[key];
+    if (auto existing = entry.lock.lock(); existing && existing->owned_by_this_process()) {
+      return existing;
+    }
+    claiming = entry.claiming;
+  }
+  const std::lock_guard claim_guard(*claiming);
+  {
+    const std::lock_guard guard(mutex);  // another thread may have claimed it meanwhile
+    if (auto existing = held[key].lock.lock(); existing && existing->owned_by_this_process()) {
+      return existing;
+    }
   }
   create_parent_folders(path, durability);  // a durable save's folders survive a crash
   for (;;) {
@@ -104,10 +123,14 @@ std::shared_ptr<const void> claim_for_writing(const fs::path& file, std::string_
       logger().debug("could not note the run in '{}': {}", path.string(), std::strerror(errno));
     }
     auto lock = std::make_shared<WriterLock>(path, fd);
+    const std::lock_guard guard(mutex);
     for (auto it = held.begin(); it != held.end();) {
-      it = it->second.expired() ? held.erase(it) : std::next(it);
+      // Entries of released locks go, unless a claim of theirs is under way.
+      it = it->first != key && it->second.lock.expired() && it->second.claiming.use_count() == 1
+               ? held.erase(it)
+               : std::next(it);
     }
-    held[key] = lock;
+    held[key].lock = lock;
     return lock;
   }
 }
