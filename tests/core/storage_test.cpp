@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -131,6 +132,46 @@ TEST(LocalStorage, ClaimsAnUnversionedFileAndTheDefaultClaimsNothing) {
   claim.reset();
   EXPECT_FALSE(fs::exists(dir / ".data.bin.lock"));
   EXPECT_EQ(MemoryStorage().claim("store/data.bin", "run-1"), nullptr);
+}
+
+// Claims of one process from many threads at once (run it under the tsan preset): claims of
+// the same file share one lock, claims of different files each get their own, and every lock
+// file goes with its last owner.
+TEST(LocalStorage, ClaimsFromManyThreadsShareALockPerFile) {
+  TempDir dir;
+  constexpr int kFiles = 4;
+  constexpr int kThreadsPerFile = 3;
+  std::vector<std::shared_ptr<const void>> claims(kFiles * kThreadsPerFile);
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kFiles * kThreadsPerFile; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) {
+        std::this_thread::yield();
+      }
+      const std::string file = (dir / fmt::format("data{}.bin", i % kFiles)).string();
+      claims[static_cast<std::size_t>(i)] = LocalStorage::instance()->claim(file, "run-1");
+    });
+  }
+  go = true;
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  for (int i = 0; i < kFiles * kThreadsPerFile; ++i) {
+    ASSERT_NE(claims[static_cast<std::size_t>(i)], nullptr) << i;
+    EXPECT_EQ(claims[static_cast<std::size_t>(i)], claims[static_cast<std::size_t>(i % kFiles)])
+        << "claims of data" << i % kFiles << ".bin share one lock";
+  }
+  for (int file = 0; file < kFiles; ++file) {
+    EXPECT_TRUE(fs::exists(dir / fmt::format(".data{}.bin.lock", file)));
+    for (int other = file + 1; other < kFiles; ++other) {
+      EXPECT_NE(claims[static_cast<std::size_t>(file)], claims[static_cast<std::size_t>(other)]);
+    }
+  }
+  claims.clear();
+  for (int file = 0; file < kFiles; ++file) {
+    EXPECT_FALSE(fs::exists(dir / fmt::format(".data{}.bin.lock", file)));
+  }
 }
 
 // --- Schemes ---
