@@ -16,10 +16,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
 #include <thread>
+#include <unordered_set>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -102,10 +104,38 @@ class Charges {
   std::mt19937_64 random_;
 };
 
+// An open file: its backing descriptor, and whether its read and write latencies were charged
+// (once per file access, unless per_request).
+struct Handle {
+  explicit Handle(int fd) : descriptor(fd) {}
+  int descriptor;
+  std::atomic<bool> read_charged{false};
+  std::atomic<bool> write_charged{false};
+};
+
+Handle& handle_of(const fuse_file_info* file) {
+  return *reinterpret_cast<Handle*>(static_cast<std::uintptr_t>(file->fh));
+}
+
+int descriptor_of(const fuse_file_info* file) {
+  return handle_of(file).descriptor;
+}
+
+// Whether a read or write request on an open file pays its latency (and may fail): every
+// request, or only the first of its kind on the open file.
+bool charged_access(const Charges& charges, std::atomic<bool>& charged) {
+  return !charged.exchange(true) || charges.profile().per_request;
+}
+
 // What the handlers reach through fuse_get_context()->private_data.
 struct State {
   State(int folder, const SlowFsProfile& profile) : backing(folder), charges(profile) {}
   ~State() {
+    // Files still open at the unmount (a run stopped mid-read) were never released.
+    for (Handle* handle : open_files) {
+      ::close(handle->descriptor);
+      delete handle;
+    }
     if (backing >= 0) {
       ::close(backing);
     }
@@ -113,8 +143,25 @@ struct State {
   State(const State&) = delete;
   State& operator=(const State&) = delete;
 
+  Handle* open_file(int descriptor) {
+    auto handle = std::make_unique<Handle>(descriptor);
+    const std::lock_guard lock(open_files_mutex);
+    open_files.insert(handle.get());
+    return handle.release();
+  }
+  void close_file(Handle* handle) {
+    {
+      const std::lock_guard lock(open_files_mutex);
+      open_files.erase(handle);
+    }
+    ::close(handle->descriptor);
+    delete handle;
+  }
+
   int backing;  // the backing folder, which every path is relative to
   Charges charges;
+  std::mutex open_files_mutex;
+  std::unordered_set<Handle*> open_files;
 };
 
 State& state() {
@@ -143,29 +190,6 @@ void* slowfs_init(fuse_conn_info* /*connection*/, fuse_config* config) {
   config->hard_remove = 1;
   config->nullpath_ok = 1;
   return fuse_get_context()->private_data;
-}
-
-// An open file: its backing descriptor, and whether its read and write latencies were charged
-// (once per file access, unless per_request).
-struct Handle {
-  explicit Handle(int fd) : descriptor(fd) {}
-  int descriptor;
-  std::atomic<bool> read_charged{false};
-  std::atomic<bool> write_charged{false};
-};
-
-Handle& handle_of(const fuse_file_info* file) {
-  return *reinterpret_cast<Handle*>(static_cast<std::uintptr_t>(file->fh));
-}
-
-int descriptor_of(const fuse_file_info* file) {
-  return handle_of(file).descriptor;
-}
-
-// Whether a read or write request on an open file pays its latency (and may fail): every
-// request, or only the first of its kind on the open file.
-bool charged_access(const Charges& charges, std::atomic<bool>& charged) {
-  return !charged.exchange(true) || charges.profile().per_request;
 }
 
 int slowfs_getattr(const char* path, struct stat* status, fuse_file_info* file) {
@@ -222,7 +246,7 @@ int slowfs_releasedir(const char* /*path*/, fuse_file_info* file) {
 
 // Files are never cached by the kernel: every read goes to read() below.
 void uncached(fuse_file_info* file, int descriptor) {
-  file->fh = reinterpret_cast<std::uintptr_t>(new Handle(descriptor));
+  file->fh = reinterpret_cast<std::uintptr_t>(state().open_file(descriptor));
   file->direct_io = 1;
   file->keep_cache = 0;
 }
@@ -279,9 +303,7 @@ int slowfs_write(const char* /*path*/, const char* buffer, size_t size, off_t of
 }
 
 int slowfs_release(const char* /*path*/, fuse_file_info* file) {
-  Handle* handle = &handle_of(file);
-  ::close(handle->descriptor);
-  delete handle;
+  state().close_file(&handle_of(file));
   return 0;
 }
 
