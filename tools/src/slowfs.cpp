@@ -545,6 +545,7 @@ class Session {
     char* argv[] = {program, option, names, nullptr};
     fuse_args args = FUSE_ARGS_INIT(3, argv);
     fuse_ = fuse_new(&args, &ops, sizeof(ops), &fs);
+    fuse_opt_free_args(&args);  // what parsing the options allocated, if anything
     if (fuse_ == nullptr) {
       throw Error("slowfs: libfuse refused to start a filesystem (see its message above)");
     }
