@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "support/bench_table.hpp"
 #include "support/fuse.hpp"
 #include "support/sluice_cli.hpp"
 #include "support/temp_dir.hpp"
@@ -24,24 +25,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 using Result = testing::CliResult;
-
-// The rows of the table for `scenario`, each split on spaces, in order.
-std::vector<std::vector<std::string>> rows_of(const std::string& output,
-                                              const std::string& scenario) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream lines(output);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream words(line);
-    std::vector<std::string> columns;
-    for (std::string word; words >> word;) {
-      columns.push_back(word);
-    }
-    if (columns.size() > 2 && columns[0] == scenario) {
-      rows.push_back(columns);
-    }
-  }
-  return rows;
-}
 
 // "20.4ms" -> 0.0204 (the read op and write op columns).
 double milliseconds_column(const std::string& text) {
@@ -89,7 +72,7 @@ TEST_F(BenchOnSlowfs, TheStrategiesRunOnAMountChargedTheLatencyAndNothingIsLeft)
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_THAT(result.output, AllOf(HasSubstr("a `sluice slowfs` FUSE filesystem"),
                                    HasSubstr("times are real seconds")));
-  const auto rows = rows_of(result.output, "chain:3");
+  const auto rows = testing::bench_rows(result.output, "chain:3");
   ASSERT_EQ(rows.size(), 2U) << result.output;
   for (const auto& row : rows) {
     // writes, then the read op and write op medians (the filesystem's latencies, at least).
@@ -108,7 +91,7 @@ TEST_F(BenchOnSlowfs, EachPointOfASweepMountsItsOwnLatency) {
       "bench --scenario chain:2 --strategies sequential --repeat 1 --storage slowfs "
       "--sweep read-latency=5ms,40ms --write-latency 1ms");
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  const auto rows = rows_of(result.output, "chain:2");
+  const auto rows = testing::bench_rows(result.output, "chain:2");
   ASSERT_EQ(rows.size(), 2U) << result.output;
   EXPECT_GE(milliseconds_column(rows[0].end()[-4]), 0.005) << result.output;
   EXPECT_LT(milliseconds_column(rows[0].end()[-4]), 0.040) << result.output;

@@ -14,6 +14,7 @@
 
 #include <sluice/storage/s3_client.hpp>
 
+#include "support/bench_table.hpp"
 #include "support/loopback.hpp"
 #include "support/s3rver.hpp"
 #include "support/sluice_cli.hpp"
@@ -29,25 +30,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 using Result = testing::CliResult;
-
-// The table's rows by strategy: its columns split on spaces (so peak memory, "24.1 KiB", may
-// take two; the columns after it are counted from the end).
-std::map<std::string, std::vector<std::string>> table_rows(const std::string& output,
-                                                           const std::string& scenario) {
-  std::map<std::string, std::vector<std::string>> rows;
-  std::istringstream lines(output);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream words(line);
-    std::vector<std::string> columns;
-    for (std::string word; words >> word;) {
-      columns.push_back(word);
-    }
-    if (columns.size() > 2 && columns[0] == scenario) {
-      rows[columns[1]] = columns;
-    }
-  }
-  return rows;
-}
 
 const std::string& reads(const std::vector<std::string>& columns) {
   return columns.end()[-6];
@@ -89,7 +71,7 @@ TEST_F(BenchOnRealStorage, EveryStrategyRunsOnS3AndTheBucketIsEmptyAfterwards) {
                     HasSubstr("bound: the lower bound of docs/architecture.md"),
                     HasSubstr("median read and write time per operation"), HasSubstr("read op"),
                     HasSubstr("write bw")));
-  const auto rows = table_rows(result.output, "chain:3");
+  const auto rows = testing::bench_rows_by_strategy(result.output, "chain:3");
   ASSERT_EQ(rows.size(), 7U) << result.output;  // every strategy completed
   // ... peak memory, reads, writes, read op, write op, read bw, write bw
   for (const auto& [strategy, columns] : rows) {
@@ -170,7 +152,7 @@ TEST_F(BenchOnRealStorage, LocalFilesAndMemoryNeedNoServerAndLeaveNothingBehind)
       "bench --scenario chain:3 --strategies sequential,tee --repeat 1 --storage-url file://{}",
       store.string()));
   ASSERT_EQ(local.exit_code, 0) << local.output;
-  const auto rows = table_rows(local.output, "chain:3");
+  const auto rows = testing::bench_rows_by_strategy(local.output, "chain:3");
   ASSERT_EQ(rows.size(), 2U) << local.output;
   EXPECT_EQ(writes(rows.at("sequential")), "3");
   EXPECT_EQ(reads(rows.at("tee")), "1");
@@ -198,7 +180,8 @@ TEST_F(BenchOnRealStorage, LocalFilesAndMemoryNeedNoServerAndLeaveNothingBehind)
   ASSERT_EQ(profile.exit_code, 0) << profile.output;
   EXPECT_THAT(profile.output,
               HasSubstr("storage: real backend memory://bench/runs (profile 'scratch')"));
-  EXPECT_EQ(writes(table_rows(profile.output, "project").at("sequential")), "5");
+  EXPECT_EQ(writes(testing::bench_rows_by_strategy(profile.output, "project").at("sequential")),
+            "5");
 }
 
 TEST_F(BenchOnRealStorage, BadOptionsNameTheFlagOrTheFileAndSayWhatToDo) {

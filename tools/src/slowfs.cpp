@@ -420,7 +420,8 @@ std::string unescaped(const std::string& field) {
   return text;
 }
 
-// The type of the filesystem mounted at `folder` ("fuse.slowfs"), or empty.
+}  // namespace
+
 std::string mounted_type(const fs::path& folder) {
   std::ifstream mounts("/proc/self/mounts");
   std::string device;
@@ -435,6 +436,8 @@ std::string mounted_type(const fs::path& folder) {
   }
   return found;
 }
+
+namespace {
 
 // The program `name` on the PATH, or empty.
 fs::path on_path(const std::string& name) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 namespace sluice::slowfs {
 
@@ -30,6 +31,10 @@ struct SlowFsMount {
   SlowFsProfile profile;
   bool foreground = false;  // false: detach once mounted, as FUSE filesystems do
 };
+
+/// The type of the filesystem mounted at `folder` ("fuse.slowfs"), as /proc/self/mounts lists
+/// it (the last one, which is on top), or empty when nothing is mounted there.
+std::string mounted_type(const std::filesystem::path& folder);
 
 /// Mounts `mount.backing` at `mount.mountpoint` with the delays of `mount.profile`, prints one
 /// line on stdout once mounted, and serves requests on several threads until SIGINT, SIGTERM or

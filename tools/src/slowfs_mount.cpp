@@ -16,6 +16,8 @@
 
 #include <sluice/core/error.hpp>
 
+#include "slowfs.hpp"
+
 namespace sluice::cli {
 
 namespace fs = std::filesystem;
@@ -25,20 +27,6 @@ namespace {
 std::string microseconds(Clock::duration duration) {
   return fmt::format("{}us",
                      std::chrono::duration_cast<std::chrono::microseconds>(duration).count());
-}
-
-// /proc/self/mounts escapes blanks, tabs, newlines and backslashes in paths as octal.
-std::string unescape_mount_path(const std::string& field) {
-  std::string path;
-  for (std::size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size()) {
-      path += static_cast<char>(std::stoi(field.substr(i + 1, 3), nullptr, 8));
-      i += 3;
-    } else {
-      path += field[i];
-    }
-  }
-  return path;
 }
 
 std::string file_text(const fs::path& path) {
@@ -68,20 +56,6 @@ void lazy_unmount(const fs::path& mountpoint) {
 }
 
 }  // namespace
-
-bool is_mounted(const fs::path& path) {
-  std::ifstream mounts("/proc/self/mounts");
-  std::string line;
-  while (std::getline(mounts, line)) {
-    std::istringstream fields(line);
-    std::string device, where;
-    fields >> device >> where;
-    if (unescape_mount_path(where) == path.string()) {
-      return true;
-    }
-  }
-  return false;
-}
 
 SlowfsMount::SlowfsMount(const bench::StorageProfile& profile) {
   static int counter = 0;
@@ -142,7 +116,7 @@ SlowfsMount::SlowfsMount(const bench::StorageProfile& profile) {
     ::_exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!is_mounted(mountpoint_)) {
+  while (!!slowfs::mounted_type(mountpoint_).empty()) {
     int status = 0;
     if (::waitpid(child_, &status, WNOHANG) == child_) {
       child_ = -1;
@@ -184,7 +158,7 @@ void SlowfsMount::stop() noexcept {
     }
     child_ = -1;
   }
-  if (!mountpoint_.empty() && is_mounted(mountpoint_)) {
+  if (!mountpoint_.empty() && !slowfs::mounted_type(mountpoint_).empty()) {
     lazy_unmount(mountpoint_);
   }
   std::error_code ignored;

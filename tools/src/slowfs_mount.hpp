@@ -35,7 +35,4 @@ class SlowfsMount {
   pid_t child_ = -1;
 };
 
-/// Whether `path` is a mount point now (listed in /proc/self/mounts).
-bool is_mounted(const std::filesystem::path& path);
-
 }  // namespace sluice::cli
