@@ -3,6 +3,9 @@
 // project), charged the latencies asked for; nothing is left mounted or on disk afterwards; and
 // the options that cannot apply are clear errors.
 
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -32,19 +35,31 @@ double milliseconds_column(const std::string& text) {
   return std::stod(text.substr(0, text.size() - 2)) / 1000;
 }
 
-// The slow filesystems the bench may have left: mounts and scratch folders of this machine.
+// Whether `text` holds a bench's slowfs name ("sluice-slowfs-<pid>-<n>") of a process that has
+// ended: left behind, not in use by a bench still running (another test, run at the same time).
+bool left_by_an_ended_process(const std::string& text) {
+  const std::string prefix = "sluice-slowfs-";
+  const std::size_t at = text.find(prefix);
+  if (at == std::string::npos) {
+    return false;
+  }
+  const pid_t pid = static_cast<pid_t>(std::atol(text.c_str() + at + prefix.size()));
+  return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+// The slow filesystems benches that ended have left: mounts and scratch folders of this machine.
 std::string leftovers() {
   std::string found;
   std::ifstream mounts("/proc/self/mounts");
   for (std::string line; std::getline(mounts, line);) {
-    if (line.find("sluice-slowfs-") != std::string::npos) {
+    if (left_by_an_ended_process(line)) {
       found += "mounted: " + line + "\n";
     }
   }
   for (const fs::path& folder : {fs::temp_directory_path(), fs::path("/dev/shm")}) {
     std::error_code ignored;
     for (fs::directory_iterator it(folder, ignored), end; it != end; it.increment(ignored)) {
-      if (it->path().filename().string().starts_with("sluice-slowfs-")) {
+      if (left_by_an_ended_process(it->path().filename().string())) {
         found += "left: " + it->path().string() + "\n";
       }
     }
