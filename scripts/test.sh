@@ -14,4 +14,6 @@ preset=${1:-dev}
 bash scripts/setup.sh
 cmake --preset "$preset"
 cmake --build --preset "$preset"
-ctest --preset "$preset" -j "$(nproc)"
+# The output is kept in build/<preset>/ctest.log too: .ci/run lists the tests that timed out
+# (each gets a second try, CMakePresets.json) at the end of its log.
+ctest --preset "$preset" -j "$(nproc)" 2>&1 | tee "build/$preset/ctest.log"
