@@ -195,6 +195,25 @@ class BorrowedBuffers {
   NodeBuffers& buffers_;
 };
 
+// Starts Dataset::prepare_save of every dataset the plan saves that outlives the process (a
+// file's writer lock: a round trip on a remote filesystem) on `pool`, at once: they overlap
+// the first nodes' loads instead of each waiting in front of its first save.
+void prepare_saves(const RunState& state, std::optional<ThreadPool>& pool) {
+  constexpr std::size_t kMostAtOnce = 64;
+  for (std::size_t node = 0; node < state.plan.node_count(); ++node) {
+    for (const Plan::DatasetId id : state.plan.outputs_of(node)) {
+      std::shared_ptr<Dataset> dataset = (*state.datasets)[id];
+      if (dataset->is_ephemeral()) {
+        continue;
+      }
+      if (!pool) {
+        pool.emplace(1, kMostAtOnce, "claim");
+      }
+      pool->submit([dataset = std::move(dataset)] { dataset->prepare_save(); });
+    }
+  }
+}
+
 }  // namespace
 
 RunState::RunState(const Plan& plan_, Catalog& catalog_,
@@ -241,6 +260,11 @@ std::map<std::string, Value> Runner::run(const Pipeline& pipeline, Catalog& cata
     state.run = &info;
     state.mail = &mail;
     finished.assign(plan.node_count(), 0);
+    // Under a runner of several processes, each saves as itself: the ranks claim on their own.
+    std::optional<ThreadPool> preparing;  // joined before the state goes
+    if (info.ranks == 1) {
+      prepare_saves(state, preparing);
+    }
     if (rank_events) {
       rank_open = true;
       hooks->before_rank_run(info, pipeline, CatalogView(catalog));

@@ -2,9 +2,11 @@
 #include <fstream>
 #include <thread>
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,6 +119,36 @@ TEST_F(FileDatasets, BinaryRoundTripCreatesFoldersAndLeavesNoTempFiles) {
     ++files;
   }
   EXPECT_EQ(files, 1);
+}
+
+TEST_F(FileDatasets, PrepareSaveClaimsTheFileBeforeTheFirstSaveAndAVersionedOneClaimsNothing) {
+  {
+    BinaryDataset dataset(dir / "p.bin", codecs);
+    dataset.prepare_save();
+    EXPECT_TRUE(fs::exists(dir / ".p.bin.lock")) << "claimed before anything was saved";
+    dataset.save(Value::of(std::string("x")));
+    EXPECT_EQ(testing::value_as<std::string>(dataset.load()), "x");
+  }
+  EXPECT_FALSE(fs::exists(dir / ".p.bin.lock")) << "released with the dataset";
+  BinaryDataset versioned(dir / "versioned/v.bin", codecs, {}, Versioning{true, "", "2026-01-01"});
+  versioned.prepare_save();
+  EXPECT_FALSE(fs::exists(dir / "versioned")) << "a versioned save writes a version of its own";
+}
+
+TEST_F(FileDatasets, APrepareSaveThatCannotClaimLeavesTheErrorToTheSave) {
+  // A lock held through another open file: to flock, another writer (as another process is).
+  std::ofstream(dir / ".held.bin.lock") << "run other (pid 1)";
+  const int held = ::open((dir / ".held.bin.lock").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX | LOCK_NB), 0);
+  BinaryDataset dataset(dir / "held.bin", codecs);
+  EXPECT_NO_THROW(dataset.prepare_save());
+  EXPECT_THAT([&] { dataset.save(Value::of(1)); },
+              ThrowsMessage<DatasetError>(AllOf(HasSubstr("held.bin"), HasSubstr("run other"),
+                                                HasSubstr("is writing it at the same time"))));
+  ::close(held);  // once the other writer is gone, the save claims the file itself
+  dataset.save(Value::of(2));
+  EXPECT_EQ(testing::value_as<int>(dataset.load()), 2);
 }
 
 TEST_F(FileDatasets, BinaryFileNamesItsCodecInTheHeader) {

@@ -1,3 +1,6 @@
+#include <chrono>
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -36,6 +39,38 @@ TEST(SequentialRunner, RunsInOrderAndReturnsFreeOutputsHeldInMemory) {
   EXPECT_EQ(outputs.at("z").get<int>(), 12);
   EXPECT_EQ(persisted->saves, 1);
   EXPECT_EQ(persisted->releases, 0);  // free outputs are kept
+}
+
+TEST(SequentialRunner, PreparesEverySaveOfTheRunAtItsStartBesideTheFirstNode) {
+  // The first node waits (a while at most) for the last node's output to be prepared: it is,
+  // while the first node runs, not just before its save.
+  auto input = std::make_shared<RecordingDataset>(Value::of(1));
+  auto middle = std::make_shared<RecordingDataset>();
+  auto last = std::make_shared<RecordingDataset>();
+  Catalog catalog;
+  catalog.add("x", input);
+  catalog.add("middle", middle);
+  catalog.add("last", last);
+  bool prepared_while_first_ran = false;
+  auto first = [&](int x) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (last->prepares.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    prepared_while_first_ran = last->prepares.load() == 1;
+    return x;
+  };
+  const Pipeline chain{
+      node("first", first, "x", "middle"),
+      node("memory", twice, "middle", "in_memory"),
+      node("last", twice, "in_memory", "last"),
+  };
+  SequentialRunner().run(chain, catalog);
+  EXPECT_TRUE(prepared_while_first_ran);
+  EXPECT_EQ(middle->prepares.load(), 1);
+  EXPECT_EQ(last->prepares.load(), 1);
+  EXPECT_EQ(input->prepares.load(), 0) << "the run saves no free input";
+  EXPECT_EQ(last->saves.load(), 1);
 }
 
 TEST(SequentialRunner, CachedFreeInputIsReleasedRightAfterItsOnlyConsumer) {

@@ -35,8 +35,9 @@ class RecordingDataset : public Dataset {
   bool exists() const override { return store_.exists(); }
   void release() override { ++releases; }
   std::string dataset_type() const override { return "RecordingDataset"; }
+  void prepare_save() override { ++prepares; }
 
-  std::atomic<int> loads{0}, saves{0}, releases{0};
+  std::atomic<int> loads{0}, saves{0}, releases{0}, prepares{0};
   bool fail_load = false;
   bool fail_save = false;
 

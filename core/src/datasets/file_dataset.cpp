@@ -1,8 +1,10 @@
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <sluice/core/clock.hpp>
 #include <sluice/core/datasets/file_dataset.hpp>
 #include <sluice/core/error.hpp>
+#include <sluice/core/log.hpp>
 
 namespace sluice {
 namespace fs = std::filesystem;
@@ -73,16 +75,32 @@ Value FileDataset::load() {
   return decode(location_.storage->read(key), location_.storage->url(key));
 }
 
+void FileDataset::claim(const std::string& key) {
+  const std::lock_guard guard(claim_mutex_);  // a save waits for a claim under way
+  if (!claimed_) {
+    claim_ = location_.storage->claim(key, versioning_.save_version);
+    claimed_ = true;
+  }
+}
+
+void FileDataset::prepare_save() {
+  if (versioning_.enabled) {
+    return;  // every run writes a version of its own: nothing to claim
+  }
+  try {
+    claim(save_key());
+  } catch (const std::exception& error) {
+    // Another run holds it, or the folder cannot be written: the save claims again and fails
+    // with this message, where the run reports dataset errors.
+    logger().debug("claiming '{}' before the run's first save failed: {}", filepath_.string(),
+                   error.what());
+  }
+}
+
 void FileDataset::save(const Value& value) {
   const std::string key = save_key();
   if (!versioning_.enabled) {
-    {
-      const std::lock_guard guard(claim_mutex_);
-      if (!claimed_) {
-        claim_ = location_.storage->claim(key, versioning_.save_version);
-        claimed_ = true;
-      }
-    }
+    claim(key);
     location_.storage->write(key, encode(value));
     return;
   }

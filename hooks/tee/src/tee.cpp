@@ -231,6 +231,7 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
   std::string dataset_type() const override { return inner_->dataset_type() + " (via tee)"; }
   std::string describe() const override { return inner_->describe() + " (via tee)"; }
   bool is_ephemeral() const override { return false; }
+  void prepare_save() override { inner_->prepare_save(); }
 
   // For a run: `produced` by it (saves are teed), `free_output` (no consumer in it), or
   // `free_input` (read once, see load()).

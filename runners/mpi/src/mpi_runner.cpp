@@ -269,6 +269,7 @@ class RankDataset final : public Dataset {
   std::string dataset_type() const override { return local_->dataset_type(); }
   std::string describe() const override { return local_->describe(); }
   bool is_ephemeral() const override { return local_->is_ephemeral(); }
+  void prepare_save() override { local_->prepare_save(); }
   void held_values(std::vector<Value>& out) const override { local_->held_values(out); }
   bool write_pending() const override { return local_->write_pending(); }
   void wait_for_writes() const override { local_->wait_for_writes(); }

@@ -58,6 +58,8 @@ class SlowDataset final : public Dataset {
   std::string dataset_type() const override { return inner_->dataset_type(); }
   std::string describe() const override;
   bool is_ephemeral() const override { return inner_->is_ephemeral(); }
+  /// Free, as the simulation charges one write latency per save and nothing for a claim.
+  void prepare_save() override { inner_->prepare_save(); }
 
   const StorageStats& stats() const { return *stats_; }
 

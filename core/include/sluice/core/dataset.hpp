@@ -39,6 +39,13 @@ class SLUICE_API Dataset {
   /// failed, and whoever made it reports the failure. A dataset that writes in the background
   /// overrides both; the others never have a pending write.
   virtual void wait_for_writes() const {}
+  /// Called once at the start of a run that saves this dataset (Runner::run, for every output
+  /// that is not ephemeral), from a thread of its own, at the same time as the run's first
+  /// nodes and the other datasets' calls: whatever a first save would otherwise do before it
+  /// writes, done off the save's path. A file dataset takes its writer lock here, which costs a
+  /// round trip on a remote filesystem. Never throws: what fails here the save tries again and
+  /// reports. A decorator forwards it to what it wraps.
+  virtual void prepare_save() {}
 };
 
 }  // namespace sluice

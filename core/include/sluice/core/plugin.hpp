@@ -14,7 +14,7 @@ namespace sluice {
 /// (the layouts of Registrar, Registry, HookContext, RunInfo, Codec, Value..., and the Hook
 /// virtuals) is pinned per version in tests/core/plugin_abi_test.cpp, which fails when one
 /// changes without a bump.
-inline constexpr std::uint32_t kPluginAbiVersion = 7;
+inline constexpr std::uint32_t kPluginAbiVersion = 8;
 
 /// Ties `object`'s lifetime to `owner`: the returned pointer keeps `owner` alive, and destroys
 /// `object` first. Used to keep a plugin library loaded while anything it created exists.

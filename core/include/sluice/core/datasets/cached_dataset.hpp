@@ -23,6 +23,7 @@ class SLUICE_API CachedDataset : public Dataset {
   std::string dataset_type() const override { return inner_->dataset_type() + " (cached)"; }
   std::string describe() const override;
   bool is_ephemeral() const override { return inner_->is_ephemeral(); }
+  void prepare_save() override { inner_->prepare_save(); }
   /// The memory copy, and whatever the wrapped dataset holds.
   void held_values(std::vector<Value>& out) const override;
 

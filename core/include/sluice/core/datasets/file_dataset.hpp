@@ -39,6 +39,8 @@ class SLUICE_API FileDataset : public Dataset {
   void save(const Value& value) override;
   bool exists() const override;
   std::string describe() const override;
+  /// An unversioned dataset claims its file (the lock a first save would take).
+  void prepare_save() override;
 
   /// The filepath as messages name it: a local path, or the URL (`memory://store/key`).
   const std::filesystem::path& filepath() const { return filepath_; }
@@ -61,6 +63,8 @@ class SLUICE_API FileDataset : public Dataset {
   std::string load_key() const;
   std::string save_key() const;
   std::string version_key(const std::string& version) const;
+  /// Claims the file under `key` unless this dataset already asked (Storage::claim).
+  void claim(const std::string& key);
 
   FileLocation location_;
   std::filesystem::path filepath_;
