@@ -3,7 +3,7 @@
 // direct_io and attributes are never cached: a second read of a file pays again, as it would
 // over the network. The loop is multithreaded, so concurrent requests overlap.
 
-#define FUSE_USE_VERSION 35
+#define FUSE_USE_VERSION 312
 
 #include "slowfs.hpp"
 
@@ -42,6 +42,9 @@ namespace fs = std::filesystem;
 namespace {
 
 using Seconds = std::chrono::duration<double>;
+
+// Requests served (and delayed) at the same time at most: one thread each.
+constexpr unsigned kMaxRequestsAtOnce = 1024;
 
 // The delays of one mount; shared by the handler threads.
 class Charges {
@@ -601,10 +604,18 @@ int serve(const SlowFsMount& mount) {
     if (!mount.foreground && fuse_daemonize(0) != 0) {
       throw Error("slowfs: could not detach from the terminal; retry with --foreground");
     }
-    fuse_loop_config config{};
-    config.clone_fd = 0;
-    config.max_idle_threads = 16;
-    const int ended = fuse_loop_mt(session.get(), &config);
+    // A request's delay is slept in the thread serving it, so the loop's threads bound how many
+    // requests wait at once; libfuse's default bound (10) would make an eleventh wait a whole
+    // latency more (a fanout's claims and writes, all at once). Storage serves them in parallel.
+    const std::unique_ptr<fuse_loop_config, decltype(&fuse_loop_cfg_destroy)> config(
+        fuse_loop_cfg_create(), &fuse_loop_cfg_destroy);
+    if (!config) {
+      throw Error("slowfs: out of memory configuring the FUSE loop");
+    }
+    fuse_loop_cfg_set_clone_fd(config.get(), 0);
+    fuse_loop_cfg_set_idle_threads(config.get(), 16);
+    fuse_loop_cfg_set_max_threads(config.get(), kMaxRequestsAtOnce);
+    const int ended = fuse_loop_mt(session.get(), config.get());
     fuse_remove_signal_handlers(lowlevel);
     // The loop returns the number of the signal that ended it, 0 after `fusermount3 -u`.
     if (ended != 0 && ended != SIGINT && ended != SIGTERM && ended != SIGHUP) {
