@@ -10,6 +10,7 @@
 
 #include <sluice/bench/harness.hpp>
 #include <sluice/bench/lower_bound.hpp>
+#include <sluice/bench/predict.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/error.hpp>
@@ -239,6 +240,40 @@ template <typename T>
 T median(std::vector<T> values) {
   std::sort(values.begin(), values.end());
   return values[values.size() / 2];
+}
+
+// The storage times `costs` give (the simulated jitter adds half its span on average, as in
+// sequential_cost).
+StorageTimes storage_times(const BoundInputs& costs, Clock::duration jitter) {
+  const double mean_jitter = seconds(jitter) / 2;
+  return {.read_latency = costs.read_latency + mean_jitter,
+          .write_latency = costs.write_latency + mean_jitter,
+          .bandwidth = costs.bandwidth};
+}
+
+// What `predictor` predicts for `strategy` on `storage`; unset for a strategy it does not
+// simulate.
+std::optional<double> predict(const Predictor& predictor, const Strategy& strategy,
+                              const StorageTimes& storage) {
+  try {
+    return predictor.predict(model_of(strategy), storage).seconds;
+  } catch (const ConfigError&) {
+    return std::nullopt;  // reported as not predicted
+  }
+}
+
+// `storage` calibrated on the measured run of the `sequential` strategy, when there is one: the
+// overhead per operation this machine adds to the simulated latencies (docs/architecture.md,
+// "The advisor").
+StorageTimes calibrated(const Predictor& predictor, const std::vector<Strategy>& strategies,
+                        const std::vector<BenchResult>& results, const StorageTimes& storage) {
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (strategies[i].name == "sequential" && strategies[i].runner == "sequential" &&
+        strategies[i].hooks.empty() && strategies[i].persist) {
+      return predictor.calibrate(model_of(strategies[i]), storage, results[i].wall_s);
+    }
+  }
+  return storage;
 }
 
 }  // namespace
@@ -589,6 +624,18 @@ std::vector<BenchResult> Harness::run(const std::vector<Strategy>& strategies,
   // transfer included), or what every strategy's did for a kind it made none of.
   const IoFigures pooled_reads = io_figures(all_reads);
   const IoFigures pooled_writes = io_figures(all_writes);
+  const Predictor predictor(workload.pipeline, [&] {
+    BoundInputs costs = bound_inputs;
+    costs.persisted = [&ref](const std::string& dataset) {
+      return ref.persisted.contains(dataset);
+    };
+    return costs;
+  }());
+  // On real storage the latencies are measured ones, overhead included.
+  const StorageTimes simulated_storage =
+      settings.real_storage ? StorageTimes{}
+                            : calibrated(predictor, strategies, results,
+                                         storage_times(bound_inputs, point.profile.jitter));
   for (std::size_t i = 0; i < results.size(); ++i) {
     BenchResult& result = results[i];
     if (settings.real_storage) {
@@ -605,6 +652,9 @@ std::vector<BenchResult> Harness::run(const std::vector<Strategy>& strategies,
       return persisted.contains(dataset);
     };
     result.bound_s = lower_bound(workload.pipeline, bound_inputs);
+    result.predicted_s =
+        predict(predictor, strategies[i],
+                settings.real_storage ? storage_times(bound_inputs, {}) : simulated_storage);
     result.ratio = result.bound_s > 0 ? result.wall_s / result.bound_s : 0;
     const SimulatedSchedule schedule = best_schedule(workload.pipeline, bound_inputs);
     result.schedule_s = schedule.seconds;

@@ -53,6 +53,19 @@ bool any_optimum(const std::vector<BenchResult>& results) {
                      [](const BenchResult& result) { return result.optimum_s.has_value(); });
 }
 
+bool any_prediction(const std::vector<BenchResult>& results) {
+  return std::any_of(results.begin(), results.end(),
+                     [](const BenchResult& result) { return result.predicted_s.has_value(); });
+}
+
+// wall / predicted: above 1 when the run took longer than predicted.
+std::optional<double> predicted_ratio(const BenchResult& result) {
+  if (!result.predicted_s || *result.predicted_s <= 0) {
+    return std::nullopt;
+  }
+  return result.wall_s / *result.predicted_s;
+}
+
 bool any_schedule(const std::vector<BenchResult>& results) {
   return std::any_of(results.begin(), results.end(),
                      [](const BenchResult& result) { return result.schedule_s.has_value(); });
@@ -124,6 +137,11 @@ std::string format_table(const std::vector<BenchResult>& results) {
     header.emplace_back("best schedule (s)");
     header.emplace_back("x schedule");
   }
+  const bool predicted = any_prediction(results);
+  if (predicted) {
+    header.emplace_back("predicted (s)");
+    header.emplace_back("x predicted");
+  }
   for (const char* column : {"speed-up", "peak memory", "reads", "writes"}) {
     header.emplace_back(column);
   }
@@ -149,6 +167,11 @@ std::string format_table(const std::vector<BenchResult>& results) {
     if (schedule) {
       row.push_back(result.schedule_s ? format_seconds(*result.schedule_s) : "-");
       row.push_back(result.schedule_ratio ? fmt::format("{:.3f}", *result.schedule_ratio) : "-");
+    }
+    if (predicted) {
+      const auto ratio = predicted_ratio(result);
+      row.push_back(result.predicted_s ? format_seconds(*result.predicted_s) : "-");
+      row.push_back(ratio ? fmt::format("{:.3f}", *ratio) : "-");
     }
     row.push_back(result.speedup ? fmt::format("{:.2f}x", *result.speedup) : "-");
     row.push_back(format_size(result.peak_bytes));
@@ -215,6 +238,8 @@ std::string to_csv(const std::vector<BenchResult>& results) {
     header.emplace_back("schedule_ratio");
     header.emplace_back("schedule_rule");
   }
+  header.emplace_back("predicted_s");
+  header.emplace_back("predicted_ratio");
   std::string csv = fmt::format("{}\n", fmt::join(header, ","));
   for (const auto& result : results) {
     csv += fmt::format("{},{},{},{},{},{},{},{},{}", result.scenario, result.strategy,
@@ -234,6 +259,8 @@ std::string to_csv(const std::vector<BenchResult>& results) {
       csv += fmt::format(",{},{},{}", optional_text(result.schedule_s),
                          optional_text(result.schedule_ratio), result.schedule_rule);
     }
+    csv += fmt::format(",{},{}", optional_text(result.predicted_s),
+                       optional_text(predicted_ratio(result)));
     csv += "\n";
   }
   return csv;
@@ -272,6 +299,8 @@ std::string to_json(const std::vector<BenchResult>& results) {
       row["schedule_ratio"] = optional(result.schedule_ratio);
       row["schedule_rule"] = result.schedule_rule;
     }
+    row["predicted_s"] = optional(result.predicted_s);
+    row["predicted_ratio"] = optional(predicted_ratio(result));
     rows.push_back(std::move(row));
   }
   return json_text(rows);

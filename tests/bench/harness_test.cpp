@@ -356,8 +356,8 @@ TEST(Reports, CsvColumnsComeFirstThenTheSweptParameters) {
   const std::string csv = bench::to_csv({result});
   EXPECT_EQ(csv,
             "scenario,strategy,wall_s,bound_s,ratio,speedup,peak_bytes,reads,writes,read-latency,"
-            "workers,time_scale,optimum_s,optimum_ratio\nchain:8,tee,20.25,20,1.0125,,8192,1,8,"
-            "10,2,0.01,,\n");
+            "workers,time_scale,optimum_s,optimum_ratio,predicted_s,predicted_ratio\nchain:8,tee,"
+            "20.25,20,1.0125,,8192,1,8,10,2,0.01,,,,\n");
   const Json json = parse_json(bench::to_json({result}), "results.json", "");
   ASSERT_EQ(json.size(), 1U);
   EXPECT_EQ(json[0].at("scenario"), "chain:8");
@@ -399,8 +399,9 @@ TEST(Reports, TheOptimumAndTimeOverItAreReportedWhereTheyWereSearched) {
   EXPECT_THAT(table, HasSubstr("1.40     1.05         1.40       1.05"));
   EXPECT_THAT(table, HasSubstr("1.40     1.05            -          -"));
   EXPECT_THAT(bench::to_csv({small, large}),
-              HasSubstr(",optimum_s,optimum_ratio\nfanout:8,tee,1.47,1.4,1.05,,0,0,0,0,1.4,1.05\n"
-                        "random:200,tee,1.47,1.4,1.05,,0,0,0,0,,\n"));
+              HasSubstr(",optimum_s,optimum_ratio,predicted_s,predicted_ratio\n"
+                        "fanout:8,tee,1.47,1.4,1.05,,0,0,0,0,1.4,1.05,,\n"
+                        "random:200,tee,1.47,1.4,1.05,,0,0,0,0,,,,\n"));
   const Json json = parse_json(bench::to_json({small, large}), "results.json", "");
   EXPECT_EQ(json[0].at("optimum_s"), 1.4);
   EXPECT_EQ(json[0].at("optimum_ratio"), 1.05);
@@ -442,11 +443,30 @@ TEST(Reports, TheBestScheduleIsReportedBesideTheBound) {
   EXPECT_THAT(table, HasSubstr("x bound  best schedule (s)  x schedule  speed-up"));
   EXPECT_THAT(table, HasSubstr("3.20     1.03               3.25       1.015"));
   EXPECT_THAT(bench::to_csv({result}),
-              HasSubstr(",schedule_s,schedule_ratio,schedule_rule\nrandom:200,parallel+tee,3.3,3.2,"
-                        "1.03125,,0,0,0,0,,,3.25,1.01538,longest path\n"));
+              HasSubstr(",schedule_s,schedule_ratio,schedule_rule,predicted_s,predicted_ratio\n"
+                        "random:200,parallel+tee,3.3,3.2,1.03125,,0,0,0,0,,,3.25,1.01538,longest "
+                        "path,,\n"));
   const Json json = parse_json(bench::to_json({result}), "results.json", "");
   EXPECT_EQ(json[0].at("schedule_s"), 3.25);
   EXPECT_EQ(json[0].at("schedule_rule"), "longest path");
+}
+
+TEST(Reports, ThePredictionIsReportedBesideTheMeasuredWallTime) {
+  bench::BenchResult result;
+  result.scenario = "fanout:8";
+  result.strategy = "tee";
+  result.wall_s = 0.42;
+  result.bound_s = 0.4;
+  result.ratio = 0.42 / 0.4;
+  result.predicted_s = 0.4;
+  const std::string table = bench::format_table({result});
+  EXPECT_THAT(table, HasSubstr("x bound  predicted (s)  x predicted  speed-up"));
+  EXPECT_THAT(table, HasSubstr("0.4        1.050"));
+  EXPECT_THAT(bench::to_csv({result}), HasSubstr(",predicted_s,predicted_ratio\n"));
+  EXPECT_THAT(bench::to_csv({result}), HasSubstr(",0.4,1.05\n"));
+  const Json json = parse_json(bench::to_json({result}), "results.json", "");
+  EXPECT_EQ(json[0].at("predicted_s"), 0.4);
+  EXPECT_EQ(json[0].at("predicted_ratio"), 1.05);
 }
 
 }  // namespace

@@ -151,6 +151,10 @@ struct BenchResult {
   /// On a real backend (BenchSettings::real_storage): what its reads and writes measured over
   /// every run of the strategy; its lower bound uses their medians.
   std::optional<IoFigures> measured_reads, measured_writes;
+  /// What bench::Predictor predicts for this strategy from the reference runs (the nodes'
+  /// compute, the datasets' sizes) and the point's storage, before any timed run: beside
+  /// wall_s it shows how far the prediction is. Unset for a strategy it does not simulate (mpi).
+  std::optional<double> predicted_s;
 };
 
 /// Where a point's runs are: called before each timed run.

@@ -1,0 +1,88 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include <sluice/bench/lower_bound.hpp>
+#include <sluice/bench/strategy.hpp>
+#include <sluice/core/pipeline.hpp>
+#include <sluice/runners/plan.hpp>
+
+namespace sluice::bench {
+
+/// What a strategy's runner and hooks do with time, as Predictor simulates it.
+struct StrategyModel {
+  /// Nodes running at once: the parallel runner's threads; 1 for the sequential runner.
+  std::size_t workers = 1;
+  /// The parallel runner's order (of the ready nodes, the one with the most nodes on its path
+  /// to a sink first, ties by index); else the plan's order, one node at a time.
+  bool parallel = false;
+  /// A node's loads at once, then its saves at once (`--async`), instead of one after another.
+  bool async_io = false;
+  /// The cache hook: saves write through and keep the value, later loads come from memory.
+  bool cache = false;
+  /// The tee hook: saves hand the value to a background writer and downstream loads take it
+  /// from memory; a persisted free input is read once; the run ends with its last write.
+  bool tee = false;
+  /// The tee's writers (max_writers): writes beyond them wait for one to be free.
+  std::size_t tee_writers = 256;
+  /// false: only the free inputs are on storage (the `memory` reference).
+  bool persist = true;
+};
+
+/// The model of `strategy`, from its runner, runner options and hooks. ConfigError naming the
+/// strategy for what the predictor does not simulate (an `mpi` runner, an unknown runner or a
+/// hook other than cache, tee and the observers timeline, memory_profiler and debug_catalog).
+StrategyModel model_of(const Strategy& strategy);
+
+/// A storage's cost of one operation: latency + bytes / bandwidth (0: unlimited), + overhead.
+struct StorageTimes {
+  double read_latency = 0;   // seconds
+  double write_latency = 0;  // seconds
+  double bandwidth = 0;      // bytes per second
+  /// Seconds every read, write and node compute takes beyond its cost: what a measured run
+  /// shows on top of its latencies and compute (the sleeps' overshoot, the runner's and the
+  /// hooks' own work). calibrate() finds it from one measured run.
+  double overhead = 0;
+};
+
+struct Prediction {
+  double seconds = 0;       // the run's wall time
+  std::uint64_t reads = 0;  // operations on storage
+  std::uint64_t writes = 0;
+};
+
+/// Predicts the wall time of a run of `pipeline` under a strategy, by a discrete-event
+/// simulation of the runners' own rules (docs/architecture.md, "The advisor"): the sequential
+/// runner's plan order, the parallel runner's ready queue and workers, each node loading its
+/// inputs, computing and saving its outputs in turn (or its loads and its saves at once with
+/// async_io), the cache's and the tee's memory copies and the tee's writer pool. Storage serves
+/// any number of operations at once, each taking its latency and transfer time, as the simulated
+/// storage of `sluice bench` and slowfs do. Made once per pipeline and costs; each prediction is
+/// O((nodes + edges) log nodes) and allocates only its own state.
+class Predictor {
+ public:
+  /// From `costs` it takes the compute per node, the bytes per dataset and which datasets are
+  /// on storage when everything is persisted (its latencies, bandwidth and workers are not used:
+  /// those are per prediction).
+  Predictor(const Pipeline& pipeline, const BoundInputs& costs);
+
+  Prediction predict(const StrategyModel& strategy, const StorageTimes& storage) const;
+
+  /// `storage` with the overhead per operation that makes the prediction of `strategy` equal
+  /// `measured_seconds`, the wall time of a run of it (0 when the run was not slower than
+  /// predicted): the one measured run every other prediction is made from.
+  StorageTimes calibrate(const StrategyModel& strategy, StorageTimes storage,
+                         double measured_seconds) const;
+
+ private:
+  Plan plan_;
+  std::vector<double> compute_;           // by node
+  std::vector<std::uint64_t> bytes_;      // by dataset
+  std::vector<std::uint8_t> persisted_;   // by dataset: on storage when everything is persisted
+  std::vector<std::uint8_t> produced_;    // by dataset: a node of the pipeline saves it
+  std::vector<std::uint32_t> producers_;  // by node: distinct inputs a node of the pipeline saves
+};
+
+}  // namespace sluice::bench

@@ -1,0 +1,132 @@
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <sluice/bench/predict.hpp>
+#include <sluice/bench/strategy.hpp>
+#include <sluice/core/error.hpp>
+#include <sluice/core/node.hpp>
+#include <sluice/core/pipeline.hpp>
+
+namespace sluice {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+int same(int x) {
+  return x;
+}
+
+int sum(int a, int b) {
+  return a + b;
+}
+
+// Every dataset on storage, each node computing `seconds`.
+bench::BoundInputs costs(const Pipeline& pipeline, double seconds) {
+  bench::BoundInputs inputs;
+  for (const Node& node : pipeline.nodes()) {
+    inputs.compute[node.name()] = seconds;
+  }
+  inputs.persisted = [](const std::string&) { return true; };
+  return inputs;
+}
+
+bench::StrategyModel model(const std::string& strategy, std::size_t workers = 1,
+                           std::size_t tee_writers = 0) {
+  return bench::model_of(bench::make_strategy(strategy, workers, tee_writers));
+}
+
+const bench::StorageTimes kOneSecond{.read_latency = 1, .write_latency = 1};
+
+TEST(Predictor, AChainOfThreeTakesWhatEachStrategyWaitsFor) {
+  const Pipeline chain{node("a", same, "in", "d1"), node("b", same, "d1", "d2"),
+                       node("c", same, "d2", "d3")};
+  const bench::Predictor predictor(chain, costs(chain, 0.5));
+  // Each node reads its input (1 s), computes (0.5 s) and writes its output (1 s).
+  const auto sequential = predictor.predict(model("sequential"), kOneSecond);
+  EXPECT_DOUBLE_EQ(sequential.seconds, 7.5);
+  EXPECT_EQ(sequential.reads, 3U);
+  EXPECT_EQ(sequential.writes, 3U);
+  EXPECT_DOUBLE_EQ(predictor.predict(model("async"), kOneSecond).seconds, 7.5);
+  // The cache: only the input is read; every write is waited for.
+  const auto cache = predictor.predict(model("cache"), kOneSecond);
+  EXPECT_DOUBLE_EQ(cache.seconds, 1 + 3 * 1.5);
+  EXPECT_EQ(cache.reads, 1U);
+  // The tee: read, three computes, and the last write in the background.
+  const auto tee = predictor.predict(model("tee"), kOneSecond);
+  EXPECT_DOUBLE_EQ(tee.seconds, 1 + 1.5 + 1);
+  EXPECT_EQ(tee.reads, 1U);
+  EXPECT_EQ(tee.writes, 3U);
+  // One writer: each write waits for the one before (d1 1.5-2.5, d2 2.5-3.5, d3 3.5-4.5).
+  EXPECT_DOUBLE_EQ(predictor.predict(model("tee", 1, 1), kOneSecond).seconds, 4.5);
+  // Memory: the input is read, nothing is written.
+  const auto memory = predictor.predict(model("memory"), kOneSecond);
+  EXPECT_DOUBLE_EQ(memory.seconds, 2.5);
+  EXPECT_EQ(memory.writes, 0U);
+}
+
+TEST(Predictor, ParallelWorkersTakeTheReadyNodesAndTheTeeOverlapsTheWrites) {
+  const Pipeline fanout{node("src", same, "in", "mid"), node("b1", same, "mid", "o1"),
+                        node("b2", same, "mid", "o2"), node("b3", same, "mid", "o3"),
+                        node("b4", same, "mid", "o4")};
+  const bench::Predictor predictor(fanout, costs(fanout, 1));
+  // src: 3 s; then two branches at a time, 3 s each (read mid, compute, write).
+  EXPECT_DOUBLE_EQ(predictor.predict(model("parallel", 2), kOneSecond).seconds, 9);
+  EXPECT_DOUBLE_EQ(predictor.predict(model("parallel", 4), kOneSecond).seconds, 6);
+  // With the tee: src computes by 2 s, two branches by 3 s, two more by 4 s, written by 5 s.
+  EXPECT_DOUBLE_EQ(predictor.predict(model("parallel+tee", 2), kOneSecond).seconds, 5);
+  EXPECT_DOUBLE_EQ(predictor.predict(model("sequential"), kOneSecond).seconds, 3 + 4 * 3);
+}
+
+TEST(Predictor, AsyncLoadsAndSavesAtOnceAndBandwidthAddsTransferTime) {
+  const Pipeline join{node("j", sum, {"x", "y"}, "z")};
+  bench::BoundInputs inputs = costs(join, 0);
+  EXPECT_DOUBLE_EQ(bench::Predictor(join, inputs).predict(model("sequential"), kOneSecond).seconds,
+                   3);
+  EXPECT_DOUBLE_EQ(bench::Predictor(join, inputs).predict(model("async"), kOneSecond).seconds, 2);
+  inputs.bytes = {{"x", 2'000'000}, {"z", 1'000'000}};
+  const bench::StorageTimes slow_link{.read_latency = 1, .write_latency = 1, .bandwidth = 1e6};
+  // x: 1 + 2 s, y: 1 s, then z: 1 + 1 s.
+  EXPECT_DOUBLE_EQ(bench::Predictor(join, inputs).predict(model("sequential"), slow_link).seconds,
+                   6);
+  EXPECT_DOUBLE_EQ(bench::Predictor(join, inputs).predict(model("async"), slow_link).seconds, 5);
+}
+
+TEST(Predictor, TheTeeReadsAFreeInputOnceForReadersRunningAtOnce) {
+  const Pipeline two{node("p", same, "in", "a"), node("q", same, "in", "b")};
+  const bench::Predictor predictor(two, costs(two, 0));
+  const auto plain = predictor.predict(model("parallel", 2), kOneSecond);
+  EXPECT_EQ(plain.reads, 2U);
+  EXPECT_DOUBLE_EQ(plain.seconds, 2);
+  const auto tee = predictor.predict(model("parallel+tee", 2), kOneSecond);
+  EXPECT_EQ(tee.reads, 1U);
+  EXPECT_DOUBLE_EQ(tee.seconds, 2);  // both wait for the one read, then write in the background
+}
+
+TEST(Predictor, StrategiesItDoesNotSimulateAreNamed) {
+  EXPECT_THAT([] { bench::model_of(bench::make_strategy("mpi", 2)); },
+              ThrowsMessage<ConfigError>(
+                  AllOf(HasSubstr("cannot predict strategy 'mpi'"), HasSubstr("runner 'mpi'"))));
+  const bench::Strategy custom =
+      bench::parse_strategy("mine", "runner: sequential\nhooks: [{name: compress}]", 1);
+  EXPECT_THAT(
+      [&] { bench::model_of(custom); },
+      ThrowsMessage<ConfigError>(AllOf(HasSubstr("strategy 'mine'"), HasSubstr("hook 'compress'"),
+                                       HasSubstr("measure it with `sluice bench`"))));
+  const bench::StrategyModel observed = bench::model_of(bench::parse_strategy(
+      "seen", "runner: parallel\nrunner_options: {async_io: true}\nhooks: [{name: timeline}]", 3));
+  EXPECT_TRUE(observed.parallel);
+  EXPECT_TRUE(observed.async_io);
+  EXPECT_EQ(observed.workers, 3U);
+  EXPECT_FALSE(observed.tee);
+}
+
+}  // namespace
+}  // namespace sluice
