@@ -253,8 +253,8 @@ StorageTimes storage_times(const BoundInputs& costs, Clock::duration jitter) {
 
 // What `predictor` predicts for `strategy` on `storage`; unset for a strategy it does not
 // simulate.
-std::optional<double> predict(const Predictor& predictor, const Strategy& strategy,
-                              const StorageTimes& storage) {
+std::optional<double> predicted_seconds(const Predictor& predictor, const Strategy& strategy,
+                                        const StorageTimes& storage) {
   try {
     return predictor.predict(model_of(strategy), storage).seconds;
   } catch (const ConfigError&) {
@@ -274,6 +274,81 @@ StorageTimes calibrated(const Predictor& predictor, const std::vector<Strategy>&
     }
   }
   return storage;
+}
+
+// A result's lower bound, best schedule and (for a small pipeline) optimum, and its wall time
+// over each.
+void add_model_figures(BenchResult& result, const Pipeline& pipeline, const BoundInputs& inputs) {
+  result.bound_s = lower_bound(pipeline, inputs);
+  result.ratio = result.bound_s > 0 ? result.wall_s / result.bound_s : 0;
+  const SimulatedSchedule schedule = best_schedule(pipeline, inputs);
+  result.schedule_s = schedule.seconds;
+  result.schedule_rule = schedule.rule;
+  if (schedule.seconds > 0) {
+    result.schedule_ratio = result.wall_s / schedule.seconds;
+  }
+  if (pipeline.size() <= kMaxOptimumNodes) {
+    result.optimum_s = optimum(pipeline, inputs);
+    if (result.optimum_s && *result.optimum_s > 0) {
+      result.optimum_ratio = result.wall_s / *result.optimum_s;
+    }
+  }
+}
+
+// Each result's speed-up over the sequential strategy's, when that is among them.
+void add_speedups(std::vector<BenchResult>& results) {
+  const auto sequential = std::find_if(results.begin(), results.end(), [](const auto& result) {
+    return result.strategy == "sequential";
+  });
+  if (sequential == results.end()) {
+    return;
+  }
+  for (auto& result : results) {
+    if (result.wall_s > 0) {
+      result.speedup = sequential->wall_s / result.wall_s;
+    }
+  }
+}
+
+// The scenario's workload for predictions: its pipeline and catalog, nothing modelled.
+Workload observed_workload(const WorkloadFactory& factory, std::size_t payload) {
+  static const ManualClock clock;
+  return factory(
+      {.compute = {}, .mode = ComputeMode::sleep, .payload = std::max<std::size_t>(1, payload)},
+      clock);
+}
+
+// The datasets of `catalog` on storage when everything is persisted.
+std::set<std::string> persisted_in(const Catalog& catalog) {
+  std::set<std::string> names;
+  catalog.for_each([&](const std::string& name, const Dataset& dataset) {
+    if (!dataset.is_ephemeral() && !Catalog::is_parameter(name)) {
+      names.insert(name);
+    }
+  });
+  return names;
+}
+
+std::set<std::string> persisted_datasets(const Workload& workload) {
+  static const ManualClock clock;
+  return persisted_in(workload.make_catalog(clock).catalog);
+}
+
+// The costs of `observed` for the predictor and the bounds: each node's observed compute plus
+// `modelled`, each dataset's observed bytes, on storage the `persisted` ones.
+BoundInputs observed_costs(const Workload& workload, const ObservedRun& observed,
+                           Clock::duration modelled, const std::set<std::string>& persisted) {
+  BoundInputs inputs;
+  for (const Node& node : workload.pipeline.nodes()) {
+    const auto at = observed.compute.find(node.name());
+    inputs.compute[node.name()] =
+        (at != observed.compute.end() ? at->second : 0.0) + seconds(modelled);
+  }
+  inputs.bytes = observed.bytes;
+  inputs.persisted = [persisted](const std::string& dataset) {
+    return persisted.contains(dataset);
+  };
+  return inputs;
 }
 
 }  // namespace
@@ -335,11 +410,7 @@ const Harness::Reference& Harness::reference(const BenchSettings& settings,
         }
         reference->outputs.insert(node.outputs().begin(), node.outputs().end());
       }
-      prepared.catalog.for_each([&](const std::string& name, const Dataset& dataset) {
-        if (!dataset.is_ephemeral() && !Catalog::is_parameter(name)) {
-          reference->persisted.insert(name);
-        }
-      });
+      reference->persisted = persisted_in(prepared.catalog);
     }
     keep_in_memory(prepared.catalog, workload.pipeline);
     auto probe = std::make_shared<Probe>(clock);
@@ -651,34 +722,95 @@ std::vector<BenchResult> Harness::run(const std::vector<Strategy>& strategies,
     bound_inputs.persisted = [&persisted](const std::string& dataset) {
       return persisted.contains(dataset);
     };
-    result.bound_s = lower_bound(workload.pipeline, bound_inputs);
-    result.predicted_s =
-        predict(predictor, strategies[i],
-                settings.real_storage ? storage_times(bound_inputs, {}) : simulated_storage);
-    result.ratio = result.bound_s > 0 ? result.wall_s / result.bound_s : 0;
-    const SimulatedSchedule schedule = best_schedule(workload.pipeline, bound_inputs);
-    result.schedule_s = schedule.seconds;
-    result.schedule_rule = schedule.rule;
-    if (schedule.seconds > 0) {
-      result.schedule_ratio = result.wall_s / schedule.seconds;
-    }
-    if (workload.pipeline.size() <= kMaxOptimumNodes) {
-      result.optimum_s = optimum(workload.pipeline, bound_inputs);
-      if (result.optimum_s && *result.optimum_s > 0) {
-        result.optimum_ratio = result.wall_s / *result.optimum_s;
-      }
+    result.predicted_s = predicted_seconds(
+        predictor, strategies[i],
+        settings.real_storage ? storage_times(bound_inputs, {}) : simulated_storage);
+    add_model_figures(result, workload.pipeline, bound_inputs);
+  }
+  add_speedups(results);
+  return results;
+}
+
+Calibration Harness::calibrate(const ObservedRun& observed, const ObservedStorage& seen) {
+  Calibration calibration;
+  if (!observed.model) {
+    return calibration;
+  }
+  const Workload workload = observed_workload(factory_, 0);
+  const Predictor predictor(workload.pipeline,
+                            observed_costs(workload, observed, {}, persisted_datasets(workload)));
+  const StorageTimes storage{.read_latency = seen.read_latency,
+                             .write_latency = seen.write_latency,
+                             .bandwidth = seen.bandwidth};
+  calibration.predicted_s = predictor.predict(*observed.model, storage).seconds;
+  calibration.overhead = predictor.calibrate(*observed.model, storage, observed.wall_s).overhead;
+  return calibration;
+}
+
+std::vector<BenchResult> Harness::predict(const std::vector<Strategy>& strategies,
+                                          const BenchPoint& point, const ObservedRun& observed,
+                                          double overhead) {
+  std::vector<StrategyModel> models;
+  for (const Strategy& strategy : strategies) {
+    models.push_back(model_of(strategy));  // ConfigError for one it does not simulate
+  }
+  const Workload workload = observed_workload(factory_, 0);
+  const Pipeline& pipeline = workload.pipeline;
+  std::set<std::string> ran;
+  for (const auto& [node, seconds] : observed.compute) {
+    ran.insert(node);
+  }
+  for (const Node& node : pipeline.nodes()) {
+    if (ran.erase(node.name()) == 0) {
+      throw ConfigError(fmt::format(
+          "'{}' has no span of node '{}' of scenario '{}': the trace is of another pipeline, or of "
+          "a run that stopped early or ran only some nodes; trace a whole run of this pipeline "
+          "(`sluice run --hooks timeline`), or give the --scenario/--pipeline it ran",
+          observed.source, node.name(), scenario_));
     }
   }
-  const auto sequential = std::find_if(results.begin(), results.end(), [](const auto& result) {
-    return result.strategy == "sequential";
-  });
-  if (sequential != results.end()) {
-    for (auto& result : results) {
-      if (result.wall_s > 0) {
-        result.speedup = sequential->wall_s / result.wall_s;
-      }
+  if (!ran.empty()) {
+    throw ConfigError(fmt::format(
+        "'{}' has a span of node '{}', which scenario '{}' does not have: the trace is of "
+        "another pipeline; give the --scenario/--pipeline it ran",
+        observed.source, *ran.begin(), scenario_));
+  }
+  const std::set<std::string> persisted = persisted_datasets(workload);
+  BoundInputs inputs = observed_costs(workload, observed, point.compute, persisted);
+  inputs.read_latency = seconds(point.profile.read_latency);
+  inputs.write_latency = seconds(point.profile.write_latency);
+  inputs.bandwidth = point.profile.bandwidth;
+  const Predictor predictor(pipeline, inputs);
+  StorageTimes storage = storage_times(inputs, point.profile.jitter);
+  storage.overhead = overhead;
+  std::set<std::string> free_inputs;  // on storage when nothing else is persisted
+  for (const std::string& name : persisted) {
+    if (!pipeline.all_outputs().contains(name)) {
+      free_inputs.insert(name);
     }
   }
+  std::vector<BenchResult> results;
+  for (std::size_t i = 0; i < strategies.size(); ++i) {
+    const Prediction prediction = predictor.predict(models[i], storage);
+    BenchResult result;
+    result.scenario = scenario_;
+    result.strategy = strategies[i].name;
+    result.wall_s = prediction.seconds;
+    result.predicted_s = prediction.seconds;
+    result.predicted_only = true;
+    result.reads = prediction.reads;
+    result.writes = prediction.writes;
+    result.time_scale = 1;
+    result.swept = point.swept;
+    const std::set<std::string>& on_storage = strategies[i].persist ? persisted : free_inputs;
+    inputs.workers = strategies[i].workers;
+    inputs.persisted = [&on_storage](const std::string& dataset) {
+      return on_storage.contains(dataset);
+    };
+    add_model_figures(result, pipeline, inputs);
+    results.push_back(std::move(result));
+  }
+  add_speedups(results);
   return results;
 }
 

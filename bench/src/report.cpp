@@ -54,8 +54,15 @@ bool any_optimum(const std::vector<BenchResult>& results) {
 }
 
 bool any_prediction(const std::vector<BenchResult>& results) {
-  return std::any_of(results.begin(), results.end(),
-                     [](const BenchResult& result) { return result.predicted_s.has_value(); });
+  return std::any_of(results.begin(), results.end(), [](const BenchResult& result) {
+    return result.predicted_s.has_value() && !result.predicted_only;
+  });
+}
+
+bool all_predicted(const std::vector<BenchResult>& results) {
+  return !results.empty() &&
+         std::all_of(results.begin(), results.end(),
+                     [](const BenchResult& result) { return result.predicted_only; });
 }
 
 // wall / predicted: above 1 when the run took longer than predicted.
@@ -125,7 +132,10 @@ std::string format_table(const std::vector<BenchResult>& results) {
   const auto swept = swept_names(results);
   header.insert(header.end(), swept.begin(), swept.end());
   const bool optimum = any_optimum(results);
-  for (const char* column : {"wall (s)", "bound (s)", "x bound"}) {
+  // Nothing ran (--from-trace): the wall time is the prediction.
+  const bool only_predicted = all_predicted(results);
+  for (const char* column :
+       {only_predicted ? "predicted (s)" : "wall (s)", "bound (s)", "x bound"}) {
     header.emplace_back(column);
   }
   if (optimum) {
@@ -174,7 +184,7 @@ std::string format_table(const std::vector<BenchResult>& results) {
       row.push_back(ratio ? fmt::format("{:.3f}", *ratio) : "-");
     }
     row.push_back(result.speedup ? fmt::format("{:.2f}x", *result.speedup) : "-");
-    row.push_back(format_size(result.peak_bytes));
+    row.push_back(result.predicted_only ? std::string("-") : format_size(result.peak_bytes));
     row.push_back(fmt::format("{}", result.reads));
     row.push_back(fmt::format("{}", result.writes));
     if (measured) {
@@ -240,6 +250,7 @@ std::string to_csv(const std::vector<BenchResult>& results) {
   }
   header.emplace_back("predicted_s");
   header.emplace_back("predicted_ratio");
+  header.emplace_back("predicted_only");
   std::string csv = fmt::format("{}\n", fmt::join(header, ","));
   for (const auto& result : results) {
     csv += fmt::format("{},{},{},{},{},{},{},{},{}", result.scenario, result.strategy,
@@ -259,8 +270,8 @@ std::string to_csv(const std::vector<BenchResult>& results) {
       csv += fmt::format(",{},{},{}", optional_text(result.schedule_s),
                          optional_text(result.schedule_ratio), result.schedule_rule);
     }
-    csv += fmt::format(",{},{}", optional_text(result.predicted_s),
-                       optional_text(predicted_ratio(result)));
+    csv += fmt::format(",{},{},{}", optional_text(result.predicted_s),
+                       optional_text(predicted_ratio(result)), result.predicted_only ? 1 : 0);
     csv += "\n";
   }
   return csv;
@@ -301,6 +312,7 @@ std::string to_json(const std::vector<BenchResult>& results) {
     }
     row["predicted_s"] = optional(result.predicted_s);
     row["predicted_ratio"] = optional(predicted_ratio(result));
+    row["predicted_only"] = result.predicted_only;
     rows.push_back(std::move(row));
   }
   return json_text(rows);

@@ -20,6 +20,7 @@ namespace sluice {
 namespace {
 
 using namespace std::chrono_literals;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -354,10 +355,11 @@ TEST(Reports, CsvColumnsComeFirstThenTheSweptParameters) {
   result.time_scale = 0.01;
   result.swept = {{"read-latency", 10}, {"workers", 2}};
   const std::string csv = bench::to_csv({result});
-  EXPECT_EQ(csv,
-            "scenario,strategy,wall_s,bound_s,ratio,speedup,peak_bytes,reads,writes,read-latency,"
-            "workers,time_scale,optimum_s,optimum_ratio,predicted_s,predicted_ratio\nchain:8,tee,"
-            "20.25,20,1.0125,,8192,1,8,10,2,0.01,,,,\n");
+  EXPECT_EQ(
+      csv,
+      "scenario,strategy,wall_s,bound_s,ratio,speedup,peak_bytes,reads,writes,read-latency,"
+      "workers,time_scale,optimum_s,optimum_ratio,predicted_s,predicted_ratio,predicted_only\n"
+      "chain:8,tee,20.25,20,1.0125,,8192,1,8,10,2,0.01,,,,,0\n");
   const Json json = parse_json(bench::to_json({result}), "results.json", "");
   ASSERT_EQ(json.size(), 1U);
   EXPECT_EQ(json[0].at("scenario"), "chain:8");
@@ -399,9 +401,9 @@ TEST(Reports, TheOptimumAndTimeOverItAreReportedWhereTheyWereSearched) {
   EXPECT_THAT(table, HasSubstr("1.40     1.05         1.40       1.05"));
   EXPECT_THAT(table, HasSubstr("1.40     1.05            -          -"));
   EXPECT_THAT(bench::to_csv({small, large}),
-              HasSubstr(",optimum_s,optimum_ratio,predicted_s,predicted_ratio\n"
-                        "fanout:8,tee,1.47,1.4,1.05,,0,0,0,0,1.4,1.05,,\n"
-                        "random:200,tee,1.47,1.4,1.05,,0,0,0,0,,,,\n"));
+              HasSubstr(",optimum_s,optimum_ratio,predicted_s,predicted_ratio,predicted_only\n"
+                        "fanout:8,tee,1.47,1.4,1.05,,0,0,0,0,1.4,1.05,,,0\n"
+                        "random:200,tee,1.47,1.4,1.05,,0,0,0,0,,,,,0\n"));
   const Json json = parse_json(bench::to_json({small, large}), "results.json", "");
   EXPECT_EQ(json[0].at("optimum_s"), 1.4);
   EXPECT_EQ(json[0].at("optimum_ratio"), 1.05);
@@ -443,9 +445,9 @@ TEST(Reports, TheBestScheduleIsReportedBesideTheBound) {
   EXPECT_THAT(table, HasSubstr("x bound  best schedule (s)  x schedule  speed-up"));
   EXPECT_THAT(table, HasSubstr("3.20     1.03               3.25       1.015"));
   EXPECT_THAT(bench::to_csv({result}),
-              HasSubstr(",schedule_s,schedule_ratio,schedule_rule,predicted_s,predicted_ratio\n"
-                        "random:200,parallel+tee,3.3,3.2,1.03125,,0,0,0,0,,,3.25,1.01538,longest "
-                        "path,,\n"));
+              HasSubstr(",schedule_s,schedule_ratio,schedule_rule,predicted_s,predicted_ratio,"
+                        "predicted_only\nrandom:200,parallel+tee,3.3,3.2,1.03125,,0,0,0,0,,,3.25,"
+                        "1.01538,longest path,,,0\n"));
   const Json json = parse_json(bench::to_json({result}), "results.json", "");
   EXPECT_EQ(json[0].at("schedule_s"), 3.25);
   EXPECT_EQ(json[0].at("schedule_rule"), "longest path");
@@ -462,11 +464,91 @@ TEST(Reports, ThePredictionIsReportedBesideTheMeasuredWallTime) {
   const std::string table = bench::format_table({result});
   EXPECT_THAT(table, HasSubstr("x bound  predicted (s)  x predicted  speed-up"));
   EXPECT_THAT(table, HasSubstr("0.4        1.050"));
-  EXPECT_THAT(bench::to_csv({result}), HasSubstr(",predicted_s,predicted_ratio\n"));
-  EXPECT_THAT(bench::to_csv({result}), HasSubstr(",0.4,1.05\n"));
+  EXPECT_THAT(bench::to_csv({result}), HasSubstr(",predicted_s,predicted_ratio,predicted_only\n"));
+  EXPECT_THAT(bench::to_csv({result}), HasSubstr(",0.4,1.05,0\n"));
   const Json json = parse_json(bench::to_json({result}), "results.json", "");
   EXPECT_EQ(json[0].at("predicted_s"), 0.4);
   EXPECT_EQ(json[0].at("predicted_ratio"), 1.05);
+}
+
+// A run of chain:3 as a trace would show it: each step computing 0.1 s, every value 1000 bytes.
+bench::ObservedRun observed_chain3() {
+  bench::ObservedRun run;
+  run.source = "t.json";
+  for (const char* node : {"step_1", "step_2", "step_3"}) {
+    run.compute[node] = 0.1;
+  }
+  for (const char* dataset : {"raw", "step_1_out", "step_2_out", "step_3_out"}) {
+    run.bytes[dataset] = 1000;
+  }
+  return run;
+}
+
+TEST_F(HarnessOnAChain, PredictsEveryStrategyFromAnObservedRunWithoutRunningIt) {
+  bench::Harness harness(plugins.registry, "chain:3", bench::generated_workload("chain:3"));
+  std::vector<bench::Strategy> strategies;
+  for (const char* name : {"sequential", "tee", "memory"}) {
+    strategies.push_back(bench::make_strategy(name, 1));
+  }
+  const auto results = harness.predict(strategies, point, observed_chain3(), 0);
+  ASSERT_EQ(results.size(), 3U);
+  // sequential: each step reads (1 s), computes (0.1 s) and writes (1 s).
+  EXPECT_NEAR(find(results, "sequential").wall_s, 3 * 2.1, 1e-9);
+  EXPECT_EQ(find(results, "sequential").reads, 3U);
+  // The tee: the raw read, the three computes, then the last write.
+  EXPECT_NEAR(find(results, "tee").wall_s, 1 + 0.3 + 1, 1e-9);
+  EXPECT_NEAR(find(results, "memory").wall_s, 1.3, 1e-9);
+  for (const auto& result : results) {
+    EXPECT_TRUE(result.predicted_only) << result.strategy;
+    EXPECT_EQ(result.predicted_s, result.wall_s) << result.strategy;
+    EXPECT_EQ(result.time_scale, 1);
+    ASSERT_TRUE(result.optimum_s.has_value()) << result.strategy;
+    EXPECT_LE(result.bound_s, result.wall_s + 1e-9) << result.strategy;
+  }
+  EXPECT_NEAR(*find(results, "tee").speedup, 6.3 / 2.3, 1e-9);
+  // The modelled compute of the point comes on top of the observed one.
+  point.compute = 400ms;
+  EXPECT_NEAR(harness.predict(strategies, point, observed_chain3(), 0).front().wall_s, 3 * 2.5,
+              1e-9);
+  // So does the calibration's overhead, once per read, write and node.
+  point.compute = {};
+  EXPECT_NEAR(harness.predict(strategies, point, observed_chain3(), 0.01).front().wall_s,
+              6.3 + 9 * 0.01, 1e-9);
+  EXPECT_THAT(
+      bench::format_table(results),
+      AllOf(HasSubstr("predicted (s)"), Not(HasSubstr("wall (s)")), Not(HasSubstr("x predicted"))));
+}
+
+TEST_F(HarnessOnAChain, TheCalibrationMakesTheTracedStrategyItsMeasuredTime) {
+  bench::Harness harness(plugins.registry, "chain:3", bench::generated_workload("chain:3"));
+  bench::ObservedRun run = observed_chain3();
+  bench::ObservedStorage seen;
+  seen.read_latency = seen.write_latency = 1;
+  EXPECT_EQ(harness.calibrate(run, seen).overhead, 0);  // no strategy known: none
+  run.model = bench::model_of(bench::make_strategy("sequential", 1));
+  run.wall_s = 6.3 + 0.9;
+  const bench::Calibration calibration = harness.calibrate(run, seen);
+  EXPECT_NEAR(calibration.predicted_s, 6.3, 1e-9);
+  EXPECT_NEAR(calibration.overhead, 0.1, 1e-9);  // 0.9 s over 3 reads, 3 writes and 3 nodes
+}
+
+TEST_F(HarnessOnAChain, AnObservedRunOfOtherNodesIsAnErrorNamingTheTraceAndTheNode) {
+  bench::Harness harness(plugins.registry, "chain:3", bench::generated_workload("chain:3"));
+  const std::vector<bench::Strategy> strategies = {bench::make_strategy("sequential", 1)};
+  bench::ObservedRun missing = observed_chain3();
+  missing.compute.erase("step_2");
+  EXPECT_THAT([&] { harness.predict(strategies, point, missing, 0); },
+              ThrowsMessage<ConfigError>(AllOf(HasSubstr("'t.json' has no span of node 'step_2'"),
+                                               HasSubstr("sluice run --hooks timeline"))));
+  bench::ObservedRun extra = observed_chain3();
+  extra.compute["step_9"] = 1;
+  EXPECT_THAT(
+      [&] { harness.predict(strategies, point, extra, 0); },
+      ThrowsMessage<ConfigError>(AllOf(HasSubstr("'t.json' has a span of node 'step_9'"),
+                                       HasSubstr("which scenario 'chain:3' does not have"))));
+  EXPECT_THAT(
+      [&] { harness.predict({bench::make_strategy("mpi", 2)}, point, observed_chain3(), 0); },
+      ThrowsMessage<ConfigError>(HasSubstr("cannot predict strategy 'mpi'")));
 }
 
 }  // namespace

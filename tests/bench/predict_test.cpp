@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sluice/bench/observed.hpp>
 #include <sluice/bench/predict.hpp>
 #include <sluice/bench/strategy.hpp>
 #include <sluice/core/error.hpp>
@@ -126,6 +127,59 @@ TEST(Predictor, StrategiesItDoesNotSimulateAreNamed) {
   EXPECT_TRUE(observed.async_io);
   EXPECT_EQ(observed.workers, 3U);
   EXPECT_FALSE(observed.tee);
+}
+
+// Reads of 1..8 MB at 20 ms + bytes / 50 MB/s and writes of the same sizes at 30 ms, each off by
+// up to 0.2 ms.
+std::vector<bench::ObservedOperation> slow_link_operations() {
+  std::vector<bench::ObservedOperation> operations;
+  for (int i = 1; i <= 8; ++i) {
+    const auto bytes = static_cast<std::uint64_t>(i) * 1'000'000;
+    const double noise = ((i * 37) % 5 - 2) * 1e-4;
+    operations.push_back({"r", false, 0.020 + static_cast<double>(bytes) / 50e6 + noise, bytes});
+    operations.push_back({"w", true, 0.030 + static_cast<double>(bytes) / 50e6 - noise, bytes});
+  }
+  return operations;
+}
+
+TEST(ObservedStorage, LatenciesAndBandwidthAreFittedWhenSizesVary) {
+  const bench::ObservedStorage seen = bench::observed_storage(slow_link_operations());
+  EXPECT_NEAR(seen.read_latency, 0.020, 0.0005);
+  EXPECT_NEAR(seen.write_latency, 0.030, 0.0005);
+  EXPECT_NEAR(seen.bandwidth, 50e6, 0.02 * 50e6);
+  EXPECT_EQ(seen.reads, 8U);
+  EXPECT_EQ(seen.writes, 8U);
+  EXPECT_THAT(seen.method, HasSubstr("least squares over 16 operations"));
+}
+
+TEST(ObservedStorage, SameSizesGiveTheMedianLatencyAndUnlimitedBandwidth) {
+  // One slow outlier does not move the median; no transfer time can be told from latency.
+  const std::vector<bench::ObservedOperation> operations = {
+      {"a", false, 0.020, 100}, {"b", false, 0.021, 100}, {"c", false, 0.019, 100},
+      {"d", false, 0.500, 100}, {"e", false, 0.020, 100}, {"a", true, 0.041, 100},
+      {"b", true, 0.040, 100}};
+  const bench::ObservedStorage seen = bench::observed_storage(operations);
+  EXPECT_DOUBLE_EQ(seen.read_latency, 0.020);
+  EXPECT_DOUBLE_EQ(seen.write_latency, 0.0405);
+  EXPECT_EQ(seen.bandwidth, 0);
+  EXPECT_THAT(seen.method, HasSubstr("median time per operation"));
+  // Sizes that vary but whose transfer time is lost in the noise are no bandwidth either.
+  std::vector<bench::ObservedOperation> noisy;
+  for (int i = 0; i < 10; ++i) {
+    noisy.push_back(
+        {"x", false, 0.1 + (i % 2 == 0 ? 0.01 : -0.01), static_cast<std::uint64_t>(1000 + i)});
+  }
+  EXPECT_EQ(bench::observed_storage(noisy).bandwidth, 0);
+}
+
+TEST(ObservedStorage, AKindWithoutOperationsTakesTheOthersLatency) {
+  const bench::ObservedStorage writes_only =
+      bench::observed_storage({{"a", true, 0.05, 10}, {"b", true, 0.05, 10}});
+  EXPECT_DOUBLE_EQ(writes_only.read_latency, 0.05);
+  EXPECT_EQ(writes_only.reads, 0U);
+  const bench::ObservedStorage none = bench::observed_storage({});
+  EXPECT_EQ(none.read_latency, 0);
+  EXPECT_THAT(none.method, HasSubstr("no operations on storage"));
 }
 
 }  // namespace

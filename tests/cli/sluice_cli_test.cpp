@@ -600,11 +600,11 @@ TEST_F(SluiceCli, BenchSweepWritesTheCsvColumnsAndTeeReadsNothingBack) {
                                    HasSubstr("time scale 0.002 (set by --time-scale")));
   const auto rows = read_csv(project / "results.csv");
   ASSERT_EQ(rows.size(), 5U);  // the header, then 2 strategies x 2 points
-  EXPECT_EQ(rows[0], (std::vector<std::string>{"scenario", "strategy", "wall_s", "bound_s", "ratio",
-                                               "speedup", "peak_bytes", "reads", "writes",
-                                               "write-latency", "time_scale", "optimum_s",
-                                               "optimum_ratio", "schedule_s", "schedule_ratio",
-                                               "schedule_rule", "predicted_s", "predicted_ratio"}));
+  EXPECT_EQ(rows[0], (std::vector<std::string>{
+                         "scenario", "strategy", "wall_s", "bound_s", "ratio", "speedup",
+                         "peak_bytes", "reads", "writes", "write-latency", "time_scale",
+                         "optimum_s", "optimum_ratio", "schedule_s", "schedule_ratio",
+                         "schedule_rule", "predicted_s", "predicted_ratio", "predicted_only"}));
   for (std::size_t row = 1; row < rows.size(); ++row) {
     const auto& fields = rows[row];
     ASSERT_EQ(fields.size(), rows[0].size());

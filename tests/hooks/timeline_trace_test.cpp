@@ -112,5 +112,35 @@ TEST(TimelineTrace, AnEventWithoutAFieldIsNamed) {
               ThrowsMessage<ConfigError>(HasSubstr("'t.json' is not a trace-event file")));
 }
 
+TEST(TimelineTrace, ReadsTheArgsTheRunnerAndTheDatasetsOfTheRun) {
+  const Trace trace = parse_trace(
+      R"json({"otherData": {"run_id": "r", "runner": "parallel", "datasets": {
+            "x": {"type": "BinaryDataset(filepath=x.bin) (via tee)", "ephemeral": false},
+            "m": {"type": "MemoryDataset", "ephemeral": true}}},
+          "traceEvents": [{"name": "load x", "cat": "load", "ph": "X", "ts": 0, "dur": 5,
+            "tid": 1, "args": {"dataset": "x", "bytes": "8", "ignored": 3}}]})json",
+      "t.json");
+  EXPECT_EQ(trace.runner, "parallel");
+  ASSERT_EQ(trace.datasets.size(), 2U);
+  EXPECT_EQ(trace.datasets.at("x").type, "BinaryDataset(filepath=x.bin) (via tee)");
+  EXPECT_FALSE(trace.datasets.at("x").ephemeral);
+  EXPECT_TRUE(trace.datasets.at("m").ephemeral);
+  ASSERT_EQ(trace.spans.size(), 1U);
+  EXPECT_EQ(trace.spans[0].args,
+            (std::map<std::string, std::string>{{"bytes", "8"}, {"dataset", "x"}}));
+  // Older traces have neither: no runner, no datasets.
+  EXPECT_TRUE(parse_trace(kTrace, "old.json").runner.empty());
+  EXPECT_THAT(
+      [] {
+        parse_trace(R"json({"otherData": {"datasets": {"x": {"type": 1}}}, "traceEvents": []})json",
+                    "t.json");
+      },
+      ThrowsMessage<ConfigError>(AllOf(HasSubstr("'t.json': otherData dataset 'x' is not"),
+                                       HasSubstr("--hooks timeline"))));
+  EXPECT_THAT(
+      [] { parse_trace(R"json({"otherData": {"runner": 2}, "traceEvents": []})json", "t.json"); },
+      ThrowsMessage<ConfigError>(HasSubstr("a 'runner' that is not a string")));
+}
+
 }  // namespace
 }  // namespace sluice

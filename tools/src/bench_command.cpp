@@ -23,6 +23,7 @@
 #include "bench_mpi.hpp"
 #include "bench_plot.hpp"
 #include "bench_project.hpp"
+#include "bench_trace.hpp"
 #include "data_folder.hpp"
 #include "slowfs_mount.hpp"
 
@@ -825,6 +826,178 @@ int measure(const BenchFlags& flags, Scenario& scenario, const BenchPlan& plan) 
   return 0;
 }
 
+// --from-trace predicts: nothing runs, so what only a run uses cannot apply.
+void check_prediction_flags(const BenchFlags& flags) {
+  std::vector<std::string> given;
+  if (!flags.storage_url.empty()) {
+    given.emplace_back("--storage-url");
+  }
+  if (!flags.credentials.empty()) {
+    given.emplace_back("--credentials");
+  }
+  if (flags.keep) {
+    given.emplace_back("--keep");
+  }
+  if (flags.storage == "slowfs" || flags.storage.starts_with("slowfs:")) {
+    given.push_back("--storage " + flags.storage);
+  }
+  if (flags.time_scale != 0) {
+    given.emplace_back("--time-scale");
+  }
+  if (!flags.mpi_timeout.empty()) {
+    given.emplace_back("--mpi-timeout");
+  }
+  if (!given.empty()) {
+    throw ConfigError(fmt::format(
+        "--from-trace '{}' predicts every strategy from the traced run without running anything, "
+        "so {} cannot apply (they are for runs); drop {}, or drop --from-trace to measure",
+        flags.from_trace, fmt::join(given, ", "), given.size() == 1 ? "it" : "them"));
+  }
+}
+
+// With --from-trace, storage is what the traced run saw, except what the options (or a
+// --storage profile) set; the write latency follows a read latency given as in `sluice bench`.
+void plan_observed_point(const BenchFlags& flags, const bench::ObservedStorage& seen,
+                         BenchPlan& plan) {
+  // To 4 significant digits: measured figures, shown as the point's storage.
+  auto rounded = [](double value) { return std::stod(fmt::format("{:.4g}", value)); };
+  auto duration = [&](double seconds) {
+    return std::chrono::duration_cast<Clock::duration>(Seconds(rounded(seconds)));
+  };
+  const bool read_given =
+      !flags.read_latency.empty() || !flags.storage.empty() ||
+      std::any_of(flags.sweeps.begin(), flags.sweeps.end(),
+                  [](const std::string& sweep) { return sweep.starts_with("read-latency="); });
+  bench::StorageProfile& profile = plan.base.profile;
+  if (flags.storage.empty()) {
+    if (flags.read_latency.empty()) {
+      profile.read_latency = duration(seen.read_latency);
+    }
+    if (flags.write_latency.empty() && !read_given) {
+      profile.write_latency = duration(seen.write_latency);
+    }
+    if (flags.bandwidth.empty()) {
+      profile.bandwidth = rounded(seen.bandwidth);
+    }
+  }
+  plan.write_follows_read = plan.write_follows_read && read_given;
+}
+
+std::string milliseconds(double seconds) {
+  return fmt::format("{:.3g} ms", seconds * 1000);
+}
+
+void print_prediction_header(const BenchFlags& flags, const Scenario& scenario,
+                             const BenchPlan& plan, const bench::ObservedRun& observed,
+                             const bench::ObservedStorage& seen,
+                             const bench::Calibration& calibration) {
+  double compute = 0;
+  for (const auto& [node, seconds] : observed.compute) {
+    compute += seconds;
+  }
+  std::cout << fmt::format(
+      "sluice bench: scenario {} ({}), predicted from the trace '{}': "
+      "nothing was run\n",
+      flags.scenario, scenario.described(), flags.from_trace);
+  std::cout << fmt::format("traced run: {}; {:.3f} s wall, {} nodes computing {:.3f} s in all\n",
+                           observed.described, observed.wall_s, observed.compute.size(), compute);
+  std::cout << fmt::format(
+      "observed storage: read latency {} ({} reads), write latency {} ({} writes), bandwidth "
+      "{}; by {}\n",
+      milliseconds(seen.read_latency), seen.reads, milliseconds(seen.write_latency), seen.writes,
+      bench::format_parameter("bandwidth", std::stod(fmt::format("{:.3g}", seen.bandwidth))),
+      seen.method);
+  if (observed.model) {
+    std::cout << fmt::format(
+        "calibration: the traced run's own strategy is predicted at {:.3f} s on that storage; "
+        "the {:.3f} s it took more is {} per operation and node, added to every prediction\n",
+        calibration.predicted_s, std::max(0.0, observed.wall_s - calibration.predicted_s),
+        milliseconds(calibration.overhead));
+  }
+  std::cout << storage_line(flags, plan, true);
+  std::cout << fmt::format(
+      "strategies: {}; parallel ones use {} workers; times are predicted seconds of real time, "
+      "by a simulation of the runners' rules (docs/architecture.md, \"The advisor\"); bound, "
+      "optimum and best schedule as `sluice bench` reports them\n\n",
+      fmt::join(plan.settings.strategies, ", "),
+      plan.shown("workers", fmt::format("{}", plan.base.workers)));
+  std::cout << std::flush;
+}
+
+// Per point: the fastest predicted strategy that persists what the pipeline does, and how to
+// run it.
+std::string recommendations(const BenchPlan& plan, const std::vector<bench::BenchResult>& results) {
+  const std::size_t per_point = plan.settings.strategies.size();
+  std::string text = "\n";
+  for (std::size_t point = 0; point < plan.points.size(); ++point) {
+    const bench::BenchResult* best = nullptr;
+    bench::Strategy chosen;
+    for (std::size_t i = point * per_point; i < (point + 1) * per_point && i < results.size();
+         ++i) {
+      const bench::Strategy strategy = bench::make_strategy(
+          results[i].strategy, plan.points[point].workers, plan.points[point].tee_writers);
+      // Within 1 %, the strategy listed first (the simpler one) stays.
+      if (strategy.persist && (best == nullptr || results[i].wall_s < best->wall_s * 0.99)) {
+        best = &results[i];
+        chosen = strategy;
+      }
+    }
+    if (best == nullptr) {
+      continue;
+    }
+    const std::string where =
+        plan.points.size() > 1 ? " at " + describe_point(plan.points[point]) : std::string();
+    text += fmt::format("recommended{}: {}, {:.3g} s predicted{}: {}\n", where, best->strategy,
+                        best->wall_s,
+                        best->speedup && best->strategy != "sequential"
+                            ? fmt::format(" ({:.2f}x sequential)", *best->speedup)
+                            : std::string(),
+                        chosen.command);
+  }
+  return text;
+}
+
+int predict_from_trace(const BenchFlags& flags) {
+  check_prediction_flags(flags);
+  const Trace trace = read_trace(flags.from_trace);
+  const bench::ObservedRun observed = observe_trace(trace, flags.from_trace);
+  const bench::ObservedStorage seen = bench::observed_storage(observed.operations);
+  Scenario scenario(flags);
+  BenchPlan plan;
+  plan_base_point(flags, scenario.session(), plan);
+  plan_observed_point(flags, seen, plan);
+  plan_points(flags, plan);
+  plan.settings = bench_settings(flags);
+  for (const auto& name : plan.settings.strategies) {
+    bench::model_of(bench::make_strategy(name, plan.base.workers));  // what it cannot predict
+  }
+  if (!flags.out.empty()) {
+    bench::write_results(flags.out, {});
+  }
+  if (!flags.plot.empty()) {
+    check_sweep_plot(flags.plot, !plan.sweeps.empty());
+  }
+  try {
+    bench::Harness harness(scenario.plugins().registry(), flags.scenario, scenario.factory());
+    const bench::Calibration calibration = harness.calibrate(observed, seen);
+    std::vector<bench::BenchResult> results;
+    for (const bench::BenchPoint& point : plan.points) {
+      std::vector<bench::Strategy> strategies;
+      for (const auto& name : plan.settings.strategies) {
+        strategies.push_back(bench::make_strategy(name, point.workers, point.tee_writers));
+      }
+      const auto predicted = harness.predict(strategies, point, observed, calibration.overhead);
+      results.insert(results.end(), predicted.begin(), predicted.end());
+    }
+    print_prediction_header(flags, scenario, plan, observed, seen, calibration);
+    std::cout << bench::format_table(results) << recommendations(plan, results) << std::flush;
+    write_outputs(flags, plan, results);
+  } catch (const std::exception& error) {
+    throw Error(error.what());  // while the project's library is loaded
+  }
+  return 0;
+}
+
 }  // namespace
 
 CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
@@ -889,6 +1062,10 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
   bench->add_option("--mpi-timeout", flags.mpi_timeout,
                     "Real time after which an mpi strategy's run (its mpirun) is stopped and "
                     "reported as failed: 2m (default: 60s plus 5 times the sequential estimate)");
+  bench->add_option("--from-trace", flags.from_trace,
+                    "Predict every strategy from one real run's timeline trace (`sluice run "
+                    "--hooks timeline`) instead of running them: its compute, sizes and observed "
+                    "storage, at the latencies, bandwidth, workers and sweeps given");
   bench->add_flag("--verbose", flags.verbose, "Log the runs");
   // Hidden: how each rank of an mpi strategy's run is started (see run_mpi_child).
   bench->add_option("--mpi-child", flags.mpi_child)->group("");
@@ -902,6 +1079,9 @@ int run_bench(const BenchFlags& flags) {
     } catch (const std::exception& error) {
       throw Error(error.what());
     }
+  }
+  if (!flags.from_trace.empty()) {
+    return predict_from_trace(flags);
   }
   Scenario scenario(flags);
   BenchPlan plan;

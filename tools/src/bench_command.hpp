@@ -35,6 +35,7 @@ struct BenchFlags {
   std::string plot;
   bool verbose = false;
   std::string mpi_timeout;  // empty: automatic
+  std::string from_trace;   // predict from this timeline trace instead of running
   std::string mpi_child;    // hidden: the spec of the one run a rank of an mpi strategy makes
 };
 

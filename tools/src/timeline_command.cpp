@@ -33,7 +33,7 @@ std::string plot_data(const Trace& trace, std::map<TrackId, int>& row) {
   std::string data;
   for (int category = 0; category < 4; ++category) {
     data += fmt::format("# {}\n", kCategories[category]);
-    for (const TraceSpan& span : trace.spans) {
+    for (const TracedSpan& span : trace.spans) {
       if (category_index(span.category) == category) {
         // Narrow spans (nodes of a latency-bound run) stay visible; wide ones get a label.
         const double minimum = trace.end_ms * 0.002;

@@ -2,11 +2,13 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <sluice/core/catalog_view.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/node.hpp>
@@ -48,6 +50,10 @@ struct TimelineHook::State final : TraceSink {
   std::size_t written = 0;  // spans in the last file
   std::string run_id;
   std::string pipeline;
+  std::string runner;
+  // What the run's catalog made of the pipeline's datasets, once every
+  // hook had wrapped them: name, description ("BinaryDataset ... (via tee)"), memory only.
+  std::vector<std::tuple<std::string, std::string, bool>> datasets;
   std::filesystem::path path;  // the option's path, resolved against the run's project
 
   // The track of the calling thread; call with mutex held.
@@ -170,11 +176,12 @@ void add_events(Json& events, std::int64_t pid, const std::string& process,
 }
 
 std::string trace_text(const std::string& run_id, const std::string& pipeline, Json events,
-                       int ranks) {
+                       int ranks, Json more = Json::object()) {
   Json other = {{"run_id", run_id}, {"pipeline", pipeline}};
   if (ranks > 1) {
     other["ranks"] = ranks;
   }
+  other.update(more);
   return json_text({{"displayTimeUnit", "ms"},
                     {"otherData", std::move(other)},
                     {"traceEvents", std::move(events)}});
@@ -244,7 +251,15 @@ void TimelineHook::after_catalog_created(Catalog& catalog) {
   trace_ = std::move(trace);
 }
 
-void TimelineHook::before_rank_run(const RunInfo& run, const Pipeline&, const CatalogView&) {
+void TimelineHook::before_rank_run(const RunInfo& run, const Pipeline& pipeline,
+                                   const CatalogView& catalog) {
+  std::vector<std::tuple<std::string, std::string, bool>> datasets;
+  for (Pipeline::DatasetId id = 0; id < pipeline.dataset_count(); ++id) {
+    const std::string& name = pipeline.dataset_name(id);
+    if (catalog.contains(name)) {
+      datasets.emplace_back(name, catalog.describe(name), catalog.is_ephemeral(name));
+    }
+  }
   {
     std::lock_guard lock(state_->mutex);
     state_->origin = Clock::now();
@@ -262,6 +277,8 @@ void TimelineHook::before_rank_run(const RunInfo& run, const Pipeline&, const Ca
     state_->written = 0;
     state_->run_id = run.run_id;
     state_->pipeline = run.pipeline_name;
+    state_->runner = run.runner;
+    state_->datasets = std::move(datasets);
     state_->path = project_path(run, options_.path);
   }
   if (trace_) {
@@ -448,7 +465,14 @@ std::string TimelineHook::json() const {
   Json events = Json::array();
   add_events(events, static_cast<int>(::getpid()), fmt::format("sluice run {}", state_->pipeline),
              share_of(*state_), 0);
-  return trace_text(state_->run_id, state_->pipeline, std::move(events), 1);
+  // What `sluice bench --from-trace` needs to read the spans: the runner, and which loads and
+  // saves the catalog's wrappers (tee, cache) served from memory.
+  Json datasets = Json::object();
+  for (const auto& [name, description, ephemeral] : state_->datasets) {
+    datasets[name] = {{"type", description}, {"ephemeral", ephemeral}};
+  }
+  return trace_text(state_->run_id, state_->pipeline, std::move(events), 1,
+                    {{"runner", state_->runner}, {"datasets", std::move(datasets)}});
 }
 
 void TimelineHook::write() const {

@@ -48,6 +48,39 @@ class EventReader {
   const std::string& source_;
 };
 
+// otherData's runner and datasets, when the trace has them.
+void read_other_data(const Json& json, const std::string& source, Trace& read) {
+  const auto other = json.find("otherData");
+  if (other == json.end() || !other->is_object()) {
+    return;
+  }
+  auto bad = [&](const std::string& what) {
+    return ConfigError(fmt::format("'{}': otherData {}; {}", source, what, kWhatToDo));
+  };
+  if (const auto runner = other->find("runner"); runner != other->end()) {
+    if (!runner->is_string()) {
+      throw bad("has a 'runner' that is not a string");
+    }
+    read.runner = runner->get<std::string>();
+  }
+  const auto datasets = other->find("datasets");
+  if (datasets == other->end()) {
+    return;
+  }
+  if (!datasets->is_object()) {
+    throw bad("has 'datasets' that is not an object (dataset -> {type, ephemeral})");
+  }
+  for (const auto& [name, dataset] : datasets->items()) {
+    const auto type = dataset.is_object() ? dataset.find("type") : dataset.end();
+    const auto ephemeral = dataset.is_object() ? dataset.find("ephemeral") : dataset.end();
+    if (type == dataset.end() || !type->is_string() || ephemeral == dataset.end() ||
+        !ephemeral->is_boolean()) {
+      throw bad(fmt::format("dataset '{}' is not {{\"type\": string, \"ephemeral\": bool}}", name));
+    }
+    read.datasets[name] = {type->get<std::string>(), ephemeral->get<bool>()};
+  }
+}
+
 }  // namespace
 
 Trace parse_trace(std::string_view text, const std::string& source) {
@@ -73,16 +106,24 @@ Trace parse_trace(std::string_view text, const std::string& source) {
     } else if (phase == "M" && reader.text("name") == "process_name") {
       read.processes[process] = reader.object("args").text("name");
     } else if (phase == "X") {
-      TraceSpan span;
+      TracedSpan span;
       span.name = reader.text("name");
       span.category = reader.text("cat");
       span.start_ms = reader.number("ts") / 1000;
       span.end_ms = span.start_ms + reader.number("dur") / 1000;
       span.track = {process, reader.integer("tid")};
+      if (const auto args = event.find("args"); args != event.end() && args->is_object()) {
+        for (const auto& [key, value] : args->items()) {
+          if (value.is_string()) {
+            span.args.emplace(key, value.get<std::string>());
+          }
+        }
+      }
       read.end_ms = std::max(read.end_ms, span.end_ms);
       read.spans.push_back(std::move(span));
     }
   }
+  read_other_data(json, source, read);
   return read;
 }
 
@@ -109,7 +150,7 @@ std::string track_label(const Trace& trace, const TrackId& track) {
 
 std::string trace_summary(const Trace& trace, const std::string& name) {
   std::map<TrackId, std::map<std::string, double>> busy;
-  for (const TraceSpan& span : trace.spans) {
+  for (const TracedSpan& span : trace.spans) {
     busy[span.track][span.category] += span.end_ms - span.start_ms;
   }
   const std::string processes =

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <sluice/bench/measured_storage.hpp>
+#include <sluice/bench/observed.hpp>
 #include <sluice/bench/scenarios.hpp>
 #include <sluice/bench/slow_storage.hpp>
 #include <sluice/bench/strategy.hpp>
@@ -155,6 +156,17 @@ struct BenchResult {
   /// compute, the datasets' sizes) and the point's storage, before any timed run: beside
   /// wall_s it shows how far the prediction is. Unset for a strategy it does not simulate (mpi).
   std::optional<double> predicted_s;
+  /// Nothing ran (`sluice bench --from-trace`): wall_s is predicted_s, peak_bytes is unknown.
+  bool predicted_only = false;
+};
+
+/// How a prediction from an observed run is calibrated: what the traced run's own strategy is
+/// predicted to take on the storage it saw, and the overhead per operation (every read, write
+/// and node) that makes it the run's measured wall time (0 when the run was not slower, or its
+/// strategy is unknown).
+struct Calibration {
+  double predicted_s = 0;  // without overhead; 0 when the traced run's strategy is unknown
+  double overhead = 0;     // seconds
 };
 
 /// Where a point's runs are: called before each timed run.
@@ -196,6 +208,18 @@ class Harness {
   /// strategy and the repetition.
   RunMeasurement run_once(const Strategy& strategy, const BenchSettings& settings,
                           const BenchPoint& point, double time_scale, int repetition);
+
+  /// Predicts `strategies` at `point` from `observed`, one real run's costs, without running
+  /// anything (`sluice bench --from-trace`): each node's compute is the observed one plus the
+  /// point's modelled compute, each dataset's bytes the observed ones, storage the point's
+  /// profile, every operation plus `overhead` (calibrate()). Results have predicted_only set,
+  /// bound, optimum and best schedule as run() gives them, and time scale 1 (real seconds).
+  /// ConfigError naming observed.source for a node of the pipeline the run did not run, or one it
+  /// ran that the pipeline does not have, and for a strategy the predictor does not simulate.
+  std::vector<BenchResult> predict(const std::vector<Strategy>& strategies, const BenchPoint& point,
+                                   const ObservedRun& observed, double overhead);
+  /// The calibration of predictions from `observed` on the storage it saw (`seen`).
+  Calibration calibrate(const ObservedRun& observed, const ObservedStorage& seen);
 
   /// Real seconds the sequential strategy is estimated to take at `time_scale` (from the
   /// untimed reference runs, as time_scale() estimates it).

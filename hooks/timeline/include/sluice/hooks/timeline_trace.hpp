@@ -16,21 +16,34 @@ struct TrackId {
   friend auto operator<=>(const TrackId&, const TrackId&) = default;
 };
 
-/// A complete ("X") event of a trace the timeline hook wrote.
-struct TraceSpan {
+/// A complete ("X") event of a trace the timeline hook wrote (not sluice::TraceSpan, the span a
+/// hook records while it works: core/trace.hpp).
+struct TracedSpan {
   std::string name;
   std::string category;
   double start_ms = 0;
   double end_ms = 0;
   TrackId track;
+  /// Its `args` that are strings ("dataset", "node", "bytes", "error", ...).
+  std::map<std::string, std::string> args;
+};
+
+/// A dataset of the traced run as its catalog had it once every hook had wrapped it.
+struct TracedDataset {
+  std::string type;  // its description: "BinaryDataset (data/x.bin) (via tee)"
+  bool ephemeral = false;
 };
 
 /// The spans of a trace, its threads (tracks) and its processes (by pid) with their names.
 struct Trace {
-  std::vector<TraceSpan> spans;
+  std::vector<TracedSpan> spans;
   std::map<TrackId, std::string> tracks;
   std::map<std::int64_t, std::string> processes;
   double end_ms = 0;
+  /// From otherData, in traces the timeline writes since #16.2 (empty in older ones, and in a
+  /// trace of several ranks): the run's runner and its pipeline's datasets.
+  std::string runner;
+  std::map<std::string, TracedDataset> datasets;
 };
 
 /// A track's name: its thread's ("runner"), after its process's ("rank 1 runner") when the
