@@ -61,7 +61,7 @@ class BenchFromTrace : public ::testing::Test {
  protected:
   BenchFromTrace() {
     testing::copy_iris_project(project.path());
-    project.write("conf/traced/catalog.yml", slow_catalog("100ms"));
+    project.write("conf/traced/catalog.yml", slow_catalog("200ms"));
   }
 
   Result sluice(const std::string& arguments) const {
@@ -102,8 +102,8 @@ TEST_F(BenchFromTrace, ASequentialTracePredictsTheTeeAndTheParallelRunsThatFollo
       prediction.output,
       AllOf(HasSubstr("predicted from the trace 'sequential.json': nothing was run"),
             HasSubstr("traced run: runner sequential;"),
-            // 6 reads and 5 writes of 100 ms, seen from the spans.
-            HasSubstr("observed storage: read latency 10"), HasSubstr("(6 reads)"),
+            // 6 reads and 5 writes of 200 ms, seen from the spans.
+            HasSubstr("observed storage: read latency 20"), HasSubstr("(6 reads)"),
             HasSubstr("(5 writes)"), HasSubstr("calibration: the traced run's own"),
             HasSubstr("predicted (s)"), Not(HasSubstr("x predicted")), HasSubstr("recommended: ")));
   const auto seconds = predicted(project / "predicted.json");
@@ -153,7 +153,7 @@ TEST_F(BenchFromTrace, ATeeTraceReadsItsWritesFromTheTeeSpans) {
   // The tee hands saved values over in memory: the loads of those are not reads of storage.
   EXPECT_THAT(prediction.output,
               AllOf(HasSubstr("traced run: runner sequential, the tee;"), HasSubstr("(1 reads)"),
-                    HasSubstr("(5 writes)"), HasSubstr("observed storage: read latency 10")));
+                    HasSubstr("(5 writes)"), HasSubstr("observed storage: read latency 20")));
 }
 
 TEST_F(BenchFromTrace, BadTracesAndOptionsAreClearErrors) {
