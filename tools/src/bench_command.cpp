@@ -847,6 +847,17 @@ void check_prediction_flags(const BenchFlags& flags) {
   if (!flags.mpi_timeout.empty()) {
     given.emplace_back("--mpi-timeout");
   }
+  // (Told apart from their defaults: what the runs would repeat, write and burn.)
+  const BenchFlags defaults;
+  if (flags.repeat != defaults.repeat) {
+    given.emplace_back("--repeat");
+  }
+  if (flags.payload != defaults.payload) {
+    given.emplace_back("--payload");
+  }
+  if (flags.compute_mode != defaults.compute_mode) {
+    given.emplace_back("--compute-mode");
+  }
   if (!given.empty()) {
     throw ConfigError(fmt::format(
         "--from-trace '{}' predicts every strategy from the traced run without running anything, "
