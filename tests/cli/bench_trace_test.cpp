@@ -102,7 +102,8 @@ TEST_F(BenchFromTrace, ASequentialTracePredictsTheTeeAndTheParallelRunsThatFollo
   EXPECT_THAT(prediction.output,
               AllOf(HasSubstr("predicted from the trace 'sequential.json': nothing was run"),
                     HasSubstr("traced run: runner sequential;"),
-                    // 6 reads and 5 writes of 200 ms, seen from the spans (decoding the CSV adds to its read).
+                    // 6 reads and 5 writes of 200 ms, seen from the spans (decoding the CSV adds to
+                    // its read).
                     ContainsRegex("observed storage: read latency (19[0-9]|2[0-4][0-9]) ms"),
                     HasSubstr("(6 reads)"), HasSubstr("(5 writes)"),
                     HasSubstr("calibration: the traced run's own"), HasSubstr("predicted (s)"),
