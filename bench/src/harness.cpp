@@ -74,8 +74,9 @@ class Probe final : public Hook {
 // The most bytes the catalog's datasets held in memory at once (each value counted once),
 // sampled whenever a value enters a dataset (a save, or a load a cache keeps). What a dataset
 // holds changes with its own events, except that a tee keeps a released value until its
-// background write finishes: such datasets are looked at again on every sample until they are
-// empty. So a sample costs one dataset plus the writes still pending, not the whole catalog.
+// background write finishes and drops a kept one when its budget needs room: released datasets
+// and those the tee holds are looked at again on every sample until they are empty. So a
+// sample costs one dataset plus what the tee holds, not the whole catalog.
 class MemoryMeter final : public Hook {
  public:
   explicit MemoryMeter(const Catalog& catalog) : catalog_(catalog) {}
@@ -98,6 +99,7 @@ class MemoryMeter final : public Hook {
   struct Held {
     std::shared_ptr<Dataset> dataset;
     std::vector<Value> values;
+    bool tee = false;  // behind the tee
   };
   struct Counted {
     std::uint64_t bytes = 0;
@@ -108,10 +110,13 @@ class MemoryMeter final : public Hook {
     std::lock_guard lock(mutex_);
     auto at = held_.find(name);
     if (at == held_.end()) {
-      at = held_.emplace(std::string(name), Held{catalog_.find(name), {}}).first;
+      auto dataset = catalog_.find(name);
+      const bool tee = dataset && dataset->dataset_type().ends_with(" (via tee)");
+      at = held_.emplace(std::string(name), Held{std::move(dataset), {}, tee}).first;
     }
     refresh(at->second);
-    if (released) {
+    // A tee may also let a value go with no event of its dataset (its budget spills it).
+    if (released || (at->second.tee && !at->second.values.empty())) {
       pending_.insert(at->first);
     } else {
       pending_.erase(at->first);
@@ -575,7 +580,7 @@ std::vector<BenchResult> Harness::run(const BenchSettings& settings, const Bench
                                       const ProgressFn& progress) {
   std::vector<Strategy> strategies;
   for (const auto& name : settings.strategies) {
-    strategies.push_back(make_strategy(name, point.workers, point.tee_writers));
+    strategies.push_back(make_strategy(name, point.workers, point.tee_writers, point.tee_budget));
   }
   return run(strategies, settings, point, progress);
 }

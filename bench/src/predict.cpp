@@ -8,6 +8,7 @@
 
 #include <sluice/bench/predict.hpp>
 #include <sluice/core/error.hpp>
+#include <sluice/core/util/units.hpp>
 
 namespace sluice::bench {
 
@@ -28,6 +29,24 @@ std::size_t tee_writers(const HookSpec& hook) {
     }
   }
   return 256;
+}
+
+// The tee's memory_budget and hold as hooks.yml sets them.
+void tee_memory(const HookSpec& hook, StrategyModel& model) {
+  if (!hook.options.is_map()) {
+    return;
+  }
+  if (const Param* budget = hook.options.find("memory_budget")) {
+    model.tee_budget = budget->kind() == Param::Kind::string
+                           ? parse_size(budget->as_string(), "memory_budget")
+                           : static_cast<std::uint64_t>(budget->as_int());
+  }
+  if (const Param* hold = hook.options.find("hold")) {
+    const std::string mode = hold->as_string();
+    model.tee_hold = mode == "always"  ? TeeHold::always
+                     : mode == "never" ? TeeHold::never
+                                       : TeeHold::adaptive;
+  }
 }
 
 }  // namespace
@@ -53,6 +72,7 @@ StrategyModel model_of(const Strategy& strategy) {
     } else if (hook.name == "tee") {
       model.tee = true;
       model.tee_writers = tee_writers(hook);
+      tee_memory(hook, model);
     } else if (hook.name != "timeline" && hook.name != "memory_profiler" &&
                hook.name != "debug_catalog") {
       throw ConfigError(fmt::format(
@@ -117,10 +137,22 @@ class Simulation {
       // Without persistence only the free inputs stay on storage (they are read from it).
       on_storage_[id] = persisted[id] != 0 && (strategy.persist || produced[id] == 0) ? 1 : 0;
     }
+    if (strategy.tee) {
+      tee_.assign(persisted.size(), TeeValue{});
+      readers_left_.resize(persisted.size());
+      for (std::size_t id = 0; id < persisted.size(); ++id) {
+        readers_left_[id] =
+            static_cast<std::uint32_t>(plan.pipeline().consumers_of(Plan::DatasetId(id)).size());
+      }
+      started_.assign(plan.node_count(), 0);
+    }
   }
 
   // Runs `node` from `start`; returns when it ends on its worker.
   double run(std::size_t node, double start) {
+    if (strategy_.tee) {
+      started_[node] = 1;
+    }
     double now = start;
     double loads_end = start;
     for (const Plan::DatasetId id : plan_.pipeline().input_ids(node)) {
@@ -143,13 +175,134 @@ class Simulation {
     return saves_end;
   }
 
+  // `node` ended at `at`: the runner releases the inputs it was the last reader of.
+  void finished(std::size_t node, double at) {
+    if (!strategy_.tee) {
+      return;
+    }
+    settle(at);
+    for (const Plan::DatasetId id : plan_.pipeline().input_ids(node)) {
+      if (--readers_left_[id] == 0) {
+        TeeValue& value = tee_[id];
+        value.readers_done = true;
+        if (value.state == TeeValue::kept) {
+          unkeep(id);
+        }
+      }
+    }
+  }
+
   double last_write() const { return last_write_; }
-  std::uint64_t reads() const { return reads_; }
-  std::uint64_t writes() const { return writes_; }
+  Prediction totals() const {
+    return {.seconds = 0,
+            .reads = reads_,
+            .writes = writes_,
+            .spilled = spilled_,
+            .read_backs = read_backs_,
+            .budget_waits = budget_waits_,
+            .peak_held_bytes = peak_held_};
+  }
 
  private:
+  // What the tee holds of a dataset.
+  struct TeeValue {
+    enum State : std::uint8_t { none, pending, kept, spilled } state = none;
+    bool readers_done = false;
+  };
+  struct Write {
+    double ends;
+    Plan::DatasetId id;
+    bool operator>(const Write& other) const { return ends > other.ends; }
+  };
+
   double transfer(Plan::DatasetId id) const {
     return storage_.bandwidth > 0 ? static_cast<double>(bytes_[id]) / storage_.bandwidth : 0.0;
+  }
+  double read_time(Plan::DatasetId id) const {
+    return storage_.read_latency + transfer(id) + storage_.overhead;
+  }
+
+  std::uint64_t held() const { return pending_bytes_ + kept_bytes_; }
+  void keep(Plan::DatasetId id) {
+    tee_[id].state = TeeValue::kept;
+    kept_bytes_ += bytes_[id];
+    kept_.push_back(id);
+    peak_held_ = std::max(peak_held_, held());
+  }
+  void unkeep(Plan::DatasetId id) {
+    tee_[id].state = TeeValue::none;
+    kept_bytes_ -= bytes_[id];
+    kept_.erase(std::find(kept_.begin(), kept_.end(), id));
+  }
+  // The first reader of `id` not started yet in the plan's order (SIZE_MAX: none), as the
+  // tee ranks what it keeps.
+  std::size_t next_use(Plan::DatasetId id) const {
+    for (const std::uint32_t consumer : plan_.pipeline().consumers_of(id)) {
+      if (started_[consumer] == 0) {
+        return consumer;
+      }
+    }
+    return SIZE_MAX;
+  }
+  // Drops the kept value read last if it is read after `after` (SIZE_MAX: any); false when
+  // there is none.
+  bool spill_one(std::size_t after) {
+    std::size_t best = kept_.size();
+    std::size_t best_next = 0;
+    for (std::size_t i = 0; i < kept_.size(); ++i) {
+      const std::size_t next = next_use(kept_[i]);
+      if (after != SIZE_MAX && next <= after) {
+        continue;
+      }
+      if (best == kept_.size() || next > best_next ||
+          (next == best_next && bytes_[kept_[i]] > bytes_[kept_[best]])) {
+        best = i;
+        best_next = next;
+      }
+    }
+    if (best == kept_.size()) {
+      return false;
+    }
+    const Plan::DatasetId id = kept_[best];
+    unkeep(id);
+    tee_[id].state = TeeValue::spilled;
+    ++spilled_;
+    return true;
+  }
+  // The writes that ended by `at`: each value goes, is kept or (hold: never) spilled.
+  void settle(double at) {
+    while (!writes_in_flight_.empty() && writes_in_flight_.top().ends <= at) {
+      const Plan::DatasetId id = writes_in_flight_.top().id;
+      writes_in_flight_.pop();
+      pending_bytes_ -= bytes_[id];
+      TeeValue& value = tee_[id];
+      if (value.readers_done) {
+        value.state = TeeValue::none;
+      } else if (strategy_.tee_hold == TeeHold::never) {
+        value.state = TeeValue::spilled;
+        ++spilled_;
+      } else {
+        keep(id);
+      }
+    }
+  }
+  // When a save of `bytes` from `at` is admitted to the budget, as the tee decides.
+  double admit(std::uint64_t bytes, double at) {
+    settle(at);
+    bool waited = false;
+    while (held() > 0 && held() + bytes > strategy_.tee_budget) {
+      if (strategy_.tee_hold == TeeHold::adaptive && spill_one(SIZE_MAX)) {
+        continue;
+      }
+      if (writes_in_flight_.empty()) {
+        break;  // hold: always keeps what readers need, over the budget
+      }
+      waited = true;
+      at = std::max(at, writes_in_flight_.top().ends);
+      settle(at);
+    }
+    budget_waits_ += waited ? 1 : 0;
+    return at;
   }
 
   // When dataset `id`, loaded from `at`, is in the node's hands.
@@ -158,15 +311,7 @@ class Simulation {
       return at;  // a memory dataset
     }
     if (strategy_.tee) {
-      if (produced_[id] != 0) {
-        return at;  // the tee hands the saved value over in memory
-      }
-      // A free input is read once: later readers wait for that read, then take its value.
-      if (read_ends_[id] < 0) {
-        ++reads_;
-        read_ends_[id] = at + storage_.read_latency + transfer(id) + storage_.overhead;
-      }
-      return std::max(at, read_ends_[id]);
+      return tee_load(id, at);
     }
     if (strategy_.cache && in_memory_[id] != 0) {
       return at;
@@ -175,7 +320,42 @@ class Simulation {
     if (strategy_.cache) {
       in_memory_[id] = 1;  // the first load keeps the value too
     }
-    return at + storage_.read_latency + transfer(id) + storage_.overhead;
+    return at + read_time(id);
+  }
+
+  double tee_load(Plan::DatasetId id, double at) {
+    settle(at);
+    TeeValue& value = tee_[id];
+    if (value.state == TeeValue::pending || value.state == TeeValue::kept) {
+      return at;  // the tee hands the value over in memory
+    }
+    if (produced_[id] != 0 || value.state == TeeValue::spilled) {
+      ++reads_;  // let go before this reader: read back
+      ++read_backs_;
+      return at + read_time(id);
+    }
+    // A free input is read once: later readers wait for that read, then take its value while
+    // the tee keeps it (hold: never keeps none; auto, what fits by dropping values read later).
+    if (read_ends_[id] >= 0) {
+      return std::max(at, read_ends_[id]);
+    }
+    ++reads_;
+    const double ends = at + read_time(id);
+    bool fits = strategy_.tee_hold == TeeHold::always;
+    if (strategy_.tee_hold == TeeHold::adaptive) {
+      const std::size_t next = next_use(id);
+      const auto over = [&] { return held() > 0 && held() + bytes_[id] > strategy_.tee_budget; };
+      while (over() && next != SIZE_MAX && spill_one(next)) {
+      }
+      fits = !over();
+    }
+    if (fits) {
+      read_ends_[id] = ends;
+      keep(id);
+    } else {
+      value.state = TeeValue::spilled;
+    }
+    return ends;
   }
 
   // When the node's save of dataset `id`, from `at`, returns.
@@ -186,7 +366,9 @@ class Simulation {
     ++writes_;
     const double takes = storage_.write_latency + transfer(id) + storage_.overhead;
     if (strategy_.tee) {
-      // A writer of the pool takes it once free (writers_ holds when busy ones are free).
+      // The budget first (the save may wait), then a writer of the pool once one is free
+      // (writers_ holds when busy ones are free).
+      at = admit(bytes_[id], at);
       double begins = at;
       if (writers_.size() >= strategy_.tee_writers) {
         begins = std::max(at, writers_.top());
@@ -195,6 +377,12 @@ class Simulation {
       const double ends = begins + takes;
       writers_.push(ends);
       last_write_ = std::max(last_write_, ends);
+      TeeValue& value = tee_[id];
+      value.state = TeeValue::pending;
+      value.readers_done = readers_left_[id] == 0;
+      pending_bytes_ += bytes_[id];
+      peak_held_ = std::max(peak_held_, held());
+      writes_in_flight_.push({ends, id});
       return at;
     }
     if (strategy_.cache) {
@@ -213,6 +401,19 @@ class Simulation {
   std::vector<std::uint8_t> in_memory_;  // the cache holds it
   std::vector<double> read_ends_;        // the tee's read of a free input: when it ends
   std::priority_queue<double, std::vector<double>, std::greater<>> writers_;
+  // The tee's memory: per dataset, the readers not yet ended, the nodes started, the writes
+  // running (by when they end) and the values kept for readers.
+  std::vector<TeeValue> tee_;
+  std::vector<std::uint32_t> readers_left_;
+  std::vector<std::uint8_t> started_;
+  std::priority_queue<Write, std::vector<Write>, std::greater<>> writes_in_flight_;
+  std::vector<Plan::DatasetId> kept_;
+  std::uint64_t pending_bytes_ = 0;
+  std::uint64_t kept_bytes_ = 0;
+  std::uint64_t peak_held_ = 0;
+  std::uint64_t spilled_ = 0;
+  std::uint64_t read_backs_ = 0;
+  std::uint64_t budget_waits_ = 0;
   double last_write_ = 0;
   std::uint64_t reads_ = 0;
   std::uint64_t writes_ = 0;
@@ -250,6 +451,7 @@ Prediction Predictor::predict(const StrategyModel& strategy, const StorageTimes&
     const auto [ends, node] = running.top();
     running.pop();
     now = ends;
+    simulation.finished(node, ends);
     for (const Plan::DatasetId id : plan_.outputs_of(node)) {
       for (const std::uint32_t consumer : plan_.pipeline().consumers_of(id)) {
         if (--waiting[consumer] == 0) {
@@ -258,9 +460,9 @@ Prediction Predictor::predict(const StrategyModel& strategy, const StorageTimes&
       }
     }
   }
-  return {.seconds = std::max(now, simulation.last_write()),
-          .reads = simulation.reads(),
-          .writes = simulation.writes()};
+  Prediction prediction = simulation.totals();
+  prediction.seconds = std::max(now, simulation.last_write());
+  return prediction;
 }
 
 StorageTimes Predictor::calibrate(const StrategyModel& strategy, StorageTimes storage,

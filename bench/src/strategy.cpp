@@ -85,29 +85,63 @@ std::vector<std::string> default_strategy_names() {
   return names;
 }
 
-Strategy make_strategy(std::string_view name, std::size_t workers, std::size_t tee_writers) {
+Strategy make_strategy(std::string_view requested, std::size_t workers, std::size_t tee_writers,
+                       std::uint64_t tee_budget) {
+  // `tee:auto`: a strategy with the tee, its hold given.
+  const auto colon = requested.find(':');
+  const std::string_view name = requested.substr(0, colon);
+  const std::string hold =
+      colon == std::string_view::npos ? std::string() : std::string(requested.substr(colon + 1));
   for (const auto& definition : kDefinitions) {
-    if (definition.name == name) {
-      const std::size_t threads = std::max<std::size_t>(1, workers);
-      const std::string tee =
-          tee_writers == 0 ? "" : fmt::format(", options: {{max_writers: {}}}", tee_writers);
-      Strategy strategy =
-          parse_strategy(definition.name,
-                         fmt::format(fmt::runtime(definition.yaml), fmt::arg("workers", threads),
-                                     fmt::arg("tee", tee)),
-                         threads);
-      strategy.command = fmt::format(fmt::runtime(definition.command), fmt::arg("workers", threads),
-                                     fmt::arg("ranks", threads + 1));
-      if (!tee.empty() && definition.yaml.find("{tee}") != std::string_view::npos) {
-        strategy.command +=
-            fmt::format(" (hooks.yml: tee with options: {{max_writers: {}}})", tee_writers);
-      }
-      return strategy;
+    if (definition.name != name) {
+      continue;
     }
+    const bool has_tee = definition.yaml.find("{tee}") != std::string_view::npos;
+    if (!hold.empty() && (!has_tee || (hold != "auto" && hold != "always" && hold != "never"))) {
+      throw ConfigError(fmt::format(
+          "--strategies: '{}': a suffix ':HOLD' sets the tee's hold (auto, always or never) of "
+          "a strategy with the tee ({})",
+          requested, fmt::join(tee_strategy_names(), ", ")));
+    }
+    std::vector<std::string> options;
+    if (tee_writers != 0) {
+      options.push_back(fmt::format("max_writers: {}", tee_writers));
+    }
+    if (tee_budget != 0) {
+      options.push_back(fmt::format("memory_budget: {}", tee_budget));
+    }
+    if (!hold.empty()) {
+      options.push_back("hold: " + hold);
+    }
+    const std::string tee =
+        options.empty() ? "" : fmt::format(", options: {{{}}}", fmt::join(options, ", "));
+    const std::size_t threads = std::max<std::size_t>(1, workers);
+    Strategy strategy =
+        parse_strategy(requested,
+                       fmt::format(fmt::runtime(definition.yaml), fmt::arg("workers", threads),
+                                   fmt::arg("tee", tee)),
+                       threads);
+    strategy.command = fmt::format(fmt::runtime(definition.command), fmt::arg("workers", threads),
+                                   fmt::arg("ranks", threads + 1));
+    if (!options.empty() && has_tee) {
+      strategy.command +=
+          fmt::format(" (hooks.yml: tee with options: {{{}}})", fmt::join(options, ", "));
+    }
+    return strategy;
   }
   throw ConfigError(fmt::format("--strategies: unknown strategy '{}'{}; the strategies are {}",
-                                name, did_you_mean(name, strategy_names()),
+                                requested, did_you_mean(name, strategy_names()),
                                 fmt::join(strategy_names(), ", ")));
+}
+
+std::vector<std::string> tee_strategy_names() {
+  std::vector<std::string> names;
+  for (const auto& definition : kDefinitions) {
+    if (definition.yaml.find("{tee}") != std::string_view::npos) {
+      names.emplace_back(definition.name);
+    }
+  }
+  return names;
 }
 
 }  // namespace sluice::bench

@@ -111,6 +111,69 @@ TEST(Predictor, TheTeeReadsAFreeInputOnceForReadersRunningAtOnce) {
   EXPECT_DOUBLE_EQ(tee.seconds, 2);  // both wait for the one read, then write in the background
 }
 
+// Three values made first and read in reverse order (1_make_a, 2_make_b, 3_make_c, 4_use_c,
+// 5_use_b, 6_use_a), 100 bytes each, with room for two: c's save waits for the writes of a and b
+// (1 s each), then what `hold` says happens to them. Only a, b and c are persisted.
+TEST(Predictor, TheTeesBudgetWaitsForWritesAndHoldDecidesWhatIsReadBack) {
+  std::vector<Node> nodes;
+  for (const char* name : {"a", "b", "c"}) {
+    const int i = name[0] - 'a';
+    nodes.push_back(node(std::to_string(i + 1) + "_make_" + name, same, "in", name));
+    nodes.push_back(
+        node(std::to_string(6 - i) + "_use_" + name, same, name, std::string(name) + "_used"));
+  }
+  const Pipeline pipeline(std::move(nodes));
+  bench::BoundInputs inputs = costs(pipeline, 0);
+  for (const char* name : {"a", "b", "c"}) {
+    inputs.bytes[name] = 100;
+  }
+  inputs.persisted = [](const std::string& name) { return name.size() == 1 && name != "in"; };
+  const bench::Predictor predictor(pipeline, inputs);
+  const auto predict = [&](const std::string& hold) {
+    bench::StrategyModel tee = model("tee:" + hold);
+    tee.tee_budget = 200;
+    return predictor.predict(tee, kOneSecond);
+  };
+  // auto: at 1 s a (read last) goes and 6_use_a reads it back (1-2 s), as c is written.
+  const auto adaptive = predict("auto");
+  EXPECT_DOUBLE_EQ(adaptive.seconds, 2);
+  EXPECT_EQ(adaptive.spilled, 1U);
+  EXPECT_EQ(adaptive.read_backs, 1U);
+  EXPECT_EQ(adaptive.reads, 1U);
+  EXPECT_EQ(adaptive.budget_waits, 1U);
+  EXPECT_EQ(adaptive.peak_held_bytes, 200U);
+  // always: nothing is read back; the kept values exceed the budget.
+  const auto always = predict("always");
+  EXPECT_DOUBLE_EQ(always.seconds, 2);
+  EXPECT_EQ(always.spilled, 0U);
+  EXPECT_EQ(always.budget_waits, 1U);
+  EXPECT_EQ(always.peak_held_bytes, 300U);
+  // never: a and b are read back one after the other; c was still being written when read.
+  const auto never = predict("never");
+  EXPECT_DOUBLE_EQ(never.seconds, 3);
+  EXPECT_EQ(never.spilled, 2U);
+  EXPECT_EQ(never.read_backs, 2U);
+  EXPECT_EQ(never.peak_held_bytes, 200U);
+  // The default budget (2 GiB) is never reached: c's save does not wait.
+  EXPECT_DOUBLE_EQ(predictor.predict(model("tee"), kOneSecond).seconds, 1);
+}
+
+TEST(Predictor, TheTeesBudgetAndHoldComeFromItsOptions) {
+  const bench::StrategyModel tee = bench::model_of(bench::make_strategy("tee:never", 1, 0, 4096));
+  EXPECT_EQ(tee.tee_budget, 4096U);
+  EXPECT_EQ(tee.tee_hold, bench::TeeHold::never);
+  EXPECT_EQ(model("parallel+tee:always", 2).tee_hold, bench::TeeHold::always);
+  EXPECT_EQ(model("tee").tee_hold, bench::TeeHold::adaptive);
+  EXPECT_EQ(bench::make_strategy("tee:auto", 1, 0, 1024).command,
+            "sluice run --hooks tee (hooks.yml: tee with options: {memory_budget: 1024, hold: "
+            "auto})");
+  EXPECT_THAT([] { bench::make_strategy("parallel:auto", 2); },
+              ThrowsMessage<ConfigError>(
+                  AllOf(HasSubstr("'parallel:auto'"), HasSubstr("tee, parallel+tee, mpi+tee"))));
+  EXPECT_THAT([] { bench::make_strategy("tee:sometimes", 2); },
+              ThrowsMessage<ConfigError>(HasSubstr("auto, always or never")));
+}
+
 TEST(Predictor, StrategiesItDoesNotSimulateAreNamed) {
   EXPECT_THAT([] { bench::model_of(bench::make_strategy("mpi", 2)); },
               ThrowsMessage<ConfigError>(

@@ -247,6 +247,46 @@ TEST(MemoryProfiler, WaitsThroughTheDatasetContractForAPendingWriteAtTheEndOfThe
   EXPECT_DOUBLE_EQ(report.held_for_pending_write[0].seconds, 3.0);  // to the write's end
 }
 
+TEST(MemoryProfiler, ReportsWhatTheTeesBudgetSpilledAndReadBack) {
+  // hold: never. a saves x; b_wait waits for the writes (x is written and let go); c_use then
+  // reads x back from storage.
+  auto profiler = std::make_shared<MemoryProfilerHook>(MemoryProfilerOptions{});
+  auto tee = std::make_shared<TeeHook>(TeeOptions{.hold = Hold::never});
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("tee", tee);
+  hooks->add("memory_profiler", profiler);
+  Catalog catalog;
+  catalog.add("in", std::make_shared<MemoryDataset>(Value::of(std::vector<double>(1000, 1.0))));
+  auto x = std::make_shared<testing::RecordingDataset>();
+  catalog.add("x", x);
+  catalog.add("w", std::make_shared<testing::RecordingDataset>());
+  catalog.attach(hooks);
+  const Pipeline pipeline{
+      node(
+          "a", [](const std::vector<double>& v) { return v; }, "in", "x"),
+      node(
+          "b_wait",
+          [&](const std::vector<double>& v) {
+            tee->join();
+            return v.size();
+          },
+          "in", "w"),
+      node(
+          "c_use", [](const std::vector<double>& v) { return v.size(); }, "x", "y")};
+  SequentialRunner().run(pipeline, catalog);
+  EXPECT_EQ(x->loads, 1);
+  const auto report = profiler->report();
+  ASSERT_EQ(report.tee_decisions.size(), 1U);
+  const auto& decision = report.tee_decisions[0];
+  EXPECT_EQ(decision.dataset, "x");
+  EXPECT_GE(decision.bytes, 1000 * sizeof(double));
+  EXPECT_EQ(decision.spilled, 1U);
+  EXPECT_EQ(decision.read_back, 1U);
+  EXPECT_EQ(decision.next_reader, "c_use");
+  EXPECT_EQ(decision.reason, "hold: never");
+  EXPECT_THAT(profiler->json(), HasSubstr("\"tee_decisions\": [\n  {\"dataset\": \"x\""));
+}
+
 TEST(MemoryProfiler, OptionsAreChecked) {
   EXPECT_EQ(MemoryProfilerOptions::parse(parse_yaml("json: m.json", "hooks.yml"), "mp").json,
             "m.json");

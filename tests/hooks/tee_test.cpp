@@ -13,6 +13,7 @@
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/hook_manager.hpp>
 #include <sluice/core/registry.hpp>
+#include <sluice/core/trace.hpp>
 #include <sluice/hooks/tee.hpp>
 #include <sluice/runners/node_error.hpp>
 #include <sluice/runners/parallel_runner.hpp>
@@ -134,6 +135,13 @@ TEST(TeeOptions, ConfigErrorsNameTheOption) {
               ThrowsMessage<ConfigError>(HasSubstr("'lots' is not a size")));
   EXPECT_THAT([&] { parse("on_write_error: later"); },
               ThrowsMessage<ConfigError>(HasSubstr("not one of fail_fast, at_end")));
+  EXPECT_EQ(parse("memory_budget: 1MiB").hold, Hold::adaptive);
+  EXPECT_EQ(parse("hold: auto").hold, Hold::adaptive);
+  EXPECT_EQ(parse("hold: always").hold, Hold::always);
+  EXPECT_EQ(parse("hold: never").hold, Hold::never);
+  EXPECT_THAT([&] { parse("hold: sometimes"); },
+              ThrowsMessage<ConfigError>(AllOf(HasSubstr("conf/base/hooks.yml:1:"),
+                                               HasSubstr("not one of auto, always, never"))));
 }
 
 TEST(Tee, TooManyWritersIsACatchableErrorNamingTheOption) {
@@ -360,6 +368,186 @@ TEST(Tee, BackPressureKeepsPendingBytesWithinTheBudget) {
   EXPECT_EQ(stats.writes_completed, kWidth);
   EXPECT_LE(stats.peak_pending_bytes, 3 * value_bytes);
   EXPECT_EQ(stats.pending_bytes, 0U);
+}
+
+// Three values made first and read in reverse order: 1_make_a, 2_make_b, 3_make_c, 4_use_c,
+// 5_use_b, 6_use_a (the plan's order: among ready nodes the smallest name first), with a, b, c
+// persisted and a budget of two values. Each node first waits for the writes so far (so that
+// what is kept when is certain), unless b's writes wait for a gate.
+struct ReverseReads {
+  explicit ReverseReads(Hold hold, Gate* b_writes = nullptr)
+      : tee(std::make_shared<TeeHook>(TeeOptions{.memory_budget = 2 * kValueBytes, .hold = hold})) {
+    hooks->add("tee", tee);
+    hooks->trace()->add(spans);
+    catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));
+    std::vector<Node> nodes;
+    const std::vector<std::string> names = {"a", "b", "c"};
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const std::string& name = names[i];
+      catalog.add(name,
+                  storage[name] = std::make_shared<Storage>(name == "b" ? b_writes : nullptr));
+      const bool join = b_writes == nullptr;
+      nodes.push_back(node(
+          fmt::format("{}_make_{}", i + 1, name),
+          [this, i, join](int) {
+            if (join) {
+              tee->join();
+            }
+            return std::vector<double>(kDoubles, static_cast<double>(i));
+          },
+          "in", name));
+      nodes.push_back(node(
+          fmt::format("{}_use_{}", 6 - i, name),
+          [this, join](const std::vector<double>& value) {
+            if (join) {
+              tee->join();
+            }
+            return value.front();
+          },
+          name, name + "_used"));
+    }
+    pipeline = Pipeline(std::move(nodes));
+    catalog.attach(hooks);
+  }
+
+  // The tee spans recorded, as "name dataset next_reader reason".
+  class Spans : public TraceSink {
+   public:
+    void record(std::string_view category, std::string_view name,
+                std::chrono::steady_clock::time_point, std::chrono::steady_clock::time_point,
+                const Args& args) override {
+      if (category != "tee" || name.starts_with("write")) {
+        return;
+      }
+      std::string line(name);
+      for (const auto& [key, value] : args) {
+        if (key == "next_reader" || key == "reason") {
+          line += " " + value;
+        }
+      }
+      std::lock_guard lock(mutex_);
+      lines_.push_back(line);
+    }
+    std::vector<std::string> lines() const {
+      std::lock_guard lock(mutex_);
+      return lines_;
+    }
+
+   private:
+    mutable std::mutex mutex_;
+    std::vector<std::string> lines_;
+  };
+
+  std::map<std::string, Value> run() { return SequentialRunner().run(pipeline, catalog); }
+
+  static constexpr std::size_t kDoubles = 1000;
+  static inline const std::uint64_t kValueBytes =
+      Value::of(std::vector<double>(kDoubles)).byte_size();
+  std::shared_ptr<TeeHook> tee;
+  std::shared_ptr<HookManager> hooks = std::make_shared<HookManager>();
+  std::shared_ptr<Spans> spans = std::make_shared<Spans>();
+  std::map<std::string, std::shared_ptr<Storage>> storage;
+  Pipeline pipeline;
+  Catalog catalog;
+};
+
+TEST(Tee, HoldAutoSpillsTheValueReadLastAndReadsItBack) {
+  ReverseReads run(Hold::adaptive);
+  const auto outputs = run.run();
+  // c's save found a and b kept: a is read last (6_use_a after 5_use_b), so a goes.
+  EXPECT_EQ(outputs.at("a_used").get<double>(), 0.0);
+  EXPECT_EQ(outputs.at("b_used").get<double>(), 1.0);
+  EXPECT_EQ(outputs.at("c_used").get<double>(), 2.0);
+  EXPECT_EQ(run.storage["a"]->loads, 1);
+  EXPECT_EQ(run.storage["b"]->loads, 0);
+  EXPECT_EQ(run.storage["c"]->loads, 0);
+  const auto stats = run.tee->stats();
+  EXPECT_EQ(stats.spilled, 1U);
+  EXPECT_EQ(stats.read_back, 1U);
+  EXPECT_LE(stats.peak_held_bytes, 2 * ReverseReads::kValueBytes);
+  EXPECT_EQ(stats.kept_bytes, 0U);
+  EXPECT_THAT(run.spans->lines(), Contains("spill a 6_use_a memory budget"));
+  EXPECT_THAT(run.spans->lines(), Contains("read back a"));
+  EXPECT_THAT(run.spans->lines(), Not(Contains(HasSubstr("spill b"))));
+}
+
+TEST(Tee, HoldAlwaysKeepsEveryValueAndWaitsForWritesInstead) {
+  Gate writes;
+  ReverseReads run(Hold::always, &writes);
+  auto running = std::async(std::launch::async, [&] { return run.run(); });
+  // c's save waits for b's write (a's finished): the budget is full and nothing may go.
+  ASSERT_TRUE(testing::eventually([&] { return run.tee->stats().back_pressure_waits == 1; }));
+  EXPECT_FALSE(run.tee->holds("c"));
+  writes.open();
+  const auto outputs = running.get();
+  EXPECT_EQ(outputs.at("a_used").get<double>(), 0.0);
+  for (const char* name : {"a", "b", "c"}) {
+    EXPECT_EQ(run.storage[name]->loads, 0) << name;
+  }
+  const auto stats = run.tee->stats();
+  EXPECT_EQ(stats.spilled, 0U);
+  EXPECT_EQ(stats.read_back, 0U);
+  EXPECT_EQ(stats.peak_held_bytes, 3 * ReverseReads::kValueBytes);  // kept ones over the budget
+}
+
+TEST(Tee, HoldNeverDropsEveryValueOnceWritten) {
+  ReverseReads run(Hold::never);
+  const auto outputs = run.run();
+  EXPECT_EQ(outputs.at("a_used").get<double>(), 0.0);
+  EXPECT_EQ(outputs.at("c_used").get<double>(), 2.0);
+  // a and b are read back; c is loaded by 4_use_c right after its save, from memory if its
+  // write is still running.
+  const int c_loads = run.storage["c"]->loads;
+  EXPECT_LE(c_loads, 1);
+  EXPECT_EQ(run.tee->stats().spilled, 3U);
+  EXPECT_EQ(run.tee->stats().read_back, 2U + static_cast<unsigned>(c_loads));
+  EXPECT_EQ(run.storage["a"]->loads, 1);
+  EXPECT_EQ(run.storage["b"]->loads, 1);
+  EXPECT_THAT(run.spans->lines(), Contains("spill a 6_use_a hold: never"));
+}
+
+TEST(Tee, HoldAutoKeepsEveryPeakWithinTheBudgetUnderTheParallelRunner) {
+  // fanout:16 in small: one value read by 16 branches whose outputs a join reads, on 4
+  // workers, with room for 4 values.
+  constexpr std::size_t kWidth = 16;
+  const std::uint64_t value_bytes = Value::of(std::vector<double>(1000)).byte_size();
+  auto tee = std::make_shared<TeeHook>(TeeOptions{.memory_budget = 4 * value_bytes});
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("tee", tee);
+  Catalog catalog;
+  catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));
+  catalog.add("shared", std::make_shared<Storage>());
+  std::vector<Node> nodes;
+  nodes.push_back(node(
+      "source", [](int) { return std::vector<double>(1000, 1.0); }, "in", "shared"));
+  std::vector<std::string> branches;
+  for (std::size_t i = 0; i < kWidth; ++i) {
+    branches.push_back(fmt::format("branch_{}_out", i));
+    catalog.add(branches.back(), std::make_shared<Storage>());
+    nodes.push_back(node(
+        fmt::format("branch_{}", i),
+        [i](const std::vector<double>& shared) {
+          return std::vector<double>(1000, shared.front() + static_cast<double>(i));
+        },
+        "shared", branches.back()));
+  }
+  nodes.emplace_back("join", branches, std::vector<std::string>{"sum"},
+                     [](const std::vector<Value>& inputs, const std::vector<std::string>&) {
+                       double sum = 0;
+                       for (const Value& input : inputs) {
+                         sum += input.get<std::vector<double>>().front();
+                       }
+                       return std::vector<Value>{Value::of(sum)};
+                     });
+  catalog.attach(hooks);
+  const auto outputs = ParallelRunner(4).run(Pipeline(std::move(nodes)), catalog);
+  EXPECT_EQ(outputs.at("sum").get<double>(), 16.0 + 15.0 * 16.0 / 2.0);
+  const auto stats = tee->stats();
+  EXPECT_LE(stats.peak_held_bytes, 4 * value_bytes);
+  // The join reads 16 values, at most 4 of them from memory.
+  EXPECT_GE(stats.spilled, 12U);
+  EXPECT_GE(stats.read_back, 12U);
+  EXPECT_EQ(stats.kept_bytes, 0U);
 }
 
 TEST(Tee, AValueLargerThanTheBudgetStillGoesThroughAlone) {
@@ -643,7 +831,11 @@ TEST(Tee, AThousandRandomDagsThroughTheParallelRunnerPersistWhatASequentialRunDo
       catalog.add(name, stored[name] = std::make_shared<Storage>(
                             nullptr, name == failing ? "disk full" : std::string()));
     }
-    auto tee = std::make_shared<TeeHook>(TeeOptions{.max_writers = 1 + seed % 4});
+    // Every hold, and a budget of three values for a third of the seeds.
+    const std::uint64_t budget =
+        seed % 3 == 1 ? 3 * Value::of(std::int64_t{0}).byte_size() : TeeOptions{}.memory_budget;
+    auto tee = std::make_shared<TeeHook>(TeeOptions{
+        .max_writers = 1 + seed % 4, .memory_budget = budget, .hold = static_cast<Hold>(seed % 3)});
     auto hooks = std::make_shared<HookManager>();
     hooks->add("tee", tee);
     catalog.attach(hooks);

@@ -293,6 +293,12 @@ void plan_base_point(const BenchFlags& flags, const Session* session, BenchPlan&
   base.workers = flags.workers > 0 ? flags.workers
                                    : std::max<std::size_t>(1, std::thread::hardware_concurrency());
   base.tee_writers = flags.tee_writers;
+  if (!flags.tee_budget.empty()) {
+    base.tee_budget = parse_size(flags.tee_budget, "--tee-budget");
+    if (base.tee_budget == 0) {
+      throw ConfigError("--tee-budget: must be more than 0 (the bytes the tee may hold)");
+    }
+  }
 }
 
 void plan_points(const BenchFlags& flags, BenchPlan& plan) {
@@ -629,6 +635,9 @@ void print_header(const BenchFlags& flags, const Scenario& scenario, const Bench
     tee = fmt::format("; the tee has at most {} writers",
                       plan.shown("tee-writers", fmt::format("{}", plan.base.tee_writers)));
   }
+  if (plan.base.tee_budget != 0) {
+    tee += fmt::format("; the tee holds at most {}", format_size(plan.base.tee_budget));
+  }
   std::string mpi;
   if (std::any_of(settings.strategies.begin(), settings.strategies.end(),
                   [](const std::string& name) { return name.starts_with("mpi"); })) {
@@ -800,7 +809,7 @@ int run_mpi_child(const BenchFlags& flags) {
     }
   }
   const bench::Strategy strategy =
-      bench::make_strategy(spec.strategy, spec.workers, spec.tee_writers);
+      bench::make_strategy(spec.strategy, spec.workers, spec.tee_writers, spec.tee_budget);
   for (const auto& hook : strategy.hooks) {
     plugins.require_hook(hook.name, fmt::format("strategy '{}'", spec.strategy));
   }
@@ -945,8 +954,9 @@ std::string recommendations(const BenchPlan& plan, const std::vector<bench::Benc
     bench::Strategy chosen;
     for (std::size_t i = point * per_point; i < (point + 1) * per_point && i < results.size();
          ++i) {
-      const bench::Strategy strategy = bench::make_strategy(
-          results[i].strategy, plan.points[point].workers, plan.points[point].tee_writers);
+      const bench::Strategy strategy =
+          bench::make_strategy(results[i].strategy, plan.points[point].workers,
+                               plan.points[point].tee_writers, plan.points[point].tee_budget);
       // Within 1 %, the strategy listed first (the simpler one) stays.
       if (strategy.persist && (best == nullptr || results[i].wall_s < best->wall_s * 0.99)) {
         best = &results[i];
@@ -995,7 +1005,8 @@ int predict_from_trace(const BenchFlags& flags) {
     for (const bench::BenchPoint& point : plan.points) {
       std::vector<bench::Strategy> strategies;
       for (const auto& name : plan.settings.strategies) {
-        strategies.push_back(bench::make_strategy(name, point.workers, point.tee_writers));
+        strategies.push_back(
+            bench::make_strategy(name, point.workers, point.tee_writers, point.tee_budget));
       }
       const auto predicted = harness.predict(strategies, point, observed, calibration.overhead);
       results.insert(results.end(), predicted.begin(), predicted.end());
@@ -1061,6 +1072,9 @@ CLI::App* add_bench_command(CLI::App& app, BenchFlags& flags) {
       ->add_option("--tee-writers", flags.tee_writers,
                    "The tee's max_writers in the strategies with the tee (default: the tee's)")
       ->check(CLI::PositiveNumber);
+  bench->add_option("--tee-budget", flags.tee_budget,
+                    "The tee's memory_budget in the strategies with the tee (256MiB; default: "
+                    "the tee's); name a strategy tee:auto, tee:always or tee:never for its hold");
   bench->add_option("--repeat", flags.repeat, "Runs per strategy; the median is reported")
       ->capture_default_str();
   bench->add_option("--time-scale", flags.time_scale,

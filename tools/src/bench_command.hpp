@@ -28,6 +28,7 @@ struct BenchFlags {
   std::string payload = "8KiB";
   std::size_t workers = 0;
   std::size_t tee_writers = 0;  // 0: the tee's default max_writers
+  std::string tee_budget;       // empty: the tee's default memory_budget
   int repeat = 3;
   double time_scale = 0;
   std::vector<std::string> sweeps;

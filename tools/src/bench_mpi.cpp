@@ -199,6 +199,7 @@ Json spec_json(const bench::LaunchRequest& request, int repeat) {
   spec["strategy"] = request.strategy.name;
   spec["workers"] = request.strategy.workers;
   spec["tee_writers"] = point.tee_writers;
+  spec["tee_budget"] = point.tee_budget;
   spec["repetition"] = request.repetition;
   spec["repeat"] = repeat;
   spec["time_scale"] = request.time_scale;
@@ -324,12 +325,14 @@ MpiChildSpec read_child_spec(const fs::path& file) {
     child.strategy = spec.at("strategy").get<std::string>();
     child.workers = spec.at("workers").get<std::size_t>();
     child.tee_writers = spec.at("tee_writers").get<std::size_t>();
+    child.tee_budget = spec.at("tee_budget").get<std::uint64_t>();
     child.repetition = spec.at("repetition").get<int>();
     child.repeat = spec.at("repeat").get<int>();
     child.time_scale = spec.at("time_scale").get<double>();
     bench::BenchPoint& point = child.point;
     point.workers = child.workers;
     point.tee_writers = child.tee_writers;
+    point.tee_budget = child.tee_budget;
     point.profile.read_latency = duration_of(spec.at("read_latency_ns"));
     point.profile.write_latency = duration_of(spec.at("write_latency_ns"));
     point.profile.jitter = duration_of(spec.at("jitter_ns"));

@@ -43,6 +43,7 @@ struct MpiChildSpec {
   std::string strategy;
   std::size_t workers = 1;
   std::size_t tee_writers = 0;
+  std::uint64_t tee_budget = 0;
   int repetition = 1;
   int repeat = 1;
   double time_scale = 1;

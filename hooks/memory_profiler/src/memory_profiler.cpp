@@ -14,6 +14,7 @@
 #include <sluice/core/node.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/pipeline.hpp>
+#include <sluice/core/trace.hpp>
 #include <sluice/core/util/files.hpp>
 #include <sluice/core/util/json.hpp>
 #include <sluice/core/util/units.hpp>
@@ -23,7 +24,67 @@ namespace sluice {
 
 using Seconds = std::chrono::duration<double>;
 
+namespace {
+
+// The tee's decisions, from its spans on the run's trace (recorded on the threads that made
+// them).
+class TeeDecisions final : public TraceSink {
+ public:
+  void record(std::string_view category, std::string_view name,
+              std::chrono::steady_clock::time_point, std::chrono::steady_clock::time_point,
+              const Args& args) override {
+    const bool spill = name.starts_with("spill ");
+    if (category != "tee" || (!spill && !name.starts_with("read back "))) {
+      return;
+    }
+    const auto arg = [&](std::string_view key) {
+      for (const auto& [k, value] : args) {
+        if (k == key) {
+          return value;
+        }
+      }
+      return std::string();
+    };
+    std::lock_guard lock(mutex_);
+    auto& decision = decisions_[arg("dataset")];
+    const std::string bytes = arg("bytes");
+    if (!bytes.empty()) {
+      decision.bytes = std::stoull(bytes);
+    }
+    if (spill) {
+      if (decision.spilled++ == 0) {
+        decision.next_reader = arg("next_reader");
+        decision.reason = arg("reason");
+      }
+    } else {
+      ++decision.read_back;
+    }
+  }
+  void clear() {
+    std::lock_guard lock(mutex_);
+    decisions_.clear();
+  }
+  std::vector<MemoryProfilerHook::TeeDecision> decisions() const {
+    std::lock_guard lock(mutex_);
+    std::vector<MemoryProfilerHook::TeeDecision> out;
+    for (const auto& [dataset, decision] : decisions_) {
+      out.push_back(decision);
+      out.back().dataset = dataset;
+    }
+    return out;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, MemoryProfilerHook::TeeDecision> decisions_;
+};
+
+}  // namespace
+
 struct MemoryProfilerHook::State {
+  std::shared_ptr<TeeDecisions> tee = std::make_shared<TeeDecisions>();
+  std::shared_ptr<Trace> trace;  // the run's, where the tee reports its decisions
+
   // A dataset released by the release rule that still holds its value: behind a pending
   // write (the tee), or because its release kept it.
   struct Watch {
@@ -132,8 +193,18 @@ Json held_for_write_json(const MemoryProfilerHook::HeldForWrite& held) {
       {"dataset", held.dataset}, {"bytes", held.bytes}, {"seconds", rounded_seconds(held.seconds)}};
 }
 
+Json tee_decision_json(const MemoryProfilerHook::TeeDecision& decision) {
+  return {{"dataset", decision.dataset},         {"bytes", decision.bytes},
+          {"spilled", decision.spilled},         {"read_back", decision.read_back},
+          {"next_reader", decision.next_reader}, {"reason", decision.reason}};
+}
+
 // One process's report, as the `json` option writes it for a run of one process.
 Json report_json(const MemoryProfilerHook::Report& profile) {
+  Json tee = Json::array();
+  for (const auto& decision : profile.tee_decisions) {
+    tee.push_back(tee_decision_json(decision));
+  }
   Json nodes = Json::array();
   for (const auto& row : profile.nodes) {
     nodes.push_back(node_json(row));
@@ -153,7 +224,8 @@ Json report_json(const MemoryProfilerHook::Report& profile) {
             {"rss", profile.peak_rss},
             {"rss_node", profile.peak_rss_node}}},
           {"held_after_last_use", std::move(after_last_use)},
-          {"held_for_pending_write", std::move(pending_write)}};
+          {"held_for_pending_write", std::move(pending_write)},
+          {"tee_decisions", std::move(tee)}};
 }
 
 // The report `rank` posted (report_json's text); Error naming the rank when it is not one.
@@ -183,6 +255,13 @@ MemoryProfilerHook::Report report_from_json(std::string_view bytes, int rank) {
                                                 held.at("bytes").get<std::uint64_t>(),
                                                 held.at("seconds").get<double>()});
     }
+    for (const Json& decision : json.at("tee_decisions")) {
+      profile.tee_decisions.push_back(
+          {decision.at("dataset").get<std::string>(), decision.at("bytes").get<std::uint64_t>(),
+           decision.at("spilled").get<std::size_t>(), decision.at("read_back").get<std::size_t>(),
+           decision.at("next_reader").get<std::string>(),
+           decision.at("reason").get<std::string>()});
+    }
     return profile;
   } catch (const ConfigError&) {
     throw;
@@ -210,7 +289,11 @@ MemoryProfilerOptions MemoryProfilerOptions::parse(const Param& options,
 MemoryProfilerHook::MemoryProfilerHook(MemoryProfilerOptions options, const Clock& clock)
     : options_(std::move(options)), clock_(clock), state_(std::make_unique<State>()) {}
 
-MemoryProfilerHook::~MemoryProfilerHook() = default;
+MemoryProfilerHook::~MemoryProfilerHook() {
+  if (state_->trace) {
+    state_->trace->remove(state_->tee.get());
+  }
+}
 
 std::uint64_t MemoryProfilerHook::resident_set_size() {
   std::ifstream statm("/proc/self/statm");
@@ -223,9 +306,21 @@ std::uint64_t MemoryProfilerHook::resident_set_size() {
 }
 
 Events MemoryProfilerHook::events() const {
-  return {Event::before_rank_run,     Event::before_node_run,  Event::after_node_run,
-          Event::on_dataset_released, Event::after_rank_run,   Event::on_rank_error,
-          Event::after_pipeline_run,  Event::on_pipeline_error};
+  return {Event::after_catalog_created, Event::before_rank_run,     Event::before_node_run,
+          Event::after_node_run,        Event::on_dataset_released, Event::after_rank_run,
+          Event::on_rank_error,         Event::after_pipeline_run,  Event::on_pipeline_error};
+}
+
+void MemoryProfilerHook::after_catalog_created(Catalog& catalog) {
+  auto trace = trace_of(catalog);
+  std::lock_guard lock(state_->mutex);
+  if (state_->trace && state_->trace != trace) {
+    state_->trace->remove(state_->tee.get());
+  }
+  state_->trace = std::move(trace);
+  if (state_->trace) {
+    state_->trace->add(state_->tee);
+  }
 }
 
 void MemoryProfilerHook::before_rank_run(const RunInfo& run, const Pipeline& pipeline,
@@ -241,6 +336,7 @@ void MemoryProfilerHook::before_rank_run(const RunInfo& run, const Pipeline& pip
   state_->watched.clear();
   state_->flagged.clear();
   state_->held_for_write.clear();
+  state_->tee->clear();
   state_->report = Report{};
   state_->catalog = catalog;
   for (const auto& dataset : pipeline.all_inputs()) {
@@ -348,6 +444,7 @@ MemoryProfilerHook::Report MemoryProfilerHook::report() const {
   Report report = state_->report;
   report.held_after_last_use = state_->flagged;
   report.held_for_pending_write = state_->held_for_write;
+  report.tee_decisions = state_->tee->decisions();
   return report;
 }
 
@@ -497,6 +594,12 @@ void MemoryProfilerHook::log_report(const Report& profile, const std::string& ti
     log.info("'{}' ({}) held for its pending write: {:.3f} s after its last consumer", held.dataset,
              format_size(held.bytes), held.seconds);
   }
+  for (const auto& tee : profile.tee_decisions) {
+    log.info("Tee: '{}' ({}) spilled {} time(s) ({}; next reader then: {}), read back {} time(s)",
+             tee.dataset, format_size(tee.bytes), tee.spilled,
+             tee.reason.empty() ? "-" : tee.reason, tee.next_reader.empty() ? "-" : tee.next_reader,
+             tee.read_back);
+  }
 }
 
 void MemoryProfilerHook::write_json(const RunInfo& run) const {
@@ -526,6 +629,7 @@ std::string MemoryProfilerHook::json() const {
   Json nodes = Json::array();
   Json after_last_use = Json::array();
   Json pending_write = Json::array();
+  Json tee = Json::array();
   Json per_rank = Json::array();
   for (const auto& [rank, profile] : ranks) {
     for (const auto& row : profile.nodes) {
@@ -543,6 +647,11 @@ std::string MemoryProfilerHook::json() const {
       item.update(held_for_write_json(held));
       pending_write.push_back(std::move(item));
     }
+    for (const auto& decision : profile.tee_decisions) {
+      Json item = {{"rank", rank}};
+      item.update(tee_decision_json(decision));
+      tee.push_back(std::move(item));
+    }
     Json own = {{"rank", rank}};
     own.update(report_json(profile));
     per_rank.push_back(std::move(own));
@@ -558,6 +667,7 @@ std::string MemoryProfilerHook::json() const {
                       {"rss_rank", peak.rss_rank}}},
                     {"held_after_last_use", std::move(after_last_use)},
                     {"held_for_pending_write", std::move(pending_write)},
+                    {"tee_decisions", std::move(tee)},
                     {"ranks", std::move(per_rank)}});
 }
 

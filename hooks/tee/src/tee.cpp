@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -36,10 +37,23 @@ struct Failure {
 
 using Seconds = std::chrono::duration<double>;
 
+const char* hold_name(Hold hold) {
+  switch (hold) {
+    case Hold::always:
+      return "always";
+    case Hold::never:
+      return "never";
+    case Hold::adaptive:
+      break;
+  }
+  return "auto";
+}
+
 }  // namespace
 
 // Shared by the hook and the datasets it wraps. The writer pool belongs to the hook; once the
-// hook closes the state, saves write through synchronously.
+// hook closes the state, saves write through synchronously. Lock order: the state's mutex
+// before a dataset's (the budget's bookkeeping changes both at once).
 struct TeeHook::State {
   State(TeeOptions options_, const Clock& clock_) : options(options_), clock(clock_) {}
 
@@ -51,6 +65,12 @@ struct TeeHook::State {
   ThreadPool* writers = nullptr;            // null once closed
   std::uint64_t pending_bytes = 0;
   std::uint64_t peak_pending_bytes = 0;
+  std::uint64_t kept_bytes = 0;  // sum of kept
+  std::uint64_t peak_held_bytes = 0;
+  std::size_t spilled = 0;
+  std::size_t read_back = 0;
+  // Values held for readers and no write: what the budget may drop (hold: auto), with bytes.
+  std::map<TeeDataset*, std::uint64_t> kept;
   std::size_t in_flight = 0;  // accepted writes not finished
   std::size_t completed = 0;
   std::size_t failed_writes = 0;
@@ -60,6 +80,8 @@ struct TeeHook::State {
   std::vector<Failure> failures;
   std::map<std::string, std::weak_ptr<TeeDataset>, std::less<>> datasets;
   Pipeline pipeline;
+  std::unordered_map<std::string_view, std::size_t> node_index;  // into pipeline.nodes()
+  std::vector<std::uint8_t> started;                             // by node index, this run
   std::shared_ptr<const Trace> trace;  // the run's, where the writes and waits are reported
 
   std::shared_ptr<const Trace> run_trace() const {
@@ -67,22 +89,76 @@ struct TeeHook::State {
     return trace;
   }
 
-  // Reserves `bytes` of the budget for a write, waiting while it is full; false when closed.
-  bool admit(std::uint64_t bytes, const std::string& dataset) {
+  std::uint64_t held() const { return pending_bytes + kept_bytes; }
+  void note_peak() { peak_held_bytes = std::max(peak_held_bytes, held()); }
+
+  // The plan position of `dataset`'s next reader not yet started (its readers in the plan's
+  // order, as the sequential runner runs them); SIZE_MAX when none is left. Under mutex.
+  std::size_t next_use(std::string_view dataset) const {
+    for (const std::uint32_t consumer : pipeline.consumers_of(dataset)) {
+      if (consumer < started.size() && started[consumer] == 0) {
+        return consumer;
+      }
+    }
+    return SIZE_MAX;
+  }
+  std::string node_name(std::size_t index) const {
+    return index < pipeline.size() ? pipeline.nodes()[index].name() : std::string("none");
+  }
+
+  // Under mutex: the kept value whose next reader comes last (the larger first on ties), if
+  // it comes after `after` (SIZE_MAX: any).
+  TeeDataset* victim(std::size_t after) const;
+  // Under mutex: drops `dataset`'s kept value (into `dropped`, freed once unlocked).
+  void spill(TeeDataset* dataset, const char* reason, std::vector<Value>& dropped);
+  // Under mutex: forgets `dataset`'s kept value (it is gone or replaced).
+  void unkeep(TeeDataset* dataset) {
+    if (const auto at = kept.find(dataset); at != kept.end()) {
+      kept_bytes -= at->second;
+      kept.erase(at);
+      changed.notify_all();
+    }
+  }
+  void keep(TeeDataset* dataset, std::uint64_t bytes) {
+    unkeep(dataset);
+    kept.emplace(dataset, bytes);
+    kept_bytes += bytes;
+    note_peak();
+  }
+
+  // Reserves `bytes` of the budget for a write of `dataset` (which `saver` holds), making room
+  // as `hold` says; false when closed.
+  bool admit(std::uint64_t bytes, TeeDataset* saver, const std::string& dataset,
+             std::vector<Value>& dropped) {
     std::unique_lock lock(mutex);
     if (writers == nullptr) {
       return false;
     }
-    if (pending_bytes > 0 && pending_bytes + bytes > options.memory_budget) {
-      ++back_pressure_waits;
-      const TraceSpan span(trace.get(), "tee", "wait for memory budget",
-                           {{"dataset", dataset}, {"bytes", std::to_string(bytes)}});
-      changed.wait(lock, [&] {
-        return pending_bytes == 0 || pending_bytes + bytes <= options.memory_budget;
-      });
+    unkeep(saver);  // its value is being replaced
+    std::optional<TraceSpan> waiting;
+    for (;;) {
+      if (held() == 0 || held() + bytes <= options.memory_budget) {
+        break;
+      }
+      if (options.hold == Hold::adaptive) {
+        if (TeeDataset* drop = victim(SIZE_MAX)) {
+          spill(drop, "memory budget", dropped);
+          continue;
+        }
+      }
+      if (pending_bytes == 0) {
+        break;  // hold: always keeps what its readers need, over the budget
+      }
+      if (!waiting) {
+        ++back_pressure_waits;
+        waiting.emplace(trace.get(), "tee", "wait for memory budget",
+                        TraceSink::Args{{"dataset", dataset}, {"bytes", std::to_string(bytes)}});
+      }
+      changed.wait(lock);
     }
     pending_bytes += bytes;
     peak_pending_bytes = std::max(peak_pending_bytes, pending_bytes);
+    note_peak();
     ++in_flight;
     return true;
   }
@@ -92,8 +168,8 @@ struct TeeHook::State {
     return write_failed && options.on_write_error == OnWriteError::fail_fast;
   }
 
+  // Under mutex: a write of `bytes` is over.
   void finish(std::uint64_t bytes, std::optional<Failure> failure, bool written) {
-    std::lock_guard lock(mutex);
     pending_bytes -= bytes;
     --in_flight;
     completed += written ? 1 : 0;
@@ -146,15 +222,26 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
   TeeDataset(std::string name, std::shared_ptr<Dataset> inner,
              std::shared_ptr<TeeHook::State> state)
       : name_(std::move(name)), inner_(std::move(inner)), state_(std::move(state)) {}
+  ~TeeDataset() override {
+    const std::lock_guard lock(state_->mutex);
+    state_->unkeep(this);
+  }
+  TeeDataset(const TeeDataset&) = delete;
+  TeeDataset& operator=(const TeeDataset&) = delete;
 
   Value load() override {
     bool read_once = false;
+    bool spilled = false;
     {
       std::lock_guard lock(mutex_);
       if (memory_) {
         return memory_;
       }
-      read_once = read_once_ && !consumers_done_;
+      spilled = spilled_;
+      read_once = read_once_ && !consumers_done_ && !spilled;
+    }
+    if (spilled) {
+      return read_back();
     }
     if (!read_once) {
       return inner_->load();
@@ -169,10 +256,7 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
       }
     }
     Value value = inner_->load();
-    std::lock_guard lock(mutex_);
-    if (read_once_ && !consumers_done_) {
-      memory_ = value;
-    }
+    offer(value);
     return value;
   }
 
@@ -186,7 +270,8 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
       state_->refuse(name_);
     }
     const std::uint64_t bytes = value.byte_size();
-    if (!active || !state_->admit(bytes, name_)) {
+    std::vector<Value> dropped;  // what the budget let go, freed last
+    if (!active || !state_->admit(bytes, this, name_, dropped)) {
       inner_->save(value);
       return;
     }
@@ -194,6 +279,8 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
     {
       std::lock_guard lock(mutex_);
       memory_ = value;
+      memory_bytes_ = bytes;
+      spilled_ = false;
       consumers_done_ = free_output_;
       saved_this_run_ = true;
       persisted_ = false;
@@ -220,9 +307,12 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
   void release() override {
     Value dropped;
     {
-      std::lock_guard lock(mutex_);
+      const std::lock_guard state_lock(state_->mutex);
+      const std::lock_guard lock(mutex_);
       consumers_done_ = true;
-      dropped = take_if_done();
+      if (!writing_ && queue_.empty()) {
+        dropped = take_memory();
+      }
     }
     inner_->release();
   }
@@ -237,25 +327,36 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
   // `free_input` (read once, see load()).
   void activate(bool produced, bool free_output, bool free_input) {
     Value dropped;
-    std::lock_guard lock(mutex_);
+    const std::lock_guard state_lock(state_->mutex);
+    const std::lock_guard lock(mutex_);
     active_ = produced;
     free_output_ = free_output;
     read_once_ = free_input;
     saved_this_run_ = false;
     persisted_ = false;
     consumers_done_ = false;
-    std::swap(dropped, memory_);
+    dropped = take_memory();
+    spilled_ = false;
   }
 
   // After the run: a free input's value is not kept for the next run (nor when the runner
   // keeps its inputs and so never releases them).
   void deactivate() {
     Value dropped;
-    std::lock_guard lock(mutex_);
+    const std::lock_guard state_lock(state_->mutex);
+    const std::lock_guard lock(mutex_);
     if (read_once_) {
       read_once_ = false;
-      std::swap(dropped, memory_);
+      dropped = take_memory();
     }
+  }
+
+  // Under the state's mutex: the kept value, dropped by the budget; later readers read it back.
+  Value spill() {
+    const std::lock_guard lock(mutex_);
+    Value dropped = take_memory();
+    spilled_ = true;
+    return dropped;
   }
 
   bool holds() const {
@@ -302,6 +403,51 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
     });
   }
 
+  // A spilled value's load: from storage, as a span of the trace.
+  Value read_back() {
+    const auto trace = state_->run_trace();
+    TraceSpan span(trace.get(), "tee", fmt::format("read back {}", name_), {{"dataset", name_}});
+    Value value = inner_->load();
+    span.arg("bytes", std::to_string(value.byte_size()));
+    const std::lock_guard lock(state_->mutex);
+    ++state_->read_back;
+    return value;
+  }
+
+  // A free input just read: kept for its other readers if `hold` lets it and it fits.
+  void offer(const Value& value) {
+    const std::uint64_t bytes = value.byte_size();
+    std::vector<Value> dropped;  // freed last
+    const std::lock_guard state_lock(state_->mutex);
+    const TeeOptions& options = state_->options;
+    bool fits = options.hold == Hold::always;
+    if (options.hold == Hold::adaptive) {
+      // Room is made only from values needed after this one.
+      const std::size_t next = state_->next_use(name_);
+      const auto over = [&] {
+        return state_->held() > 0 && state_->held() + bytes > options.memory_budget;
+      };
+      while (over() && next != SIZE_MAX) {
+        TeeDataset* drop = state_->victim(next);
+        if (drop == nullptr) {
+          break;
+        }
+        state_->spill(drop, "memory budget", dropped);
+      }
+      fits = !over();
+    }
+    const std::lock_guard lock(mutex_);
+    if (!fits) {
+      spilled_ = true;  // its later readers read it again
+      return;
+    }
+    if (read_once_ && !consumers_done_) {
+      memory_ = value;
+      memory_bytes_ = bytes;
+      state_->keep(this, bytes);
+    }
+  }
+
   // Runs on a writer thread: writes the queued values in save order, one at a time. Each
   // write's bookkeeping here is done before the state counts it finished, so that join()
   // returning means every dataset is settled.
@@ -336,31 +482,54 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
       }
       pending.value = Value();
       bool more = false;
-      Value dropped;
+      std::vector<Value> dropped;
       {
-        std::lock_guard lock(mutex_);
+        const std::lock_guard state_lock(state_->mutex);
+        const std::lock_guard lock(mutex_);
         persisted_ = written;
         more = !queue_.empty();
+        state_->finish(pending.bytes, std::move(failure), written);
         if (!more) {
           writing_ = false;
-          dropped = take_if_done();
+          settle_memory(written, dropped);  // after the pending bytes are out, so kept once
           written_.notify_all();
         }
       }
-      dropped = Value();
-      state_->finish(pending.bytes, std::move(failure), written);
       if (!more) {
         return;
       }
     }
   }
 
-  // The value, once its writes finished and its last consumer ran; call with mutex_ held, and
-  // let the caller free it after unlocking.
-  Value take_if_done() {
+  // Under both mutexes, once the last queued write ended: the value goes once its last
+  // consumer ran (or, with hold: never, once written); else it is kept for its readers.
+  void settle_memory(bool written, std::vector<Value>& dropped) {
+    if (!memory_) {
+      return;
+    }
+    if (consumers_done_) {
+      dropped.push_back(take_memory());
+    } else if (written && state_->options.hold == Hold::never) {
+      const TraceSpan span(state_->trace.get(), "tee", fmt::format("spill {}", name_),
+                           {{"dataset", name_},
+                            {"bytes", std::to_string(memory_bytes_)},
+                            {"next_reader", state_->node_name(state_->next_use(name_))},
+                            {"reason", "hold: never"}});
+      dropped.push_back(take_memory());
+      spilled_ = true;
+      ++state_->spilled;
+    } else {
+      state_->keep(this, memory_bytes_);
+    }
+  }
+
+  // Under mutex_ (and the state's): the value held, for the caller to free once unlocked; it
+  // is no longer counted as kept.
+  Value take_memory() {
     Value dropped;
-    if (consumers_done_ && !writing_ && queue_.empty()) {
-      std::swap(dropped, memory_);
+    std::swap(dropped, memory_);
+    if (dropped) {
+      state_->unkeep(this);
     }
     return dropped;
   }
@@ -375,6 +544,8 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
   bool read_once_ = false;
   bool free_output_ = false;
   Value memory_;
+  std::uint64_t memory_bytes_ = 0;
+  bool spilled_ = false;  // its value was let go before its last reader ran
   std::deque<Pending> queue_;
   bool writing_ = false;
   bool consumers_done_ = false;
@@ -395,6 +566,35 @@ std::vector<std::shared_ptr<TeeDataset>> live(const TeeHook::State& state) {
 
 }  // namespace
 
+TeeDataset* TeeHook::State::victim(std::size_t after) const {
+  TeeDataset* chosen = nullptr;
+  std::size_t chosen_next = 0;
+  std::uint64_t chosen_bytes = 0;
+  for (const auto& [dataset, bytes] : kept) {
+    const std::size_t next = next_use(dataset->name());
+    if (after != SIZE_MAX && next <= after) {
+      continue;
+    }
+    if (chosen == nullptr || next > chosen_next || (next == chosen_next && bytes > chosen_bytes)) {
+      chosen = dataset;
+      chosen_next = next;
+      chosen_bytes = bytes;
+    }
+  }
+  return chosen;
+}
+
+void TeeHook::State::spill(TeeDataset* dataset, const char* reason, std::vector<Value>& dropped) {
+  const std::size_t next = next_use(dataset->name());
+  const TraceSpan span(trace.get(), "tee", fmt::format("spill {}", dataset->name()),
+                       {{"dataset", dataset->name()},
+                        {"bytes", std::to_string(kept.at(dataset))},
+                        {"next_reader", node_name(next)},
+                        {"reason", reason}});
+  dropped.push_back(dataset->spill());
+  ++spilled;
+}
+
 TeeOptions TeeOptions::parse(const Param& options, const std::string& hook_name) {
   OptionReader reader(options, fmt::format("hook '{}'", hook_name));
   TeeOptions parsed;
@@ -409,6 +609,8 @@ TeeOptions TeeOptions::parse(const Param& options, const std::string& hook_name)
   const std::string key = alias ? "writers" : "max_writers";
   const std::int64_t writers = reader.integer(key, static_cast<std::int64_t>(parsed.max_writers));
   parsed.memory_budget = reader.bytes("memory_budget", parsed.memory_budget);
+  const std::string hold = reader.choice("hold", {"auto", "always", "never"}, "auto");
+  parsed.hold = hold == "always" ? Hold::always : hold == "never" ? Hold::never : Hold::adaptive;
   parsed.on_write_error =
       reader.choice("on_write_error", {"fail_fast", "at_end"}, "fail_fast") == "at_end"
           ? OnWriteError::at_end
@@ -474,7 +676,12 @@ void TeeHook::after_catalog_created(Catalog& catalog) {
 void TeeHook::before_rank_run(const RunInfo&, const Pipeline& pipeline, const CatalogView&) {
   {
     std::lock_guard lock(state_->mutex);
+    state_->node_index.clear();
     state_->pipeline = pipeline;
+    for (std::size_t i = 0; i < state_->pipeline.size(); ++i) {
+      state_->node_index.emplace(state_->pipeline.nodes()[i].name(), i);
+    }
+    state_->started.assign(state_->pipeline.size(), 0);
     state_->failures.clear();
     state_->write_failed = false;
     state_->reported = 0;
@@ -486,7 +693,14 @@ void TeeHook::before_rank_run(const RunInfo&, const Pipeline& pipeline, const Ca
   }
 }
 
-void TeeHook::before_node_run(const Node&, const CatalogView&, std::vector<Value>&) {
+void TeeHook::before_node_run(const Node& node, const CatalogView&, std::vector<Value>&) {
+  {
+    // What has started decides which kept value is needed last (hold: auto).
+    std::lock_guard lock(state_->mutex);
+    if (const auto at = state_->node_index.find(node.name()); at != state_->node_index.end()) {
+      state_->started[at->second] = 1;
+    }
+  }
   if (state_->cancelling()) {
     // Writes still running may fail too: the refusal lists them all.
     join();
@@ -500,9 +714,13 @@ void TeeHook::after_rank_run(const RunInfo&, const Pipeline&, const CatalogView&
     dataset->deactivate();
   }
   const Stats totals = stats();
-  logger().info("Tee: {} background writes finished; at most {:.1f} MiB held for pending writes",
-                totals.writes_completed,
-                static_cast<double>(totals.peak_pending_bytes) / (1 << 20));
+  logger().info(
+      "Tee: {} background writes finished; at most {:.1f} MiB held ({:.1f} MiB for pending "
+      "writes; memory_budget {:.1f} MiB, hold: {}); {} values spilled, {} loads read back",
+      totals.writes_completed, static_cast<double>(totals.peak_held_bytes) / (1 << 20),
+      static_cast<double>(totals.peak_pending_bytes) / (1 << 20),
+      static_cast<double>(state_->options.memory_budget) / (1 << 20),
+      hold_name(state_->options.hold), totals.spilled, totals.read_back);
   std::vector<std::string> failed;
   {
     std::lock_guard lock(state_->mutex);
@@ -536,9 +754,16 @@ void TeeHook::on_rank_error(const RunInfo&, const Pipeline&, const CatalogView&,
 
 TeeHook::Stats TeeHook::stats() const {
   std::lock_guard lock(state_->mutex);
-  return Stats{state_->pending_bytes,       state_->peak_pending_bytes,
-               state_->completed,           state_->failed_writes,
-               state_->back_pressure_waits, writers_ ? writers_->peak_size() : 0};
+  return Stats{.pending_bytes = state_->pending_bytes,
+               .peak_pending_bytes = state_->peak_pending_bytes,
+               .kept_bytes = state_->kept_bytes,
+               .peak_held_bytes = state_->peak_held_bytes,
+               .spilled = state_->spilled,
+               .read_back = state_->read_back,
+               .writes_completed = state_->completed,
+               .writes_failed = state_->failed_writes,
+               .back_pressure_waits = state_->back_pressure_waits,
+               .writers = writers_ ? writers_->peak_size() : 0};
 }
 
 bool TeeHook::holds(std::string_view dataset) const {

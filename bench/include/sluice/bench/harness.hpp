@@ -53,6 +53,8 @@ struct BenchPoint {
   std::size_t workers = 1;
   /// The tee's `max_writers` in the strategies with the tee; 0: the tee's default.
   std::size_t tee_writers = 0;
+  /// The tee's `memory_budget` in the strategies with the tee; 0: the tee's default.
+  std::uint64_t tee_budget = 0;
   /// The swept parameters and their values at this point (seconds, bytes per second or a
   /// count), in the order of the sweeps.
   std::vector<std::pair<std::string, double>> swept;

@@ -11,6 +11,14 @@
 
 namespace sluice::bench {
 
+/// The tee's `hold` option (TeeOptions::hold): what it does with a written value its readers
+/// still need.
+enum class TeeHold {
+  adaptive,  // keep it while it fits the budget; make room by dropping the one read last
+  always,    // keep it; a save over the budget waits for the writes running
+  never,     // drop it once written: readers read it back
+};
+
 /// What a strategy's runner and hooks do with time, as Predictor simulates it.
 struct StrategyModel {
   /// Nodes running at once: the parallel runner's threads; 1 for the sequential runner.
@@ -27,6 +35,9 @@ struct StrategyModel {
   bool tee = false;
   /// The tee's writers (max_writers): writes beyond them wait for one to be free.
   std::size_t tee_writers = 256;
+  /// The tee's memory_budget and hold (as TeeOptions has them by default).
+  std::uint64_t tee_budget = std::uint64_t{2} << 30;
+  TeeHold tee_hold = TeeHold::adaptive;
   /// false: only the free inputs are on storage (the `memory` reference).
   bool persist = true;
 };
@@ -49,15 +60,22 @@ struct StorageTimes {
 
 struct Prediction {
   double seconds = 0;       // the run's wall time
-  std::uint64_t reads = 0;  // operations on storage
+  std::uint64_t reads = 0;  // operations on storage (read backs included)
   std::uint64_t writes = 0;
+  /// The tee: values it let go before their last reader, loads that read one back, saves that
+  /// waited for the budget, and the most bytes it held at once.
+  std::uint64_t spilled = 0;
+  std::uint64_t read_backs = 0;
+  std::uint64_t budget_waits = 0;
+  std::uint64_t peak_held_bytes = 0;
 };
 
 /// Predicts the wall time of a run of `pipeline` under a strategy, by a discrete-event
 /// simulation of the runners' own rules (docs/architecture.md, "The advisor"): the sequential
 /// runner's plan order, the parallel runner's ready queue and workers, each node loading its
 /// inputs, computing and saving its outputs in turn (or its loads and its saves at once with
-/// async_io), the cache's and the tee's memory copies and the tee's writer pool. Storage serves
+/// async_io), the cache's and the tee's memory copies, the tee's writer pool and its memory
+/// budget (waits, and with hold: auto the value read last dropped and read back). Storage serves
 /// any number of operations at once, each taking its latency and transfer time, as the simulated
 /// storage of `sluice bench` and slowfs do. Made once per pipeline and costs; each prediction is
 /// O((nodes + edges) log nodes) and allocates only its own state.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,9 +47,14 @@ std::vector<std::string> strategy_names();
 std::vector<std::string> default_strategy_names();
 
 /// The named strategy; parallel ones use `workers` threads, mpi ones `workers` ranks that run
-/// nodes (workers + 1 in all), those with the tee `tee_writers` as its `max_writers` (0: the
-/// tee's default). ConfigError listing the known strategies (with
-/// "did you mean") for an unknown name.
-Strategy make_strategy(std::string_view name, std::size_t workers, std::size_t tee_writers = 0);
+/// nodes (workers + 1 in all), those with the tee `tee_writers` as its `max_writers` and
+/// `tee_budget` as its `memory_budget` (0: the tee's defaults). A strategy with the tee may name
+/// its hold: `tee:always`, `parallel+tee:never` (auto, always, never). ConfigError listing the
+/// known strategies (with "did you mean") for an unknown name or a bad hold.
+Strategy make_strategy(std::string_view name, std::size_t workers, std::size_t tee_writers = 0,
+                       std::uint64_t tee_budget = 0);
+
+/// The built-in strategies with the tee (those that take a `:HOLD` suffix).
+std::vector<std::string> tee_strategy_names();
 
 }  // namespace sluice::bench

@@ -27,8 +27,9 @@ struct MemoryProfilerOptions {
 /// one. At the end of the run: the table, the peak and where it happened, the datasets that
 /// stayed in memory after their last consumer had run, and for how long (from the consumer's
 /// end to when the value was seen gone, watched from its release on), and apart from those the
-/// values kept only for their pending write (behind a tee). Logged, and written as JSON with
-/// the `json` option.
+/// values kept only for their pending write (behind a tee), and what a tee's memory budget
+/// made it do: the values it let go before their last reader (spilled) and the loads that read
+/// them back. Logged, and written as JSON with the `json` option.
 ///
 /// Under `--runner mpi` (RunInfo::ranks > 1) each rank profiles the nodes it runs and posts its
 /// report to rank 0 at the end of its share (RunInfo::mail, key "memory_profiler"); rank 0 logs
@@ -60,6 +61,16 @@ class MemoryProfilerHook final : public Hook {
     std::uint64_t bytes = 0;
     double seconds = 0;  // from the release (its last consumer done) to the write's end
   };
+  /// What the tee did with a dataset's value under its memory budget (from its `spill` and
+  /// `read back` spans): let go before its last reader, and the loads that read it back.
+  struct TeeDecision {
+    std::string dataset;
+    std::uint64_t bytes = 0;
+    std::size_t spilled = 0;
+    std::size_t read_back = 0;
+    std::string next_reader;  // at the first spill: the node that needed it next ("none")
+    std::string reason;       // "memory budget" (hold: auto) or "hold: never"
+  };
   struct Report {
     std::vector<NodeRow> nodes;  // in the order they finished
     std::uint64_t peak_held_bytes = 0;
@@ -68,6 +79,7 @@ class MemoryProfilerHook final : public Hook {
     std::string peak_rss_node;  // after which node the RSS peak was seen
     std::vector<HeldAfterUse> held_after_last_use;
     std::vector<HeldForWrite> held_for_pending_write;
+    std::vector<TeeDecision> tee_decisions;  // by dataset name
   };
   /// One rank's report.
   struct RankReport {
@@ -91,6 +103,7 @@ class MemoryProfilerHook final : public Hook {
   ~MemoryProfilerHook() override;
 
   Events events() const override;
+  void after_catalog_created(Catalog& catalog) override;
   void before_rank_run(const RunInfo& run, const Pipeline& pipeline,
                        const CatalogView& catalog) override;
   void before_node_run(const Node& node, const CatalogView& catalog,
