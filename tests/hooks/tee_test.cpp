@@ -1,6 +1,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <random>
 #include <thread>
 
 #include <fmt/format.h>
@@ -119,9 +120,9 @@ TEST(TeeOptions, ConfigErrorsNameTheOption) {
   };
   EXPECT_EQ(parse("memory_budget: 2GiB").memory_budget, std::uint64_t{2} << 30);
   EXPECT_EQ(parse("writers: 3\non_write_error: at_end").on_write_error, OnWriteError::at_end);
-  EXPECT_THAT([&] { parse("writer: 3"); },
-              ThrowsMessage<ConfigError>(HasSubstr("unknown option 'writer' (did you mean "
-                                                   "'writers' or 'max_writers'?)")));
+  EXPECT_THAT([&] { parse("writer: 3"); }, ThrowsMessage<ConfigError>(HasSubstr(
+                                               "unknown option 'writer' (did you mean "
+                                               "'writers', 'adapt_writers' or 'max_writers'?)")));
   EXPECT_THAT([&] { parse("writers: 0"); },
               ThrowsMessage<ConfigError>(HasSubstr("option 'writers': must be at least 1")));
   EXPECT_THAT([&] { parse("writers: 1000000"); },
@@ -853,6 +854,128 @@ TEST(Tee, AThousandRandomDagsThroughTheParallelRunnerPersistWhatASequentialRunDo
     }
     ASSERT_LE(tee->stats().writers, 1 + seed % 4) << "seed " << seed;
   }
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(WriteConcurrency, WritesThatDoNotSlowEachOtherDownEachGetAWriter) {
+  WriteConcurrency concurrency(256);
+  for (std::size_t i = 0; i < 64; ++i) {
+    const std::uint64_t bytes = 100'000 * (1 + i % 5);
+    // A latency and a transfer of its own: no term grows with the writes in flight.
+    concurrency.record(bytes, 0.010 + static_cast<double>(bytes) / 50e6, 1 + i % 8);
+  }
+  EXPECT_EQ(concurrency.limit(), 256U);
+  EXPECT_EQ(concurrency.link_bandwidth(), 0.0);
+}
+
+TEST(WriteConcurrency, ASharedLinkLimitsTheWritesToTwiceItsBandwidthDelayProduct) {
+  WriteConcurrency concurrency(256);
+  // 100 kB writes, 10 ms off the link, 20 MB/s shared by the k in flight: the link is kept
+  // busy by 20e6 x 0.010 / 1e5 = 2 writes, so at most 2 x 2 + 1 = 5.
+  for (std::size_t i = 0; i < 15; ++i) {
+    const std::size_t k = 1 + i % 6;
+    EXPECT_EQ(concurrency.record(100'000, 0.010 + 100'000.0 * static_cast<double>(k) / 20e6, k),
+              256U)
+        << "before 16 writes";
+  }
+  EXPECT_EQ(concurrency.record(100'000, 0.010 + 100'000.0 * 3 / 20e6, 3), 5U);
+  EXPECT_NEAR(concurrency.link_bandwidth(), 20e6, 1e3);
+  EXPECT_NEAR(concurrency.off_link_seconds(), 0.010, 1e-6);
+  concurrency.reset();
+  EXPECT_EQ(concurrency.limit(), 256U);
+}
+
+TEST(WriteConcurrency, ATransferOfItsOwnIsToldApartFromTheSharedLink) {
+  WriteConcurrency concurrency(256);
+  for (std::size_t i = 0; i < 40; ++i) {
+    const double bytes = 50'000.0 * static_cast<double>(1 + i % 7);
+    const std::size_t k = 1 + (i * 3) % 5;
+    concurrency.record(static_cast<std::uint64_t>(bytes),
+                       0.005 + bytes / 100e6 + bytes * static_cast<double>(k) / 40e6, k);
+  }
+  EXPECT_NEAR(concurrency.link_bandwidth(), 40e6, 1e3);
+  const double mean_bytes = 50'000.0 * 4;  // 1..7 x 50 kB, evenly
+  EXPECT_NEAR(concurrency.off_link_seconds(), 0.005 + mean_bytes / 100e6, 2e-4);
+  // 40e6 x 0.007 / 2e5 = 1.4 writes keep it busy: ceil(2.8) + 1.
+  EXPECT_EQ(concurrency.limit(), 4U);
+}
+
+TEST(WriteConcurrency, NoiseAloneNeverLimitsTheWriters) {
+  WriteConcurrency concurrency(64);
+  std::mt19937 random(7);
+  std::uniform_real_distribution<double> jitter(0, 0.01);
+  for (std::size_t i = 0; i < 500; ++i) {
+    concurrency.record(100'000, 0.020 + jitter(random), 1 + i % 16);
+  }
+  EXPECT_EQ(concurrency.limit(), 64U);
+}
+
+// Persisted storage on a link that the writes in flight share: a write takes 5 ms plus its
+// bytes over 40 MB/s divided by the writes running when it began.
+class SharedLink : public Dataset {
+ public:
+  explicit SharedLink(std::atomic<int>& running, bool shared)
+      : running_(running), shared_(shared) {}
+  Value load() override { return value_; }
+  void save(const Value& value) override {
+    const int k = ++running_;
+    const double link = shared_ ? static_cast<double>(value.byte_size()) * k / 40e6 : 0.0;
+    std::this_thread::sleep_for(std::chrono::duration<double>(0.005 + link));
+    --running_;
+    std::lock_guard lock(mutex_);
+    value_ = value;
+  }
+  bool exists() const override { return true; }
+  std::string dataset_type() const override { return "SharedLink"; }
+
+ private:
+  std::atomic<int>& running_;
+  const bool shared_;
+  std::mutex mutex_;
+  Value value_;
+};
+
+// A wide stage of 48 saves of 80 kB, through the tee, on storage whose link is shared or not;
+// returns the tee's stats.
+TeeHook::Stats wide_stage_on(bool shared) {
+  std::atomic<int> running{0};
+  auto tee = std::make_shared<TeeHook>(TeeOptions{});
+  auto hooks = std::make_shared<HookManager>();
+  hooks->add("tee", tee);
+  Catalog catalog;
+  catalog.add("in", std::make_shared<MemoryDataset>(Value::of(1)));
+  std::vector<Node> nodes;
+  for (int i = 0; i < 48; ++i) {
+    const std::string out = fmt::format("out{:02}", i);
+    catalog.add(out, std::make_shared<SharedLink>(running, shared));
+    nodes.push_back(node(
+        "make" + out,
+        [](int) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          return std::vector<double>(10'000, 1.0);
+        },
+        "in", out));
+  }
+  catalog.attach(hooks);
+  SequentialRunner().run(Pipeline(std::move(nodes)), catalog);
+  return tee->stats();
+}
+
+TEST(Tee, AWideStageOnASharedLinkIsLimitedToWhatKeepsTheLinkBusy) {
+  // 80 kB over 40 MB/s is 2 ms a write alone, 5 ms off the link: 2.5 writes keep it busy,
+  // so about 6 in flight (sleeps overshoot: the fit sees a little more off the link).
+  const auto shared = wide_stage_on(true);
+  EXPECT_EQ(shared.writes_completed, 48U);
+  EXPECT_GE(shared.writer_limit, 3U);
+  EXPECT_LE(shared.writer_limit, 12U);
+  const auto apart = wide_stage_on(false);
+  EXPECT_EQ(apart.writes_completed, 48U);
+  EXPECT_EQ(apart.writer_limit, TeeOptions{}.max_writers);
 }
 
 }  // namespace

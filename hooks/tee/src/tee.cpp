@@ -1,6 +1,9 @@
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -72,6 +75,13 @@ struct TeeHook::State {
   // Values held for readers and no write: what the budget may drop (hold: auto), with bytes.
   std::map<TeeDataset*, std::uint64_t> kept;
   std::size_t in_flight = 0;  // accepted writes not finished
+  // The writes in flight (Little's law): the limit on the datasets writing at once, those
+  // writing (a task on the pool each), those waiting for one of them to finish, and the writes
+  // running on storage now.
+  WriteConcurrency concurrency{options.max_writers};
+  std::size_t writing = 0;
+  std::deque<std::shared_ptr<TeeDataset>> waiting_to_write;
+  std::size_t writes_running = 0;
   std::size_t completed = 0;
   std::size_t failed_writes = 0;
   std::size_t back_pressure_waits = 0;
@@ -111,6 +121,40 @@ struct TeeHook::State {
   TeeDataset* victim(std::size_t after) const;
   // Under mutex: drops `dataset`'s kept value (into `dropped`, freed once unlocked).
   void spill(TeeDataset* dataset, const char* reason, std::vector<Value>& dropped);
+  // Under mutex: hands `dataset`'s queued writes to a writer, or lets them wait while the writes
+  // in flight are at the limit.
+  void start_writing(std::shared_ptr<TeeDataset> dataset);
+  // A writer's task for a dataset ended: the next waiting dataset, while below the limit.
+  void task_done() {
+    std::lock_guard lock(mutex);
+    --writing;
+    while (writers != nullptr && !waiting_to_write.empty() && writing < concurrency.limit()) {
+      auto next = std::move(waiting_to_write.front());
+      waiting_to_write.pop_front();
+      start_writing(std::move(next));
+    }
+  }
+  // A write of `bytes` took `seconds` with `running` writes at its start: the fit learns it.
+  void wrote(std::uint64_t bytes, double seconds, std::size_t running) {
+    std::lock_guard lock(mutex);
+    if (!options.adapt_writers) {
+      return;
+    }
+    const std::size_t before = concurrency.limit();
+    if (concurrency.record(bytes, seconds, running) != before) {
+      if (concurrency.limit() < options.max_writers) {
+        logger().info(
+            "Tee: the writes share a link of {:.1f} MB/s and spend {:.0f} ms off it: at most {} "
+            "in flight (Little's law; max_writers {})",
+            concurrency.link_bandwidth() / 1e6, concurrency.off_link_seconds() * 1e3,
+            concurrency.limit(), options.max_writers);
+      } else {
+        logger().info("Tee: the writes no longer slow each other down: up to {} in flight",
+                      options.max_writers);
+      }
+    }
+  }
+
   // Under mutex: forgets `dataset`'s kept value (it is gone or replaced).
   void unkeep(TeeDataset* dataset) {
     if (const auto at = kept.find(dataset); at != kept.end()) {
@@ -397,12 +441,20 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
 
   void submit() {
     std::lock_guard lock(state_->mutex);
-    state_->writers->submit([self = shared_from_this()]() mutable {
-      self->write_queued();
-      self.reset();  // before the pool may go: the last owner could be this task
-    });
+    state_->start_writing(shared_from_this());
   }
 
+ public:
+  // A writer's task: this dataset's queued writes, then the next dataset waiting for a writer.
+  std::function<void()> writer_task() {
+    return [self = shared_from_this(), state = state_]() mutable {
+      self->write_queued();
+      self.reset();  // before the pool may go: the last owner could be this task
+      state->task_done();
+    };
+  }
+
+ private:
   // A spilled value's load: from storage, as a span of the trace.
   Value read_back() {
     const auto trace = state_->run_trace();
@@ -464,13 +516,19 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
       if (state_->cancelling()) {
         failure = Failure::never_started(name_);
       } else {
-        const auto started = state_->clock.now();
         const auto trace = state_->run_trace();
+        std::size_t running = 0;
+        {
+          std::lock_guard lock(state_->mutex);
+          running = ++state_->writes_running;
+        }
+        const auto started = state_->clock.now();
         try {
           const TraceSpan span(trace.get(), "tee", fmt::format("write {}", name_),
                                {{"dataset", name_}, {"bytes", std::to_string(pending.bytes)}});
           inner_->save(pending.value);
           written = true;
+          state_->wrote(pending.bytes, Seconds(state_->clock.now() - started).count(), running);
           if (auto& log = logger(); log.should_log(spdlog::level::info)) {
             log.info("Persisted '{}' ({}) in the background in {:.3f} s", name_,
                      inner_->dataset_type(), Seconds(state_->clock.now() - started).count());
@@ -479,6 +537,8 @@ class TeeDataset final : public Dataset, public std::enable_shared_from_this<Tee
           failure = Failure{name_, error.what()};
           logger().error("Background write of '{}' failed: {}", name_, error.what());
         }
+        std::lock_guard lock(state_->mutex);
+        --state_->writes_running;
       }
       pending.value = Value();
       bool more = false;
@@ -595,6 +655,126 @@ void TeeHook::State::spill(TeeDataset* dataset, const char* reason, std::vector<
   ++spilled;
 }
 
+void TeeHook::State::start_writing(std::shared_ptr<TeeDataset> dataset) {
+  if (writing >= concurrency.limit()) {
+    waiting_to_write.push_back(std::move(dataset));
+    return;
+  }
+  ++writing;
+  writers->submit(dataset->writer_task());
+}
+
+namespace {
+
+// Inverts the m x m leading block of `a` selected by `use` into `inverse` (Gauss-Jordan with
+// partial pivoting); false when it is singular next to its scale.
+bool invert(const double (&a)[3][3], const std::vector<int>& use, double (&inverse)[3][3]) {
+  const std::size_t m = use.size();
+  double work[3][6] = {};
+  double scale = 0;
+  for (std::size_t i = 0; i < m; ++i) {
+    for (std::size_t j = 0; j < m; ++j) {
+      work[i][j] = a[use[i]][use[j]];
+      scale = std::max(scale, std::abs(work[i][j]));
+    }
+    work[i][m + i] = 1;
+  }
+  for (std::size_t column = 0; column < m; ++column) {
+    std::size_t pivot = column;
+    for (std::size_t row = column + 1; row < m; ++row) {
+      if (std::abs(work[row][column]) > std::abs(work[pivot][column])) {
+        pivot = row;
+      }
+    }
+    if (std::abs(work[pivot][column]) <= 1e-9 * scale) {
+      return false;
+    }
+    std::swap(work[pivot], work[column]);
+    const double divisor = work[column][column];
+    for (double& value : work[column]) {
+      value /= divisor;
+    }
+    for (std::size_t row = 0; row < m; ++row) {
+      if (row != column) {
+        const double factor = work[row][column];
+        for (std::size_t k = 0; k < 2 * m; ++k) {
+          work[row][k] -= factor * work[column][k];
+        }
+      }
+    }
+  }
+  for (std::size_t i = 0; i < m; ++i) {
+    for (std::size_t j = 0; j < m; ++j) {
+      inverse[i][j] = work[i][m + j];
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::size_t WriteConcurrency::record(std::uint64_t bytes, double seconds, std::size_t in_flight) {
+  // Bytes in MB keep the normal equations well conditioned.
+  const double megabytes = static_cast<double>(bytes) / 1e6;
+  const double x[3] = {1, megabytes, megabytes * static_cast<double>(in_flight)};
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      xx_[i][j] += x[i] * x[j];
+    }
+    xd_[i] += x[i] * seconds;
+  }
+  dd_ += seconds * seconds;
+  n_ += 1;
+  if (first_k_ == 0) {
+    first_k_ = in_flight;
+  } else if (in_flight != first_k_) {
+    several_k_ = true;
+  }
+  if (n_ < static_cast<double>(min_samples_) || !several_k_) {
+    return limit_;
+  }
+  // d = l + a·s + b·s·k, or d = l + b·s·k when every write has the same size.
+  std::vector<int> use = {0, 1, 2};
+  double inverse[3][3] = {};
+  if (!invert(xx_, use, inverse)) {
+    use = {0, 2};
+    if (!invert(xx_, use, inverse)) {
+      return limit_;
+    }
+  }
+  const std::size_t m = use.size();
+  double beta[3] = {};
+  double explained = 0;
+  for (std::size_t i = 0; i < m; ++i) {
+    for (std::size_t j = 0; j < m; ++j) {
+      beta[i] += inverse[i][j] * xd_[use[j]];
+    }
+    explained += beta[i] * xd_[use[i]];
+  }
+  const double variance = std::max(0.0, dd_ - explained) / (n_ - static_cast<double>(m));
+  const double share = beta[m - 1];  // b: seconds per MB per write sharing the link
+  const double error = std::sqrt(variance * std::max(0.0, inverse[m - 1][m - 1]));
+  if (share > 0 && share > 4 * error) {
+    const double mean_megabytes = xx_[0][1] / n_;
+    bandwidth_ = 1e6 / share;
+    off_link_ = std::max(0.0, beta[0] + (m == 3 ? beta[1] * mean_megabytes : 0.0));
+    const double product = off_link_ / (share * std::max(mean_megabytes, 1e-12));
+    const double wanted = std::ceil(2 * product - 1e-9) + 1;  // 2.0000001 is 2
+    limit_ = wanted >= static_cast<double>(max_writers_)
+                 ? max_writers_
+                 : std::max<std::size_t>(1, static_cast<std::size_t>(wanted));
+  } else {
+    limit_ = max_writers_;
+    bandwidth_ = 0;
+    off_link_ = 0;
+  }
+  return limit_;
+}
+
+void WriteConcurrency::reset() {
+  *this = WriteConcurrency(max_writers_, min_samples_);
+}
+
 TeeOptions TeeOptions::parse(const Param& options, const std::string& hook_name) {
   OptionReader reader(options, fmt::format("hook '{}'", hook_name));
   TeeOptions parsed;
@@ -609,6 +789,7 @@ TeeOptions TeeOptions::parse(const Param& options, const std::string& hook_name)
   const std::string key = alias ? "writers" : "max_writers";
   const std::int64_t writers = reader.integer(key, static_cast<std::int64_t>(parsed.max_writers));
   parsed.memory_budget = reader.bytes("memory_budget", parsed.memory_budget);
+  parsed.adapt_writers = reader.flag("adapt_writers", parsed.adapt_writers);
   const std::string hold = reader.choice("hold", {"auto", "always", "never"}, "auto");
   parsed.hold = hold == "always" ? Hold::always : hold == "never" ? Hold::never : Hold::adaptive;
   parsed.on_write_error =
@@ -682,6 +863,7 @@ void TeeHook::before_rank_run(const RunInfo&, const Pipeline& pipeline, const Ca
       state_->node_index.emplace(state_->pipeline.nodes()[i].name(), i);
     }
     state_->started.assign(state_->pipeline.size(), 0);
+    state_->concurrency.reset();  // each run learns its storage
     state_->failures.clear();
     state_->write_failed = false;
     state_->reported = 0;
@@ -763,7 +945,8 @@ TeeHook::Stats TeeHook::stats() const {
                .writes_completed = state_->completed,
                .writes_failed = state_->failed_writes,
                .back_pressure_waits = state_->back_pressure_waits,
-               .writers = writers_ ? writers_->peak_size() : 0};
+               .writers = writers_ ? writers_->peak_size() : 0,
+               .writer_limit = state_->concurrency.limit()};
 }
 
 bool TeeHook::holds(std::string_view dataset) const {

@@ -36,6 +36,47 @@ enum class Hold {
   never,
 };
 
+/// How many writes the tee lets be in flight, from the writes it has seen (Little's law).
+///
+/// Each finished write is a sample: its bytes s, its seconds d and the writes in flight when it
+/// began, k (itself included). The samples are fitted, least squares, to d = l + a·s + b·s·k:
+/// a latency l, a transfer a·s of the write's own, and b·s·k, the write's share of a link that k
+/// writes divide (b = 1 / the link's bandwidth). While b is not clearly above 0 (more than 4
+/// standard errors, from at least `min_samples` writes of two or more concurrencies), writes do
+/// not slow each other down: every write gets a writer of its own (up to `max_writers`), which
+/// is Little's law's λ·W for any arrival rate. Once b is, the link is the bottleneck: it is kept
+/// busy by B·W0 / s̄ writes (its bandwidth-delay product, W0 = l + a·s̄ the time a write spends
+/// off the link, s̄ the mean bytes); the limit is twice that, plus one, and more writes wait in
+/// the tee (still held, and within the memory budget) instead of flooding the link.
+class WriteConcurrency {
+ public:
+  explicit WriteConcurrency(std::size_t max_writers, std::size_t min_samples = 16)
+      : max_writers_(max_writers), min_samples_(min_samples) {}
+
+  /// One finished write; returns the limit after it.
+  std::size_t record(std::uint64_t bytes, double seconds, std::size_t in_flight);
+  /// The writes let in flight at once (max_writers until the link is seen to be shared).
+  std::size_t limit() const { return limit_; }
+  /// The fitted link, once the limit follows it: bandwidth (bytes/s) and the seconds off it.
+  double link_bandwidth() const { return bandwidth_; }
+  double off_link_seconds() const { return off_link_; }
+  void reset();
+
+ private:
+  std::size_t max_writers_;
+  std::size_t min_samples_;
+  std::size_t limit_ = max_writers_;
+  double bandwidth_ = 0;
+  double off_link_ = 0;
+  // Sums for the normal equations over x = (1, s, s·k), and of d and d².
+  double n_ = 0;
+  double xx_[3][3] = {};
+  double xd_[3] = {};
+  double dd_ = 0;
+  std::size_t first_k_ = 0;
+  bool several_k_ = false;
+};
+
 struct TeeOptions {
   /// The most writer threads persisting values in the background at once. The pool starts
   /// with one and starts another whenever a write is handed over while every writer is busy
@@ -48,6 +89,9 @@ struct TeeOptions {
   /// is handled is `hold`'s; a value larger than the budget still goes through once nothing
   /// else is held. hooks.yml: `memory_budget` (`256MiB`).
   std::uint64_t memory_budget = std::uint64_t{2} << 30;
+  /// Limit the writes in flight by WriteConcurrency (Little's law on the writes seen), within
+  /// max_writers. hooks.yml: `adapt_writers` (true).
+  bool adapt_writers = true;
   /// hooks.yml: `hold: auto|always|never`.
   Hold hold = Hold::adaptive;
   OnWriteError on_write_error = OnWriteError::fail_fast;
@@ -101,6 +145,7 @@ class TeeHook final : public Hook {
     std::size_t writes_failed = 0;
     std::size_t back_pressure_waits = 0;  // saves that had to wait for the budget
     std::size_t writers = 0;              // the most writer threads at once (<= max_writers)
+    std::size_t writer_limit = 0;         // writes let in flight now (WriteConcurrency)
   };
   Stats stats() const;
   /// Whether the tee still holds `dataset`'s value in memory.
