@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <cmath>
+#include <deque>
 #include <functional>
 #include <queue>
 #include <string>
@@ -55,13 +57,14 @@ StrategyModel model_of(const Strategy& strategy) {
   StrategyModel model;
   if (strategy.runner == "sequential") {
     model.workers = 1;
-  } else if (strategy.runner == "parallel") {
-    model.parallel = true;
+  } else if (strategy.runner == "parallel" || strategy.runner == "mpi") {
+    model.parallel = strategy.runner == "parallel";
+    model.mpi = strategy.runner == "mpi";
     model.workers = std::max<std::size_t>(1, strategy.workers);
   } else {
     throw ConfigError(fmt::format(
         "cannot predict strategy '{}': its runner '{}' is not one the predictor simulates "
-        "(sequential, parallel); measure it with `sluice bench` instead",
+        "(sequential, parallel, mpi); measure it with `sluice bench` instead",
         strategy.name, strategy.runner));
   }
   model.async_io = option_flag(strategy.runner_options, "async_io");
@@ -117,7 +120,10 @@ Predictor::Predictor(const Pipeline& pipeline, const BoundInputs& costs)
 
 namespace {
 
-// One prediction's state: the clock is the simulated run's, in seconds.
+struct Ranks;
+
+// One prediction's state (under the mpi runner, one rank's): the clock is the simulated run's,
+// in seconds.
 class Simulation {
  public:
   Simulation(const Plan& plan, const std::vector<double>& compute,
@@ -146,6 +152,13 @@ class Simulation {
       }
       started_.assign(plan.node_count(), 0);
     }
+  }
+
+  // Under the mpi runner: this is rank `rank` of `ranks`, and loads of values another rank saved
+  // are fetches from it.
+  void join(Ranks* ranks, std::int32_t rank) {
+    ranks_ = ranks;
+    rank_ = rank;
   }
 
   // Runs `node` from `start`; returns when it ends on its worker.
@@ -307,6 +320,11 @@ class Simulation {
 
   // When dataset `id`, loaded from `at`, is in the node's hands.
   double load(Plan::DatasetId id, double at) {
+    if (ranks_ != nullptr && produced_[id] != 0) {
+      if (const double fetched = fetch(id, at); fetched >= 0) {
+        return fetched;
+      }
+    }
     if (on_storage_[id] == 0) {
       return at;  // a memory dataset
     }
@@ -391,6 +409,12 @@ class Simulation {
     return at + takes;
   }
 
+  // A value another rank saved: when it is here, fetched from that rank (which loads it and
+  // sends it); -1 when this rank saved it.
+  double fetch(Plan::DatasetId id, double at);
+
+  Ranks* ranks_ = nullptr;
+  std::int32_t rank_ = 0;
   const Plan& plan_;
   const std::vector<double>& compute_;
   const std::vector<std::uint64_t>& bytes_;
@@ -419,9 +443,107 @@ class Simulation {
   std::uint64_t writes_ = 0;
 };
 
+// The mpi runner's ranks that run nodes, each with its own simulation, and which of them saved
+// each value.
+struct Ranks {
+  std::vector<Simulation> sites;    // by rank - 1
+  std::vector<std::int32_t> owner;  // by dataset: the site that saved it, -1 for none yet
+};
+
+double Simulation::fetch(Plan::DatasetId id, double at) {
+  const std::int32_t owner = ranks_->owner[id];
+  if (owner < 0 || owner == rank_) {
+    return -1;
+  }
+  return ranks_->sites[static_cast<std::size_t>(owner)].load(id, at);
+}
+
 }  // namespace
 
+Prediction Predictor::predict_mpi(const StrategyModel& strategy,
+                                  const StorageTimes& storage) const {
+  const std::size_t workers = std::max<std::size_t>(1, strategy.workers);
+  Ranks ranks;
+  ranks.owner.assign(bytes_.size(), -1);
+  ranks.sites.reserve(workers);
+  for (std::size_t rank = 0; rank < workers; ++rank) {
+    ranks.sites.emplace_back(plan_, compute_, bytes_, persisted_, produced_, strategy, storage);
+  }
+  for (std::size_t rank = 0; rank < workers; ++rank) {
+    ranks.sites[rank].join(&ranks, static_cast<std::int32_t>(rank));
+  }
+  // Rank 0's queues, first in first out: the ready nodes (at first in plan order, then the
+  // consumers of each node that ends, as they become ready) and the ranks free to run one.
+  std::deque<std::size_t> ready;
+  std::vector<std::uint32_t> waiting = producers_;
+  for (std::size_t node = 0; node < plan_.node_count(); ++node) {
+    if (waiting[node] == 0) {
+      ready.push_back(node);
+    }
+  }
+  std::deque<std::size_t> idle;
+  for (std::size_t rank = 0; rank < workers; ++rank) {
+    idle.push_back(rank);
+  }
+  struct Running {
+    double ends;
+    std::uint64_t order;  // of dispatch: ends reported at the same time arrive in it
+    std::size_t node;
+    std::size_t rank;
+    // Ends within a microsecond are one time (sums of the same costs in another order differ
+    // in their last bits), so the order of dispatch decides between them.
+    std::int64_t tick() const { return std::llround(ends * 1e6); }
+    bool operator>(const Running& other) const {
+      return tick() != other.tick() ? tick() > other.tick() : order > other.order;
+    }
+  };
+  std::priority_queue<Running, std::vector<Running>, std::greater<>> running;
+  std::uint64_t dispatched = 0;
+  double now = 0;
+  while (!ready.empty() || !running.empty()) {
+    while (!ready.empty() && !idle.empty()) {
+      const std::size_t node = ready.front();
+      const std::size_t rank = idle.front();
+      ready.pop_front();
+      idle.pop_front();
+      const double ends = ranks.sites[rank].run(node, now);
+      running.push({ends, dispatched++, node, rank});
+    }
+    const Running done = running.top();
+    running.pop();
+    now = done.ends;
+    idle.push_back(done.rank);
+    for (Simulation& site : ranks.sites) {
+      site.finished(done.node, now);  // rank 0 releases the values this node read last
+    }
+    for (const Plan::DatasetId id : plan_.outputs_of(done.node)) {
+      ranks.owner[id] = static_cast<std::int32_t>(done.rank);
+      for (const std::uint32_t consumer : plan_.pipeline().consumers_of(id)) {
+        if (--waiting[consumer] == 0) {
+          ready.push_back(consumer);
+        }
+      }
+    }
+  }
+  Prediction prediction;
+  prediction.seconds = now;
+  for (const Simulation& site : ranks.sites) {
+    const Prediction share = site.totals();
+    prediction.seconds = std::max(prediction.seconds, site.last_write());
+    prediction.reads += share.reads;
+    prediction.writes += share.writes;
+    prediction.spilled += share.spilled;
+    prediction.read_backs += share.read_backs;
+    prediction.budget_waits += share.budget_waits;
+    prediction.peak_held_bytes = std::max(prediction.peak_held_bytes, share.peak_held_bytes);
+  }
+  return prediction;
+}
+
 Prediction Predictor::predict(const StrategyModel& strategy, const StorageTimes& storage) const {
+  if (strategy.mpi) {
+    return predict_mpi(strategy, storage);
+  }
   Simulation simulation(plan_, compute_, bytes_, persisted_, produced_, strategy, storage);
   const std::size_t n = plan_.node_count();
   // The ready nodes, best first: the parallel runner's priority (most nodes to a sink, then

@@ -546,9 +546,14 @@ TEST_F(HarnessOnAChain, AnObservedRunOfOtherNodesIsAnErrorNamingTheTraceAndTheNo
       [&] { harness.predict(strategies, point, extra, 0); },
       ThrowsMessage<ConfigError>(AllOf(HasSubstr("'t.json' has a span of node 'step_9'"),
                                        HasSubstr("which scenario 'chain:3' does not have"))));
-  EXPECT_THAT(
-      [&] { harness.predict({bench::make_strategy("mpi", 2)}, point, observed_chain3(), 0); },
-      ThrowsMessage<ConfigError>(HasSubstr("cannot predict strategy 'mpi'")));
+  const bench::Strategy ray = bench::parse_strategy("ray", "runner: ray", 2);
+  EXPECT_THAT([&] { harness.predict({ray}, point, observed_chain3(), 0); },
+              ThrowsMessage<ConfigError>(HasSubstr("cannot predict strategy 'ray'")));
+  // The mpi runner is predicted: a chain on 2 ranks takes what it takes on one.
+  const auto mpi =
+      harness.predict({bench::make_strategy("mpi", 2), strategies[0]}, point, observed_chain3(), 0);
+  ASSERT_EQ(mpi.size(), 2U);
+  EXPECT_DOUBLE_EQ(mpi[0].wall_s, mpi[1].wall_s);
 }
 
 }  // namespace

@@ -175,9 +175,11 @@ TEST(Predictor, TheTeesBudgetAndHoldComeFromItsOptions) {
 }
 
 TEST(Predictor, StrategiesItDoesNotSimulateAreNamed) {
-  EXPECT_THAT([] { bench::model_of(bench::make_strategy("mpi", 2)); },
-              ThrowsMessage<ConfigError>(
-                  AllOf(HasSubstr("cannot predict strategy 'mpi'"), HasSubstr("runner 'mpi'"))));
+  const bench::Strategy ray = bench::parse_strategy("ray", "runner: ray", 2);
+  EXPECT_THAT([&] { bench::model_of(ray); },
+              ThrowsMessage<ConfigError>(AllOf(HasSubstr("cannot predict strategy 'ray'"),
+                                               HasSubstr("runner 'ray'"),
+                                               HasSubstr("(sequential, parallel, mpi)"))));
   const bench::Strategy custom =
       bench::parse_strategy("mine", "runner: sequential\nhooks: [{name: compress}]", 1);
   EXPECT_THAT(
@@ -190,6 +192,57 @@ TEST(Predictor, StrategiesItDoesNotSimulateAreNamed) {
   EXPECT_TRUE(observed.async_io);
   EXPECT_EQ(observed.workers, 3U);
   EXPECT_FALSE(observed.tee);
+}
+
+TEST(Predictor, TheMpiRunnerFetchesValuesFromTheRankThatSavedThem) {
+  // s reads `in` and saves `a`; b1 and b2 each read `a` and `in`.
+  const Pipeline pipeline{node("s", same, "in", "a"), node("b1", sum, {"a", "in"}, "x"),
+                          node("b2", sum, {"a", "in"}, "y")};
+  const bench::Predictor predictor(pipeline, costs(pipeline, 0.5));
+  const bench::StrategyModel mpi = model("mpi", 2);
+  EXPECT_TRUE(mpi.mpi);
+  EXPECT_EQ(mpi.workers, 2U);
+  // Without hooks as the parallel runner: s ends at 2.5 s on rank 1; b1 goes to rank 2 (free
+  // first) and fetches `a` from rank 1, which reads it from its storage (1 s); b1 and b2 each
+  // read `in` (1 s), compute and write: 2.5 + 2 + 0.5 + 1 = 6 s.
+  const auto plain = predictor.predict(mpi, kOneSecond);
+  EXPECT_DOUBLE_EQ(plain.seconds, 6.0);
+  EXPECT_EQ(plain.reads, 5U);
+  EXPECT_EQ(plain.writes, 3U);
+  EXPECT_DOUBLE_EQ(predictor.predict(model("parallel", 2), kOneSecond).seconds, 6.0);
+  // With the tee every rank has its own: rank 1 reads `in` for s and keeps it for b2; rank 2
+  // fetches `a` from rank 1's memory but reads `in` itself (1 s): b1 computes from 2.5 s and its
+  // write ends at 4 s. In one process the tee reads `in` once, and the run takes 3 s.
+  const auto tee = predictor.predict(model("mpi+tee", 2), kOneSecond);
+  EXPECT_DOUBLE_EQ(tee.seconds, 4.0);
+  EXPECT_EQ(tee.reads, 2U);
+  const auto parallel_tee = predictor.predict(model("parallel+tee", 2), kOneSecond);
+  EXPECT_DOUBLE_EQ(parallel_tee.seconds, 3.0);
+  EXPECT_EQ(parallel_tee.reads, 1U);
+  // With the cache, rank 1 serves `a` from memory, and each rank reads `in` once: b1 reads it
+  // (2.5 -> 3.5 s), computes, writes through (5 s); b2 has both in memory (2.5 -> 4 s).
+  const auto cache = predictor.predict(model("cache", 1), kOneSecond);
+  EXPECT_DOUBLE_EQ(cache.seconds, 1 + 0.5 + 1 + 2 * (0.5 + 1));
+  const auto ranks_cache = predictor.predict(
+      bench::model_of(bench::parse_strategy("mpi+cache", "runner: mpi\nhooks: [{name: cache}]", 2)),
+      kOneSecond);
+  EXPECT_DOUBLE_EQ(ranks_cache.seconds, 5.0);
+  EXPECT_EQ(ranks_cache.reads, 2U);
+}
+
+TEST(Predictor, TheMpiRunnerHandsNodesOutFirstComeFirstServed) {
+  // After a source of 1 s, a1 and a2 (1 s each) and the chain b1 -> b2 -> b3 (1 s each).
+  const Pipeline pipeline{node("src", same, "in", "s"), node("a1", same, "s", "x1"),
+                          node("a2", same, "s", "x2"),  node("b1", same, "s", "y1"),
+                          node("b2", same, "y1", "y2"), node("b3", same, "y2", "y3")};
+  const bench::Predictor predictor(pipeline, costs(pipeline, 1.0));
+  const bench::StorageTimes none{};
+  // One rank: one node after another.
+  EXPECT_DOUBLE_EQ(predictor.predict(model("mpi", 1), none).seconds, 6.0);
+  // Two: rank 0 hands out the ready nodes in plan order, a1 and a2 first, so the chain starts
+  // at 2 s and ends at 5 s. The parallel runner starts the longest path (b1) first: 4 s.
+  EXPECT_DOUBLE_EQ(predictor.predict(model("mpi", 2), none).seconds, 5.0);
+  EXPECT_DOUBLE_EQ(predictor.predict(model("parallel", 2), none).seconds, 4.0);
 }
 
 // Reads of 1..8 MB at 20 ms + bytes / 50 MB/s and writes of the same sizes at 30 ms, each off by

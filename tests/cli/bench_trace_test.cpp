@@ -146,6 +146,23 @@ TEST_F(BenchFromTrace, OtherLatenciesAndSweepsArePredictedFromTheSameTrace) {
   EXPECT_TRUE(fs::exists(project / "swept.csv"));
 }
 
+TEST_F(BenchFromTrace, TheMpiStrategiesArePredictedAndOneProcessWinsATie) {
+  // Nothing runs, so no mpirun is needed. iris is a chain of 3 nodes: two ranks are no faster
+  // than one process (under the tee, as fast), and at a tie the advice is the one process.
+  traced_run("timeline", "sequential.json");
+  const Result prediction = sluice(
+      "bench --scenario project --from-trace sequential.json --strategies "
+      "sequential,mpi,mpi+tee,tee --workers 2 --out predicted.json");
+  ASSERT_EQ(prediction.exit_code, 0) << prediction.output;
+  const auto seconds = predicted(project / "predicted.json");
+  ASSERT_EQ(seconds.size(), 4U);
+  EXPECT_NEAR(seconds.at("mpi"), seconds.at("sequential"), 0.01 * seconds.at("sequential"));
+  EXPECT_NEAR(seconds.at("mpi+tee"), seconds.at("tee"), 0.01 * seconds.at("tee"));
+  EXPECT_LT(seconds.at("mpi+tee"), 0.4 * seconds.at("mpi"));
+  EXPECT_THAT(prediction.output,
+              AllOf(HasSubstr("recommended: tee, "), Not(HasSubstr("recommended: mpi"))));
+}
+
 TEST_F(BenchFromTrace, ATeeTraceReadsItsWritesFromTheTeeSpans) {
   traced_run("timeline,tee", "tee.json");
   const Result prediction = sluice(
@@ -181,10 +198,10 @@ TEST_F(BenchFromTrace, BadTracesAndOptionsAreClearErrors) {
       sluice("bench --scenario project --from-trace sequential.json --repeat 5 --payload 1MiB")
           .output,
       HasSubstr("--repeat, --payload cannot apply"));
-  const Result mpi =
-      sluice("bench --scenario project --from-trace sequential.json --strategies tee,mpi");
-  EXPECT_NE(mpi.exit_code, 0);
-  EXPECT_THAT(mpi.output, HasSubstr("cannot predict strategy 'mpi'"));
+  const Result custom =
+      sluice("bench --scenario project --from-trace sequential.json --strategies tee,compressed");
+  EXPECT_NE(custom.exit_code, 0);
+  EXPECT_THAT(custom.output, HasSubstr("compressed"));
   // A trace of a run that failed does not tell what the nodes cost.
   project.write("conf/traced/parameters.yml", "train_fraction: 7\n");
   const Result failed = sluice("run --env traced --hooks timeline");

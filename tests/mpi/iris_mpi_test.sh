@@ -91,6 +91,14 @@ grep -qE "\"cat\": \"tee\", .*\"pid\": [12]," "$trace" ||
 timeout 60 "$sluice" timeline "$trace" >"$work/summary.log" 2>&1 || fail "sluice timeline" "$work/summary.log"
 grep -q "of 3 processes" "$work/summary.log" || fail "sluice timeline does not see 3 ranks" "$work/summary.log"
 grep -q "rank 1 runner" "$work/summary.log" || fail "sluice timeline has no track of rank 1" "$work/summary.log"
+# The trace of several ranks predicts every strategy, calibrated on the traced run itself.
+(cd "$work/observed" && timeout 60 "$sluice" bench --scenario project --from-trace timeline.json \
+  --strategies sequential,tee,mpi,mpi+tee --workers 2) >"$work/predicted.log" 2>&1 ||
+  fail "sluice bench --from-trace of the mpi trace" "$work/predicted.log"
+grep -q "traced run: runner mpi with 2 ranks running nodes, the tee;" "$work/predicted.log" ||
+  fail "the prediction does not read the mpi trace's runner, ranks and tee" "$work/predicted.log"
+grep -q "^calibration: the traced run's own strategy is predicted at" "$work/predicted.log" ||
+  fail "the prediction from the mpi trace is not calibrated on it" "$work/predicted.log"
 for rank in 1 2; do
   grep -q "Memory profile of rank $rank " "$work/observed.log" ||
     fail "no memory table of rank $rank" "$work/observed.log"

@@ -957,8 +957,11 @@ std::string recommendations(const BenchPlan& plan, const std::vector<bench::Benc
       const bench::Strategy strategy =
           bench::make_strategy(results[i].strategy, plan.points[point].workers,
                                plan.points[point].tee_writers, plan.points[point].tee_budget);
-      // Within 1 %, the strategy listed first (the simpler one) stays.
-      if (strategy.persist && (best == nullptr || results[i].wall_s < best->wall_s * 0.99)) {
+      // Within 1 %, the strategy listed first (the simpler one) stays, and one process beats
+      // an MPI job.
+      const bool simpler = best != nullptr && strategy.ranks == 0 && chosen.ranks > 0;
+      if (strategy.persist &&
+          (best == nullptr || results[i].wall_s < best->wall_s * (simpler ? 1.01 : 0.99))) {
         best = &results[i];
         chosen = strategy;
       }

@@ -169,13 +169,20 @@ bench::ObservedRun observe_trace(const Trace& trace, const std::string& source) 
     model.workers = std::max<std::size_t>(1, node_tracks.size());
     parts.push_back(fmt::format("runner parallel with {} worker{} (the threads that ran nodes)",
                                 model.workers, model.workers == 1 ? "" : "s"));
+  } else if (trace.runner == "mpi") {
+    // Rank 0 schedules; every other rank runs one node at a time (on its runner thread).
+    model.mpi = true;
+    model.workers =
+        std::max<std::size_t>({1, node_tracks.size(), static_cast<std::size_t>(trace.ranks - 1)});
+    parts.push_back(fmt::format("runner mpi with {} rank{} running nodes", model.workers,
+                                model.workers == 1 ? "" : "s"));
   } else {
     run.described = fmt::format(
         "runner {}, which the predictor does not simulate: the predictions are not calibrated on "
         "the traced run",
         trace.runner.empty()
-            ? std::string("unknown (the trace is of several ranks, or older than the runner's "
-                          "record in otherData)")
+            ? std::string("unknown (the trace is older than the runner's record in "
+                          "otherData)")
             : "'" + trace.runner + "'");
     return run;
   }

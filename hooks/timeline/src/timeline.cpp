@@ -437,8 +437,11 @@ TimelineShare TimelineShare::decode(std::string_view bytes, int rank) {
   }
 }
 
-std::string ranks_trace_json(const std::string& run_id, const std::string& pipeline,
-                             const std::vector<std::pair<int, TimelineShare>>& shares) {
+namespace {
+
+// ranks_trace_json, with `more` in otherData.
+std::string ranks_trace(const std::string& run_id, const std::string& pipeline,
+                        const std::vector<std::pair<int, TimelineShare>>& shares, Json more) {
   std::int64_t earliest = 0;
   for (std::size_t i = 0; i < shares.size(); ++i) {
     earliest = i == 0 ? shares[i].second.wall_origin_ns
@@ -454,25 +457,33 @@ std::string ranks_trace_json(const std::string& run_id, const std::string& pipel
     add_events(events, rank, fmt::format("rank {}", rank), share, share.wall_origin_ns - earliest);
     ranks = std::max(ranks, rank + 1);
   }
-  return trace_text(run_id, pipeline, std::move(events), ranks);
+  return trace_text(run_id, pipeline, std::move(events), ranks, std::move(more));
+}
+
+}  // namespace
+
+std::string ranks_trace_json(const std::string& run_id, const std::string& pipeline,
+                             const std::vector<std::pair<int, TimelineShare>>& shares) {
+  return ranks_trace(run_id, pipeline, shares, Json::object());
 }
 
 std::string TimelineHook::json() const {
   std::lock_guard lock(state_->mutex);
-  if (state_->ranks > 1 && !state_->shares.empty()) {
-    return ranks_trace_json(state_->run_id, state_->pipeline, state_->shares);
-  }
-  Json events = Json::array();
-  add_events(events, static_cast<int>(::getpid()), fmt::format("sluice run {}", state_->pipeline),
-             share_of(*state_), 0);
   // What `sluice bench --from-trace` needs to read the spans: the runner, and which loads and
-  // saves the catalog's wrappers (tee, cache) served from memory.
+  // saves the catalog's wrappers (tee, cache) served from memory (under --runner mpi, as rank 0
+  // has them: every rank attaches the same hooks).
   Json datasets = Json::object();
   for (const auto& [name, description, ephemeral] : state_->datasets) {
     datasets[name] = {{"type", description}, {"ephemeral", ephemeral}};
   }
-  return trace_text(state_->run_id, state_->pipeline, std::move(events), 1,
-                    {{"runner", state_->runner}, {"datasets", std::move(datasets)}});
+  Json run = {{"runner", state_->runner}, {"datasets", std::move(datasets)}};
+  if (state_->ranks > 1 && !state_->shares.empty()) {
+    return ranks_trace(state_->run_id, state_->pipeline, state_->shares, std::move(run));
+  }
+  Json events = Json::array();
+  add_events(events, static_cast<int>(::getpid()), fmt::format("sluice run {}", state_->pipeline),
+             share_of(*state_), 0);
+  return trace_text(state_->run_id, state_->pipeline, std::move(events), 1, std::move(run));
 }
 
 void TimelineHook::write() const {

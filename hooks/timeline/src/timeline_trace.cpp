@@ -63,6 +63,12 @@ void read_other_data(const Json& json, const std::string& source, Trace& read) {
     }
     read.runner = runner->get<std::string>();
   }
+  if (const auto ranks = other->find("ranks"); ranks != other->end()) {
+    if (!ranks->is_number_integer() || ranks->get<std::int64_t>() < 1) {
+      throw bad("has 'ranks' that is not a count of processes");
+    }
+    read.ranks = ranks->get<int>();
+  }
   const auto datasets = other->find("datasets");
   if (datasets == other->end()) {
     return;

@@ -21,11 +21,22 @@ enum class TeeHold {
 
 /// What a strategy's runner and hooks do with time, as Predictor simulates it.
 struct StrategyModel {
-  /// Nodes running at once: the parallel runner's threads; 1 for the sequential runner.
+  /// Nodes running at once: the parallel runner's threads, the mpi runner's ranks that run
+  /// nodes; 1 for the sequential runner.
   std::size_t workers = 1;
   /// The parallel runner's order (of the ready nodes, the one with the most nodes on its path
   /// to a sink first, ties by index); else the plan's order, one node at a time.
   bool parallel = false;
+  /// The mpi runner: rank 0 hands each ready node (first come, first served) to the rank that
+  /// became free first, and each of the `workers` ranks runs one node at a time. A value stays
+  /// on the rank that saved it; a reader on another rank fetches it from there (that rank loads
+  /// it, from its cache's or tee's memory or from storage, and sends it). Every rank has its own
+  /// cache or tee (writers, memory budget, one read of each free input), and the run ends with
+  /// the last write of any rank.
+  /// Messages between ranks take no time in the model (on one machine they go through shared
+  /// memory; the runner's polling adds up to about 0.1 ms to a wait, within the calibrated
+  /// overhead per operation).
+  bool mpi = false;
   /// A node's loads at once, then its saves at once (`--async`), instead of one after another.
   bool async_io = false;
   /// The cache hook: saves write through and keep the value, later loads come from memory.
@@ -43,8 +54,9 @@ struct StrategyModel {
 };
 
 /// The model of `strategy`, from its runner, runner options and hooks. ConfigError naming the
-/// strategy for what the predictor does not simulate (an `mpi` runner, an unknown runner or a
-/// hook other than cache, tee and the observers timeline, memory_profiler and debug_catalog).
+/// strategy for what the predictor does not simulate (a runner other than sequential, parallel
+/// and mpi, or a hook other than cache, tee and the observers timeline, memory_profiler and
+/// debug_catalog).
 StrategyModel model_of(const Strategy& strategy);
 
 /// A storage's cost of one operation: latency + bytes / bandwidth (0: unlimited), + overhead.
@@ -72,7 +84,8 @@ struct Prediction {
 
 /// Predicts the wall time of a run of `pipeline` under a strategy, by a discrete-event
 /// simulation of the runners' own rules (docs/architecture.md, "The advisor"): the sequential
-/// runner's plan order, the parallel runner's ready queue and workers, each node loading its
+/// runner's plan order, the parallel runner's ready queue and workers, the mpi runner's ranks
+/// (first come, first served; values fetched from the rank that saved them), each node loading its
 /// inputs, computing and saving its outputs in turn (or its loads and its saves at once with
 /// async_io), the cache's and the tee's memory copies, the tee's writer pool and its memory
 /// budget (waits, and with hold: auto the value read last dropped and read back). Storage serves
@@ -95,6 +108,8 @@ class Predictor {
                          double measured_seconds) const;
 
  private:
+  Prediction predict_mpi(const StrategyModel& strategy, const StorageTimes& storage) const;
+
   Plan plan_;
   std::vector<double> compute_;           // by node
   std::vector<std::uint64_t> bytes_;      // by dataset

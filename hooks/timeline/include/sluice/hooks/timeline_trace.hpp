@@ -40,10 +40,12 @@ struct Trace {
   std::map<TrackId, std::string> tracks;
   std::map<std::int64_t, std::string> processes;
   double end_ms = 0;
-  /// From otherData, in traces the timeline writes since #16.2 (empty in older ones, and in a
-  /// trace of several ranks): the run's runner and its pipeline's datasets.
+  /// From otherData, in traces the timeline writes since #16.2 (of several ranks, since #16.3;
+  /// empty in older ones): the run's runner and its pipeline's datasets.
   std::string runner;
   std::map<std::string, TracedDataset> datasets;
+  /// The processes of a run of several ranks (otherData's `ranks`; 1 for one process).
+  int ranks = 1;
 };
 
 /// A track's name: its thread's ("runner"), after its process's ("rank 1 runner") when the
