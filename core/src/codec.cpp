@@ -7,6 +7,7 @@
 #include <sluice/core/error.hpp>
 #include <sluice/core/param.hpp>
 #include <sluice/core/table.hpp>
+#include <sluice/core/util/json.hpp>
 
 #include "byte_io.hpp"
 
@@ -271,6 +272,23 @@ void add_builtin_codecs(CodecRegistry& registry) {
       "string", [](const std::string& text) { return text; },
       [](std::string_view bytes) { return std::string(bytes); }));
   registry.add(make_codec<Table>("table", encode_table, decode_table));
+  // CBOR: every JSON value as it is (a string that is not UTF-8 too), keys in their order.
+  registry.add(make_codec<Json>(
+      "json",
+      [](const Json& document) {
+        const std::vector<std::uint8_t> bytes = Json::to_cbor(document);
+        return std::string(bytes.begin(), bytes.end());
+      },
+      [](std::string_view bytes) {
+        try {
+          return Json::from_cbor(bytes.begin(), bytes.end());
+        } catch (const nlohmann::json::exception& error) {
+          throw Error(
+              fmt::format("codec 'json': the bytes are not a CBOR document ({}); encode "
+                          "them with the same sluice build that decodes them",
+                          error.what()));
+        }
+      }));
   registry.add(make_codec<Param>(
       "params",
       [](const Param& param) {

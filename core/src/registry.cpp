@@ -3,6 +3,7 @@
 #include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/datasets/cached_dataset.hpp>
 #include <sluice/core/datasets/csv_dataset.hpp>
+#include <sluice/core/datasets/json_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
 #include <sluice/core/datasets/text_dataset.hpp>
 #include <sluice/core/plugin.hpp>
@@ -69,6 +70,18 @@ void register_builtins(Registrar& registrar) {
                                         std::move(save_args));
   });
   types.add("TextDataset", file_dataset_factory<TextDataset>("TextDataset"));
+  // Kedro's name for it is json.JSONDataset: a catalog written for Kedro works as it is.
+  for (const char* name : {"JSONDataset", "json.JSONDataset"}) {
+    types.add(name, [name](const DatasetContext& context) -> std::shared_ptr<Dataset> {
+      DatasetOptions options(context, name);
+      auto path = options.filepath();
+      auto versions = versioning(options, context);
+      const JsonWriteOptions save_args =
+          JSONDataset::read_args(options, fmt::format("dataset '{}' ({})", context.name, name));
+      options.finish();
+      return std::make_shared<JSONDataset>(std::move(path), std::move(versions), save_args);
+    });
+  }
   types.add("CachedDataset", [](const DatasetContext& context) -> std::shared_ptr<Dataset> {
     DatasetOptions options(context, "CachedDataset");
     const Param& inner = options.required_map("dataset");

@@ -60,7 +60,7 @@ TEST(Codec, UnknownNameListsTheKnownOnes) {
   const CodecRegistry registry = builtins();
   EXPECT_THAT([&] { registry.by_name("pickle"); },
               ::testing::ThrowsMessage<ConfigError>(
-                  HasSubstr("known codecs: double, int32, int64, params, string")));
+                  HasSubstr("known codecs: double, int32, int64, json, params, string")));
 }
 
 TEST(Codec, MissingCodecNamesTheDatasetAndType) {

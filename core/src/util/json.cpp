@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <sluice/core/byte_size.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/util/files.hpp>
 #include <sluice/core/util/json.hpp>
@@ -131,3 +132,32 @@ std::string json_text(const Json& document) {
 }
 
 }  // namespace sluice
+
+namespace nlohmann {
+
+std::size_t byte_size(const ::sluice::Json& json) {
+  std::size_t total = sizeof(json);
+  switch (json.type()) {
+    case ::sluice::Json::value_t::object:
+      for (const auto& [key, value] : json.get_ref<const ::sluice::Json::object_t&>()) {
+        total += ::sluice::byte_size(key) + byte_size(value);
+      }
+      break;
+    case ::sluice::Json::value_t::array:
+      for (const auto& item : json) {
+        total += byte_size(item);
+      }
+      break;
+    case ::sluice::Json::value_t::string:
+      total += ::sluice::byte_size(json.get_ref<const std::string&>());
+      break;
+    case ::sluice::Json::value_t::binary:
+      total += json.get_binary().size();
+      break;
+    default:
+      break;
+  }
+  return total;
+}
+
+}  // namespace nlohmann

@@ -31,3 +31,12 @@ SLUICE_API Json read_json_file(const std::filesystem::path& path, std::string_vi
 SLUICE_API std::string json_text(const Json& document);
 
 }  // namespace sluice
+
+namespace nlohmann {
+
+/// sluice::byte_size of a JSON document (found by argument-dependent lookup, so Value::of(Json)
+/// counts what the document holds for the memory profiler and the tee's budget): the value
+/// itself and the heap of its strings, arrays and objects.
+SLUICE_API std::size_t byte_size(const ::sluice::Json& json);
+
+}  // namespace nlohmann
