@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -334,6 +335,128 @@ Param load_yaml_file(const fs::path& path) {
   }
 }
 
+namespace {
+
+// Whether `text` reads back as the same string when written plain.
+bool plain_safe(const std::string& text) {
+  if (text.empty() || text.front() == ' ' || text.back() == ' ' ||
+      std::string_view("-?:,[]{}#&*!|>'\"%@`").find(text.front()) != std::string_view::npos ||
+      text.find(": ") != std::string::npos || text.find(" #") != std::string::npos ||
+      text.back() == ':') {
+    return false;
+  }
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return false;
+    }
+  }
+  const Param typed = plain_scalar(text);
+  return typed.kind() == Param::Kind::string && typed.as_string() == text;
+}
+
+std::string scalar_yaml(const Param& value) {
+  switch (value.kind()) {
+    case Param::Kind::null:
+      return "null";
+    case Param::Kind::string:
+      return plain_safe(value.as_string()) ? value.as_string() : yaml_quoted(value.as_string());
+    case Param::Kind::floating: {
+      const double number = value.as_double();
+      if (std::isnan(number)) {
+        return ".nan";
+      }
+      if (std::isinf(number)) {
+        return number > 0 ? ".inf" : "-.inf";
+      }
+      std::string text = fmt::format("{}", number);
+      if (text.find_first_of(".e") == std::string::npos) {
+        text += ".0";  // stays a float when read back
+      }
+      return text;
+    }
+    default:
+      return value.to_string();
+  }
+}
+
+void dump_node(const Param& value, int indent, std::string& out) {
+  const std::string pad(static_cast<std::size_t>(indent), ' ');
+  if (value.is_map()) {
+    for (const auto& [key, child] : value.as_map()) {
+      out += pad + (plain_safe(key) ? key : yaml_quoted(key)) + ":";
+      if ((child.is_map() && !child.as_map().empty()) ||
+          (child.is_list() && !child.as_list().empty())) {
+        out += "\n";
+        dump_node(child, indent + 2, out);
+      } else {
+        out += " " +
+               (child.is_map()    ? std::string("{}")
+                : child.is_list() ? std::string("[]")
+                                  : scalar_yaml(child)) +
+               "\n";
+      }
+    }
+  } else if (value.is_list()) {
+    for (const auto& item : value.as_list()) {
+      if ((item.is_map() && !item.as_map().empty()) ||
+          (item.is_list() && !item.as_list().empty())) {
+        std::string inner;
+        dump_node(item, indent + 2, inner);
+        out += pad + "- " + inner.substr(static_cast<std::size_t>(indent) + 2);
+      } else {
+        out += pad + "- " +
+               (item.is_map()    ? std::string("{}")
+                : item.is_list() ? std::string("[]")
+                                 : scalar_yaml(item)) +
+               "\n";
+      }
+    }
+  } else {
+    out += pad + scalar_yaml(value) + "\n";
+  }
+}
+
+}  // namespace
+
+std::string yaml_quoted(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string dump_yaml(const Param& value) {
+  if (value.is_map() && value.as_map().empty()) {
+    return "{}\n";
+  }
+  if (value.is_list() && value.as_list().empty()) {
+    return "[]\n";
+  }
+  std::string out;
+  dump_node(value, 0, out);
+  return out;
+}
+
 ConfigLoader::ConfigLoader(fs::path conf_source, std::string env, std::string base_env)
     : conf_source_(std::move(conf_source)), env_(std::move(env)), base_env_(std::move(base_env)) {
   if (!fs::is_directory(conf_source_ / base_env_)) {
@@ -387,9 +510,58 @@ std::vector<fs::path> ConfigLoader::files_for(const fs::path& folder, std::strin
   return files;
 }
 
-Param ConfigLoader::read_env(const fs::path& folder, std::string_view name) const {
-  Param merged = Param(Param::Map{});
-  Param::Map& entries = merged.as_map();
+struct ConfigLoader::EnvConfig {
+  Param map = Param(Param::Map{});
+  // `_` keys defined with different values in two files: why they cannot be referred to.
+  std::map<std::string, std::string, std::less<>> ambiguous;
+};
+
+namespace {
+
+// `overlay`'s keys over `into`'s (both maps): replaced whole, or for `soft` merged at every depth
+// where both are maps. Keeps `into`'s order; new keys go at the end.
+void merge_into(Param& into, Param overlay, MergeStrategy strategy) {
+  Param::Map& entries = into.as_map();
+  entries.reserve(entries.size() + overlay.as_map().size());  // keeps the keys `index` views
+  std::unordered_map<std::string_view, std::size_t> index;    // key → position in `entries`
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    index.emplace(entries[i].first, i);
+  }
+  for (auto& [key, value] : overlay.as_map()) {
+    if (const auto found = index.find(key); found != index.end()) {
+      Param& existing = entries[found->second].second;
+      if (strategy == MergeStrategy::soft && existing.is_map() && value.is_map()) {
+        merge_into(existing, std::move(value), strategy);
+      } else {
+        existing = std::move(value);
+      }
+    } else {
+      entries.emplace_back(std::move(key), std::move(value));
+    }
+  }
+}
+
+}  // namespace
+
+MergeStrategy parse_merge_strategy(const Param& value, std::string_view where) {
+  if (value.kind() == Param::Kind::string) {
+    if (value.as_string() == "destructive") {
+      return MergeStrategy::destructive;
+    }
+    if (value.as_string() == "soft") {
+      return MergeStrategy::soft;
+    }
+  }
+  throw ConfigError(fmt::format(
+      "{}{}: the merge strategy '{}' is unknown; write destructive (a top-level key of the run "
+      "environment replaces the base one, the default) or soft (maps merged key by key)",
+      value.mark().known() ? value.mark().str() + ": " : std::string(), where, value.to_string()));
+}
+
+ConfigLoader::EnvConfig ConfigLoader::read_env(const fs::path& folder,
+                                               std::string_view name) const {
+  EnvConfig config;
+  Param::Map& entries = config.map.as_map();
   std::unordered_map<std::string, std::size_t> index;  // key → position in `entries`
   for (const auto& file : files_for(folder, name)) {
     const Param content = load_yaml_file(file);
@@ -398,40 +570,74 @@ Param ConfigLoader::read_env(const fs::path& folder, std::string_view name) cons
                                     content.mark().str(), Param::kind_name(content.kind())));
     }
     for (const auto& [key, value] : content.as_map()) {
-      if (key.starts_with("_")) {
-        continue;
-      }
       if (const auto [at, fresh] = index.emplace(key, entries.size()); !fresh) {
+        const Param& first = entries[at->second].second;
+        if (key.starts_with("_")) {
+          // YAML anchors are per file, so two files may well use the same `_` name; only a
+          // reference to it is ambiguous.
+          if (!(first == value)) {
+            config.ambiguous.emplace(
+                key, fmt::format("'{}' is defined differently at {} and at {} (a key starting "
+                                 "with _ is shared by the files of an environment); rename one",
+                                 key, first.mark().str(), value.mark().str()));
+          }
+          continue;
+        }
         throw ConfigError(
             fmt::format("'{}' is defined twice in the '{}' environment: at {} and at {}; keep one",
-                        key, folder.filename().string(), entries[at->second].second.mark().str(),
-                        value.mark().str()));
+                        key, folder.filename().string(), first.mark().str(), value.mark().str()));
       }
       entries.emplace_back(key, value);
     }
   }
-  return merged;
+  return config;
+}
+
+std::string ConfigLoader::folders() const {
+  const std::string base = (conf_source_ / base_env_).string();
+  return env_ == base_env_ ? base : fmt::format("{}, {}", base, (conf_source_ / env_).string());
+}
+
+void ConfigLoader::set_merge_strategy(std::string kind, MergeStrategy strategy) {
+  merge_strategies_[std::move(kind)] = strategy;
+}
+
+void ConfigLoader::set_runtime_params(Param params) {
+  runtime_params_ = std::move(params);
+}
+
+void ConfigLoader::set_resolvers(const FactoryRegistry<ConfigResolver>* resolvers) {
+  resolvers_ = resolvers;
 }
 
 Param ConfigLoader::get(std::string_view name) const {
-  Param merged = read_env(conf_source_ / base_env_, name);
+  EnvConfig merged = read_env(conf_source_ / base_env_, name);
   if (env_ != base_env_) {
-    Param overlay = read_env(conf_source_ / env_, name);
-    Param::Map& entries = merged.as_map();
-    entries.reserve(entries.size() + overlay.as_map().size());  // keeps the keys `index` views
-    std::unordered_map<std::string_view, std::size_t> index;    // key → position in `entries`
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      index.emplace(entries[i].first, i);
+    EnvConfig overlay = read_env(conf_source_ / env_, name);
+    for (const auto& [key, value] : overlay.map.as_map()) {
+      merged.ambiguous.erase(key);  // the run environment's value is the one
     }
-    for (auto& [key, value] : overlay.as_map()) {
-      if (const auto found = index.find(key); found != index.end()) {
-        entries[found->second].second = std::move(value);
-      } else {
-        entries.emplace_back(std::move(key), std::move(value));
-      }
-    }
+    merged.ambiguous.merge(overlay.ambiguous);
+    const auto strategy = merge_strategies_.find(name);
+    merge_into(merged.map, std::move(overlay.map),
+               strategy == merge_strategies_.end() ? MergeStrategy::destructive : strategy->second);
   }
-  return merged;
+  InterpolationSources sources;
+  sources.kind = std::string(name);
+  sources.description = fmt::format("the {} configuration ({})", name, folders());
+  sources.globals_description = fmt::format("globals.yml ({})", folders());
+  sources.runtime_params = runtime_params_.is_map() ? &runtime_params_ : nullptr;
+  sources.resolvers = resolvers_;
+  sources.ambiguous = std::move(merged.ambiguous);
+  Param globals;
+  if (name != "globals") {
+    globals = get("globals");
+    sources.globals = &globals;
+  }
+  resolve_interpolations(merged.map, sources);
+  std::erase_if(merged.map.as_map(),
+                [](const auto& entry) { return entry.first.starts_with("_"); });
+  return std::move(merged.map);
 }
 
 }  // namespace sluice

@@ -83,6 +83,22 @@ Node Node::with_function(Body body) const {
                impl_->options ? std::make_unique<const NodeOptions>(*impl_->options) : nullptr});
 }
 
+Node Node::renamed(std::string name, std::vector<std::string> inputs,
+                   std::vector<std::string> outputs, NodeOptions options) const {
+  std::string space = std::move(options.namespace_name);
+  options.namespace_name.clear();
+  // Checked as any node, without the namespace prefix; the namespace is set after.
+  Node node(std::move(name), std::move(inputs), std::move(outputs), impl_->body,
+            std::move(options));
+  if (!space.empty()) {
+    NodeOptions kept = node.impl_->options ? *node.impl_->options : NodeOptions{};
+    kept.namespace_name = std::move(space);
+    // The node was made just now and is not shared: its block may still change.
+    const_cast<Impl*>(node.impl_)->options = kept_options(std::move(kept));
+  }
+  return node;
+}
+
 void Node::destroy(const Impl* impl) noexcept {
   delete impl;
 }

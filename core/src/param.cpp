@@ -90,6 +90,13 @@ const Param::Map& Param::as_map() const {
   throw_kind("a map", {});
 }
 
+Param::List& Param::as_list() {
+  if (auto* value = std::get_if<List>(&data_)) {
+    return *value;
+  }
+  throw_kind("a list", {});
+}
+
 Param::Map& Param::as_map() {
   if (auto* value = std::get_if<Map>(&data_)) {
     return *value;

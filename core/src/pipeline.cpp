@@ -821,6 +821,48 @@ std::vector<bool> Pipeline::select_tags(const Names& tags) const {
   return selected;
 }
 
+std::set<std::string> Pipeline::namespaces() const {
+  std::set<std::string> found;
+  for (const auto& node : impl_->nodes) {
+    const std::string& space = node.namespace_name();
+    for (std::size_t dot = space.find('.'); dot != std::string::npos;
+         dot = space.find('.', dot + 1)) {
+      found.insert(space.substr(0, dot));
+    }
+    if (!space.empty()) {
+      found.insert(space);
+    }
+  }
+  return found;
+}
+
+std::vector<bool> Pipeline::select_namespaces(const Names& namespaces) const {
+  const std::set<std::string> in_use = this->namespaces();
+  const std::vector<std::string> known(in_use.begin(), in_use.end());
+  for (const auto& space : namespaces.items) {
+    if (!in_use.contains(space)) {
+      throw PipelineError(fmt::format(
+          "namespaces: no node is in the namespace '{}'{}; namespaces in use: {}", space,
+          did_you_mean(space, known),
+          known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", "))));
+    }
+  }
+  std::vector<bool> selected(size(), false);
+  for (std::size_t i = 0; i < size(); ++i) {
+    const std::string& space = impl_->nodes[i].namespace_name();
+    for (const auto& wanted : namespaces.items) {
+      selected[i] = selected[i] || space == wanted ||
+                    (space.size() > wanted.size() && space.starts_with(wanted) &&
+                     space[wanted.size()] == '.');
+    }
+  }
+  return selected;
+}
+
+Pipeline Pipeline::only_nodes_with_namespaces(const Names& namespaces) const {
+  return keep(select_namespaces(namespaces));
+}
+
 Pipeline Pipeline::only_nodes_with_tags(const Names& tags) const {
   return keep(select_tags(tags));
 }
@@ -840,6 +882,7 @@ Pipeline Pipeline::filter(const PipelineFilter& filter) const {
       {"nodes", filter.nodes, [&] { return select_nodes(filter.nodes); }},
       {"from_inputs", filter.from_inputs, [&] { return select_from_inputs(filter.from_inputs); }},
       {"to_outputs", filter.to_outputs, [&] { return select_to_outputs(filter.to_outputs); }},
+      {"namespaces", filter.namespaces, [&] { return select_namespaces(filter.namespaces); }},
   };
   // Each condition selects from the whole pipeline; a node stays when all of them select it.
   std::vector<bool> kept(size(), true);

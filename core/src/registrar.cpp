@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <sluice/core/error.hpp>
@@ -66,6 +68,16 @@ void Registrar::add_storage(std::string scheme, StorageFactory factory) {
         scheme));
   }
   registry_.storages.add(std::move(scheme), owning_factory(std::move(factory), owner_));
+}
+
+void Registrar::add_resolver(std::string name, ConfigResolver resolver) {
+  const auto& builtin = builtin_resolvers();
+  if (std::find(builtin.begin(), builtin.end(), name) != builtin.end()) {
+    throw ConfigError(
+        fmt::format("{}: cannot register the resolver '{}': it is built in; register another name",
+                    plugin_, name));
+  }
+  registry_.resolvers.add(std::move(name), own(std::move(resolver), owner_));
 }
 
 void Registrar::add_pipeline(std::string name, PipelineFactory factory) {

@@ -82,4 +82,50 @@ std::vector<std::string> find_resume_nodes(const Pipeline& pipeline, const Catal
   return minimal;
 }
 
+Pipeline with_missing_outputs(const Pipeline& pipeline, const Catalog& catalog) {
+  const auto& nodes = pipeline.nodes();
+  // A dataset is there when it is persisted and exists (an exists() that fails: not there).
+  auto persisted = [&](const std::string& dataset) {
+    const auto found = catalog.find(dataset);
+    return found != nullptr && !found->is_ephemeral();
+  };
+  auto exists = [&](const std::string& dataset) {
+    try {
+      return catalog.find(dataset)->exists();
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  std::vector<bool> runs(nodes.size(), false);
+  // Consumers come after their producers in nodes(): from the last node back, a node's running
+  // consumers are known when it is decided.
+  for (std::size_t i = nodes.size(); i-- > 0;) {
+    const Node& node = nodes[i];
+    bool run = node.outputs().empty();
+    for (const auto& output : node.outputs()) {
+      if (run) {
+        break;
+      }
+      if (persisted(output) && !exists(output)) {
+        run = true;
+        break;
+      }
+      for (const auto consumer : pipeline.consumers_of(output)) {
+        if (runs[consumer] && (!persisted(output) || !exists(output))) {
+          run = true;
+          break;
+        }
+      }
+    }
+    runs[i] = run;
+  }
+  std::vector<Node> kept;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (runs[i]) {
+      kept.push_back(nodes[i]);
+    }
+  }
+  return Pipeline(std::move(kept));
+}
+
 }  // namespace sluice

@@ -78,7 +78,17 @@ class ScopedEnv {
 // margin is for ties: where two ranks end within a fraction of a millisecond, first come first
 // served can make schedules a read latency apart, and which one the model takes depends on
 // sub-millisecond differences in the measured costs (random:20's mpi+tee at 100 ms: 1.41 s or
-// 1.31 s predicted, 1.45 s measured; see docs/architecture.md, "The advisor").
+// 1.31 s predicted, 1.45 s measured; see docs/architecture.md, "The advisor"). The sanitizers
+// slow the runners' own work (TSan most: mpirun's ranks and the tee's writers), as in
+// tests/bench/predict_accuracy_test.cpp: there each row may be 40 % off and the median 15 %.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr double kRowTolerance = 0.40;
+constexpr double kMedianTolerance = 0.15;
+#else
+constexpr double kRowTolerance = 0.15;
+constexpr double kMedianTolerance = 0.05;
+#endif
+
 TEST_F(BenchMpi, PredictionsOfTheMpiStrategiesAreCloseToTheirRuns) {
   std::vector<double> errors;
   for (const char* scenario : {"fanout:8", "random:20"}) {
@@ -96,7 +106,7 @@ TEST_F(BenchMpi, PredictionsOfTheMpiStrategiesAreCloseToTheirRuns) {
       }
       ASSERT_FALSE(row.at("predicted_ratio").is_null()) << row.dump();
       const double ratio = row.at("predicted_ratio").get<double>();
-      EXPECT_NEAR(ratio, 1.0, 0.15) << row.dump() << "\n" << result.output;
+      EXPECT_NEAR(ratio, 1.0, kRowTolerance) << row.dump() << "\n" << result.output;
       errors.push_back(std::abs(ratio - 1.0));
       ++checked;
     }
@@ -104,7 +114,7 @@ TEST_F(BenchMpi, PredictionsOfTheMpiStrategiesAreCloseToTheirRuns) {
   }
   ASSERT_FALSE(errors.empty());
   std::nth_element(errors.begin(), errors.begin() + errors.size() / 2, errors.end());
-  EXPECT_LE(errors[errors.size() / 2], 0.05);
+  EXPECT_LE(errors[errors.size() / 2], kMedianTolerance);
 }
 
 TEST_F(BenchMpi, StrategiesRunUnderMpirunAboveTheBoundForTheirWorkers) {

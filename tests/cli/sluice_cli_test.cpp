@@ -191,6 +191,168 @@ TEST_F(SluiceCli, ParamsKeepTheWholeValueAndNameTheWholeKey) {
   EXPECT_THAT(list.output, HasSubstr("is a list"));
 }
 
+TEST_F(SluiceCli, CatalogInterpolatesGlobalsAndRuntimeParams) {
+  project.write("conf/base/globals.yml", "model_input: data/05_model_input\n");
+  project.write("conf/local/catalog.yml",
+                "X_train:\n  type: BinaryDataset\n"
+                "  filepath: ${globals:model_input}/${runtime_params:tag, plain}_X_train.bin\n");
+  const Result tagged = sluice("run --params tag=t1");
+  ASSERT_EQ(tagged.exit_code, 0) << tagged.output;
+  EXPECT_TRUE(fs::exists(project / "data/05_model_input/t1_X_train.bin"));
+  const Result plain = sluice("run");
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_TRUE(fs::exists(project / "data/05_model_input/plain_X_train.bin"));
+
+  project.write("conf/local/catalog.yml",
+                "X_train:\n  type: BinaryDataset\n  filepath: ${globals:model_inptu}/X.bin\n");
+  const Result unknown = sluice("run");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.output,
+              AllOf(HasSubstr("conf/local/catalog.yml:3:13: ${globals:model_inptu}: globals.yml"),
+                    HasSubstr("has no key 'model_inptu' (did you mean 'model_input'?)")));
+}
+
+TEST_F(SluiceCli, DatasetFactoriesMakeTheEntriesCatalogResolvePrintsThem) {
+  // The iris catalog in three entries: the raw data, a pattern, a catch-all.
+  project.write("conf/base/catalog.yml",
+                "example_iris_data: {type: CSVDataset, filepath: data/01_raw/iris.csv}\n"
+                "\"{split}_train\":\n  type: BinaryDataset\n"
+                "  filepath: data/05_model_input/{split}_train.bin\n"
+                "\"{default}\":\n  type: BinaryDataset\n  filepath: data/other/{default}.bin\n");
+  const Result list = sluice("catalog list");
+  ASSERT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_THAT(list.output, AllOf(HasSubstr("X_train: BinaryDataset(filepath=" +
+                                           (project / "data/05_model_input/X_train.bin").string() +
+                                           ") (from pattern '{split}_train')"),
+                                 HasSubstr("y_pred: BinaryDataset(filepath=" +
+                                           (project / "data/other/y_pred.bin").string() +
+                                           ") (from pattern '{default}')"),
+                                 HasSubstr("defaulted to MemoryDataset:\n    (none)")));
+  const Result resolve = sluice("catalog resolve");
+  ASSERT_EQ(resolve.exit_code, 0) << resolve.output;
+  EXPECT_THAT(
+      resolve.output,
+      AllOf(HasSubstr("X_train:\n  type: BinaryDataset\n  filepath: "
+                      "data/05_model_input/X_train.bin\n"),
+            HasSubstr("y_test:\n  type: BinaryDataset\n  filepath: data/other/y_test.bin\n"),
+            Not(HasSubstr("{default}")), Not(HasSubstr("parameters"))));
+  const Result run = sluice("run");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(fs::exists(project / "data/05_model_input/y_train.bin"));
+  EXPECT_TRUE(fs::exists(project / "data/other/y_pred.bin"));
+
+  project.write("conf/local/catalog.yml",
+                "\"{a}_test\": {type: BinaryDataset, filepath: \"{b}.bin\"}\n");
+  const Result bad = sluice("run");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.output, HasSubstr("conf/local/catalog.yml:1:13: dataset pattern '{a}_test': "
+                                    "its entry uses '{b}'"));
+}
+
+TEST_F(SluiceCli, AMergeStrategyOtherThanSoftOrDestructiveIsAnErrorNamingSluiceYml) {
+  std::ofstream(project / "sluice.yml", std::ios::app)
+      << "config_loader:\n  merge_strategy: {parameters: sfot}\n";
+  const Result result = sluice("run");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output,
+              AllOf(HasSubstr("sluice.yml:"), HasSubstr("the merge strategy 'sfot' is unknown")));
+  fs::create_directories(project / "again");
+  testing::copy_iris_project(project / "again");
+  std::ofstream(project / "again/sluice.yml", std::ios::app)
+      << "config_loader:\n  merge_strategy: {parameters: soft}\n";
+  project.write("again/conf/local/parameters.yml", "train_fraction: 0.5\n");
+  const Result soft = sluice("run", project / "again");
+  ASSERT_EQ(soft.exit_code, 0) << soft.output;
+}
+
+TEST_F(SluiceCli, KedrosShortFlagsRunnerNamesAndPipelines) {
+  const Result result = sluice("run -p __default__ -r SequentialRunner -n split -e local");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, AllOf(HasSubstr("Completed 1 out of 1 tasks"),
+                                   Not(HasSubstr("Running node: make_predictions"))));
+  const Result tagged = sluice("run --pipelines __default__ -t preprocessing -r ThreadRunner");
+  ASSERT_EQ(tagged.exit_code, 0) << tagged.output;
+  EXPECT_THAT(tagged.output, HasSubstr("Running node: split("));
+  const Result both = sluice("run --pipeline x --pipelines __default__");
+  EXPECT_EQ(both.exit_code, 1);
+  EXPECT_THAT(both.output, HasSubstr("--pipeline and --pipelines: give one of them"));
+  const Result params = sluice("run --runner-params max_workers=2 -r parallel");
+  ASSERT_EQ(params.exit_code, 0) << params.output;
+  const Result typo = sluice("run --runner-params max_wrkers=2 -r parallel");
+  EXPECT_EQ(typo.exit_code, 1);
+  EXPECT_THAT(typo.output, HasSubstr("unknown option 'max_wrkers' (did you mean 'max_workers'?)"));
+  const Result space = sluice("run --namespaces model");
+  EXPECT_EQ(space.exit_code, 1);
+  EXPECT_THAT(space.output,
+              HasSubstr("no node is in the namespace 'model'; namespaces in use: none"));
+}
+
+TEST_F(SluiceCli, OnlyMissingOutputsSkipsNodesWhoseOutputsExist) {
+  ASSERT_EQ(sluice("run -n split").exit_code, 0);
+  // split's four outputs exist: the model and the report run.
+  const Result second = sluice("run --only-missing-outputs");
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_THAT(second.output,
+              AllOf(HasSubstr("running 2 of 3 nodes"), Not(HasSubstr("Running node: split(")),
+                    HasSubstr("Running node: make_predictions(")));
+  // Everything exists: only the report, which has no outputs, runs (as in Kedro).
+  const Result third = sluice("run --only-missing-outputs");
+  EXPECT_THAT(third.output, AllOf(HasSubstr("running 1 of 3 nodes"),
+                                  HasSubstr("Running node: report_accuracy(")));
+  // A lost output of split runs split again, and not what reads it: its outputs exist (only
+  // what is missing is made, as in Kedro).
+  fs::remove(project / "data/05_model_input/X_test.bin");
+  const Result lost = sluice("run --only-missing-outputs");
+  EXPECT_THAT(lost.output,
+              AllOf(HasSubstr("running 2 of 3 nodes"), HasSubstr("Running node: split("),
+                    Not(HasSubstr("Running node: make_predictions("))));
+}
+
+TEST_F(SluiceCli, ARunConfigFileGivesFlagsTheCommandLineOverrides) {
+  project.write("run.yml",
+                "run:\n  node_names: [split]\n  runner: ThreadRunner\n"
+                "  params: {train_fraction: 0.5}\n  async: true\n");
+  const Result result = sluice("run --config run.yml");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("Completed 1 out of 1 tasks"));
+  EXPECT_EQ(rows_of("data/05_model_input/y_test.bin"), 75U);  // train_fraction 0.5 of 150
+  const Result wins = sluice("run -c run.yml --nodes split,make_predictions");
+  ASSERT_EQ(wins.exit_code, 0) << wins.output;
+  EXPECT_THAT(wins.output, HasSubstr("Completed 2 out of 2 tasks"));
+
+  project.write("bad.yml", "run:\n  pipeline: __default__\n  nodse: [split]\n");
+  const Result unknown = sluice("run --config bad.yml");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.output, AllOf(HasSubstr("bad.yml:3:10: --config: 'nodse' is not a flag of "
+                                              "sluice run (did you mean 'nodes'?)"),
+                                    HasSubstr("the flags: project, conf-source, env, pipeline")));
+  project.write("bad.yml", "run:\n  async: 3\n");
+  EXPECT_THAT(sluice("run --config=bad.yml").output,
+              HasSubstr("bad.yml:2:10: --config: 'async' is a flag: write true or false (got 3)"));
+  project.write("bad.yml", "- a\n");
+  EXPECT_THAT(sluice("run --config bad.yml").output,
+              HasSubstr("a run configuration is a map of run's flags"));
+  EXPECT_THAT(sluice("run --config missing.yml").output, HasSubstr("missing.yml"));
+}
+
+TEST_F(SluiceCli, RegistryListsAndDescribesThePipelines) {
+  const Result list = sluice("registry list");
+  ASSERT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_THAT(list.output, HasSubstr("- __default__ (3 nodes)\n  inputs: example_iris_data, "
+                                     "parameters\n  outputs: none\n"));
+  const Result describe = sluice("registry describe __default__");
+  ASSERT_EQ(describe.exit_code, 0) << describe.output;
+  EXPECT_THAT(describe.output,
+              AllOf(HasSubstr("Pipeline '__default__': 3 nodes\n"),
+                    HasSubstr("- split: [example_iris_data, parameters] -> [X_train, X_test, "
+                              "y_train, y_test] tags preprocessing\n"),
+                    HasSubstr("- report_accuracy: [y_pred, y_test] -> [] tags reporting\n")));
+  const Result unknown = sluice("registry describe __defualt__");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.output, HasSubstr("unknown pipeline '__defualt__' (did you mean "
+                                        "'__default__'?)"));
+}
+
 TEST_F(SluiceCli, BadYamlIsAnErrorNamingFileLineAndColumn) {
   project.write("conf/local/catalog.yml", testing::kAliasInsideItsAnchor);
   const Result cyclic = sluice("run");

@@ -1,8 +1,11 @@
-// Fuzzes the config loader: YAML text → Param tree (sluice::parse_yaml), then a catalog built
-// from it as catalog.yml (with the same tree as credentials.yml) and as parameters.yml.
+// Fuzzes the config loader: YAML text → Param tree (sluice::parse_yaml), its `${...}`
+// interpolations resolved (the tree is its own globals and --params, read as credentials so that
+// oc.env is allowed too), then a catalog built from it as catalog.yml (with the same tree as
+// credentials.yml) and as parameters.yml.
 
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/config_loader.hpp>
+#include <sluice/core/interpolation.hpp>
 
 #include "fuzz_input.hpp"
 
@@ -31,7 +34,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::allow_sluice_errors([&] {
     const Param parsed = parse_yaml(fuzz::as_text(data, size), "conf/base/catalog.yml");
     (void)parsed.to_string();
-    const Param config = without_anchor_keys(parsed);
+    Param resolved = parsed;
+    if (parsed.is_map()) {
+      InterpolationSources sources;
+      sources.kind = "credentials";
+      sources.description = "the catalog";
+      sources.globals = &parsed;
+      sources.runtime_params = &parsed;
+      fuzz::allow_sluice_errors([&] { resolve_interpolations(resolved, sources); });
+    }
+    const Param config = without_anchor_keys(resolved);
     CatalogOptions options;
     // Nothing is read or written: building a catalog only constructs the datasets.
     options.root = "/nonexistent/sluice-fuzz";

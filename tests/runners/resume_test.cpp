@@ -55,6 +55,18 @@ TEST_F(Resume, PersistedDatasetsThatWereNeverWrittenAreNot) {
   EXPECT_THAT(find_resume_nodes(no_m3, catalog, {true, true, false, false}), ElementsAre("a"));
 }
 
+TEST_F(Resume, OnlyMissingOutputsRunsWhatIsMissingAndWhatItNeedsFromMemory) {
+  // p1 missing: b runs, and a, whose m1 (memory) b reads; c and d have memory outputs nobody
+  // running reads, and `out` is not in the catalog (memory): they are skipped.
+  EXPECT_THAT(with_missing_outputs(pipeline, catalog).node_names(), ElementsAre("a", "b"));
+  p1->save(Value::of(1));
+  EXPECT_TRUE(with_missing_outputs(pipeline, catalog).empty());
+  // A node without outputs always runs, and so does the chain feeding it from memory, up to
+  // the persisted p1 that exists.
+  const Pipeline report = pipeline + Pipeline{pass("report", "m2", {})};
+  EXPECT_THAT(with_missing_outputs(report, catalog).node_names(), ElementsAre("c", "report"));
+}
+
 TEST_F(Resume, AStartDownstreamOfAnotherIsLeftOut) {
   // b did not persist p1 (it never exists) and d did not finish either: resuming from a
   // re-runs d anyway, so d is not suggested beside it.

@@ -52,8 +52,8 @@ bench::WorkloadFactory project_workload(const Session& session, const std::strin
       bench::RunCatalog run;
       fs::path folder;
       run.keep_alive = scratch_folder(folder);
-      run.catalog = session.make_catalog_at(folder, run_clock);
-      const Catalog project = session.make_catalog_at(session.project().root, run_clock);
+      run.catalog = session.make_catalog_at(folder, run_clock, &pipeline);
+      const Catalog project = session.make_catalog_at(session.project().root, run_clock, &pipeline);
       for (const auto& input : pipeline.inputs()) {
         if (auto dataset = project.find(input); dataset && !Catalog::is_parameter(input)) {
           run.catalog.add(input, std::move(dataset), true);

@@ -236,30 +236,6 @@ std::string slurm_script(const ExportFlags& flags, const Export& plan, const fs:
 
 // ---- Argo
 
-// A double-quoted YAML (and JSON) string.
-std::string yaml_string(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out + "\"";
-}
-
 // A Kubernetes name (lowercase letters, digits and '-', at most 63 characters), unique among
 // `taken`.
 std::string kubernetes_name(const std::string& text, std::set<std::string>& taken) {
@@ -306,19 +282,19 @@ std::string argo_workflow(const ExportFlags& flags, const Export& plan) {
       "metadata:\n"
       "  generateName: {}\n",
       flags.pipeline, plan.project_name, plan.graph.jobs.size(), plan.graph.levels(),
-      yaml_string(kubernetes_name(plan.project_name, taken) + "-"));
+      yaml_quoted(kubernetes_name(plan.project_name, taken) + "-"));
   if (!flags.namespace_name.empty()) {
-    yaml += fmt::format("  namespace: {}\n", yaml_string(flags.namespace_name));
+    yaml += fmt::format("  namespace: {}\n", yaml_quoted(flags.namespace_name));
   }
   yaml += "spec:\n  entrypoint: main\n  templates:\n  - name: main\n    dag:\n      tasks:\n";
   for (std::size_t index = 0; index < plan.graph.jobs.size(); ++index) {
     const Job& job = plan.graph.jobs[index];
-    yaml += fmt::format("      - name: {}\n        template: {}\n", yaml_string(names[index]),
-                        yaml_string(names[index]));
+    yaml += fmt::format("      - name: {}\n        template: {}\n", yaml_quoted(names[index]),
+                        yaml_quoted(names[index]));
     if (!job.depends_on.empty()) {
       yaml += "        dependencies:\n";
       for (const std::size_t upstream : job.depends_on) {
-        yaml += fmt::format("        - {}\n", yaml_string(names[upstream]));
+        yaml += fmt::format("        - {}\n", yaml_quoted(names[upstream]));
       }
     }
   }
@@ -330,23 +306,23 @@ std::string argo_workflow(const ExportFlags& flags, const Export& plan) {
           "--pass-env {}: the variable is not set here; set it, or leave it out of --pass-env",
           variable));
     }
-    env += fmt::format("      - name: {}\n        value: {}\n", yaml_string(variable),
-                       yaml_string(value));
+    env += fmt::format("      - name: {}\n        value: {}\n", yaml_quoted(variable),
+                       yaml_quoted(value));
   }
   for (std::size_t index = 0; index < plan.graph.jobs.size(); ++index) {
     const Job& job = plan.graph.jobs[index];
-    yaml += fmt::format("  - name: {}\n", yaml_string(names[index]));
+    yaml += fmt::format("  - name: {}\n", yaml_quoted(names[index]));
     if (!plan.overlay.empty()) {
       yaml += fmt::format(
           "    inputs:\n      artifacts:\n      - name: catalog-overlay\n        path: {}\n"
           "        raw:\n          data: {}\n",
-          yaml_string(kArgoOverlayPath), yaml_string(plan.overlay));
+          yaml_quoted(kArgoOverlayPath), yaml_quoted(plan.overlay));
     }
     yaml += fmt::format("    container:\n      name: main\n      image: {}\n      workingDir: {}\n",
-                        yaml_string(flags.image), yaml_string(project));
+                        yaml_quoted(flags.image), yaml_quoted(project));
     yaml += "      command:\n";
     for (const std::string& word : run_words(flags, plan, job, sluice, project, kArgoOverlayPath)) {
-      yaml += fmt::format("      - {}\n", yaml_string(word));
+      yaml += fmt::format("      - {}\n", yaml_quoted(word));
     }
     if (!env.empty()) {
       yaml += "      env:\n" + env;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <iostream>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +20,7 @@
 #include "export_command.hpp"
 #include "parse_errors.hpp"
 #include "postmortem_command.hpp"
+#include "registry_command.hpp"
 #include "run_command.hpp"
 #include "slowfs_command.hpp"
 #include "timeline_command.hpp"
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
   cli::RunFlags run;
   cli::CatalogFlags catalog;
   cli::VizFlags viz;
+  cli::RegistryFlags registry;
   cli::InspectFlags inspect;
   cli::ReplayFlags replay;
   cli::TimelineFlags timeline;
@@ -57,9 +60,10 @@ int main(int argc, char** argv) {
   const std::vector<Command> commands = {
       {cli::add_run_command(app, run),
        [&] { return cli::run_run(run, cli::quoted_command_line(argc, argv), session); }},
-      {cli::add_catalog_command(app, catalog),
-       [&] { return cli::run_catalog_list(catalog, session); }},
+      {cli::add_catalog_command(app, catalog), [&] { return cli::run_catalog(catalog, session); }},
       {cli::add_viz_command(app, viz), [&] { return cli::run_viz(viz, session); }},
+      {cli::add_registry_command(app, registry),
+       [&] { return cli::run_registry(registry, session); }},
       {cli::add_inspect_command(app, inspect), [&] { return cli::run_inspect(inspect); }},
       {cli::add_replay_command(app, replay), [&] { return cli::run_replay(replay); }},
       {cli::add_timeline_command(app, timeline), [&] { return cli::run_timeline(timeline); }},
@@ -69,7 +73,14 @@ int main(int argc, char** argv) {
       {cli::add_slowfs_command(app, slowfs), [&] { return cli::run_slowfs(slowfs); }},
   };
 
-  if (const auto exit_code = cli::parse_command_line(app, argc, argv)) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    args = cli::expand_run_config(*commands.front().subcommand, std::move(args));
+  } catch (const std::exception& error) {
+    std::cerr << fmt::format("Error: {}\n", error.what());
+    return 1;
+  }
+  if (const auto exit_code = cli::parse_command_line(app, std::move(args))) {
     return *exit_code;
   }
   try {

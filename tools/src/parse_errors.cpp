@@ -1,5 +1,6 @@
 #include "parse_errors.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -102,9 +103,10 @@ std::string describe(CLI::App& command, const std::string& path, const CLI::Pars
 
 }  // namespace
 
-std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+std::optional<int> parse_command_line(CLI::App& app, std::vector<std::string> args) {
   try {
-    app.parse(argc, argv);
+    std::reverse(args.begin(), args.end());  // CLI11 takes the words last first
+    app.parse(args);
     return std::nullopt;
   } catch (const CLI::Success& done) {  // --help, --help-all, --version
     return app.exit(done);

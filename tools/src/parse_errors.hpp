@@ -1,6 +1,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -11,6 +13,7 @@ namespace sluice::cli {
 /// stderr as one paragraph, `Error: <what is wrong>; see 'sluice <command> --help'`, with
 /// "did you mean" for a mistyped command or option. CLI11's own exit codes (105, 106...) and
 /// messages never reach the user.
-std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv);
+/// `args` is the command line without the program name.
+std::optional<int> parse_command_line(CLI::App& app, std::vector<std::string> args);
 
 }  // namespace sluice::cli

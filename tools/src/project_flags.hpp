@@ -19,7 +19,7 @@ struct ProjectFlags {
     command.add_option("--project", project,
                        "Project folder (default: the nearest folder with a sluice.yml)");
     command.add_option("--conf-source", conf_source, "Configuration folder (default: conf/)");
-    command.add_option("--env", env, "Configuration environment overlaid on base")
+    command.add_option("-e,--env", env, "Configuration environment overlaid on base")
         ->capture_default_str();
   }
 

@@ -24,7 +24,18 @@ struct RunFlags {
   CLI::Option* max_workers_option = nullptr;
   bool async_io = false;
   bool keep_inputs = false;
+  std::string runner_params;  // --runner-params key=value,...
+  std::string config;         // --config FILE, expanded into flags by expand_run_config
 };
+
+/// `sluice run --config run.yml` (Kedro's `kedro run --config`): the keys of the file's `run:`
+/// map (or of the file, without one) are run's flags without their dashes (`from_nodes` or
+/// `from-nodes`; Kedro's `node_names` is `nodes`); a list or a map (`params: {a: 1}`) is written
+/// as the flag's comma list; a true flag is given, a false one left out. Returns `args` (the
+/// command line without the program name) with those flags added after the ones given, unless the
+/// command line gives the flag itself, which wins. ConfigError with the file:line of an unknown
+/// key or a value of the wrong kind.
+std::vector<std::string> expand_run_config(const CLI::App& run, std::vector<std::string> args);
 
 /// Adds the node filters of `sluice run` (--nodes, --from-nodes, --to-nodes, --from-inputs,
 /// --to-outputs, --tags) to `command`.

@@ -1,16 +1,19 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fmt/std.h>
 #include <spdlog/spdlog.h>
 
 #include <sluice/core/clock.hpp>
+#include <sluice/core/dataset_factories.hpp>
 #include <sluice/core/log.hpp>
 #include <sluice/core/options.hpp>
 #include <sluice/core/plugin.hpp>
 #include <sluice/core/util/suggest.hpp>
 #include <sluice/core/util/text.hpp>
 #include <sluice/runners/builtins.hpp>
+#include <sluice/runners/resume.hpp>
 #include <sluice/runners/runner.hpp>
 #include <sluice/tools/session.hpp>
 
@@ -28,6 +31,17 @@ Project Project::find(const fs::path& start) {
       project.root = folder;
       project.name = reader.required_string("name");
       project.library = reader.required_string("library");
+      // Kedro's CONFIG_LOADER_ARGS: merge_strategy per kind of configuration.
+      if (const Param* loader = reader.optional_map("config_loader")) {
+        OptionReader loader_reader(*loader, "config_loader (sluice.yml)");
+        if (const Param* strategies = loader_reader.optional_map("merge_strategy")) {
+          for (const auto& [kind, strategy] : strategies->as_map()) {
+            project.merge_strategy[kind] = parse_merge_strategy(
+                strategy, fmt::format("merge_strategy of '{}' in {}", kind, file.string()));
+          }
+        }
+        loader_reader.finish();
+      }
       reader.finish();
       return project;
     }
@@ -122,6 +136,11 @@ Session::Session(SessionOptions options)
       conf_(conf_folder(options_, project_), options_.env),
       plugins_(std::make_unique<Plugins>(options_.plugin_search_path, options_.registrations)),
       hooks_(std::make_shared<HookManager>()) {
+  conf_.set_runtime_params(options_.runtime_params);
+  conf_.set_resolvers(&registry().resolvers);
+  for (const auto& [kind, strategy] : project_.merge_strategy) {
+    conf_.set_merge_strategy(kind, strategy);
+  }
   try {
     plugins_->loader().load(plugin_reference(project_.library, project_));
   } catch (const PluginError& error) {
@@ -184,21 +203,34 @@ void Session::register_hooks_from_config() {
 }
 
 Pipeline Session::pipeline(const std::string& name) const {
+  // As Kedro's find_pipelines: without a registered __default__, it is the sum of all.
+  if (name == "__default__" && !registry().pipelines.contains(name)) {
+    const auto names = registry().pipelines.names();
+    if (names.empty()) {
+      throw ConfigError(
+          fmt::format("project '{}' registers no pipeline; its library ({}) must call "
+                      "registrar.add_pipeline(\"__default__\", ...) or add other pipelines",
+                      project_.name, project_.library));
+    }
+    Pipeline sum;
+    for (const auto& each : names) {
+      sum = sum + registry().pipelines.get(each)();
+    }
+    return sum;
+  }
   return registry().pipelines.get(name, fmt::format("project '{}'", project_.name))();
 }
 
 std::vector<std::string> Session::pipeline_names() const {
-  return registry().pipelines.names();
+  std::vector<std::string> names = registry().pipelines.names();
+  if (!names.empty() && !registry().pipelines.contains("__default__")) {
+    names.insert(names.begin(), "__default__");  // the sum of the others
+  }
+  return names;
 }
 
-Catalog Session::catalog_from_conf(CatalogOptions options) const {
-  options.load_versions = options_.load_versions;
-  options.runtime_params = options_.runtime_params;
-  // settings.yml (conf/<env> over conf/base): project-wide defaults an entry may override.
-  const Param settings = conf_.get("settings");
-  OptionReader reader(settings, "settings.yml");
-  options.fsync = reader.flag("fsync", options.fsync);
-  reader.finish();
+Param Session::catalog_config(const Pipeline* pipeline,
+                              std::map<std::string, std::string>* origin) const {
   Param catalog = conf_.get("catalog");
   for (const fs::path& file : options_.catalog_overlays) {
     const Param overlay = load_yaml_file(file);
@@ -212,31 +244,74 @@ Catalog Session::catalog_from_conf(CatalogOptions options) const {
       catalog.set(name, entry);
     }
   }
-  return sluice::make_catalog(catalog, conf_.get("credentials"), conf_.get("parameters"),
-                              registry(), options);
+  const DatasetFactories factories(catalog);
+  if (factories.patterns().empty()) {
+    return catalog;
+  }
+  std::set<std::string> names;
+  if (pipeline != nullptr) {
+    names = pipeline->datasets();
+  } else {
+    for (const auto& name : pipeline_names()) {
+      const auto datasets = this->pipeline(name).datasets();
+      names.insert(datasets.begin(), datasets.end());
+    }
+  }
+  return factories.expand({names.begin(), names.end()}, origin);
 }
 
-Catalog Session::make_catalog(const std::string& save_version) const {
+Catalog Session::catalog_from_conf(CatalogOptions options, const Pipeline* pipeline) const {
+  options.load_versions = options_.load_versions;
+  options.runtime_params = options_.runtime_params;
+  // settings.yml (conf/<env> over conf/base): project-wide defaults an entry may override.
+  const Param settings = conf_.get("settings");
+  OptionReader reader(settings, "settings.yml");
+  options.fsync = reader.flag("fsync", options.fsync);
+  reader.finish();
+  return sluice::make_catalog(catalog_config(pipeline), conf_.get("credentials"),
+                              conf_.get("parameters"), registry(), options);
+}
+
+Catalog Session::make_catalog(const std::string& save_version, const Pipeline* pipeline) const {
   CatalogOptions options;
   options.root = project_.root;
   options.save_version = save_version;
-  Catalog catalog = catalog_from_conf(std::move(options));
+  Catalog catalog = catalog_from_conf(std::move(options), pipeline);
   catalog.attach(hooks_);
   return catalog;
 }
 
-Catalog Session::make_catalog_at(const fs::path& root, const Clock& clock) const {
+Catalog Session::make_catalog_at(const fs::path& root, const Clock& clock,
+                                 const Pipeline* pipeline) const {
   CatalogOptions options;
   options.root = root;
   options.clock = &clock;
-  return catalog_from_conf(std::move(options));
+  return catalog_from_conf(std::move(options), pipeline);
 }
 
 std::map<std::string, Value> Session::run(const RunOptions& options) {
-  const Pipeline whole = this->pipeline(options.pipeline);
-  const Pipeline pipeline = options.filter.apply(whole);
+  Pipeline whole;
+  for (const auto& name : options.pipelines) {
+    whole = whole + this->pipeline(name);
+  }
+  if (options.pipelines.empty()) {
+    whole = this->pipeline(options.pipeline);
+  }
+  Pipeline pipeline = options.filter.apply(whole);
   const std::string run_id = make_run_id(system_clock());
-  Catalog catalog = make_catalog(run_id);
+  Catalog catalog = make_catalog(run_id, &whole);
+  if (options.only_missing_outputs) {
+    const std::size_t all = pipeline.size();
+    pipeline = with_missing_outputs(pipeline, catalog);
+    logger().info(
+        "--only-missing-outputs: running {} of {} nodes, whose outputs are missing or "
+        "needed by them",
+        pipeline.size(), all);
+    if (pipeline.empty()) {
+      logger().info("Every output exists: nothing to run.");
+      return {};
+    }
+  }
   // A runner of its own plugin (`mpi`: mpi_runner) is loaded only when a run asks for it.
   const std::string runner_plugin = options.runner + "_runner";
   if (!registry().runners.contains(options.runner) && plugins_->loader().find(runner_plugin)) {
@@ -251,7 +326,9 @@ std::map<std::string, Value> Session::run(const RunOptions& options) {
   runner->set_source_pipeline(whole);  // the resume search may go back before the filters
   RunInfo info;
   info.run_id = run_id;
-  info.pipeline_name = options.pipeline;
+  info.pipeline_name = options.pipelines.empty()
+                           ? options.pipeline
+                           : fmt::format("{}", fmt::join(options.pipelines, "+"));
   info.runner = options.runner;
   info.env = conf_.env();
   info.command = options.command;

@@ -80,6 +80,12 @@ class SLUICE_API Node {
   /// Same definition (copies of one node).
   bool same_as(const Node& other) const { return impl_ == other.impl_; }
 
+  /// The same function under another full name (not prefixed again by the namespace of
+  /// `options`), inputs, outputs and options: what pipeline() (modular_pipeline.hpp) makes.
+  /// The checks of the constructor apply.
+  Node renamed(std::string name, std::vector<std::string> inputs, std::vector<std::string> outputs,
+               NodeOptions options) const;
+
   /// The same node (name, inputs, outputs, tags) running `function` instead.
   Node with_function(Function function) const;
   Node with_function(Body body) const;

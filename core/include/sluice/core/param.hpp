@@ -62,6 +62,7 @@ class SLUICE_API Param {
   double as_double() const;
   const std::string& as_string() const;
   const List& as_list() const;
+  List& as_list();
   const Map& as_map() const;
   Map& as_map();
 

@@ -33,6 +33,9 @@ struct SLUICE_API PipelineFilter {
   std::vector<std::string> nodes = {};
   std::vector<std::string> from_inputs = {};
   std::vector<std::string> to_outputs = {};
+  /// Nodes in one of these namespaces, or in a namespace inside one (`model` keeps
+  /// `model.train.fit`): Kedro's `--namespaces`.
+  std::vector<std::string> namespaces = {};
 
   /// `pipeline.filter(*this)`.
   Pipeline apply(const Pipeline& pipeline) const;
@@ -118,6 +121,11 @@ class SLUICE_API Pipeline {
   /// Nodes carrying at least one of the tags. A tag no node carries is logged as a warning
   /// when others match, and an error when none does.
   Pipeline only_nodes_with_tags(const Names& tags) const;
+  /// Nodes in one of the namespaces or a namespace inside one; PipelineError listing the
+  /// namespaces in use when one of them has no node.
+  Pipeline only_nodes_with_namespaces(const Names& namespaces) const;
+  /// The namespaces of the nodes, and every namespace around them (`a.b` gives `a` and `a.b`).
+  std::set<std::string> namespaces() const;
   /// The nodes meeting every condition of `filter` (see PipelineFilter), like Kedro's
   /// `Pipeline.filter`. Unknown names are errors as in the single filters; PipelineError when
   /// no node is left, showing what each condition selected.
@@ -140,6 +148,7 @@ class SLUICE_API Pipeline {
   std::vector<bool> select_from_inputs(const Names& datasets) const;
   std::vector<bool> select_to_outputs(const Names& datasets) const;
   std::vector<bool> select_tags(const Names& tags) const;
+  std::vector<bool> select_namespaces(const Names& namespaces) const;
   std::vector<bool> downstream(const std::vector<std::size_t>& starts) const;
   std::vector<bool> upstream(const std::vector<std::size_t>& starts) const;
 

@@ -14,7 +14,7 @@ namespace sluice {
 /// (the layouts of Registrar, Registry, HookContext, RunInfo, Codec, Value..., and the Hook
 /// virtuals) is pinned per version in tests/core/plugin_abi_test.cpp, which fails when one
 /// changes without a bump.
-inline constexpr std::uint32_t kPluginAbiVersion = 8;
+inline constexpr std::uint32_t kPluginAbiVersion = 9;
 
 /// Ties `object`'s lifetime to `owner`: the returned pointer keeps `owner` alive, and destroys
 /// `object` first. Used to keep a plugin library loaded while anything it created exists.
@@ -53,6 +53,9 @@ class SLUICE_API Registrar {
   /// A storage scheme (`s3` for `s3://bucket/key`) for the filepath of file datasets; `file`
   /// and `memory` are built in and cannot be replaced.
   void add_storage(std::string scheme, StorageFactory factory);
+  /// A resolver for `${name:args}` in every configuration file (Kedro's custom_resolvers);
+  /// globals, runtime_params and oc.env are built in and cannot be replaced.
+  void add_resolver(std::string name, ConfigResolver resolver);
 
   const std::string& plugin() const { return plugin_; }
   Registry& registry() { return registry_; }

@@ -7,6 +7,7 @@
 #include <sluice/core/dataset_registry.hpp>
 #include <sluice/core/export.hpp>
 #include <sluice/core/hook.hpp>
+#include <sluice/core/interpolation.hpp>
 #include <sluice/core/param.hpp>
 #include <sluice/core/pipeline.hpp>
 #include <sluice/core/storage.hpp>
@@ -36,8 +37,8 @@ using RunnerFactory = std::function<std::shared_ptr<Runner>(const Param& options
 using PipelineFactory = std::function<Pipeline()>;
 
 /// Everything that can be added by name: codecs, dataset types, hooks, runners, a project's
-/// pipelines and storage schemes. Built-ins and plugins register here through a Registrar;
-/// there is no global registry.
+/// pipelines, storage schemes and configuration resolvers (`${name:...}`). Built-ins and plugins
+/// register here through a Registrar; there is no global registry.
 ///
 /// The registry also owns the `memory://` store (StorageRegistry): catalogs built from one
 /// registry see the same memory objects, catalogs of two registries do not.
@@ -50,6 +51,7 @@ struct SLUICE_API Registry {
   FactoryRegistry<RunnerFactory> runners{"runner"};
   FactoryRegistry<PipelineFactory> pipelines{"pipeline"};
   StorageRegistry storages;
+  FactoryRegistry<ConfigResolver> resolvers{"resolver"};
 };
 
 /// Adds the built-in codecs and dataset types: MemoryDataset, BinaryDataset, CSVDataset,

@@ -22,4 +22,10 @@ SLUICE_API std::vector<std::string> find_resume_nodes(
     const Pipeline& pipeline, const Catalog& catalog, const std::vector<bool>& finished,
     const std::vector<std::string>& unreadable = {});
 
+/// The nodes `sluice run --only-missing-outputs` runs (Kedro's `--only-missing-outputs`): a node
+/// with no outputs; a node with a persisted output that does not exist; and a node producing
+/// what a running node reads, when that is in memory only (or not in the catalog) or does not
+/// exist. Every other node is skipped: its persisted outputs are there. May be empty.
+SLUICE_API Pipeline with_missing_outputs(const Pipeline& pipeline, const Catalog& catalog);
+
 }  // namespace sluice

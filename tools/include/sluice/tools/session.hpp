@@ -27,12 +27,16 @@ namespace sluice {
 ///   name: iris
 ///   library: iris      # a plugin name (searched like any plugin), or a path with a / relative to
 ///   here
+///   config_loader:     # optional, Kedro's CONFIG_LOADER_ARGS
+///     merge_strategy: {parameters: soft}
 struct SLUICE_API Project {
   std::filesystem::path root;
   std::string name;
   /// A plugin name (searched on the plugin search path) or, with a '/', a path relative to
   /// `root`.
   std::string library;
+  /// How conf/<env> goes over conf/base, per kind of configuration (destructive when absent).
+  std::map<std::string, MergeStrategy> merge_strategy;
 
   /// Reads `sluice.yml` in `start` or the nearest folder above it. ConfigError when there is
   /// none, naming where it looked and what the file must contain.
@@ -98,7 +102,11 @@ struct SessionOptions {
 
 struct RunOptions {
   std::string pipeline = "__default__";
+  /// `--pipelines a,b`: run the sum of these instead of `pipeline`.
+  std::vector<std::string> pipelines;
   std::string runner = "sequential";
+  /// `--only-missing-outputs`: skip the nodes whose persisted outputs exist (with_missing_outputs).
+  bool only_missing_outputs = false;
   Param runner_options;
   PipelineFilter filter;
   /// Recorded in RunInfo for hooks (the command line that started the run).
@@ -126,12 +134,20 @@ class SLUICE_API Session {
   Pipeline pipeline(const std::string& name) const;
   std::vector<std::string> pipeline_names() const;
 
+  /// The catalog configuration: conf/<env> over conf/base, then the catalog overlays, with its
+  /// dataset patterns (DatasetFactories) expanded for the datasets of `pipeline` (null: of every
+  /// registered pipeline). `origin` (when given) gets the pattern of each expanded entry.
+  Param catalog_config(const Pipeline* pipeline = nullptr,
+                       std::map<std::string, std::string>* origin = nullptr) const;
   /// The catalog from conf, with the session's hooks attached and after_catalog_created
-  /// emitted. `save_version` empty: a new stamp.
-  Catalog make_catalog(const std::string& save_version = {}) const;
+  /// emitted. `save_version` empty: a new stamp. Patterns are expanded for `pipeline` (null:
+  /// every registered pipeline).
+  Catalog make_catalog(const std::string& save_version = {},
+                       const Pipeline* pipeline = nullptr) const;
   /// The catalog from conf without the session's hooks, relative paths resolved against `root`
   /// and `clock` handed to datasets that wait. For tools that run the project elsewhere.
-  Catalog make_catalog_at(const std::filesystem::path& root, const Clock& clock) const;
+  Catalog make_catalog_at(const std::filesystem::path& root, const Clock& clock,
+                          const Pipeline* pipeline = nullptr) const;
 
   /// Runs: builds the catalog, filters the pipeline, runs it with the named runner.
   std::map<std::string, Value> run(const RunOptions& options);
@@ -139,7 +155,7 @@ class SLUICE_API Session {
  private:
   void register_hooks_from_config();
   // The catalog from conf with the session's load versions and runtime parameters.
-  Catalog catalog_from_conf(CatalogOptions options) const;
+  Catalog catalog_from_conf(CatalogOptions options, const Pipeline* pipeline) const;
 
   SessionOptions options_;
   Project project_;
