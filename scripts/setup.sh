@@ -11,6 +11,7 @@ packages=(
   libboost-dev libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev
   nlohmann-json3-dev
   libhiredis-dev redis-server
+  libsqlite3-dev libpq-dev postgresql
   libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox
   clang libclang-rt-14-dev
   libcurl4-openssl-dev libssl-dev

@@ -850,6 +850,17 @@ TEST_F(SluiceCli, AFailedRunLeavesABundleToInspectAndReplay) {
   EXPECT_THAT(replay.output, AllOf(HasSubstr("Replaying node 'split'"),
                                    HasSubstr("node 'split' failed again while running: "
                                              "train_fraction must be between 0 and 1, got 1.5")));
+  // The fix, checked on the same inputs: the parameter changed for this replay only.
+  const Result fixed = sluice("replay " + bundle.string() + " --params train_fraction=0.5");
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.output;
+  EXPECT_THAT(fixed.output,
+              AllOf(HasSubstr("with --params train_fraction=0.5"),
+                    HasSubstr("Node 'split' ran without error on the saved inputs this time."),
+                    HasSubstr("X_train: sluice::Table")));
+  const Result unknown = sluice("replay " + bundle.string() + " --params trian_fraction=0.5");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.output, HasSubstr("--params trian_fraction: node 'split' reads no such "
+                                        "parameter; its parameter inputs: parameters"));
   EXPECT_THAT(sluice("inspect " + project.path().string()).output,
               HasSubstr("is not a post-mortem bundle"));
 }

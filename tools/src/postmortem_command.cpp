@@ -3,11 +3,13 @@
 #include <iostream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <sluice/core/catalog.hpp>
 #include <sluice/core/datasets/binary_dataset.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/node.hpp>
+#include <sluice/core/util/text.hpp>
 #include <sluice/core/util/units.hpp>
 #include <sluice/hooks/postmortem.hpp>
 #include <sluice/tools/session.hpp>
@@ -35,6 +37,56 @@ std::vector<Value> saved_inputs(const Bundle& bundle, const std::filesystem::pat
   return inputs;
 }
 
+// Whether the dotted key names a value of the tree (a typo in a replay's --params is an error,
+// not a new parameter nobody reads).
+bool has_dotted(const Param& tree, std::string_view key) {
+  const Param* node = &tree;
+  for (const auto& part : split(key, '.')) {
+    node = node->is_map() ? node->find(part) : nullptr;
+    if (node == nullptr) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// `--params` over the node's parameter inputs (`parameters`, `params:a.b`), as --params changes
+// parameters for a run; a key no parameter input of the node holds is an error.
+void override_parameters(const Node& node, std::vector<Value>& inputs, const Param& overrides) {
+  std::vector<std::string> read;
+  for (const auto& [key, value] : overrides.as_map()) {
+    bool used = false;
+    for (std::size_t i = 0; i < node.inputs().size(); ++i) {
+      const std::string& name = node.inputs()[i];
+      if (!Catalog::is_parameter(name) || !inputs[i].holds<Param>()) {
+        continue;
+      }
+      Param tree = inputs[i].get<Param>();
+      const std::string prefix = name == "parameters" ? "" : name.substr(7);  // after params:
+      if (prefix == key) {
+        tree = value;
+      } else if ((prefix.empty() && has_dotted(tree, key)) || key.starts_with(prefix + ".")) {
+        set_dotted(tree, prefix.empty() ? key : key.substr(prefix.size() + 1), value);
+      } else {
+        continue;
+      }
+      inputs[i] = Value::of(std::move(tree));
+      used = true;
+    }
+    if (!used) {
+      for (const auto& name : node.inputs()) {
+        if (Catalog::is_parameter(name)) {
+          read.push_back(name);
+        }
+      }
+      throw ConfigError(fmt::format(
+          "--params {}: node '{}' reads no such parameter; its parameter inputs: {}", key,
+          node.name(),
+          read.empty() ? std::string("none") : fmt::format("{}", fmt::join(read, ", "))));
+    }
+  }
+}
+
 }  // namespace
 
 CLI::App* add_inspect_command(CLI::App& app, InspectFlags& flags) {
@@ -48,6 +100,8 @@ CLI::App* add_replay_command(CLI::App& app, ReplayFlags& flags) {
       "replay", "Run the failing node of a post-mortem bundle again, on its saved inputs");
   replay->add_option("bundle", flags.bundle, "A bundle folder: postmortem/<run-id>")->required();
   comma_list(*replay, "--hooks", "Add these hooks", flags.hooks);
+  replay->add_option("--params", flags.params,
+                     "Change the node's parameters: key=value,other.key=value (to check a fix)");
   return replay;
 }
 
@@ -82,8 +136,13 @@ int run_replay(const ReplayFlags& flags) {
                                   bundle.pipeline, session.project().name, bundle.failing_node));
   }
   std::vector<Value> inputs = saved_inputs(bundle, folder, *node, session);
-  std::cerr << fmt::format("Replaying node '{}' of run {} on the inputs saved in '{}'...\n",
-                           node->name(), bundle.run_id, folder.string());
+  if (!flags.params.empty()) {
+    override_parameters(*node, inputs, parse_runtime_params(flags.params));
+  }
+  std::cerr << fmt::format(
+      "Replaying node '{}' of run {} on the inputs saved in '{}'{}...\n", node->name(),
+      bundle.run_id, folder.string(),
+      flags.params.empty() ? "" : fmt::format(", with --params {}", flags.params));
   const auto& hooks = *session.hooks();
   const Catalog no_datasets;  // the inputs come from the bundle: hooks see an empty catalog
   const CatalogView catalog(no_datasets);

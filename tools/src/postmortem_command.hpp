@@ -17,6 +17,7 @@ struct InspectFlags {
 struct ReplayFlags {
   std::string bundle;
   std::vector<std::string> hooks;
+  std::string params;  // --params k=v,...: changes the node's parameter inputs
 };
 
 /// Adds the `inspect` subcommand, filling `flags`.
