@@ -59,18 +59,22 @@ void register_builtins(Registrar& registrar) {
     return std::make_shared<BinaryDataset>(std::move(path), *context.codecs, std::move(codec),
                                            std::move(versions));
   });
-  types.add("CSVDataset", [](const DatasetContext& context) -> std::shared_ptr<Dataset> {
-    DatasetOptions options(context, "CSVDataset");
-    auto path = options.filepath();
-    auto versions = versioning(options, context);
-    auto [load_args, save_args] =
-        CSVDataset::read_args(options, fmt::format("dataset '{}' (CSVDataset)", context.name));
-    options.finish();
-    return std::make_shared<CSVDataset>(std::move(path), std::move(versions), std::move(load_args),
-                                        std::move(save_args));
-  });
+  // Kedro's names (pandas.CSVDataset, text.TextDataset, json.JSONDataset) are taken as well: a
+  // catalog written for Kedro works as it is.
+  for (const char* name : {"CSVDataset", "pandas.CSVDataset"}) {
+    types.add(name, [name](const DatasetContext& context) -> std::shared_ptr<Dataset> {
+      DatasetOptions options(context, name);
+      auto path = options.filepath();
+      auto versions = versioning(options, context);
+      auto [load_args, save_args] =
+          CSVDataset::read_args(options, fmt::format("dataset '{}' ({})", context.name, name));
+      options.finish();
+      return std::make_shared<CSVDataset>(std::move(path), std::move(versions),
+                                          std::move(load_args), std::move(save_args));
+    });
+  }
   types.add("TextDataset", file_dataset_factory<TextDataset>("TextDataset"));
-  // Kedro's name for it is json.JSONDataset: a catalog written for Kedro works as it is.
+  types.add("text.TextDataset", file_dataset_factory<TextDataset>("text.TextDataset"));
   for (const char* name : {"JSONDataset", "json.JSONDataset"}) {
     types.add(name, [name](const DatasetContext& context) -> std::shared_ptr<Dataset> {
       DatasetOptions options(context, name);
