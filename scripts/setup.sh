@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev
   libhiredis-dev redis-server
   libsqlite3-dev libpq-dev postgresql
+  python3-numpy python3-pandas help2man
   libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox
   clang libclang-rt-14-dev
   libcurl4-openssl-dev libssl-dev

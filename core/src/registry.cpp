@@ -5,6 +5,7 @@
 #include <sluice/core/datasets/csv_dataset.hpp>
 #include <sluice/core/datasets/json_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/datasets/npy_dataset.hpp>
 #include <sluice/core/datasets/text_dataset.hpp>
 #include <sluice/core/plugin.hpp>
 #include <sluice/core/registry.hpp>
@@ -75,6 +76,7 @@ void register_builtins(Registrar& registrar) {
   }
   types.add("TextDataset", file_dataset_factory<TextDataset>("TextDataset"));
   types.add("text.TextDataset", file_dataset_factory<TextDataset>("text.TextDataset"));
+  types.add("NpyDataset", file_dataset_factory<NpyDataset>("NpyDataset"));
   for (const char* name : {"JSONDataset", "json.JSONDataset"}) {
     types.add(name, [name](const DatasetContext& context) -> std::shared_ptr<Dataset> {
       DatasetOptions options(context, name);

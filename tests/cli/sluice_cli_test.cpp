@@ -353,6 +353,77 @@ TEST_F(SluiceCli, RegistryListsAndDescribesThePipelines) {
                                         "'__default__'?)"));
 }
 
+TEST_F(SluiceCli, LogLevelsFromTheCommandLineTheEnvironmentAndLoggingYml) {
+  for (const char* quiet : {"run -q", "run --log-level warning", "-q run"}) {
+    const Result result = sluice(quiet);
+    ASSERT_EQ(result.exit_code, 0) << quiet << "\n" << result.output;
+    EXPECT_THAT(result.output, Not(HasSubstr("Loading data from"))) << quiet;
+  }
+  EXPECT_THAT(sluice("run").output, HasSubstr("Loading data from"));
+  ::setenv("SPDLOG_LEVEL", "warn", 1);
+  const Result warn = sluice("run");
+  EXPECT_EQ(warn.exit_code, 0) << warn.output;
+  EXPECT_THAT(warn.output, Not(HasSubstr("Loading data from")));
+  // The command line wins over the environment.
+  const Result both = sluice("run --log-level info");
+  EXPECT_THAT(both.output, HasSubstr("Loading data from"));
+  ::unsetenv("SPDLOG_LEVEL");
+  EXPECT_THAT(sluice("run --log-level loud").output,
+              HasSubstr("the log level 'loud' is unknown; write trace, debug, info, warning"));
+
+  // conf/logging.yml: no console, a rotating file of JSON lines.
+  project.write("conf/logging.yml",
+                "level: info\nconsole: false\nfile:\n  path: logs/sluice.jsonl\n"
+                "  format: json\n  max_size: 1MiB\n  max_files: 2\n");
+  const Result quiet = sluice("run");
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.output;
+  EXPECT_THAT(quiet.output, Not(HasSubstr("Loading data from")));
+  std::ifstream lines(project / "logs/sluice.jsonl");
+  std::string line;
+  std::size_t count = 0;
+  bool saw_loading = false;
+  while (std::getline(lines, line)) {
+    const Json entry = parse_json(line, "logs/sluice.jsonl", "");  // every line is one JSON object
+    EXPECT_EQ(entry.at("logger").get<std::string>(), "sluice");
+    saw_loading = saw_loading || entry.at("message").get<std::string>().starts_with(
+                                     "Loading data from 'example_iris_data'");
+    ++count;
+  }
+  EXPECT_GT(count, 5U);
+  EXPECT_TRUE(saw_loading);
+  project.write("conf/logging.yml", "level: loud\n");
+  const Result bad = sluice("run");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.output, AllOf(HasSubstr("conf/logging.yml:1:8"),
+                                HasSubstr("the log level 'loud' is unknown")));
+  project.write("conf/logging.yml", "levle: info\n");
+  EXPECT_THAT(sluice("run").output, HasSubstr("unknown option 'levle' (did you mean 'level'?)"));
+}
+
+TEST_F(SluiceCli, BashCompletionKnowsTheCommandsAndOptions) {
+  const Result script = sluice("completion bash > completion.bash");
+  ASSERT_EQ(script.exit_code, 0) << script.output;
+  auto completed = [&](const std::string& words, int current) {
+    const std::string command = fmt::format(
+        "cd '{}' && bash -c 'source completion.bash; COMP_WORDS=({}); COMP_CWORD={}; _sluice; "
+        "echo \"${{COMPREPLY[*]}}\"' 2>&1",
+        project.path().string(), words, current);
+    std::string output;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    std::array<char, 4096> buffer{};
+    while (std::size_t read = std::fread(buffer.data(), 1, buffer.size(), pipe)) {
+      output.append(buffer.data(), read);
+    }
+    ::pclose(pipe);
+    return output;
+  };
+  EXPECT_EQ(completed("sluice ca", 1), "catalog\n");
+  EXPECT_EQ(completed("sluice catalog re", 2), "resolve\n");
+  EXPECT_EQ(completed("sluice run --only", 2), "--only-missing-outputs\n");
+  // Options and their values are skipped: still the options of run.
+  EXPECT_EQ(completed("sluice run --env local --pipel", 4), "--pipeline --pipelines\n");
+}
+
 TEST_F(SluiceCli, BadYamlIsAnErrorNamingFileLineAndColumn) {
   project.write("conf/local/catalog.yml", testing::kAliasInsideItsAnchor);
   const Result cyclic = sluice("run");

@@ -90,8 +90,8 @@ TEST_F(Spaceflights, NamespacesFilterTheRunAndShowInTheCatalogAndTheGraph) {
   const Result resolve = sluice("catalog resolve --pipeline data_science");
   ASSERT_EQ(resolve.exit_code, 0) << resolve.output;
   EXPECT_THAT(resolve.output,
-              AllOf(HasSubstr("active_modelling.regressor:\n  type: BinaryDataset\n  filepath: "
-                              "data/06_models/active_modelling/regressor.bin\n  versioned: true\n"),
+              AllOf(HasSubstr("active_modelling.regressor:\n  type: NpyDataset\n  filepath: "
+                              "data/06_models/active_modelling/regressor.npy\n  versioned: true\n"),
                     HasSubstr("candidate_modelling.X_train:\n  type: BinaryDataset\n  filepath: "
                               "data/05_model_input/candidate_modelling/X_train.bin\n"),
                     HasSubstr("model_input_table:\n  type: pandas.SQLTableDataset\n")));

@@ -13,10 +13,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <sluice/tools/logging_config.hpp>
 #include <sluice/tools/session.hpp>
 
 #include "bench_command.hpp"
 #include "catalog_command.hpp"
+#include "completion_command.hpp"
 #include "export_command.hpp"
 #include "parse_errors.hpp"
 #include "postmortem_command.hpp"
@@ -42,6 +44,20 @@ int main(int argc, char** argv) {
                "sluice");
   app.require_subcommand(1);
   app.set_version_flag("--version", "sluice " SLUICE_VERSION);
+  // Logging options for every command: `sluice -v run` and `sluice run -q` (added to each
+  // command below, all bound to the same variables).
+  std::string log_level;
+  int verbose = 0;
+  bool quiet = false;
+  const auto add_logging_options = [&](CLI::App& command) {
+    command.add_option("--log-level", log_level,
+                       "Log level: trace, debug, info, warning, error, critical or off (over "
+                       "conf/logging.yml and SPDLOG_LEVEL)");
+    if (command.get_option_no_throw("--verbose") == nullptr) {  // bench's means "log the runs"
+      command.add_flag("-v,--verbose", verbose, "Log more: debug (-vv: trace)");
+    }
+    command.add_flag("-q,--quiet", quiet, "Log warnings and errors only");
+  };
 
   // Declared before the commands' errors are handled: an error from plugin code is reported
   // while its library is loaded.
@@ -71,8 +87,16 @@ int main(int argc, char** argv) {
       {cli::add_export_command(app, export_flags),
        [&] { return cli::run_export(export_flags, session); }},
       {cli::add_slowfs_command(app, slowfs), [&] { return cli::run_slowfs(slowfs); }},
+      {cli::add_completion_command(app), [&] { return cli::run_completion(app); }},
   };
 
+  const auto add_everywhere = [&](auto& self, CLI::App& command) -> void {
+    add_logging_options(command);
+    for (CLI::App* sub : command.get_subcommands([](CLI::App*) { return true; })) {
+      self(self, *sub);
+    }
+  };
+  add_everywhere(add_everywhere, app);
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
     args = cli::expand_run_config(*commands.front().subcommand, std::move(args));
@@ -84,6 +108,16 @@ int main(int argc, char** argv) {
     return *exit_code;
   }
   try {
+    std::optional<std::string> level;
+    if (!log_level.empty()) {
+      level = log_level;
+    } else if (quiet) {
+      level = "warning";
+    } else if (verbose > 0) {
+      level = verbose > 1 ? "trace" : "debug";
+    }
+    sluice::LoggingConfig::set_command_line_level(level);
+    sluice::LoggingConfig::apply_levels();
     for (const Command& command : commands) {
       if (*command.subcommand) {
         return command.run();

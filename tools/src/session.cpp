@@ -15,6 +15,7 @@
 #include <sluice/runners/builtins.hpp>
 #include <sluice/runners/resume.hpp>
 #include <sluice/runners/runner.hpp>
+#include <sluice/tools/logging_config.hpp>
 #include <sluice/tools/session.hpp>
 
 namespace sluice {
@@ -136,6 +137,7 @@ Session::Session(SessionOptions options)
       conf_(conf_folder(options_, project_), options_.env),
       plugins_(std::make_unique<Plugins>(options_.plugin_search_path, options_.registrations)),
       hooks_(std::make_shared<HookManager>()) {
+  LoggingConfig::apply_file(conf_.conf_source() / "logging.yml", project_.root);
   conf_.set_runtime_params(options_.runtime_params);
   conf_.set_resolvers(&registry().resolvers);
   for (const auto& [kind, strategy] : project_.merge_strategy) {

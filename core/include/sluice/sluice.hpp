@@ -17,7 +17,9 @@
 #include <sluice/core/datasets/cached_dataset.hpp>
 #include <sluice/core/datasets/csv_dataset.hpp>
 #include <sluice/core/datasets/file_dataset.hpp>
+#include <sluice/core/datasets/json_dataset.hpp>
 #include <sluice/core/datasets/memory_dataset.hpp>
+#include <sluice/core/datasets/npy_dataset.hpp>
 #include <sluice/core/datasets/text_dataset.hpp>
 #include <sluice/core/error.hpp>
 #include <sluice/core/hook.hpp>
