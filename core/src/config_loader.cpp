@@ -379,40 +379,56 @@ std::string scalar_yaml(const Param& value) {
   }
 }
 
-void dump_node(const Param& value, int indent, std::string& out) {
-  const std::string pad(static_cast<std::size_t>(indent), ' ');
+// `{}`, `[]` or the scalar: a value written on the line of its key or dash.
+std::string inline_yaml(const Param& value) {
+  if (value.is_map()) {
+    return "{}";
+  }
+  if (value.is_list()) {
+    return "[]";
+  }
+  return scalar_yaml(value);
+}
+
+bool nested(const Param& value) {
+  return (value.is_map() && !value.as_map().empty()) ||
+         (value.is_list() && !value.as_list().empty());
+}
+
+// Appends only (GCC 12's -O3 -Wstringop-overflow misreads chains of operator+ here).
+void dump_node(const Param& value, std::size_t indent, std::string& out) {
   if (value.is_map()) {
     for (const auto& [key, child] : value.as_map()) {
-      out += pad + (plain_safe(key) ? key : yaml_quoted(key)) + ":";
-      if ((child.is_map() && !child.as_map().empty()) ||
-          (child.is_list() && !child.as_list().empty())) {
-        out += "\n";
+      out.append(indent, ' ');
+      out.append(plain_safe(key) ? key : yaml_quoted(key));
+      out.push_back(':');
+      if (nested(child)) {
+        out.push_back('\n');
         dump_node(child, indent + 2, out);
       } else {
-        out += " " +
-               (child.is_map()    ? std::string("{}")
-                : child.is_list() ? std::string("[]")
-                                  : scalar_yaml(child)) +
-               "\n";
+        out.push_back(' ');
+        out.append(inline_yaml(child));
+        out.push_back('\n');
       }
     }
   } else if (value.is_list()) {
     for (const auto& item : value.as_list()) {
-      if ((item.is_map() && !item.as_map().empty()) ||
-          (item.is_list() && !item.as_list().empty())) {
+      out.append(indent, ' ');
+      out.append("- ");
+      if (nested(item)) {
+        // The item's first line goes after the dash; the others keep their indentation.
         std::string inner;
         dump_node(item, indent + 2, inner);
-        out += pad + "- " + inner.substr(static_cast<std::size_t>(indent) + 2);
+        out.append(inner, indent + 2, std::string::npos);
       } else {
-        out += pad + "- " +
-               (item.is_map()    ? std::string("{}")
-                : item.is_list() ? std::string("[]")
-                                 : scalar_yaml(item)) +
-               "\n";
+        out.append(inline_yaml(item));
+        out.push_back('\n');
       }
     }
   } else {
-    out += pad + scalar_yaml(value) + "\n";
+    out.append(indent, ' ');
+    out.append(scalar_yaml(value));
+    out.push_back('\n');
   }
 }
 
