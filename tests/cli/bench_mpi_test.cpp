@@ -81,10 +81,19 @@ class ScopedEnv {
 // 1.31 s predicted, 1.45 s measured; see docs/architecture.md, "The advisor"). The sanitizers
 // slow the runners' own work (TSan most: mpirun's ranks and the tee's writers), as in
 // tests/bench/predict_accuracy_test.cpp: there each row may be 40 % off and the median 15 %.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_THREAD__)
+// Under ThreadSanitizer the ranks run several times slower than any model of the runner's own
+// costs (6.7 s measured for fanout:8's mpi row that takes 0.8 s uninstrumented): there the test
+// only checks that every mpi row is predicted; the accuracy is checked by the other builds.
+constexpr bool kCheckAccuracy = false;
+constexpr double kRowTolerance = 0;
+constexpr double kMedianTolerance = 0;
+#elif defined(__SANITIZE_ADDRESS__)
+constexpr bool kCheckAccuracy = true;
 constexpr double kRowTolerance = 0.40;
 constexpr double kMedianTolerance = 0.15;
 #else
+constexpr bool kCheckAccuracy = true;
 constexpr double kRowTolerance = 0.15;
 constexpr double kMedianTolerance = 0.05;
 #endif
@@ -106,7 +115,10 @@ TEST_F(BenchMpi, PredictionsOfTheMpiStrategiesAreCloseToTheirRuns) {
       }
       ASSERT_FALSE(row.at("predicted_ratio").is_null()) << row.dump();
       const double ratio = row.at("predicted_ratio").get<double>();
-      EXPECT_NEAR(ratio, 1.0, kRowTolerance) << row.dump() << "\n" << result.output;
+      EXPECT_GT(ratio, 0) << row.dump();
+      if (kCheckAccuracy) {
+        EXPECT_NEAR(ratio, 1.0, kRowTolerance) << row.dump() << "\n" << result.output;
+      }
       errors.push_back(std::abs(ratio - 1.0));
       ++checked;
     }
@@ -114,7 +126,9 @@ TEST_F(BenchMpi, PredictionsOfTheMpiStrategiesAreCloseToTheirRuns) {
   }
   ASSERT_FALSE(errors.empty());
   std::nth_element(errors.begin(), errors.begin() + errors.size() / 2, errors.end());
-  EXPECT_LE(errors[errors.size() / 2], kMedianTolerance);
+  if (kCheckAccuracy) {
+    EXPECT_LE(errors[errors.size() / 2], kMedianTolerance);
+  }
 }
 
 TEST_F(BenchMpi, StrategiesRunUnderMpirunAboveTheBoundForTheirWorkers) {
