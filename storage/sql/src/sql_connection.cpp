@@ -21,14 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string quote_identifier(const std::string& name) {
-  std::string quoted = "\"";
-  for (const char c : name) {
-    quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  }
-  return quoted + "\"";
-}
-
 // One value of a result, before its column's type is known.
 using Cell = std::variant<std::monostate, std::int64_t, double, std::string>;
 
@@ -197,14 +189,14 @@ class SqliteConnection final : public SqlConnection {
   void write_table(const std::string& name, const Table& table, bool replace) override {
     execute("BEGIN IMMEDIATE");
     try {
-      const std::string quoted = quote_identifier(name);
+      const std::string quoted = quote_sql_identifier(name);
       if (replace) {
         execute("DROP TABLE IF EXISTS " + quoted);
       }
       std::string columns, names, marks;
       for (std::size_t i = 0; i < table.num_columns(); ++i) {
         const std::string_view type = Table::type_label(table.column(i));
-        const std::string column = quote_identifier(table.column_names()[i]);
+        const std::string column = quote_sql_identifier(table.column_names()[i]);
         columns += fmt::format("{}{} {}", i == 0 ? "" : ", ", column,
                                type == "int64"    ? "INTEGER"
                                : type == "double" ? "REAL"
@@ -383,7 +375,7 @@ class PostgresConnection final : public SqlConnection {
   }
 
   bool has_table(const std::string& table) override {
-    PGresult* result = run("SELECT to_regclass($1) IS NOT NULL", {quote_identifier(table)});
+    PGresult* result = run("SELECT to_regclass($1) IS NOT NULL", {quote_sql_identifier(table)});
     const bool found = PQntuples(result) == 1 && std::string_view(PQgetvalue(result, 0, 0)) == "t";
     PQclear(result);
     return found;
@@ -392,14 +384,14 @@ class PostgresConnection final : public SqlConnection {
   void write_table(const std::string& name, const Table& table, bool replace) override {
     PQclear(run("BEGIN", {}));
     try {
-      const std::string quoted = quote_identifier(name);
+      const std::string quoted = quote_sql_identifier(name);
       if (replace) {
         PQclear(run("DROP TABLE IF EXISTS " + quoted, {}));
       }
       std::string columns, names;
       for (std::size_t i = 0; i < table.num_columns(); ++i) {
         const std::string_view type = Table::type_label(table.column(i));
-        const std::string column = quote_identifier(table.column_names()[i]);
+        const std::string column = quote_sql_identifier(table.column_names()[i]);
         columns += fmt::format("{}{} {}", i == 0 ? "" : ", ", column,
                                type == "int64"    ? "BIGINT"
                                : type == "double" ? "DOUBLE PRECISION"
@@ -504,6 +496,14 @@ class PostgresConnection final : public SqlConnection {
 };
 
 }  // namespace
+
+std::string quote_sql_identifier(const std::string& name) {
+  std::string quoted = "\"";
+  for (const char c : name) {
+    quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  }
+  return quoted + "\"";
+}
 
 std::string redact_sql_url(const std::string& url) {
   const std::size_t scheme = url.find("://");

@@ -12,14 +12,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string quote_identifier(const std::string& name) {
-  std::string quoted = "\"";
-  for (const char c : name) {
-    quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  }
-  return quoted + "\"";
-}
-
 // Runs `body` with the connection, opened on first use; a failure drops it, so the next call
 // connects again (a server that restarted, a database file that was replaced).
 template <class Body>
@@ -63,12 +55,12 @@ Value SQLTableDataset::load() {
     if (!columns_.empty()) {
       std::vector<std::string> quoted;
       for (const auto& column : columns_) {
-        quoted.push_back(quote_identifier(column));
+        quoted.push_back(quote_sql_identifier(column));
       }
       columns = fmt::format("{}", fmt::join(quoted, ", "));
     }
     return Value::of(
-        connection.query(fmt::format("SELECT {} FROM {}", columns, quote_identifier(table_))));
+        connection.query(fmt::format("SELECT {} FROM {}", columns, quote_sql_identifier(table_))));
   });
 }
 

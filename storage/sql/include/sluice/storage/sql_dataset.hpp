@@ -52,6 +52,8 @@ class SqlConnection {
 /// opened or the server does not answer, with the server's reason and what to check.
 std::unique_ptr<SqlConnection> connect_sql(const std::string& url,
                                            const std::filesystem::path& root);
+/// `name` as a double-quoted SQL identifier (a quote in it doubled), for SQLite and PostgreSQL.
+std::string quote_sql_identifier(const std::string& name);
 /// The URL with its password left out: postgresql://user@host:5432/db.
 std::string redact_sql_url(const std::string& url);
 
